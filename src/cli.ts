@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/** `sightline` command line: each command lives in src/cli/<name>.ts and registers itself here. */
+import { Command, CommanderError } from 'commander';
+import { isSightlineError } from './errors.js';
+import { registerDoctor } from './cli/doctor.js';
+
+const program = new Command()
+  .name('sightline')
+  .description('Real-time video commentary and video search')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+registerDoctor(program);
+
+/** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode || 2);
+  const message = isSightlineError(err) || !(err instanceof Error) ? String((err as Error).message ?? err) : err.message;
+  process.stderr.write(`sightline: ${message}\n`);
+  if (process.env.SIGHTLINE_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+}
+
+program.exitOverride();
+program.parseAsync(process.argv).catch(fail);
