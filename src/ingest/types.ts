@@ -16,3 +16,48 @@ export interface FrameChunk {
   /** Frames dropped in this second by backpressure or corrupt data. */
   dropped: number;
 }
+
+/** How a source is opened. Sizes are the model's input; ffmpeg scales to cover and centre-crops. */
+export interface IngestOptions {
+  /** Sampling rate in frames per second (default 2). */
+  fps?: number;
+  /** Output frame size in pixels (default 224 x 224). */
+  width?: number;
+  height?: number;
+  /** Files: pace to real time instead of as fast as possible (live sources are always real time). */
+  realtime?: boolean;
+  /** Stop after this many seconds of stream time. */
+  seconds?: number;
+  /** Frames waiting for the consumer before the oldest are dropped (keep newest). */
+  maxQueuedFrames?: number;
+  /** Live sources: reconnect on drop/stall with exponential backoff (default true for network sources). */
+  reconnect?: boolean;
+  signal?: AbortSignal;
+}
+
+export type SourceState = 'starting' | 'live' | 'reconnecting' | 'ended' | 'failed';
+
+export interface IngestStats {
+  state: SourceState;
+  /** Frames per second decoded by ffmpeg from the input, from its -progress output. */
+  inputFps: number;
+  /** Sampled frames per second delivered to the consumer. */
+  outputFps: number;
+  framesDelivered: number;
+  framesDropped: number;
+  /** Wall-clock seconds the consumer is behind the live edge. */
+  lagSec: number;
+  reconnects: number;
+}
+
+/**
+ * An open source: iterate it for 1-second chunks; `close()` kills ffmpeg. Implemented by
+ * `openSource(source, options)` in src/ingest/index.ts. Emits 'state' (SourceState, detail?) on each
+ * state change and rejects the iteration with a SightlineError naming the source and the cause.
+ */
+export interface FrameSource extends AsyncIterable<FrameChunk> {
+  readonly source: string;
+  stats(): IngestStats;
+  on(event: 'state', listener: (state: SourceState, detail?: string) => void): this;
+  close(): Promise<void>;
+}
