@@ -38,7 +38,7 @@ function candidates(tool: Tool): Array<[string, BinaryInfo['origin']]> {
   const list: Array<[string, BinaryInfo['origin']]> = [];
   const fromEnv = process.env[tool === 'ffmpeg' ? 'SIGHTLINE_FFMPEG' : 'SIGHTLINE_FFPROBE'];
   if (fromEnv) return [[fromEnv, 'env']];
-  const onPath = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+  const onPath = (spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout ?? '').trim();
   if (onPath) list.push([onPath, 'system']);
   const bundled = npmBinary(tool);
   if (bundled) list.push([bundled, 'npm']);
