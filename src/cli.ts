@@ -21,5 +21,11 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
+// `sightline ... | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 program.exitOverride();
 program.parseAsync(process.argv).catch(fail);
