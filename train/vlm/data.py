@@ -1,0 +1,134 @@
+"""Training data for the streaming VLM: matches rendered by src/synth (node, carried to the GPU machine),
+degraded as live video is (JPEG compression, rescale, noise), and laid out exactly as the runtime cache
+keeps them (docs/model-format.md): system | previous text (sink + window) | rounds."""
+import json
+import os
+import subprocess
+from concurrent.futures import ProcessPoolExecutor
+
+import cv2
+import numpy as np
+
+SPECIAL = ["<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|vision|>"]
+CHAT = {
+    "system": "<|system|>{prompt}<|end|>",
+    "defaultPrompt": "You are a football commentator. Describe the match live.",
+    "roundHeader": "<|user|>Time={start}-{end} s",
+    "assistant": "<|assistant|>",
+    "silence": " ...",
+    "endOfTurn": "<|end|>",
+}
+NODE = os.environ.get("SIGHTLINE_NODE", "node")
+CLI = os.environ.get("SIGHTLINE_CLI", "dist/cli.js")
+
+
+def degrade(frame: np.ndarray, rng: np.random.Generator, cfg: dict, size: tuple[int, int]) -> np.ndarray:
+    """What ingest delivers from a compressed live source: lossy compression at source size, then ffmpeg's
+    rescale to the model size, plus sensor-like noise."""
+    q = int(rng.integers(cfg["jpegQuality"][0], cfg["jpegQuality"][1] + 1))
+    ok, buf = cv2.imencode(".jpg", frame[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, q])
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+    interp = [cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC][int(rng.integers(0, 3))]
+    img = cv2.resize(img, size, interpolation=interp).astype(np.float32)
+    img *= rng.uniform(*cfg["brightness"])
+    img += rng.normal(0, rng.uniform(*cfg["noiseSigma"]), img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def render_match(args) -> dict:
+    """Render one match with the synth CLI to a pipe, degrade each 2 fps frame, keep the transcript."""
+    seed, seconds, render, degrade_cfg, size, tmp, clip_seconds = args
+    w, h = render["width"], render["height"]
+    truth = os.path.join(tmp, f"{seed}.truth.json")
+    events = os.path.join(tmp, f"{seed}.events.jsonl")
+    captions = os.path.join(tmp, f"{seed}.captions.jsonl")
+    cmd = [NODE, CLI, "synth", "--seed", str(seed), "--seconds", str(seconds), "--width", str(w), "--height", str(h),
+           "--fps", str(render["fps"]), "--out", "-", "--truth", truth, "--events", events,
+           "--captions", captions, "--clip-seconds", str(clip_seconds)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    rng = np.random.default_rng(seed)
+    frames = []
+    n_bytes = w * h * 3
+    while True:
+        raw = proc.stdout.read(n_bytes)
+        if len(raw) < n_bytes:
+            break
+        frame = np.frombuffer(raw, np.uint8).reshape(h, w, 3)
+        frames.append(degrade(frame, rng, degrade_cfg, size))
+    if proc.wait() != 0:
+        raise RuntimeError(f"synth failed for seed {seed}")
+    with open(truth) as f:
+        content = json.load(f)["content"]
+    with open(events) as f:
+        ev = [json.loads(line) for line in f if line.strip()]
+    with open(captions) as f:
+        caps = [json.loads(line) for line in f if line.strip()]
+    texts = [row[2] for row in content]
+    n = min(len(texts), len(frames) // render["fps"])
+    return {"seed": seed, "frames": np.stack(frames[: n * render["fps"]]), "texts": texts[:n], "events": ev, "captions": caps}
+
+
+def render_matches(seeds, cfg: dict, tmp: str, workers: int) -> list[dict]:
+    size = (cfg["vision"]["imageWidth"], cfg["vision"]["imageHeight"])
+    jobs = [(s, cfg["matchSeconds"], cfg["render"], cfg["degrade"], size, tmp, cfg.get("clipSeconds", 10)) for s in seeds]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(render_match, jobs))
+
+
+def train_tokenizer(texts: list[str], vocab_size: int):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    header_lines = [f"Time={t}-{t + 1} s" for t in range(0, 7200, 7)]
+    tok.train_from_iterator(texts + header_lines + [CHAT["defaultPrompt"]], trainer=trainer)
+    return tok
+
+
+class Layout:
+    """Token ids of one training window, numbered and masked as the runtime cache keeps them."""
+
+    def __init__(self, tok, cfg: dict):
+        self.tok = tok
+        self.ids = {s: tok.token_to_id(s) for s in SPECIAL}
+        self.end = self.ids["<|end|>"]
+        self.vision = self.ids["<|vision|>"]
+        self.system = tok.encode(CHAT["system"].replace("{prompt}", CHAT["defaultPrompt"])).ids
+        self.assistant = tok.encode(CHAT["assistant"]).ids
+        self.vis_per_second = cfg["vision"]["framesPerSecond"] * cfg["vision"]["tokensPerFrame"]
+        self.sink = cfg["layout"]["textSinkTokens"]
+        self.window = cfg["layout"]["textWindowTokens"]
+        self.cache = {}
+
+    def text_ids(self, text: str) -> list[int]:
+        if text not in self.cache:
+            self.cache[text] = self.tok.encode(text).ids
+        return self.cache[text]
+
+    def header(self, s: int) -> list[int]:
+        return self.text_ids(CHAT["roundHeader"].replace("{start}", str(s)).replace("{end}", str(s + 1)))
+
+    def previous(self, texts: list[str], upto: int) -> list[int]:
+        """Commentary of seconds before `upto`, each + end of turn; silence contributes nothing;
+        then truncated to the first `sink` + last `window` tokens, as the cache does."""
+        ids: list[int] = []
+        for text in texts[:upto]:
+            if text.strip() and text != CHAT["silence"]:
+                ids += self.text_ids(text) + [self.end]
+        if len(ids) > self.sink + self.window:
+            ids = ids[: self.sink] + ids[-self.window :]
+        return ids
+
+    def window_ids(self, texts: list[str], start: int, seconds: int):
+        """ids (vision slots marked with <|vision|>), labels (-100 where not trained)."""
+        ids = list(self.system) + self.previous(texts, start)
+        labels = [-100] * len(ids)
+        for s in range(start, start + seconds):
+            prompt = self.header(s) + [self.vision] * self.vis_per_second + self.assistant
+            answer = self.text_ids(texts[s] if texts[s].strip() else CHAT["silence"]) + [self.end]
+            ids += prompt + answer
+            labels += [-100] * len(prompt) + answer
+        return ids, labels

@@ -1,0 +1,158 @@
+"""The streaming VLM in PyTorch, with the exact graph semantics of docs/model-format.md.
+
+One module serves training (batched, full causal attention over a window) and export (the step graph:
+new tokens attend to all past keys/values and causally to each other). Keys are cached after RoPE.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def rope_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float):
+    """Angles in float64 (exact at large positions), cos/sin cast to float32: [B, T, 1, headDim]."""
+    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64, device=position_ids.device) / head_dim))
+    ang = position_ids.to(torch.float64).unsqueeze(-1) * inv
+    ang = torch.cat([ang, ang], dim=-1).unsqueeze(2)
+    return torch.cos(ang).to(torch.float32), torch.sin(ang).to(torch.float32)
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    h = x.shape[-1] // 2
+    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d: int, eps: float):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, c: dict):
+        super().__init__()
+        d, hd = c["hiddenSize"], c["headDim"]
+        self.nh, self.nkv, self.hd = c["numHeads"], c["numKvHeads"], hd
+        self.ln1 = RMSNorm(d, c["rmsNormEps"])
+        self.ln2 = RMSNorm(d, c["rmsNormEps"])
+        self.q = nn.Linear(d, self.nh * hd, bias=False)
+        self.k = nn.Linear(d, self.nkv * hd, bias=False)
+        self.v = nn.Linear(d, self.nkv * hd, bias=False)
+        self.o = nn.Linear(self.nh * hd, d, bias=False)
+        self.gate = nn.Linear(d, c["intermediateSize"], bias=False)
+        self.up = nn.Linear(d, c["intermediateSize"], bias=False)
+        self.down = nn.Linear(c["intermediateSize"], d, bias=False)
+
+    def qkv(self, x, cos, sin):
+        b, t, _ = x.shape
+        h = self.ln1(x)
+        q = self.q(h).view(b, t, self.nh, self.hd)
+        k = self.k(h).view(b, t, self.nkv, self.hd)
+        v = self.v(h).view(b, t, self.nkv, self.hd)
+        return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin, v
+
+    def mlp_out(self, x, att):
+        b, t, _ = x.shape
+        x = x + self.o(att.transpose(1, 2).reshape(b, t, self.nh * self.hd))
+        h2 = self.ln2(x)
+        return x + self.down(F.silu(self.gate(h2)) * self.up(h2))
+
+    def forward_train(self, x, cos, sin):
+        """Full causal attention over the whole window (flash/SDPA kernels, GQA expanded)."""
+        q, k, v = self.qkv(x, cos, sin)
+        rep = self.nh // self.nkv
+        k = k.repeat_interleave(rep, dim=2)
+        v = v.repeat_interleave(rep, dim=2)
+        att = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
+        return self.mlp_out(x, att)
+
+    def forward_step(self, x, cos, sin, past_k, past_v):
+        """Step graph: new tokens see all past and causally each other; returns new K (after RoPE), V."""
+        b, t, _ = x.shape
+        q, k, v = self.qkv(x, cos, sin)
+        kk = torch.cat([past_k, k], dim=1)
+        vv = torch.cat([past_v, v], dim=1)
+        rep = self.nh // self.nkv
+        n = kk.shape[1]
+        kk = kk.transpose(1, 2).unsqueeze(2).expand(b, self.nkv, rep, n, self.hd).reshape(b, self.nh, n, self.hd)
+        vv = vv.transpose(1, 2).unsqueeze(2).expand(b, self.nkv, rep, n, self.hd).reshape(b, self.nh, n, self.hd)
+        scores = torch.matmul(q.transpose(1, 2), kk.transpose(-1, -2)) / math.sqrt(self.hd)
+        p = past_k.shape[1]
+        qi = torch.arange(t, device=x.device).unsqueeze(1) + p
+        kj = torch.arange(n, device=x.device).unsqueeze(0)
+        scores = scores.masked_fill((kj > qi).unsqueeze(0).unsqueeze(0), float("-inf"))
+        att = torch.matmul(torch.softmax(scores, dim=-1), vv)
+        return self.mlp_out(x, att), k, v
+
+
+class Decoder(nn.Module):
+    def __init__(self, c: dict, rope: dict):
+        super().__init__()
+        self.c, self.rope = c, rope
+        self.embed = nn.Embedding(c["vocabSize"], c["hiddenSize"])
+        self.layers = nn.ModuleList([DecoderLayer(c) for _ in range(c["numLayers"])])
+        self.norm = RMSNorm(c["hiddenSize"], c["rmsNormEps"])
+        self.lm_head = nn.Linear(c["hiddenSize"], c["vocabSize"], bias=False)
+
+    def forward_train(self, inputs_embeds, position_ids):
+        cos, sin = rope_cos_sin(position_ids, self.c["headDim"], self.rope["theta"])
+        x = inputs_embeds
+        for layer in self.layers:
+            x = layer.forward_train(x, cos, sin)
+        return self.lm_head(self.norm(x))
+
+    def forward(self, inputs_embeds, position_ids, *past):
+        """The exported step graph (docs/model-format.md)."""
+        cos, sin = rope_cos_sin(position_ids, self.c["headDim"], self.rope["theta"])
+        x = inputs_embeds
+        outs = []
+        for i, layer in enumerate(self.layers):
+            x, k, v = layer.forward_step(x, cos, sin, past[2 * i], past[2 * i + 1])
+            outs += [k, v]
+        return (self.lm_head(self.norm(x)), *outs)
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=2, padding=1)
+        self.norm1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.norm2 = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        x = F.gelu(self.norm1(self.conv1(x)))
+        return x + F.gelu(self.norm2(self.conv2(x)))
+
+
+class VisionEncoder(nn.Module):
+    """CNN to a stride-16 grid, then learned queries attend over the grid: tokensPerFrame tokens per frame,
+    projected to the decoder width. Cheap on CPU (a few ms per 256x144 frame)."""
+
+    def __init__(self, v: dict, d: int):
+        super().__init__()
+        w = v["width"]
+        self.stem = nn.Sequential(nn.Conv2d(3, w // 4, 4, stride=4), nn.BatchNorm2d(w // 4), nn.GELU())
+        self.blocks = nn.Sequential(ConvBlock(w // 4, w // 2), ConvBlock(w // 2, w))
+        gh, gw = v["imageHeight"] // 16, v["imageWidth"] // 16
+        self.pos = nn.Parameter(0.02 * torch.randn(1, gh * gw, w))
+        self.queries = nn.Parameter(0.02 * torch.randn(1, v["tokensPerFrame"], w))
+        self.attn = nn.MultiheadAttention(w, 4, batch_first=True)
+        self.ln = nn.LayerNorm(w)
+        self.proj = nn.Sequential(nn.Linear(w, d), nn.GELU(), nn.Linear(d, d))
+
+    def forward(self, pixel_values):
+        x = self.blocks(self.stem(pixel_values))  # [F, w, gh, gw]
+        grid = x.flatten(2).transpose(1, 2) + self.pos  # [F, gh*gw, w]
+        q = self.queries.expand(grid.shape[0], -1, -1)
+        pooled, _ = self.attn(q, grid, grid, need_weights=False)
+        return self.proj(self.ln(pooled + q))  # [F, tokensPerFrame, D]
+
+
+def count_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

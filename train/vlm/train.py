@@ -1,0 +1,196 @@
+"""Train the streaming VLM from scratch (or resume), then export it.
+
+    python3 -m train.vlm.train --config train/configs/vlm.json --out OUT [--resume OUT/vlm.ckpt] [--minutes 7]
+
+Runs on the GPU machine (device tool): renders the matches with the carried node + built synth, trains
+for a time budget (device commands stop at 10 minutes), saves OUT/vlm.ckpt (resume from it in the next
+call) and exports OUT/model/ in the layout of docs/model-format.md.
+"""
+import argparse
+import io
+import json
+import math
+import os
+import random
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..parts import read_parts, tar_dir_to_parts, write_parts
+from .data import CHAT, Layout, render_matches, train_tokenizer
+from .export import export_model
+from .modeling import Decoder, VisionEncoder, count_params
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+class Batcher:
+    """Random windows of whole seconds; frames live on the GPU as uint8, normalised per batch."""
+
+    def __init__(self, matches, layout: Layout, cfg: dict, device: str, rng: random.Random):
+        self.layout, self.cfg, self.device, self.rng = layout, cfg, device, rng
+        self.texts = [m["texts"] for m in matches]
+        self.frames = [torch.from_numpy(m["frames"]).to(device) for m in matches]
+        v = cfg["vision"]
+        self.fps = v["framesPerSecond"]
+        self.mean = torch.tensor(v["mean"], device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(v["std"], device=device).view(1, 3, 1, 1)
+
+    def pixels(self, frames_u8: torch.Tensor) -> torch.Tensor:
+        x = frames_u8.permute(0, 3, 1, 2).float() / 255.0
+        return (x - self.mean) / self.std
+
+    def sample(self, batch_size: int, seconds=None, start=None, match=None):
+        lo, hi = self.cfg["layout"]["windowSeconds"]
+        seqs, frames = [], []
+        for _ in range(batch_size):
+            m = self.rng.randrange(len(self.texts)) if match is None else match
+            n = len(self.texts[m])
+            w = seconds or self.rng.randint(lo, hi)
+            s = self.rng.randint(0, n - w) if start is None else start
+            seqs.append(self.layout.window_ids(self.texts[m], s, w))
+            frames.append(self.frames[m][s * self.fps : (s + w) * self.fps])
+        length = max(len(ids) for ids, _ in seqs)
+        pad = self.layout.ids["<|pad|>"]
+        ids = torch.full((batch_size, length), pad, dtype=torch.long)
+        labels = torch.full((batch_size, length), -100, dtype=torch.long)
+        for b, (i, l) in enumerate(seqs):
+            ids[b, : len(i)] = torch.tensor(i)
+            labels[b, : len(l)] = torch.tensor(l)
+        return ids.to(self.device), labels.to(self.device), self.pixels(torch.cat(frames))
+
+
+def forward(decoder, vision, layout, ids, pixels):
+    emb = decoder.embed(ids)
+    vis = vision(pixels).reshape(-1, emb.shape[-1]).to(emb.dtype)
+    mask = ids == layout.vision
+    emb = emb.masked_scatter(mask.unsqueeze(-1), vis)
+    pos = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0).expand_as(ids)
+    return decoder.forward_train(emb, pos)
+
+
+def loss_of(logits, labels):
+    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
+
+
+@torch.no_grad()
+def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
+    """Teacher-forced loss and the per-second speak/silence decision at the first commentary token."""
+    decoder.eval(); vision.eval()
+    losses, decisions, correct = [], 0, 0
+    for m in range(len(batcher.texts)):
+        for start in range(0, len(batcher.texts[m]) - 16, 64):
+            ids, labels, pixels = batcher.sample(1, seconds=16, start=start, match=m)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits = forward(decoder, vision, layout, ids, pixels)
+            losses.append(loss_of(logits, labels).item())
+            first = (labels[0, 1:] != -100) & (labels[0, :-1] == -100)  # first answer token of each round
+            pred = logits[0, :-1].argmax(-1)[first]
+            truth = labels[0, 1:][first]
+            decisions += int(first.sum())
+            correct += int(((pred == silence_first) == (truth == silence_first)).sum())
+    decoder.train(); vision.train()
+    return {"loss": float(np.mean(losses)), "speakSilenceAcc": correct / max(decisions, 1)}
+
+
+def save(out, decoder, vision, step, rng, tok, val):
+    """Checkpoint as OUT/vlm.ckpt.NNN parts (weights only: Adam moments would triple the size past what
+    the device tool returns; a resumed run restarts them under a short warm-up)."""
+    os.makedirs(out, exist_ok=True)
+    buf = io.BytesIO()
+    torch.save({"decoder": decoder.state_dict(), "vision": vision.state_dict(), "step": step,
+                "rng": rng.getstate(), "tokenizer": tok.to_str(), "val": val}, buf)
+    write_parts(buf.getvalue(), os.path.join(out, "vlm.ckpt"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="train/configs/vlm.json")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--resume", help="checkpoint path prefix: reads PREFIX.000, PREFIX.001, ...")
+    ap.add_argument("--minutes", type=float, default=7.0)
+    ap.add_argument("--train-matches", type=int, help="fewer matches for a quick check")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
+    args = ap.parse_args()
+    cfg = json.load(open(args.config))
+    t_start = time.time()
+    torch.manual_seed(cfg["seed"])
+    rng = random.Random(cfg["seed"])
+    device = "cuda"
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+
+    lo, hi = cfg["seeds"]["train"]
+    train_seeds = list(range(lo, hi + 1))[: args.train_matches or None]
+    val_seeds = list(range(cfg["seeds"]["val"][0], cfg["seeds"]["val"][1] + 1))
+    tmp = tempfile.mkdtemp()
+    train_matches = render_matches(train_seeds, cfg, tmp, args.workers)
+    val_matches = render_matches(val_seeds, cfg, tmp, args.workers)
+    n_sec = sum(len(m["texts"]) for m in train_matches)
+    log(f"rendered {len(train_matches)} train matches ({n_sec} s) and {len(val_matches)} val in {time.time() - t_start:.0f}s")
+
+    ckpt = torch.load(io.BytesIO(read_parts(args.resume)), map_location="cpu", weights_only=False) if args.resume else None
+    if ckpt:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_str(ckpt["tokenizer"])
+    else:
+        tok = train_tokenizer([t for m in train_matches for t in m["texts"]], cfg["tokenizer"]["vocabSize"])
+    layout = Layout(tok, cfg)
+    dec_cfg = {**cfg["decoder"], "vocabSize": tok.get_vocab_size()}
+    decoder = Decoder(dec_cfg, cfg["rope"]).to(device)
+    vision = VisionEncoder(cfg["vision"], dec_cfg["hiddenSize"]).to(device)
+    params = list(decoder.parameters()) + list(vision.parameters())
+    opt = torch.optim.AdamW(params, lr=cfg["optim"]["lr"], weight_decay=cfg["optim"]["weightDecay"], betas=(0.9, 0.95))
+    step = 0
+    if ckpt:
+        decoder.load_state_dict(ckpt["decoder"]); vision.load_state_dict(ckpt["vision"])
+        step = ckpt["step"]
+        rng.setstate(ckpt["rng"])
+    log(f"params: decoder {count_params(decoder):,} vision {count_params(vision):,}; resuming at step {step}")
+
+    train_batches = Batcher(train_matches, layout, cfg, device, rng)
+    val_batches = Batcher(val_matches, layout, cfg, device, random.Random(0))
+    silence_first = tok.encode(CHAT["silence"]).ids[0]
+    warm = cfg["optim"]["warmupSteps"]
+    budget = args.minutes * 60
+    first_step = step
+    t_train = time.time()
+    while time.time() - t_train < budget:
+        # Cosine over this call's time budget (one cycle per device call; a resumed call warms up again).
+        frac = min(1.0, (time.time() - t_train) / budget)
+        lr = cfg["optim"]["lr"] * min(1.0, (step - first_step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        ids, labels, pixels = train_batches.sample(cfg["optim"]["batchSize"])
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = loss_of(forward(decoder, vision, layout, ids, pixels), labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg["optim"]["gradClip"])
+        opt.step()
+        step += 1
+        if step % 200 == 0:
+            log(f"step {step} loss {loss.item():.4f} lr {lr:.2e}")
+        if step % 1000 == 0:
+            log(f"val {validate(decoder, vision, layout, val_batches, silence_first)}")
+            save(args.out, decoder, vision, step, rng, tok, None)
+    val = validate(decoder, vision, layout, val_batches, silence_first)
+    log(f"final step {step} val {val}")
+    save(args.out, decoder, vision, step, rng, tok, val)
+    model_dir = os.path.join(tempfile.mkdtemp(), cfg["name"])
+    diffs = export_model(decoder, vision, tok, cfg, model_dir)
+    tar_dir_to_parts(model_dir, os.path.join(args.out, "model.tar"))
+    with open(os.path.join(args.out, "train-log.json"), "w") as f:
+        json.dump({"step": step, "val": val, "exportMaxAbsDiff": diffs, "trainMatches": len(train_matches),
+                   "trainSeconds": n_sec, "wallSeconds": time.time() - t_start}, f, indent=2)
+    log("done")
+
+
+if __name__ == "__main__":
+    main()
