@@ -1,4 +1,4 @@
-import { FORMATION, PITCH, attackDir, clamp, goalXAttacked, toWorld } from './pitch.js';
+import { FORMATION, PITCH, WORLD_HZ, attackDir, clamp, goalXAttacked, toWorld } from './pitch.js';
 import type { PlayerState } from './state.js';
 
 /** What the shape of both teams depends on at one tick. */
@@ -27,6 +27,12 @@ export interface Targets {
 
 export function createTargets(n: number): Targets {
   return { x: new Float64Array(n), y: new Float64Array(n), speedMps: new Float64Array(n) };
+}
+
+export function setTarget(t: Targets, i: number, x: number, y: number, speedMps: number): void {
+  t.x[i] = x;
+  t.y[i] = y;
+  t.speedMps[i] = speedMps;
 }
 
 function nearestOutfield(players: readonly PlayerState[], team: number, x: number, y: number, skip: number): number {
@@ -104,5 +110,24 @@ export function computeTargets(players: readonly PlayerState[], input: TacticsIn
     }
     out.x[i] = clamp(x, 1, PITCH.lengthM - 1);
     out.y[i] = clamp(y, 1, PITCH.widthM - 1);
+  }
+}
+
+/** Steers every player towards its target: capped speed, slowing to arrive, smoothed acceleration. */
+export function movePlayers(players: PlayerState[], targets: Targets): void {
+  const dt = 1 / WORLD_HZ;
+  for (let i = 0; i < players.length; i++) {
+    const p = players[i];
+    const dx = targets.x[i] - p.x;
+    const dy = targets.y[i] - p.y;
+    const d = Math.hypot(dx, dy);
+    // Arrive: slow down inside the last couple of metres so players settle instead of jittering.
+    const want = Math.min(targets.speedMps[i], d * 1.5);
+    const wx = d > 1e-6 ? (dx / d) * want : 0;
+    const wy = d > 1e-6 ? (dy / d) * want : 0;
+    p.vx += (wx - p.vx) * 0.15;
+    p.vy += (wy - p.vy) * 0.15;
+    p.x += p.vx * dt;
+    p.y += p.vy * dt;
   }
 }
