@@ -113,8 +113,13 @@ describe('sightline synth --live', () => {
   });
 
   it('runs until SIGTERM, then exits cleanly and takes ffmpeg with it', async () => {
-    const { code, arrivalsMs, elapsedMs, port } = await liveRun([], 2500);
+    const truth = join(dir, 'live-truth.json');
+    const { code, arrivalsMs, elapsedMs, port } = await liveRun(['--truth', truth], 2500);
     expect(code).toBe(0);
+    // The transcript is closed properly on the way out: valid JSON, whole seconds only.
+    const transcript = JSON.parse(readFileSync(truth, 'utf8'));
+    expect(transcript.content.length).toBeGreaterThanOrEqual(1);
+    expect(transcript.content[0][2]).toMatch(/kick|under way|restart|tap it off/i);
     expect(arrivalsMs.length).toBeGreaterThan(10);
     expect(elapsedMs).toBeLessThan(10_000);
     expect(ffmpegFor(port)).toBe('');
