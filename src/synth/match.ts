@@ -143,7 +143,7 @@ export class Match implements WorldView {
     this.ball.y = r.y;
     const kind = r.type === 'corner' ? 'cross' : r.type === 'goal_kick' && !this.possession.calm[r.team] ? 'long' : 'short';
     const flight = planPass(this.rng, this.players, r.taker, kind, this.period, s, true);
-    if (!flight) return;
+    if (!flight) return this.giveBall(r.taker, s); // nobody to pass to: play it himself
     if (r.type === 'kickoff') this.emit('kickoff', r.taker, { other: this.players[flight.receiver]?.shirt });
     else this.emitPass(flight, r.type === 'throw_in' ? 'throw' : kind);
     this.launch(flight);

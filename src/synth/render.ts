@@ -72,7 +72,7 @@ export class FrameRenderer {
     const rowBytes = w * 3;
     for (let y = 0; y < this.heightPx; y++) {
       const wy = (y + 0.5 - oy) / sy;
-      const row = wy > -3 && wy < PITCH.widthM + 3 ? this.grassRow : wy > -4.5 ? this.boardRow : this.standRow;
+      const row = wy > -3 && wy < PITCH.widthM + 3 ? this.grassRow : wy > -4.5 && wy < PITCH.widthM + 4.5 ? this.boardRow : this.standRow;
       out.set(row, y * rowBytes);
     }
   }

@@ -28,11 +28,10 @@ export interface TimelineOptions extends MatchOptions {
  */
 export class MatchTimeline {
   readonly match: Match;
-  readonly camera = new BroadcastCamera();
+  readonly camera: BroadcastCamera;
   readonly video: string;
   readonly clipSeconds: number;
   private readonly commentator: Commentator;
-  private readonly aspect: number;
   private secondEvents: MatchEvent[] = [];
   private ballXSum = 0;
   private holdTicks = [0, 0];
@@ -43,7 +42,7 @@ export class MatchTimeline {
     this.match = new Match(seed, options);
     this.video = options.video ?? `synth-${seed}`;
     this.clipSeconds = options.clipSeconds ?? 10;
-    this.aspect = options.aspect ?? 16 / 9;
+    this.camera = new BroadcastCamera(options.aspect ?? 16 / 9);
     this.commentator = new Commentator(seed, this.match.teamNames);
   }
 
@@ -57,7 +56,7 @@ export class MatchTimeline {
     const m = this.match;
     while (m.stepIndex < ticks) {
       const events = m.step();
-      this.camera.update(m, this.aspect);
+      this.camera.update(m);
       for (const e of events) {
         this.secondEvents.push(e);
         this.sinks.onEvent?.(e);
