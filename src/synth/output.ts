@@ -128,12 +128,16 @@ async function run(
     sink = openSink();
     const pool = Array.from({ length: FRAMES_IN_FLIGHT }, () => new Uint8Array(broadcast.frameBytes));
     const inFlight: Promise<void>[] = pool.map(() => Promise.resolve());
+    // A stalled sink must not stall shutdown: waits end at abort, and close() kills what will not finish.
+    const abort = options.signal;
+    const aborted = new Promise<void>((resolve) => abort?.addEventListener('abort', () => resolve(), { once: true }));
     const startMs = performance.now();
     let frames = 0;
     let reported = 0;
     while (frames < totalFrames && !options.signal?.aborted && !sink.failure) {
       const slot = frames % FRAMES_IN_FLIGHT;
-      await inFlight[slot];
+      await Promise.race([inFlight[slot], aborted]);
+      if (abort?.aborted) break;
       if (paced) {
         const waitMs = startMs + (frames * 1000) / fps - performance.now();
         if (waitMs > 1) await sleep(waitMs, undefined, { signal: options.signal }).catch(() => undefined);
@@ -145,9 +149,9 @@ async function run(
       const secondsDone = Math.floor(frames / fps);
       if (secondsDone > reported) options.onProgress?.((reported = secondsDone));
     }
-    await Promise.all(inFlight);
     await sink.close();
-    if (sink.failure) throw sink.failure;
+    await Promise.all(inFlight);
+    if (sink.failure && !abort?.aborted) throw sink.failure;
     const done = frames >= totalFrames ? seconds : Math.floor(frames / fps);
     broadcast.finish(done);
     return { frames, seconds: done, aborted: frames < totalFrames };
