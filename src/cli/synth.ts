@@ -1,0 +1,94 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { SightlineError } from '../errors.js';
+import { streamLive, writeMatch, type RunResult } from '../synth/index.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber } from './options.js';
+
+interface SynthFlags {
+  seed: number;
+  seconds?: number;
+  out?: string;
+  format?: 'mp4' | 'rgb24';
+  truth?: string;
+  events?: string;
+  captions?: string;
+  live?: string;
+  width: number;
+  height: number;
+  fps: number;
+  clipSeconds: number;
+  halfSeconds: number;
+}
+
+/** Even sizes only: libx264 with yuv420p needs them, and raw consumers are simpler for it. */
+function evenSize(value: string): number {
+  const n = positiveInteger(value);
+  if (n % 2 !== 0 || n < 16) throw new InvalidArgumentError(`expected an even number of pixels >= 16, got "${value}"`);
+  return n;
+}
+
+/** Progress bar with ETA on stderr, only for file renders of more than a few seconds on a terminal. */
+function progressBar(totalSec: number): { update(s: number): void; stop(): void } | undefined {
+  if (!process.stderr.isTTY || totalSec < 10) return undefined;
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'synth [{bar}] {percentage}% | {value}/{total} s of video | ETA {eta_formatted}', etaBuffer: 20 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(totalSec, 0);
+  return { update: (s) => bar.update(s), stop: () => bar.stop() };
+}
+
+async function synth(flags: SynthFlags): Promise<void> {
+  if (!flags.out && !flags.live) throw new SightlineError('bad_input', 'synth needs --out <file> or --live <ffmpeg-url>');
+  if (flags.out && flags.live) throw new SightlineError('bad_input', 'synth takes either --out or --live, not both');
+  if (flags.out && flags.seconds === undefined) throw new SightlineError('bad_input', 'synth --out needs --seconds <n>');
+  const common = {
+    seed: flags.seed,
+    widthPx: flags.width,
+    heightPx: flags.height,
+    fps: flags.fps,
+    clipSeconds: flags.clipSeconds,
+    halfSeconds: flags.halfSeconds,
+    truthPath: flags.truth,
+    eventsPath: flags.events,
+    captionsPath: flags.captions,
+  };
+  // SIGINT/SIGTERM stop between frames; ffmpeg then gets end-of-input and exits with us.
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let result: RunResult;
+  if (flags.live) {
+    result = await streamLive({ ...common, url: flags.live, seconds: flags.seconds, signal: abort.signal });
+    process.stderr.write(`synth: streamed ${result.seconds} s to ${flags.live}\n`);
+    return;
+  }
+  const bar = progressBar(flags.seconds!);
+  try {
+    result = await writeMatch({ ...common, seconds: flags.seconds!, out: flags.out!, format: flags.format, signal: abort.signal, onProgress: (s) => bar?.update(s) });
+  } finally {
+    bar?.stop();
+  }
+  if (result.aborted) throw new SightlineError('bad_input', `synth interrupted after ${result.seconds} s; ${flags.out} holds what was rendered`);
+}
+
+export function registerSynth(program: Command): void {
+  program
+    .command('synth')
+    .description('render a synthetic broadcast match (deterministic from --seed) to a file or a live ffmpeg URL, with truth files')
+    .option('--seed <n>', 'match seed', nonNegativeInteger, 1)
+    .option('--seconds <n>', 'length of video to render (live: run until killed if omitted)', positiveNumber)
+    .option('--out <path>', 'output file: mp4 (via ffmpeg), or raw RGB24 frames for a .rgb name or "-" (stdout)')
+    .addOption(new Option('--format <format>', 'output format of --out').choices(['mp4', 'rgb24']))
+    .option('--truth <path>', 'per-second commentary transcript (Inf-Streams JSON)')
+    .option('--events <path>', 'structured events, one JSON line each')
+    .option('--captions <path>', 'clip captions, one JSON line per clip')
+    .option('--live <url>', 'stream in real time to an ffmpeg output URL (udp://, rtmp://, srt://, pipe:1)')
+    .option('--width <px>', 'frame width', evenSize, 640)
+    .option('--height <px>', 'frame height', evenSize, 360)
+    .option('--fps <n>', 'frames per second', positiveNumber, 25)
+    .option('--clip-seconds <n>', 'caption clip length', positiveInteger, 10)
+    .option('--half-seconds <n>', 'length of each half on the match clock', positiveInteger, 2700)
+    .action(synth);
+}

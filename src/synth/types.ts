@@ -1,0 +1,59 @@
+/** Plain data that crosses the synth module boundary: events, per-second truth and clip captions. */
+
+export type EventType =
+  | 'kickoff'
+  | 'pass'
+  | 'dribble'
+  | 'tackle'
+  | 'interception'
+  | 'shot'
+  | 'save'
+  | 'goal'
+  | 'throw_in'
+  | 'corner'
+  | 'goal_kick'
+  | 'half_time'
+  | 'full_time';
+
+/**
+ * One thing that happened, written as one JSON line of structured truth. `team` is the acting team's
+ * name (a visible kit colour); for ball-out events (throw_in, corner, goal_kick) it is the team awarded
+ * the restart, `player` the one who will take it and `other` who last touched the ball.
+ */
+export interface MatchEvent {
+  /** Video time in seconds (world-tick resolution, 0.04 s). */
+  t: number;
+  /** floor(t): the transcript second this event belongs to. */
+  second: number;
+  type: EventType;
+  team: string;
+  /** 0 or 1: index into the match's teams. */
+  teamIndex: number;
+  /** Shirt number of the main actor. */
+  player: number;
+  /** Shirt number of the other actor where there is one (pass receiver, player dispossessed). */
+  other?: number;
+  /** Pitch position in metres (x along, y across). */
+  x: number;
+  y: number;
+  /** Kind of action: short/long/cross/header/... */
+  detail?: string;
+  /** How it ended: complete/intercepted/goal/saved/wide/blocked/held/parried/... */
+  outcome?: string;
+  /** Score after the event, [team 0, team 1]. */
+  score: [number, number];
+  /** Match minute shown on the clock (1-based). */
+  minute: number;
+  /** 0 = first half, 1 = second half. */
+  half: number;
+}
+
+/** One transcript row: [startSec, endSec, text]; " ..." is silence. */
+export type TranscriptRow = [number, number, string];
+
+export interface ClipCaption {
+  video: string;
+  start: number;
+  end: number;
+  caption: string;
+}

@@ -1,0 +1,127 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ffprobePath } from '../../src/ingest/ffmpeg-binary.js';
+import { frames } from '../../src/synth/index.js';
+
+const CLI = 'dist/cli.js';
+const dir = mkdtempSync(join(tmpdir(), 'sightline-synth-'));
+
+/** Newest mtime under a folder, to rebuild dist only when sources changed. */
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((n) => newest(join(path, n))));
+}
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('node', [CLI, 'synth', ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  let built = 0;
+  try {
+    built = statSync('dist/cli/synth.js').mtimeMs;
+  } catch {
+    built = 0;
+  }
+  if (built < newest('src')) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}, 120_000);
+
+describe('sightline synth', () => {
+  it('renders an mp4 of the right duration and size, with truth files', () => {
+    const out = join(dir, 'match.mp4');
+    const truth = join(dir, 'truth.json');
+    const captions = join(dir, 'clips.jsonl');
+    const events = join(dir, 'events.jsonl');
+    const r = cli(['--seed', '5', '--seconds', '3', '--out', out, '--width', '160', '--height', '90', '--fps', '10', '--truth', truth, '--events', events, '--captions', captions, '--clip-seconds', '2']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const probe = JSON.parse(execFileSync(ffprobePath(), ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=width,height,nb_read_frames,codec_name,pix_fmt:format=duration', '-of', 'json', out], { encoding: 'utf8' }));
+    expect(probe.streams[0]).toMatchObject({ width: 160, height: 90, nb_read_frames: '30', codec_name: 'h264', pix_fmt: 'yuv420p' });
+    expect(Number(probe.format.duration)).toBeCloseTo(3, 1);
+    const transcript = JSON.parse(readFileSync(truth, 'utf8'));
+    expect(transcript.video).toBe('match.mp4');
+    expect(transcript.content.map((row: unknown[]) => row.slice(0, 2))).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(readFileSync(captions, 'utf8').trim().split('\n').map((l) => JSON.parse(l).end)).toEqual([2, 3]);
+    expect(JSON.parse(readFileSync(events, 'utf8').split('\n')[0]).type).toBe('kickoff');
+  });
+
+  it('writes raw RGB24 frames without ffmpeg, identical to the API frames', () => {
+    const out = join(dir, 'frames.rgb');
+    const r = cli(['--seed', '8', '--seconds', '1', '--out', out, '--width', '64', '--height', '36', '--fps', '5']);
+    expect(r.status).toBe(0);
+    const bytes = readFileSync(out);
+    expect(bytes.length).toBe(5 * 64 * 36 * 3);
+    const copies: Buffer[] = [];
+    for (const f of frames(8, { widthPx: 64, heightPx: 36, fps: 5, seconds: 1 })) copies.push(Buffer.from(f.rgb)); // rgb is reused
+    const api = Buffer.concat(copies);
+    expect(bytes.equals(api)).toBe(true);
+  });
+
+  it.each([
+    [['--seconds', '2'], /needs --out <file> or --live/],
+    [['--seconds', '-5', '--out', 'x.mp4'], /seconds/],
+    [['--seconds', '1', '--out', '/nonexistent-dir/x.mp4'], /cannot write output \/nonexistent-dir\/x.mp4/],
+    [['--seconds', '1', '--out', join(dir, 'a.mp4'), '--truth', '/nonexistent-dir/t.json'], /cannot write transcript/],
+    [['--seconds', '1', '--width', '641', '--out', 'x.mp4'], /even number/],
+    [['--seconds', '1', '--live', 'nosuchproto://x', '--width', '64', '--height', '36'], /ffmpeg failed writing nosuchproto:\/\/x/],
+  ])('rejects bad input %j with one clear line', (args, message) => {
+    const r = cli(args);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with')).length).toBe(1);
+  });
+});
+
+/** Starts the CLI streaming to a loopback UDP port and records when packets arrive. */
+async function liveRun(extra: string[], killAfterMs?: number): Promise<{ code: number | null; arrivalsMs: number[]; elapsedMs: number; port: number }> {
+  const sock = createSocket('udp4');
+  const arrivalsMs: number[] = [];
+  const t0 = performance.now();
+  sock.on('message', () => arrivalsMs.push(performance.now() - t0));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const port = sock.address().port;
+  const child = spawn('node', [CLI, 'synth', '--seed', '3', '--live', `udp://127.0.0.1:${port}`, '--width', '160', '--height', '90', ...extra], { stdio: 'ignore' });
+  if (killAfterMs) setTimeout(() => child.kill('SIGTERM'), killAfterMs);
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const elapsedMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 200));
+  sock.close();
+  return { code, arrivalsMs, elapsedMs, port };
+}
+
+function ffmpegFor(port: number): string {
+  return spawnSync('pgrep', ['-af', `udp://127.0.0.1:${port}`], { encoding: 'utf8' }).stdout.trim();
+}
+
+describe('sightline synth --live', () => {
+  it('sends mpegts over udp paced in real time and stops at --seconds', async () => {
+    const { code, arrivalsMs, elapsedMs, port } = await liveRun(['--seconds', '3']);
+    expect(code).toBe(0);
+    expect(arrivalsMs.length).toBeGreaterThan(20);
+    const spanMs = arrivalsMs[arrivalsMs.length - 1] - arrivalsMs[0];
+    // 3 s of video: paced, not dumped at once (x264 zerolatency sends as it goes).
+    expect(spanMs).toBeGreaterThan(1800);
+    expect(elapsedMs).toBeGreaterThan(2800);
+    expect(elapsedMs).toBeLessThan(15_000);
+    expect(ffmpegFor(port)).toBe('');
+  });
+
+  it('runs until SIGTERM, then exits cleanly and takes ffmpeg with it', async () => {
+    const truth = join(dir, 'live-truth.json');
+    const { code, arrivalsMs, elapsedMs, port } = await liveRun(['--truth', truth], 2500);
+    expect(code).toBe(0);
+    // The transcript is closed properly on the way out: valid JSON, whole seconds only.
+    const transcript = JSON.parse(readFileSync(truth, 'utf8'));
+    expect(transcript.content.length).toBeGreaterThanOrEqual(1);
+    expect(transcript.content[0][2]).toMatch(/kick|under way|restart|tap it off/i);
+    expect(arrivalsMs.length).toBeGreaterThan(10);
+    expect(elapsedMs).toBeLessThan(10_000);
+    expect(ffmpegFor(port)).toBe('');
+  });
+});
