@@ -110,14 +110,26 @@ const PRIORITY: Record<EventType, number> = {
   tackle: 4, interception: 4, dribble: 3, goal_kick: 3, throw_in: 3, pass: 1,
 };
 
+/** Events worth a line: everything but routine passing (short passes and throws are left unsaid). */
+export function isWorthSaying(e: MatchEvent): boolean {
+  if (e.type !== 'pass') return true;
+  return e.detail === 'long' || e.detail === 'cross';
+}
+
+/** The event a second's line describes: the most newsworthy, the earliest on a tie. */
+export function headlineEvent(events: readonly MatchEvent[]): MatchEvent | undefined {
+  let top: MatchEvent | undefined;
+  for (const e of events) if (!top || PRIORITY[e.type] > PRIORITY[top.type]) top = e;
+  return top;
+}
+
 /**
  * Per-second commentary in a broadcaster's voice. Deterministic: one generator per match, fed every
- * second in order. A second is silent (" ...") unless it holds an event worth a line; minor events are
- * mentioned only some of the time so the transcript has quiet spells, as a real broadcast does.
+ * second in order. A second is silent (" ...") unless it holds an event worth a line (see isWorthSaying); routine passing
+ * goes unsaid, so the transcript has quiet spells, as a real broadcast does.
  */
 export class Commentator {
   private readonly rng: Rng;
-  private spokeLastSecond = false;
 
   constructor(seed: number, private readonly teamNames: readonly [string, string]) {
     this.rng = Rng.derive(seed, 'commentary');
@@ -125,15 +137,14 @@ export class Commentator {
 
   /** The line for one second given its events (in time order). Always draws the same randoms per second. */
   lineFor(events: readonly MatchEvent[]): string {
-    const roll = this.rng.next();
     const pickRoll = this.rng.next();
     const tailRoll = this.rng.next();
-    let top: MatchEvent | undefined;
-    for (const e of events) if (!top || PRIORITY[e.type] > PRIORITY[top.type]) top = e;
+    const top = headlineEvent(events);
     if (!top) return this.silent();
     const p = PRIORITY[top.type];
-    const pSpeak = p >= 6 ? 1 : p >= 3 ? 0.85 : top.detail === 'short' ? 0.35 : 0.6;
-    if (roll >= pSpeak * (this.spokeLastSecond && p < 6 ? 0.7 : 1)) return this.silent();
+    // Whether a second is voiced follows from what can be seen (the event and its kind), never from a coin
+    // flip: a commentary model can learn it from pictures, and evaluation can hold it to it.
+    if (!isWorthSaying(top)) return this.silent();
     const c: Ctx = {
       team: top.team,
       opp: this.teamNames[1 - top.teamIndex],
@@ -148,12 +159,10 @@ export class Commentator {
     if (p >= 3 && p < 10 && top.type !== 'half_time' && top.type !== 'full_time' && tailRoll < 0.15) {
       text += ` ${cap(c.score)} in the ${c.minute} minute.`;
     }
-    this.spokeLastSecond = true;
     return text;
   }
 
   private silent(): string {
-    this.spokeLastSecond = false;
     return SILENCE;
   }
 }
