@@ -100,25 +100,27 @@ export interface IngestCommandOptions {
 function inputFor(source: ClassifiedSource, o: IngestCommandOptions): InputSpec {
   const timeoutUs = Math.round(o.ioTimeoutMs * 1000);
   const decode = { threads: o.decoderThreads, flags2: o.fastDecode ? '+fast' : undefined };
+  // Live streams: probe 1 s instead of ffmpeg's 5 s, so the first frames are not seconds behind the edge.
+  const liveProbe = source.live ? { analyzeduration: 1_000_000, probesize: 1_000_000 } : {};
   switch (source.kind) {
     case 'file':
       return { url: source.input, realtime: o.realtime, options: decode };
     case 'stdin':
       return { url: 'pipe:0', realtime: o.realtime, options: decode };
     case 'v4l2':
-      return { url: source.input, format: 'v4l2', options: decode };
+      return { url: source.input, format: 'v4l2', options: { ...decode, ...liveProbe } };
     case 'rtsp':
       // rtsp's -timeout is the socket I/O timeout; TCP interleaving avoids UDP loss and NAT trouble.
-      return { url: source.input, options: { ...decode, rtsp_transport: o.rtspTransport, timeout: timeoutUs } };
+      return { url: source.input, options: { ...decode, ...liveProbe, rtsp_transport: o.rtspTransport, timeout: timeoutUs } };
     case 'udp':
     case 'rtp':
       // udp's -timeout raises an error when no packet arrives; keep going if the receive buffer overruns.
-      return { url: source.input, options: { ...decode, timeout: timeoutUs, overrun_nonfatal: 1 } };
+      return { url: source.input, options: { ...decode, ...liveProbe, timeout: timeoutUs, overrun_nonfatal: 1 } };
     case 'srt':
-      return { url: source.input, options: { ...decode, timeout: timeoutUs } };
+      return { url: source.input, options: { ...decode, ...liveProbe, timeout: timeoutUs } };
     default:
       // rtmp, http, hls, tcp: the generic AVIO read/write timeout (rtmp's own -timeout means "listen").
-      return { url: source.input, options: { ...decode, rw_timeout: timeoutUs } };
+      return { url: source.input, options: { ...decode, ...liveProbe, rw_timeout: timeoutUs } };
   }
 }
 

@@ -76,7 +76,8 @@ const RULES: Rule[] = [
   { code: 'source_not_found', pattern: /No such file or directory|does not exist/i, cause: 'file not found' },
   { code: 'source_unknown_protocol', pattern: /Protocol not found|Unknown protocol/i, cause: 'unknown protocol' },
   { code: 'source_no_video_stream', pattern: /matches no streams|does not contain any stream|no video stream/i, cause: 'no video stream' },
-  { code: 'source_timeout', pattern: /timed out|Timeout/i, cause: 'connection timed out' },
+  // Not a bare "timeout": ffmpeg echoes URLs like "tcp://host:9?timeout=0" in refusals.
+  { code: 'source_timeout', pattern: /timed out|Timeout was reached/i, cause: 'connection timed out' },
   {
     code: 'source_unreachable',
     pattern: /Connection refused|No route to host|Network is unreachable|Failed to resolve|Name or service not known|Connection to \S+ failed|Cannot open connection|Server returned 404|Server returned 5\d\d|Connection reset/i,

@@ -37,6 +37,11 @@ export class FrameQueue {
     return this.items.length;
   }
 
+  /** The frame the consumer gets next, if any. */
+  peek(): QueuedFrame | undefined {
+    return this.items[0];
+  }
+
   /** Adds a frame; returns how many frames were dropped to make room (0 or 1). */
   push(item: QueuedFrame): number {
     if (this.ended) return 0;

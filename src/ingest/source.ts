@@ -37,7 +37,6 @@ export class IngestSource extends EventEmitter implements FrameSource {
   // Stream clock (see class comment).
   private nextIndex = 0;
   private lastReadIndex = -1;
-  private lastDeliveredIndex = -1;
   private firstFrameAtMs: number | undefined;
   private delivered = 0;
   private corruptFrames = 0;
@@ -46,6 +45,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
   private inputFps = 0;
   private wakeBackoff: (() => void) | undefined;
   private initError: unknown;
+  private nextInLine: Promise<unknown> = Promise.resolve();
   constructor(
     readonly source: string,
     private readonly rawOptions: IngestOptions = {},
@@ -76,9 +76,11 @@ export class IngestSource extends EventEmitter implements FrameSource {
 
   [Symbol.asyncIterator](): AsyncIterator<FrameChunk> {
     return {
-      next: async () => {
-        const chunk = await this.chunker.next();
-        return chunk ? { value: chunk, done: false } : { value: undefined, done: true };
+      next: () => {
+        // Calls may overlap (e.g. raced against a timer): serve them one after another, in order.
+        const chunk = this.nextInLine.then(() => this.chunker.next());
+        this.nextInLine = chunk.catch(() => undefined);
+        return chunk.then((c) => (c ? { value: c, done: false } : { value: undefined, done: true }));
       },
       return: async () => {
         await this.close();
@@ -91,7 +93,6 @@ export class IngestSource extends EventEmitter implements FrameSource {
     const item = await this.queue.take();
     if (item) {
       this.delivered++;
-      this.lastDeliveredIndex = item.index;
       this.outputRate.tick();
       const run = this.run;
       if (run?.isPaused && this.queue.length < this.options!.maxQueuedFrames) run.resume();
@@ -107,12 +108,22 @@ export class IngestSource extends EventEmitter implements FrameSource {
       outputFps: this.outputRate.perSecond(),
       framesDelivered: this.delivered,
       framesDropped: this.queue.droppedTotal + this.corruptFrames,
-      lagSec: this.lastReadIndex < 0 ? 0 : Math.max(0, (this.lastReadIndex - this.lastDeliveredIndex) / fps),
+      lagSec: this.lagSec(),
       reconnects: this.reconnects,
       corruptFrames: this.corruptFrames,
       queuedFrames: this.queue.length,
       streamSec: this.lastReadIndex < 0 ? 0 : this.lastReadIndex / fps,
     };
+  }
+
+  /**
+   * How far behind the newest frame read from ffmpeg the consumer's next frame is, in stream seconds
+   * (= wall-clock seconds for a live source): 0 when the queue is empty, at most maxQueuedFrames / fps
+   * under 'drop'.
+   */
+  private lagSec(): number {
+    const next = this.queue.peek();
+    return next ? (this.lastReadIndex - next.index + 1) / (this.options?.fps ?? 1) : 0;
   }
 
   override on(event: 'state', listener: (state: SourceState, detail?: string) => void): this {
@@ -148,7 +159,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
         const outcome = await this.runOnce();
         if (this.closed || this.limitReached()) break;
         const cleanEnd = outcome.exit.code === 0 && !outcome.stalled;
-        if (cleanEnd && !this.classified!.live) break;
+        if (cleanEnd && !this.classified!.live && this.firstFrameAtMs !== undefined) break;
         const everLive = this.firstFrameAtMs !== undefined;
         const error = this.errorFor(outcome);
         if (!o.reconnect || !everLive) throw error;
@@ -185,7 +196,8 @@ export class IngestSource extends EventEmitter implements FrameSource {
       return new SightlineError('source_timeout', `${this.source}: timed out (${what} for ${(limitMs / 1000).toFixed(1)} s)`);
     }
     if (outcome.exit.code === 0 && this.firstFrameAtMs === undefined) {
-      return new SightlineError('source_no_video_stream', `${this.source}: no video frames decoded`);
+      // ffmpeg opened it and found nothing to decode, e.g. a text file its "tty" demuxer took for ANSI art.
+      return new SightlineError('source_not_video', `${this.source}: not a video (no frames could be decoded)`);
     }
     if (outcome.exit.code === 0) return new SightlineError('source_failed', `${this.source}: stream ended`);
     return errorFromStderr(tail, ctx);
