@@ -92,6 +92,8 @@ export interface IngestCommandOptions {
   scaleFlags: string;
   /** Trade decoder exactness for speed (`-flags2 +fast`). */
   fastDecode: boolean;
+  /** Extra input options (advanced tuning); they override the decoder defaults above, not the timeouts. */
+  inputOptions?: Record<string, string | number>;
   /** Where ffmpeg writes -progress blocks (a file descriptor of the child). */
   progressFd: number;
 }
@@ -99,7 +101,7 @@ export interface IngestCommandOptions {
 /** Input options that differ by source kind: timeouts, transport, demuxer. */
 function inputFor(source: ClassifiedSource, o: IngestCommandOptions): InputSpec {
   const timeoutUs = Math.round(o.ioTimeoutMs * 1000);
-  const decode = { threads: o.decoderThreads, flags2: o.fastDecode ? '+fast' : undefined };
+  const decode = { threads: o.decoderThreads, flags2: o.fastDecode ? '+fast' : undefined, ...o.inputOptions };
   // Live streams: probe 1 s instead of ffmpeg's 5 s, so the first frames are not seconds behind the edge.
   const liveProbe = source.live ? { analyzeduration: 1_000_000, probesize: 1_000_000 } : {};
   switch (source.kind) {

@@ -22,6 +22,7 @@ export interface ResolvedOptions {
   decoderThreads: number;
   scaleFlags: string;
   fastDecode: boolean;
+  inputOptions: Record<string, string | number>;
 }
 
 export const INGEST_DEFAULTS = {
@@ -69,5 +70,6 @@ export function resolveOptions(source: string, classified: ClassifiedSource, o: 
     decoderThreads: o.decoderThreads ?? d.decoderThreads,
     scaleFlags: o.scaleFlags ?? d.scaleFlags,
     fastDecode: o.fastDecode ?? false,
+    inputOptions: o.inputOptions ?? {},
   };
 }

@@ -67,8 +67,10 @@ export class IngestSource extends EventEmitter implements FrameSource {
       this.initError = err;
       this.queue.end(err);
     }
+    const aborted = rawOptions.signal?.aborted ?? false;
     rawOptions.signal?.addEventListener('abort', () => void this.close(), { once: true });
-    this.loop = this.options && !rawOptions.signal?.aborted ? this.runLoop() : Promise.resolve();
+    this.loop = this.options && !aborted ? this.runLoop() : Promise.resolve();
+    if (this.options && aborted) void this.close();
     if (!this.options) queueMicrotask(() => this.setState('failed', (this.initError as Error).message));
   }
 
@@ -140,6 +142,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
       this.queue.clear();
     }
     await this.loop;
+    if (this.state !== 'failed') this.setState('ended');
   }
 
   // ---- producer side ------------------------------------------------------------------------------

@@ -53,10 +53,14 @@ export interface IngestOptions {
   rtspTransport?: 'tcp' | 'udp';
   /** Where the "-" source reads from (default process.stdin). */
   stdin?: import('node:stream').Readable;
-  /** Decoder tuning, see bench/ingest-cost.ts: threads (default 1), scale flags (default 'bilinear'). */
+  /** Decoder tuning, measured in bench/ingest-cost.ts: decoder threads (default 1; 0 = ffmpeg decides). */
   decoderThreads?: number;
+  /** swscale algorithm for the downscale (default 'bilinear'). */
   scaleFlags?: string;
+  /** `-flags2 +fast`: non-spec-compliant speedups in the H.264 decoder (default false). */
   fastDecode?: boolean;
+  /** Advanced: extra ffmpeg input options placed before -i, e.g. `{ skip_loop_filter: 'all' }`. */
+  inputOptions?: Record<string, string | number>;
 }
 
 export type SourceState = 'starting' | 'live' | 'reconnecting' | 'ended' | 'failed';

@@ -98,3 +98,19 @@ describe('ingest: local files', () => {
   });
 });
 
+
+describe('ingest: cancellation edge cases', () => {
+  it('an already-aborted signal ends at once without starting ffmpeg', async () => {
+    const source = openSource(await testsrc60Mp4(), { signal: AbortSignal.abort() });
+    const { chunks, error } = await collect(source);
+    expect([chunks, error]).toEqual([[], undefined]);
+    expect(source.stats().state).toBe('ended');
+  });
+
+  it('breaking out of for-await closes the source', async () => {
+    const source = openSource(await testsrc60Mp4(), { backpressure: 'wait' });
+    for await (const chunk of source) if (chunk.startSec === 2) break;
+    expect(source.stats().state).toBe('ended');
+    expect(runningFfmpegCount()).toBe(0);
+  });
+});
