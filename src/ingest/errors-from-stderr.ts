@@ -1,4 +1,5 @@
 import { SightlineError, type ErrorCode } from '../errors.js';
+import type { RunOutcome } from './ffmpeg-run.js';
 import type { ClassifiedSource } from './source-kind.js';
 
 /**
@@ -74,13 +75,14 @@ interface Rule {
 /** Ordered: the first rule that matches any line of the tail wins; specific causes come first. */
 const RULES: Rule[] = [
   { code: 'source_not_found', pattern: /No such file or directory|does not exist/i, cause: 'file not found' },
+  { code: 'source_not_found', pattern: /Server returned 404/i, cause: 'not found' },
   { code: 'source_unknown_protocol', pattern: /Protocol not found|Unknown protocol/i, cause: 'unknown protocol' },
   { code: 'source_no_video_stream', pattern: /matches no streams|does not contain any stream|no video stream/i, cause: 'no video stream' },
   // Not a bare "timeout": ffmpeg echoes URLs like "tcp://host:9?timeout=0" in refusals.
   { code: 'source_timeout', pattern: /timed out|Timeout was reached/i, cause: 'connection timed out' },
   {
     code: 'source_unreachable',
-    pattern: /Connection refused|No route to host|Network is unreachable|Failed to resolve|Name or service not known|Connection to \S+ failed|Cannot open connection|Server returned 404|Server returned 5\d\d|Connection reset/i,
+    pattern: /Connection refused|No route to host|Network is unreachable|Failed to resolve|Name or service not known|Connection to \S+ failed|Cannot open connection|Server returned [45]\d\d|Connection reset/i,
     cause: 'host unreachable',
   },
   { code: 'source_not_found', pattern: /Permission denied/i, cause: 'permission denied' },
@@ -113,4 +115,31 @@ export function errorFromStderr(tail: string[], ctx: FailureContext): SightlineE
   const shown = detail?.startsWith(`${classified.input}: `) ? detail.slice(classified.input.length + 2) : detail;
   const message = shown && shown.toLowerCase() !== cause ? `${source}: ${cause} (${shown})` : `${source}: ${cause}`;
   return new SightlineError(code, message);
+}
+
+export interface RunContext {
+  source: string;
+  classified: ClassifiedSource;
+  ioTimeoutMs: number;
+  stallTimeoutMs: number;
+  firstFrameTimeoutMs: number;
+  /** Frames were delivered at some point (by this run or an earlier one). */
+  everLive: boolean;
+}
+
+/** Why an ffmpeg run ended without a clean end of stream, as one SightlineError. */
+export function errorForRun(outcome: RunOutcome, ctx: RunContext): SightlineError {
+  const { source } = ctx;
+  if (outcome.stalled) {
+    // Our watchdog: a live source that went quiet, or one that never sent a picture in time.
+    const what = outcome.framesRead > 0 ? 'stalled' : 'no video';
+    const limitMs = outcome.framesRead > 0 ? ctx.stallTimeoutMs : ctx.firstFrameTimeoutMs;
+    return new SightlineError('source_timeout', `${source}: timed out (${what} for ${(limitMs / 1000).toFixed(1)} s)`);
+  }
+  if (outcome.exit.code === 0 && !ctx.everLive) {
+    // ffmpeg opened it and found nothing to decode, e.g. a text file its "tty" demuxer took for ANSI art.
+    return new SightlineError('source_not_video', `${source}: not a video (no frames could be decoded)`);
+  }
+  if (outcome.exit.code === 0) return new SightlineError('source_failed', `${source}: stream ended`);
+  return errorFromStderr(outcome.log.tail(), { ...ctx, elapsedMs: outcome.elapsedMs });
 }

@@ -33,7 +33,7 @@ export interface FfmpegChild {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly progress: Readable;
-  /** Where stdin goes when the source is "-": this process's own stdin (piped through). */
+  /** Resolves once the child has exited (or failed to spawn). */
   readonly exited: Promise<FfmpegExit>;
   /** SIGTERM (ffmpeg finishes cleanly), then SIGKILL after `graceMs`; resolves once the child is gone. */
   stop(graceMs?: number): Promise<FfmpegExit>;
@@ -42,6 +42,7 @@ export interface FfmpegChild {
 /** Default grace between SIGTERM and SIGKILL. */
 export const DEFAULT_KILL_GRACE_MS = 1500;
 
+/** `stdin`: a Readable to pipe into ffmpeg (the "-" source), else ffmpeg's stdin is closed. */
 export function spawnFfmpeg(args: string[], options: { stdin?: 'inherit' | 'ignore' | Readable } = {}): FfmpegChild {
   installExitHook();
   const stdinMode = options.stdin ?? 'ignore';

@@ -59,7 +59,7 @@ export function resolveOptions(source: string, classified: ClassifiedSource, o: 
     realtime,
     seconds: o.seconds === undefined ? undefined : positive('seconds', o.seconds, 1, source),
     maxQueuedFrames: Math.round(positive('maxQueuedFrames', o.maxQueuedFrames, d.maxQueuedFrames, source)),
-    reconnect: o.reconnect ?? classified.network,
+    reconnect: o.reconnect ?? (classified.network || classified.live), // a webcam can be re-plugged too
     backpressure: o.backpressure ?? (paced || classified.network ? 'drop' : 'wait'),
     stallTimeoutMs: positive('stallTimeoutMs', o.stallTimeoutMs, d.stallTimeoutMs, source),
     ioTimeoutMs: positive('ioTimeoutMs', o.ioTimeoutMs, d.ioTimeoutMs, source),

@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import { SightlineError, isSightlineError } from '../errors.js';
 import { Chunker } from './chunker.js';
 import { buildIngestArgs } from './command.js';
-import { errorFromStderr } from './errors-from-stderr.js';
+import { errorForRun } from './errors-from-stderr.js';
 import { FfmpegRun, type RunOutcome } from './ffmpeg-run.js';
 import { FrameQueue, type QueuedFrame } from './frame-queue.js';
 import { resolveOptions, type ResolvedOptions } from './ingest-options.js';
 import { RateMeter } from './rate-meter.js';
+import { ReconnectBackoff } from './reconnect.js';
 import { classifySource, type ClassifiedSource } from './source-kind.js';
 import type { FrameChunk, FrameSource, IngestOptions, IngestStats, SourceState } from './types.js';
 
@@ -43,9 +44,10 @@ export class IngestSource extends EventEmitter implements FrameSource {
   private corruptNotYetCounted = 0;
   private reconnects = 0;
   private inputFps = 0;
-  private wakeBackoff: (() => void) | undefined;
+  private backoff: ReconnectBackoff;
   private initError: unknown;
   private nextInLine: Promise<unknown> = Promise.resolve();
+
   constructor(
     readonly source: string,
     private readonly rawOptions: IngestOptions = {},
@@ -53,6 +55,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
     super();
     this.queue = new FrameQueue(1);
     this.chunker = new Chunker(1, () => this.takeFrame());
+    this.backoff = new ReconnectBackoff({ reconnectDelayMs: 1, reconnectMaxDelayMs: 1, maxReconnectAttempts: 0 });
     try {
       this.classified = classifySource(source);
       this.options = resolveOptions(source, this.classified, rawOptions);
@@ -63,6 +66,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
       const headroom = o.backpressure === 'wait' ? Math.ceil(65536 / this.frameBytes) + 1 : 0;
       this.queue = new FrameQueue(o.maxQueuedFrames + headroom);
       this.chunker = new Chunker(o.fps, () => this.takeFrame());
+      this.backoff = new ReconnectBackoff(o);
     } catch (err) {
       this.initError = err;
       this.queue.end(err);
@@ -135,7 +139,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      this.wakeBackoff?.();
+      this.backoff.cancel();
       const run = this.run;
       if (run) await run.stop();
       this.queue.end();
@@ -155,23 +159,27 @@ export class IngestSource extends EventEmitter implements FrameSource {
 
   private async runLoop(): Promise<void> {
     const o = this.options!;
-    let failedAttempts = 0;
     try {
       for (;;) {
         if (this.closed) break;
         const outcome = await this.runOnce();
         if (this.closed || this.limitReached()) break;
-        const cleanEnd = outcome.exit.code === 0 && !outcome.stalled;
-        if (cleanEnd && !this.classified!.live && this.firstFrameAtMs !== undefined) break;
         const everLive = this.firstFrameAtMs !== undefined;
-        const error = this.errorFor(outcome);
-        if (!o.reconnect || !everLive) throw error;
-        failedAttempts = outcome.framesRead > 0 ? 1 : failedAttempts + 1;
-        if (failedAttempts > o.maxReconnectAttempts) throw error;
+        const cleanEnd = outcome.exit.code === 0 && !outcome.stalled;
+        if (cleanEnd && !this.classified!.live && everLive) break;
+        const error = errorForRun(outcome, {
+          source: this.source,
+          classified: this.classified!,
+          ioTimeoutMs: o.ioTimeoutMs,
+          stallTimeoutMs: o.stallTimeoutMs,
+          firstFrameTimeoutMs: this.firstFrameTimeoutMs(),
+          everLive,
+        });
+        const retry = o.reconnect && everLive ? this.backoff.next(outcome.framesRead > 0) : undefined;
+        if (!retry) throw error;
         this.reconnects++;
-        const delayMs = Math.min(o.reconnectMaxDelayMs, o.reconnectDelayMs * 2 ** (failedAttempts - 1));
-        this.setState('reconnecting', `${error.message}; attempt ${failedAttempts} in ${delayMs} ms`);
-        await this.sleep(delayMs);
+        this.setState('reconnecting', `${error.message}; attempt ${retry.attempt} in ${retry.delayMs} ms`);
+        await this.backoff.sleep(retry.delayMs);
       }
       this.queue.end();
       this.setState('ended');
@@ -182,28 +190,6 @@ export class IngestSource extends EventEmitter implements FrameSource {
     } finally {
       await this.run?.stop(); // normally already exited; this is the guarantee
     }
-  }
-
-  private errorFor(outcome: RunOutcome): SightlineError {
-    const tail = outcome.log.tail();
-    const ctx = {
-      source: this.source,
-      classified: this.classified!,
-      elapsedMs: outcome.elapsedMs,
-      ioTimeoutMs: this.options!.ioTimeoutMs,
-    };
-    if (outcome.stalled) {
-      // Our watchdog: a live source that went quiet, or one that never sent a picture in time.
-      const what = outcome.framesRead > 0 ? 'stalled' : 'no video';
-      const limitMs = outcome.framesRead > 0 ? this.options!.stallTimeoutMs : this.firstFrameTimeoutMs();
-      return new SightlineError('source_timeout', `${this.source}: timed out (${what} for ${(limitMs / 1000).toFixed(1)} s)`);
-    }
-    if (outcome.exit.code === 0 && this.firstFrameAtMs === undefined) {
-      // ffmpeg opened it and found nothing to decode, e.g. a text file its "tty" demuxer took for ANSI art.
-      return new SightlineError('source_not_video', `${this.source}: not a video (no frames could be decoded)`);
-    }
-    if (outcome.exit.code === 0) return new SightlineError('source_failed', `${this.source}: stream ended`);
-    return errorFromStderr(tail, ctx);
   }
 
   private limitReached(): boolean {
@@ -283,15 +269,4 @@ export class IngestSource extends EventEmitter implements FrameSource {
     if (this.limitReached()) void run.stop();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const wake = () => done();
-      this.wakeBackoff = wake;
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  }
 }

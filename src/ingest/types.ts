@@ -30,7 +30,7 @@ export interface IngestOptions {
   seconds?: number;
   /** Frames waiting for the consumer before the oldest are dropped (keep newest). */
   maxQueuedFrames?: number;
-  /** Live sources: reconnect on drop/stall with exponential backoff (default true for network sources). */
+  /** Live sources: reconnect on drop/stall with exponential backoff (default true for network sources and webcams). */
   reconnect?: boolean;
   signal?: AbortSignal;
   /**

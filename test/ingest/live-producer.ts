@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { ffmpegPath } from '../../src/ingest/ffmpeg-binary.js';
 
 /**
@@ -12,6 +13,15 @@ export interface LiveProducer {
   kill(): Promise<void>;
 }
 
+/** A free TCP port on loopback. */
+export async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** A free UDP port on loopback (tests only ever touch 127.0.0.1). */
 export async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');
@@ -21,15 +31,26 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Real-time (-re) MPEG-TS over UDP from lavfi testsrc: 160x90, 25 fps, a keyframe every second. */
+/**
+ * Real-time (-re) lavfi testsrc, 160x90 at 25 fps with a keyframe every second, to `url`:
+ * udp:// sends MPEG-TS; srt:// and rtmp:// make the producer the listening server (SRT listener mode,
+ * RTMP -listen 1), so the ingest under test connects to it as a camera's client would.
+ */
 export function startLiveProducer(url: string): LiveProducer {
+  const scheme = new URL(url).protocol.replace(':', '');
+  const output =
+    scheme === 'rtmp'
+      ? ['-f', 'flv', '-listen', '1', url]
+      : scheme === 'srt'
+        ? ['-f', 'mpegts', `${url}?mode=listener`]
+        : ['-f', 'mpegts', `${url}?pkt_size=1316`];
   const child: ChildProcess = spawn(
     ffmpegPath(),
     [
       '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
       '-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=25',
       '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
-      '-f', 'mpegts', `${url}?pkt_size=1316`,
+      ...output,
     ],
     { stdio: 'ignore' },
   );

@@ -5,6 +5,7 @@ import { errorFromStderr } from '../../src/ingest/errors-from-stderr.js';
 import { FrameQueue, type QueuedFrame } from '../../src/ingest/frame-queue.js';
 import { FrameReader } from '../../src/ingest/frame-reader.js';
 import { ProgressParser, type ProgressBlock } from '../../src/ingest/progress.js';
+import { ReconnectBackoff } from '../../src/ingest/reconnect.js';
 import { classifySource } from '../../src/ingest/source-kind.js';
 
 const frameAt = (index: number, fps = 2, droppedBefore = 0): QueuedFrame => ({
@@ -117,5 +118,17 @@ describe('errors from stderr', () => {
   it('treats a generic network error after the full I/O timeout as a timeout', () => {
     const err = errorFromStderr(['rtsp://127.0.0.1:9/x: Invalid data found when processing input'], { ...ctx, elapsedMs: 5000 });
     expect(err.code).toBe('source_timeout');
+  });
+});
+
+describe('reconnect backoff', () => {
+  it('doubles up to the cap, resets after a healthy run, gives up after max attempts', () => {
+    const b = new ReconnectBackoff({ reconnectDelayMs: 100, reconnectMaxDelayMs: 350, maxReconnectAttempts: 4 });
+    expect(b.next(true)).toEqual({ attempt: 1, delayMs: 100 });
+    expect(b.next(false)).toEqual({ attempt: 2, delayMs: 200 });
+    expect(b.next(false)).toEqual({ attempt: 3, delayMs: 350 });
+    expect(b.next(true)).toEqual({ attempt: 1, delayMs: 100 });
+    for (let i = 2; i <= 4; i++) expect(b.next(false)?.attempt).toBe(i);
+    expect(b.next(false)).toBeUndefined();
   });
 });
