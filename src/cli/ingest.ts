@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { openSource } from '../ingest/index.js';
 import type { FrameChunk, IngestStats } from '../ingest/index.js';
 import { positiveNumber } from './options.js';
@@ -36,7 +36,11 @@ export function registerIngest(program: Command): void {
     .description('decode a video source into sampled frames and print per-second frame statistics')
     .argument('<source>', 'file path, "-" for stdin, /dev/videoN, or rtsp/rtmp/http(s)/hls/srt/udp URL')
     .option('--fps <n>', 'frames sampled per second', positiveNumber, 2)
-    .option('--size <N|WxH>', 'output frame size (cover-scaled and centre-cropped)', parseSize, { width: 224, height: 224 })
+    .addOption(
+      new Option('--size <N|WxH>', 'output frame size (cover-scaled and centre-cropped)')
+        .argParser(parseSize)
+        .default({ width: 224, height: 224 }, '224'),
+    )
     .option('--seconds <n>', 'stop after this many seconds of stream time', positiveNumber)
     .option('--realtime', 'pace a file to real time instead of reading it as fast as possible')
     .option('--json', 'print one JSON line per 1-second chunk: {"start","frames","dropped"}')
