@@ -94,6 +94,8 @@ export interface IngestCommandOptions {
   fastDecode: boolean;
   /** Extra input options (advanced tuning); they override the decoder defaults above, not the timeouts. */
   inputOptions?: Record<string, string | number>;
+  /** See ffmpeg-capabilities.ts (default 'timeout', ffmpeg >= 5). */
+  rtspTimeoutOption?: 'timeout' | 'stimeout';
   /** Where ffmpeg writes -progress blocks (a file descriptor of the child). */
   progressFd: number;
 }
@@ -112,8 +114,11 @@ function inputFor(source: ClassifiedSource, o: IngestCommandOptions): InputSpec 
     case 'v4l2':
       return { url: source.input, format: 'v4l2', options: { ...decode, ...liveProbe } };
     case 'rtsp':
-      // rtsp's -timeout is the socket I/O timeout; TCP interleaving avoids UDP loss and NAT trouble.
-      return { url: source.input, options: { ...decode, ...liveProbe, rtsp_transport: o.rtspTransport, timeout: timeoutUs } };
+      // Socket I/O timeout (named per ffmpeg version); TCP interleaving avoids UDP loss and NAT trouble.
+      return {
+        url: source.input,
+        options: { ...decode, ...liveProbe, rtsp_transport: o.rtspTransport, [o.rtspTimeoutOption ?? 'timeout']: timeoutUs },
+      };
     case 'udp':
     case 'rtp':
       // udp's -timeout raises an error when no packet arrives; keep going if the receive buffer overruns.
@@ -134,8 +139,7 @@ export function buildIngestArgs(source: ClassifiedSource, o: IngestCommandOption
       nostdin: source.kind !== 'stdin',
       nostats: true,
       loglevel: 'info', // info: the input stream line (its frame rate feeds inputFps) and decode errors
-      progress: `pipe:${o.progressFd}`,
-      stats_period: 0.5,
+      progress: `pipe:${o.progressFd}`, // a block every 0.5 s (ffmpeg's default -stats_period; 4.1 lacks the option)
     })
     .input(inputFor(source, o))
     .videoFilter(filters.fps(o.fps))

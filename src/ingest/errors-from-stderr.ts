@@ -41,8 +41,9 @@ export class StderrLog {
       const rate = /Stream #\d+:\d+.*: Video: .*?([\d.]+) (?:fps|tbr)/.exec(line);
       if (rate) this.inputFrameRate = Number.parseFloat(rate[1]);
     }
-    // One line per damaged input frame: ffmpeg.c reports decode failures and frames flagged corrupt.
-    if (/Error while decoding stream|corrupt decoded frame/i.test(line)) {
+    // One line per damaged input frame, in ffmpeg 4 and 5 alike: the decoder concealing a frame's errors,
+    // or ffmpeg.c losing a packet it could not decode. ("corrupt decoded frame" is 5.x only: not counted.)
+    if (/concealing \d+ .*errors in \w+ frame|Error while decoding stream/i.test(line)) {
       this.corruptFrames++;
       this.onCorruptFrame();
     }

@@ -3,6 +3,7 @@ import { SightlineError, isSightlineError } from '../errors.js';
 import { Chunker } from './chunker.js';
 import { buildIngestArgs } from './command.js';
 import { errorForRun } from './errors-from-stderr.js';
+import { ffmpegCapabilities } from './ffmpeg-capabilities.js';
 import { FfmpegRun, type RunOutcome } from './ffmpeg-run.js';
 import { FrameQueue, type QueuedFrame } from './frame-queue.js';
 import { resolveOptions, type ResolvedOptions } from './ingest-options.js';
@@ -203,6 +204,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
     const remainingFrames = o.seconds === undefined ? undefined : Math.ceil(o.seconds * o.fps - 1e-9) - this.nextIndex;
     const args = buildIngestArgs(c, {
       ...o,
+      ...ffmpegCapabilities(),
       maxFrames: c.live ? undefined : remainingFrames,
       progressFd: 3,
     });

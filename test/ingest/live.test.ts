@@ -49,8 +49,8 @@ describe('ingest: live udp mpegts', () => {
     expect(paced.map((c) => c.startSec)).toEqual([0, 1, 2, 3].map((i) => c0.startSec + i));
     expect(paced.every((c) => c.frames.length === 2)).toBe(true);
     expect(source.stats().state).toBe('live');
-    expect(source.stats().inputFps).toBeGreaterThan(15); // producer sends 25 fps at ~1x speed
-    expect(source.stats().inputFps).toBeLessThan(40);
+    expect(source.stats().inputFps).toBeGreaterThan(10); // producer sends 25 fps at ~1x speed
+    expect(source.stats().inputFps).toBeLessThan(60); // (ffmpeg's speed estimate is rough at the start)
 
     // A consumer that stops reading for 3 s: ffmpeg keeps being read, the oldest frames are dropped,
     // the queue stays at its bound and the next chunk is near the live edge.

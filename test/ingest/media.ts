@@ -7,6 +7,7 @@ import { ffmpegPath } from '../../src/ingest/ffmpeg-binary.js';
 
 /** Small generated test media, cached across runs under the OS temp dir (2-core CI: keep it tiny). */
 export const MEDIA_DIR = join(tmpdir(), 'sightline-test-media');
+mkdirSync(MEDIA_DIR, { recursive: true }); // tests also write small bad files here directly
 const run = promisify(execFile);
 
 /** Generates `name` once with the given ffmpeg arguments (output path appended); safe under parallel files. */
