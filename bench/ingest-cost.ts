@@ -81,22 +81,33 @@ const variants: Variant[] = [
   { name: 'skip_frame noref (inexact!)', options: { inputOptions: { skip_frame: 'noref' } } },
 ];
 
-async function measure(path: string, variant: Variant): Promise<{ cpuPerStreamSec: number; frames: number; wallSec: number }> {
+interface Sample {
+  cpuPerStreamSec: number;
+  /** This Node process's own CPU (pipe reads, frame records, chunks) per stream-second. */
+  nodeCpuPerStreamSec: number;
+  frames: number;
+  wallSec: number;
+}
+
+async function measure(path: string, variant: Variant): Promise<Sample> {
   const timeFile = join(cacheDir, `time-${process.pid}.txt`);
   rmSync(timeFile, { force: true });
   process.env.BENCH_TIME_FILE = timeFile;
   const started = performance.now();
+  const nodeCpuBefore = process.cpuUsage();
   const frames = openSource(path, { fps: 2, width: 224, height: 224, ...variant.options });
   let count = 0;
   for await (const chunk of frames) count += chunk.frames.length;
   const wallSec = (performance.now() - started) / 1000;
+  const nodeCpu = process.cpuUsage(nodeCpuBefore);
+  const nodeCpuPerStreamSec = (nodeCpu.user + nodeCpu.system) / 1e6 / seconds;
   // One "user system" line per ffmpeg the run started (one, for a file).
   const cpuSec = readFileSync(timeFile, 'utf8')
     .trim()
     .split('\n')
     .flatMap((line) => line.trim().split(/\s+/).map(Number))
     .reduce((a, b) => a + b, 0);
-  return { cpuPerStreamSec: cpuSec / seconds, frames: count, wallSec };
+  return { cpuPerStreamSec: cpuSec / seconds, nodeCpuPerStreamSec, frames: count, wallSec };
 }
 
 console.log(`ingest cost: ${seconds} s sources, 2 fps -> 224x224, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
@@ -109,9 +120,9 @@ for (const benchSource of SOURCES) {
   const runs = quick ? variants.slice(0, 1) : variants;
   const mbps = (statSync(path).size * 8) / seconds / 1e6;
   console.log(`${benchSource.label}, ${mbps.toFixed(1)} Mb/s  (median of ${repeats}, variants interleaved)`);
-  console.log('  variant                          CPU-s/stream-s   vs default   vs goal   frames   wall-s');
+  console.log('  variant                          CPU-s/stream-s   vs default   vs goal   frames   wall-s   node CPU-s/stream-s');
   // Interleave repeats so drift from other load on the machine spreads over all variants alike.
-  const samples = runs.map(() => [] as Array<{ cpuPerStreamSec: number; frames: number; wallSec: number }>);
+  const samples = runs.map(() => [] as Sample[]);
   for (let r = 0; r < repeats; r++) {
     for (const [i, variant] of runs.entries()) samples[i].push(await measure(path, variant));
   }
@@ -120,9 +131,11 @@ for (const benchSource of SOURCES) {
   for (const [i, variant] of runs.entries()) {
     const cpu = median(samples[i].map((x) => x.cpuPerStreamSec));
     const wall = median(samples[i].map((x) => x.wallSec));
+    const nodeCpu = median(samples[i].map((x) => x.nodeCpuPerStreamSec));
     console.log(
       `  ${variant.name.padEnd(32)} ${cpu.toFixed(3).padStart(14)} ${(cpu / baseline).toFixed(2).padStart(11)}x` +
-        ` ${(cpu / 0.3).toFixed(2).padStart(8)}x ${String(samples[i][0].frames).padStart(8)} ${wall.toFixed(2).padStart(8)}`,
+        ` ${(cpu / 0.3).toFixed(2).padStart(8)}x ${String(samples[i][0].frames).padStart(8)} ${wall.toFixed(2).padStart(8)}` +
+        ` ${nodeCpu.toFixed(3).padStart(21)}`,
     );
   }
   console.log('');
