@@ -102,7 +102,7 @@ function explainingLine(tail: string[], rule: Rule | undefined): string | undefi
 /** One SightlineError naming the source and the cause, from the ffmpeg stderr tail of a failed run. */
 export function errorFromStderr(tail: string[], ctx: FailureContext): SightlineError {
   const { source, classified } = ctx;
-  let rule = RULES.find((r) => tail.some((l) => r.pattern.test(l)));
+  const rule = RULES.find((r) => tail.some((l) => r.pattern.test(l)));
   // Network reads that end in a generic error after the full I/O timeout were silent peers: a timeout.
   const waitedFullTimeout = ctx.elapsedMs >= ctx.ioTimeoutMs * 0.9;
   const generic = !rule || rule.code === 'source_not_video';
