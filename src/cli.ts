@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isSightlineError } from './errors.js';
 import { registerDoctor } from './cli/doctor.js';
 import { registerSynth } from './cli/synth.js';
+import { registerIngest } from './cli/ingest.js';
 
 const program = new Command()
   .name('sightline')
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerDoctor(program);
 registerSynth(program);
+registerIngest(program);
 
 /** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
 function fail(err: unknown): never {

@@ -30,9 +30,37 @@ export interface IngestOptions {
   seconds?: number;
   /** Frames waiting for the consumer before the oldest are dropped (keep newest). */
   maxQueuedFrames?: number;
-  /** Live sources: reconnect on drop/stall with exponential backoff (default true for network sources). */
+  /** Live sources: reconnect on drop/stall with exponential backoff (default true for network sources and webcams). */
   reconnect?: boolean;
   signal?: AbortSignal;
+  /**
+   * What a full queue does: 'drop' discards the oldest frame (keep newest; default for live sources and
+   * realtime files), 'wait' stops reading so ffmpeg blocks, losing nothing (default for files read as
+   * fast as possible, and stdin).
+   */
+  backpressure?: 'drop' | 'wait';
+  /** A live source with no new frame for this long is treated as dropped and reconnected (default 5000). */
+  stallTimeoutMs?: number;
+  /** ffmpeg network I/O timeout (connect/read), also the wait for a live source's first frame (default 5000). */
+  ioTimeoutMs?: number;
+  /** First reconnect delay; doubles per failed attempt (default 500). */
+  reconnectDelayMs?: number;
+  /** Cap of the reconnect delay (default 10000). */
+  reconnectMaxDelayMs?: number;
+  /** Consecutive failed reconnect attempts before giving up with state 'failed' (default 10). */
+  maxReconnectAttempts?: number;
+  /** RTSP transport (default 'tcp'). */
+  rtspTransport?: 'tcp' | 'udp';
+  /** Where the "-" source reads from (default process.stdin). */
+  stdin?: import('node:stream').Readable;
+  /** Decoder tuning, measured in bench/ingest-cost.ts: decoder threads (default 1; 0 = ffmpeg decides). */
+  decoderThreads?: number;
+  /** swscale algorithm for the downscale (default 'bilinear'). */
+  scaleFlags?: string;
+  /** `-flags2 +fast`: non-spec-compliant speedups in the H.264 decoder (default false). */
+  fastDecode?: boolean;
+  /** Advanced: extra ffmpeg input options placed before -i, e.g. `{ skip_loop_filter: 'all' }`. */
+  inputOptions?: Record<string, string | number>;
 }
 
 export type SourceState = 'starting' | 'live' | 'reconnecting' | 'ended' | 'failed';
@@ -48,6 +76,12 @@ export interface IngestStats {
   /** Wall-clock seconds the consumer is behind the live edge. */
   lagSec: number;
   reconnects: number;
+  /** Of framesDropped: input frames ffmpeg reported corrupt (skipped, not fatal). */
+  corruptFrames?: number;
+  /** Frames waiting in the queue now (never more than maxQueuedFrames under 'drop'). */
+  queuedFrames?: number;
+  /** Stream time of the newest frame read from ffmpeg, in seconds. */
+  streamSec?: number;
 }
 
 /**

@@ -1,0 +1,274 @@
+import { EventEmitter } from 'node:events';
+import { SightlineError, isSightlineError } from '../errors.js';
+import { Chunker } from './chunker.js';
+import { buildIngestArgs } from './command.js';
+import { errorForRun } from './errors-from-stderr.js';
+import { ffmpegCapabilities } from './ffmpeg-capabilities.js';
+import { FfmpegRun, type RunOutcome } from './ffmpeg-run.js';
+import { FrameQueue, type QueuedFrame } from './frame-queue.js';
+import { resolveOptions, type ResolvedOptions } from './ingest-options.js';
+import { RateMeter } from './rate-meter.js';
+import { ReconnectBackoff } from './reconnect.js';
+import { classifySource, type ClassifiedSource } from './source-kind.js';
+import type { FrameChunk, FrameSource, IngestOptions, IngestStats, SourceState } from './types.js';
+
+/**
+ * A source being ingested: a loop of ffmpeg runs (one, for files; one per (re)connect, for live
+ * sources) feeding one bounded FrameQueue that the consumer drains through a Chunker.
+ *
+ * Timestamps: frame k of the stream has ptsSec = k / fps, k counted on the sampling grid from the first
+ * frame ever delivered (so ptsSec is 0, 0.5, 1.0, ... at 2 fps whatever the source's own timestamps are).
+ * After a reconnect of a live source the grid continues at the wall-clock position (the outage shows as
+ * a gap, stream time keeps pace with the live edge), never before the last frame.
+ *
+ * States:  starting -> live -> (reconnecting -> live)* -> ended | failed
+ * A failure before the first frame is reported at once (a wrong URL should not retry for minutes);
+ * reconnects apply once a source has been live.
+ */
+export class IngestSource extends EventEmitter implements FrameSource {
+  private state: SourceState = 'starting';
+  private classified: ClassifiedSource | undefined;
+  private options: ResolvedOptions | undefined;
+  private queue: FrameQueue;
+  private readonly chunker: Chunker;
+  private run: FfmpegRun | undefined;
+  private closed = false;
+  private readonly loop: Promise<void>;
+  private readonly outputRate = new RateMeter();
+  private frameBytes = 0;
+  // Stream clock (see class comment).
+  private nextIndex = 0;
+  private lastReadIndex = -1;
+  private firstFrameAtMs: number | undefined;
+  private delivered = 0;
+  private corruptFrames = 0;
+  private corruptNotYetCounted = 0;
+  private reconnects = 0;
+  private inputFps = 0;
+  private backoff: ReconnectBackoff;
+  private initError: unknown;
+  private nextInLine: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly source: string,
+    private readonly rawOptions: IngestOptions = {},
+  ) {
+    super();
+    this.queue = new FrameQueue(1);
+    this.chunker = new Chunker(1, () => this.takeFrame());
+    this.backoff = new ReconnectBackoff({ reconnectDelayMs: 1, reconnectMaxDelayMs: 1, maxReconnectAttempts: 0 });
+    try {
+      this.classified = classifySource(source);
+      this.options = resolveOptions(source, this.classified, rawOptions);
+      const o = this.options;
+      this.frameBytes = o.width * o.height * 3;
+      // 'wait' pauses the pipe at maxQueuedFrames; frames already in the current pipe read (<= 64 KiB)
+      // still land, so its hard capacity has that much headroom and never drops.
+      const headroom = o.backpressure === 'wait' ? Math.ceil(65536 / this.frameBytes) + 1 : 0;
+      this.queue = new FrameQueue(o.maxQueuedFrames + headroom);
+      this.chunker = new Chunker(o.fps, () => this.takeFrame());
+      this.backoff = new ReconnectBackoff(o);
+    } catch (err) {
+      this.initError = err;
+      this.queue.end(err);
+    }
+    const aborted = rawOptions.signal?.aborted ?? false;
+    rawOptions.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    this.loop = this.options && !aborted ? this.runLoop() : Promise.resolve();
+    if (this.options && aborted) void this.close();
+    if (!this.options) queueMicrotask(() => this.setState('failed', (this.initError as Error).message));
+  }
+
+  // ---- consumer side ------------------------------------------------------------------------------
+
+  [Symbol.asyncIterator](): AsyncIterator<FrameChunk> {
+    return {
+      next: () => {
+        // Calls may overlap (e.g. raced against a timer): serve them one after another, in order.
+        const chunk = this.nextInLine.then(() => this.chunker.next());
+        this.nextInLine = chunk.catch(() => undefined);
+        return chunk.then((c) => (c ? { value: c, done: false } : { value: undefined, done: true }));
+      },
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  private async takeFrame(): Promise<QueuedFrame | undefined> {
+    const item = await this.queue.take();
+    if (item) {
+      this.delivered++;
+      this.outputRate.tick();
+      const run = this.run;
+      if (run?.isPaused && this.queue.length < this.options!.maxQueuedFrames) run.resume();
+    }
+    return item;
+  }
+
+  stats(): IngestStats {
+    const fps = this.options?.fps ?? 1;
+    return {
+      state: this.state,
+      inputFps: this.inputFps,
+      outputFps: this.outputRate.perSecond(),
+      framesDelivered: this.delivered,
+      framesDropped: this.queue.droppedTotal + this.corruptFrames,
+      lagSec: this.lagSec(),
+      reconnects: this.reconnects,
+      corruptFrames: this.corruptFrames,
+      queuedFrames: this.queue.length,
+      streamSec: this.lastReadIndex < 0 ? 0 : this.lastReadIndex / fps,
+    };
+  }
+
+  /**
+   * How far behind the newest frame read from ffmpeg the consumer's next frame is, in stream seconds
+   * (= wall-clock seconds for a live source): 0 when the queue is empty, at most maxQueuedFrames / fps
+   * under 'drop'.
+   */
+  private lagSec(): number {
+    const next = this.queue.peek();
+    return next ? (this.lastReadIndex - next.index + 1) / (this.options?.fps ?? 1) : 0;
+  }
+
+  override on(event: 'state', listener: (state: SourceState, detail?: string) => void): this {
+    return super.on(event, listener);
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.backoff.cancel();
+      const run = this.run;
+      if (run) await run.stop();
+      this.queue.end();
+      this.queue.clear();
+    }
+    await this.loop;
+    if (this.state !== 'failed') this.setState('ended');
+  }
+
+  // ---- producer side ------------------------------------------------------------------------------
+
+  private setState(state: SourceState, detail?: string): void {
+    if (state === this.state && state !== 'reconnecting') return;
+    this.state = state;
+    this.emit('state', state, detail);
+  }
+
+  private async runLoop(): Promise<void> {
+    const o = this.options!;
+    try {
+      for (;;) {
+        if (this.closed) break;
+        const outcome = await this.runOnce();
+        if (this.closed || this.limitReached()) break;
+        const everLive = this.firstFrameAtMs !== undefined;
+        const cleanEnd = outcome.exit.code === 0 && !outcome.stalled;
+        if (cleanEnd && !this.classified!.live && everLive) break;
+        const error = errorForRun(outcome, {
+          source: this.source,
+          classified: this.classified!,
+          ioTimeoutMs: o.ioTimeoutMs,
+          stallTimeoutMs: o.stallTimeoutMs,
+          firstFrameTimeoutMs: this.firstFrameTimeoutMs(),
+          everLive,
+        });
+        const retry = o.reconnect && everLive ? this.backoff.next(outcome.framesRead > 0) : undefined;
+        if (!retry) throw error;
+        this.reconnects++;
+        this.setState('reconnecting', `${error.message}; attempt ${retry.attempt} in ${retry.delayMs} ms`);
+        await this.backoff.sleep(retry.delayMs);
+      }
+      this.queue.end();
+      this.setState('ended');
+    } catch (err) {
+      const error = isSightlineError(err) ? err : new SightlineError('source_failed', `${this.source}: ${String(err)}`, { cause: err });
+      this.queue.end(error);
+      this.setState('failed', error.message);
+    } finally {
+      await this.run?.stop(); // normally already exited; this is the guarantee
+    }
+  }
+
+  private limitReached(): boolean {
+    const { seconds, fps } = this.options!;
+    return seconds !== undefined && this.nextIndex >= Math.ceil(seconds * fps - 1e-9);
+  }
+
+  private runOnce(): Promise<RunOutcome> {
+    const o = this.options!;
+    const c = this.classified!;
+    const remainingFrames = o.seconds === undefined ? undefined : Math.ceil(o.seconds * o.fps - 1e-9) - this.nextIndex;
+    const args = buildIngestArgs(c, {
+      ...o,
+      ...ffmpegCapabilities(),
+      maxFrames: c.live ? undefined : remainingFrames,
+      progressFd: 3,
+    });
+    let runFrames = 0;
+    const watched = c.network || c.kind === 'v4l2';
+    const run = new FfmpegRun({
+      args,
+      frameBytes: this.frameBytes,
+      stdin: c.kind === 'stdin' ? (this.rawOptions.stdin ?? process.stdin) : undefined,
+      // Files and stdin have no live edge: a slow disk or a paused consumer is not a stall.
+      firstFrameTimeoutMs: watched ? this.firstFrameTimeoutMs() : 0,
+      stallTimeoutMs: watched ? o.stallTimeoutMs : 0,
+      onFrame: (rgb) => {
+        if (runFrames++ === 0) this.startRunClock();
+        this.deliver(rgb, run);
+      },
+      onProgress: (block, log) => {
+        // Input frames decoded per second = stream speed x the input's nominal frame rate.
+        this.inputFps = log.inputFrameRate > 0 ? block.speed * log.inputFrameRate : block.fps;
+      },
+      onCorruptFrame: () => {
+        this.corruptFrames++;
+        this.corruptNotYetCounted++; // carried by the next delivered frame into its chunk's `dropped`
+      },
+    });
+    this.run = run;
+    return run.outcome;
+  }
+
+  /** A live source's first picture may take the I/O timeout plus ffmpeg's probing (up to ~5 s). */
+  private firstFrameTimeoutMs(): number {
+    return this.options!.ioTimeoutMs + 5000;
+  }
+
+  /** First frame of a run: anchor the grid (start of stream, or resume after a reconnect). */
+  private startRunClock(): void {
+    const o = this.options!;
+    const nowMs = Date.now();
+    if (this.firstFrameAtMs === undefined) {
+      this.firstFrameAtMs = nowMs;
+    } else if (this.classified!.live) {
+      const wallIndex = Math.round(((nowMs - this.firstFrameAtMs) / 1000) * o.fps);
+      this.nextIndex = Math.max(this.nextIndex, wallIndex);
+    }
+    this.setState('live');
+  }
+
+  private deliver(rgb: Buffer, run: FfmpegRun): void {
+    const o = this.options!;
+    if (this.closed || this.limitReached()) {
+      if (!run.isPaused && !this.closed) void run.stop();
+      return;
+    }
+    const index = this.nextIndex++;
+    this.lastReadIndex = index;
+    const item: QueuedFrame = {
+      frame: { ptsSec: index / o.fps, width: o.width, height: o.height, rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength) },
+      index,
+      droppedBefore: this.corruptNotYetCounted,
+    };
+    this.corruptNotYetCounted = 0;
+    this.queue.push(item);
+    if (o.backpressure === 'wait' && this.queue.length >= o.maxQueuedFrames) run.pause();
+    if (this.limitReached()) void run.stop();
+  }
+
+}

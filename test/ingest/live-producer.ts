@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { ffmpegPath } from '../../src/ingest/ffmpeg-binary.js';
+
+/**
+ * A live stream for ingest tests. Swap point: `startLiveProducer` is the only thing the live tests call;
+ * once `sightline synth --live <url>` exists it can start that instead of lavfi testsrc.
+ */
+export interface LiveProducer {
+  readonly url: string;
+  /** Kills the producer (SIGKILL: a crashed camera, not a polite goodbye) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/** A free TCP port on loopback. */
+export async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A free UDP port on loopback (tests only ever touch 127.0.0.1). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Real-time (-re) lavfi testsrc, 160x90 at 25 fps with a keyframe every second, to `url`:
+ * udp:// sends MPEG-TS; srt:// and rtmp:// make the producer the listening server (SRT listener mode,
+ * RTMP -listen 1), so the ingest under test connects to it as a camera's client would.
+ */
+export function startLiveProducer(url: string): LiveProducer {
+  const scheme = new URL(url).protocol.replace(':', '');
+  const output =
+    scheme === 'rtmp'
+      ? ['-f', 'flv', '-listen', '1', url]
+      : scheme === 'srt'
+        ? ['-f', 'mpegts', `${url}?mode=listener`]
+        : ['-f', 'mpegts', `${url}?pkt_size=1316`];
+  const child: ChildProcess = spawn(
+    ffmpegPath(),
+    [
+      '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
+      '-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=25',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
+      ...output,
+    ],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSource, runningFfmpegCount, type FrameChunk, type FrameSource } from '../../src/ingest/index.js';
+import { freeUdpPort, startLiveProducer, type LiveProducer } from './live-producer.js';
+import { waitForState } from './collect.js';
+
+/** Short timeouts so a stall is noticed in ~1 s and reconnects retry quickly. */
+const liveOptions = {
+  stallTimeoutMs: 1200,
+  ioTimeoutMs: 1500,
+  reconnectDelayMs: 200,
+  reconnectMaxDelayMs: 800,
+  maxReconnectAttempts: 30,
+};
+
+const producers: LiveProducer[] = [];
+let source: FrameSource | undefined;
+afterEach(async () => {
+  await source?.close();
+  for (const p of producers.splice(0)) await p.kill();
+});
+
+function live(url: string): LiveProducer {
+  const producer = startLiveProducer(url);
+  producers.push(producer);
+  return producer;
+}
+
+describe('ingest: live udp mpegts', () => {
+  it('is paced at real time, survives a slow consumer, reconnects and continues stream time', async () => {
+    const url = `udp://127.0.0.1:${await freeUdpPort()}`;
+    const first = live(url);
+    source = openSource(url, { ...liveOptions, maxQueuedFrames: 4 });
+    const states: string[] = [];
+    source.on('state', (s) => states.push(s));
+    const it = source[Symbol.asyncIterator]();
+    const next = async (): Promise<FrameChunk> => {
+      const r = await it.next();
+      if (r.done) throw new Error('source ended');
+      return r.value;
+    };
+
+    // Paced: 4 consecutive chunks span ~3 s of wall time, each a full second of 2 frames.
+    const c0 = await next();
+    const t0 = Date.now();
+    const paced = [c0, await next(), await next(), await next()];
+    const spanMs = Date.now() - t0;
+    expect(spanMs).toBeGreaterThan(2000);
+    expect(spanMs).toBeLessThan(5000); // generous: 2 shared cores
+    expect(paced.map((c) => c.startSec)).toEqual([0, 1, 2, 3].map((i) => c0.startSec + i));
+    expect(paced.every((c) => c.frames.length === 2)).toBe(true);
+    expect(source.stats().state).toBe('live');
+    expect(source.stats().inputFps).toBeGreaterThan(10); // producer sends 25 fps at ~1x speed
+    expect(source.stats().inputFps).toBeLessThan(60); // (ffmpeg's speed estimate is rough at the start)
+
+    // A consumer that stops reading for 3 s: ffmpeg keeps being read, the oldest frames are dropped,
+    // the queue stays at its bound and the next chunk is near the live edge.
+    await new Promise((r) => setTimeout(r, 3000));
+    const lagging = source.stats();
+    expect(lagging.queuedFrames).toBeLessThanOrEqual(4);
+    expect(lagging.framesDropped).toBeGreaterThan(0);
+    const afterLag = await next();
+    expect(afterLag.dropped).toBeGreaterThan(0);
+    // Only the newest 4 frames (2 s) survive the 3 s pause: we skip ahead, at most ~2 s behind the edge.
+    expect(afterLag.startSec).toBeGreaterThanOrEqual(paced[3].startSec + 1);
+    expect(lagging.lagSec).toBeLessThanOrEqual(2.5);
+
+    // Producer dies: 'reconnecting'; a new producer on the same URL: 'live' again, stream time goes on.
+    let last = afterLag;
+    await first.kill();
+    const reconnecting = waitForState(source, 'reconnecting', 10_000);
+    let pending = next();
+    for (;;) {
+      const raced = await Promise.race([pending, reconnecting.then(() => undefined)]);
+      if (!raced) break;
+      last = raced;
+      pending = next();
+    }
+    live(url);
+    let resumed = await pending;
+    while (resumed.startSec <= last.startSec) resumed = await next();
+    expect(resumed.startSec).toBeGreaterThan(last.startSec + 1); // the outage shows as a gap, no restart at 0
+    expect(states).toContain('live');
+    expect(states.lastIndexOf('live')).toBeGreaterThan(states.indexOf('reconnecting'));
+    expect(source.stats().reconnects).toBeGreaterThanOrEqual(1);
+
+    await source.close();
+    expect(source.stats().state).toBe('ended');
+    expect(runningFfmpegCount()).toBe(0);
+  });
+
+  it('gives up after maxReconnectAttempts with state failed', async () => {
+    const url = `udp://127.0.0.1:${await freeUdpPort()}`;
+    const producer = live(url);
+    source = openSource(url, { ...liveOptions, maxReconnectAttempts: 1, ioTimeoutMs: 600 });
+    const states: string[] = [];
+    source.on('state', (s) => states.push(s));
+    const failed = waitForState(source, 'failed', 20_000);
+    let error: unknown;
+    try {
+      for await (const chunk of source) {
+        if (chunk.startSec >= 1) await producer.kill();
+      }
+    } catch (err) {
+      error = err;
+    }
+    await failed;
+    expect((error as { code?: string }).code).toBe('source_timeout');
+    expect(states).toEqual(['live', 'reconnecting', 'failed']);
+    expect(runningFfmpegCount()).toBe(0);
+  });
+});
