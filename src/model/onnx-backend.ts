@@ -23,11 +23,12 @@ async function openSession(folder: ModelFolder, path: string, o: BackendOptions)
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    const msg = (err as Error).message ?? String(err);
-    if (o.provider !== 'cpu' && /provider|backend|cuda|webgpu|dml/i.test(msg)) {
-      throw new SightlineError('provider_unavailable', `execution provider "${o.provider}" failed to start: ${msg.split('\n')[0]}`, { cause: err });
+    const msg = ((err as Error).message ?? String(err)).split('\n')[0];
+    // Tell a missing provider from a bad file: if the CPU provider loads the graph, the provider was the problem.
+    if (o.provider !== 'cpu' && (await ort.InferenceSession.create(path).then((s) => s.release().then(() => true), () => false))) {
+      throw new SightlineError('provider_unavailable', `execution provider "${o.provider}" failed to start: ${msg}`, { cause: err });
     }
-    throw new SightlineError('model_invalid', `model folder ${folder.dir}: ${path.split('/').pop()} cannot be loaded: ${msg.split('\n')[0]}`, { cause: err });
+    throw new SightlineError('model_invalid', `model folder ${folder.dir}: ${path.split('/').pop()} cannot be loaded: ${msg}`, { cause: err });
   }
 }
 
