@@ -11,6 +11,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)');
 
 registerDoctor(program);
+(await import('./cli/watch.js')).registerWatch(program);
 
 /** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
 function fail(err: unknown): never {
