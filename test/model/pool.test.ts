@@ -1,5 +1,5 @@
 /** The worker pool: real workers (started from .ts via tsx), the tiny model, errors and crashes. */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +94,14 @@ describe('model folder errors', () => {
 
   it('refuses an execution provider this build lacks', async () => {
     await expect(EnginePool.create({ modelDir: MODEL, provider: 'no-such-ep' })).rejects.toMatchObject({ code: 'provider_unavailable' });
+  });
+
+  it('reports a listed provider that cannot start (cuda without CUDA libraries) as provider_unavailable', async () => {
+    const cudaPresent = existsSync('/usr/local/cuda') || !!process.env.CUDA_PATH;
+    if (cudaPresent) return; // a host with CUDA may really start it
+    await expect(EnginePool.create({ modelDir: MODEL, workers: 1, provider: 'cuda' })).rejects.toMatchObject({
+      code: 'provider_unavailable',
+      message: expect.stringMatching(/execution provider "cuda" failed to start/),
+    });
   });
 });

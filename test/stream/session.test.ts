@@ -77,6 +77,15 @@ describe('CommentarySession', () => {
     open.mockRestore();
   });
 
+  it("policy 'full' ends the stream with cache_full once the next round does not fit", async () => {
+    const { events, commentary } = await runSession({ id: 'full', source: syntheticChunks(30), skip: 'none', policy: 'full', maxBytesPerStream: 256 * 200 });
+    const err = events.find((e) => e.type === 'error');
+    expect(err).toMatchObject({ code: 'cache_full', message: expect.stringMatching(/KV cache full at \d+s/) });
+    expect(commentary.length).toBeGreaterThan(1);
+    expect(commentary.length).toBeLessThan(30);
+    expect(events.at(-1)).toEqual({ type: 'end', stream: 'full' });
+  });
+
   it('a failing stream does not stall another on the same worker', async () => {
     const [bad, good] = await Promise.all([
       runSession({ id: 'bad', source: syntheticChunks(10, { failAfter: 2 }), skip: 'none' }),
