@@ -100,7 +100,11 @@ export class CommentarySession extends EventEmitter {
     } finally {
       this.stopped = true;
       this.queue.end();
-      await reader;
+      // A live source may be blocked waiting for its next second: close it (ingest kills ffmpeg) and
+      // give the reader a moment rather than waiting on the network.
+      const source = this.o.source as { close?: () => Promise<void> };
+      if (typeof source.close === 'function') await source.close().catch(() => undefined);
+      await Promise.race([reader, new Promise((r) => setTimeout(r, 1000).unref())]);
       await this.o.engine.close(this.id).catch(() => undefined);
       this.emitEvent({ type: 'end', stream: this.id });
     }

@@ -56,3 +56,29 @@ describe('falling behind real time', () => {
     expect(commentary.map((c) => c.start)).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 });
+
+describe('stop', () => {
+  it('stops between seconds and closes a source that is waiting for its next second', async () => {
+    let closed = false;
+    const source = {
+      async *[Symbol.asyncIterator]() {
+        yield* syntheticChunks(2);
+        await new Promise(() => undefined); // a live source with nothing more to say
+      },
+      close: async () => {
+        closed = true;
+      },
+    };
+    const session = new CommentarySession({ id: 'stop', engine: slowEngine(1), source, skip: 'none' });
+    const starts: number[] = [];
+    session.on('event', (e: SessionEvent) => {
+      if (e.type === 'commentary') {
+        starts.push(e.start);
+        if (e.start === 1) session.stop();
+      }
+    });
+    await session.run();
+    expect(starts).toEqual([0, 1]);
+    expect(closed).toBe(true);
+  });
+});
