@@ -17,6 +17,7 @@ export interface WatchOptions {
   json?: boolean;
   model: string;
   prompt?: string;
+  provider?: string;
 }
 
 function policy(value: string): CachePolicyName {
@@ -36,7 +37,7 @@ function clock(sec: number): string {
  * Exported for tests, which pass synthetic chunks.
  */
 export async function watch(source: string, o: WatchOptions, write: (line: string) => void, chunks?: AsyncIterable<FrameChunk>): Promise<void> {
-  const pool = await EnginePool.create({ modelDir: o.model, workers: 1 });
+  const pool = await EnginePool.create({ modelDir: o.model, workers: 1, provider: o.provider });
   const { imageWidth, imageHeight } = pool.config.vision;
   let frames: AsyncIterable<FrameChunk> | undefined;
   let failure: SessionEvent | undefined;
@@ -70,6 +71,7 @@ export function registerWatch(program: Command): void {
     .option('--json', 'one JSON line per second: {"type":"segment","start","end","text"}')
     .option('--model <dir>', 'model folder (docs/model-format.md)', process.env.SIGHTLINE_MODEL ?? 'models/default')
     .option('--prompt <text>', 'instruction for the commentator')
+    .option('--provider <name>', 'onnxruntime execution provider (default from the model: cpu)')
     .action(async (source: string, opts: WatchOptions) => {
       await watch(source, opts, (line) => process.stdout.write(`${line}\n`));
     });

@@ -24,6 +24,8 @@ export interface SessionOptions {
   source: AsyncIterable<FrameChunk> & { stats?: () => { outputFps: number } };
   engine: EngineClient;
   prompt?: string;
+  /** Commentary before the stream starts (e.g. a reference transcript before t0), oldest first. */
+  previousTexts?: string[];
   policy?: CachePolicyName;
   limits?: Partial<CacheLimits>;
   sampling?: Partial<SamplingOptions>;
@@ -90,7 +92,8 @@ export class CommentarySession extends EventEmitter {
     this.status('starting', 0);
     const reader = this.readSource();
     try {
-      await this.o.engine.open(this.id, this.engineOptions);
+      await this.o.engine.open(this.id, this.engineOptions, this.o.previousTexts ?? []);
+      for (const text of this.o.previousTexts ?? []) this.transcript.add({ start: 0, end: 0, text }, false);
       this.status('live', 0);
       await this.loop();
       this.status('ended', this.lastStep?.endSec ?? 0);
