@@ -15,6 +15,7 @@ const program = new Command()
 registerDoctor(program);
 registerSynth(program);
 registerIngest(program);
+(await import('./cli/watch.js')).registerWatch(program);
 
 /** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
 function fail(err: unknown): never {

@@ -1,0 +1,106 @@
+/**
+ * Per-second step cost of one continuous stream, as fast as possible, for the cache policies at the
+ * same window: latency p50/p99 over the minute ending at each checkpoint, decoder rows encoded per
+ * second (hardware-independent work), KV bytes per stream, and ratios against `streaming`.
+ *
+ *   npx tsx bench/engine-cache.ts [--model DIR] [--minutes 1,2,10,60,180] [--recompute-minutes 1,2]
+ *
+ * `recompute` costs O(window) per second, so it reaches its steady state once its window and previous
+ * text are full (about a minute at the defaults); it runs to --recompute-minutes only (all 180 minutes
+ * would take hours here) and ratios use its last checkpoint. `full` runs until its cache does not fit.
+ *
+ * Runs the backend in this thread (no worker) so only engine cost is measured.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CachePolicyName, KvStore } from '../src/cache/index.js';
+import { DEFAULT_CACHE_LIMITS } from '../src/cache/index.js';
+import { isSightlineError } from '../src/errors.js';
+import { loadModelFolder } from '../src/model/model-folder.js';
+import { createOnnxBackend } from '../src/model/onnx-backend.js';
+import { StreamEngine } from '../src/model/stream-engine.js';
+import { TextTokenizer } from '../src/model/tokenizer.js';
+import { framesToPixelValues } from '../src/model/preprocess.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: join(import.meta.dirname, '..', 'test', 'fixtures', 'models', 'tiny-random-2l') },
+    minutes: { type: 'string', default: '1,2,10,60,180' },
+    policies: { type: 'string', default: 'streaming,full,recompute' },
+    'recompute-minutes': { type: 'string', default: '1,2' },
+  },
+});
+const checkpoints = values.minutes!.split(',').map(Number);
+const policies = values.policies!.split(',') as CachePolicyName[];
+const recomputeCheckpoints = values['recompute-minutes']!.split(',').map(Number);
+const folder = loadModelFolder(values.model!);
+const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1 });
+let rowsEncoded = 0;
+const decode = backend.decode.bind(backend);
+backend.decode = (e: Float32Array, t: number, s: KvStore) => ((rowsEncoded += t), decode(e, t, s));
+
+const v = folder.config.vision;
+const frames = Math.ceil(v.framesPerSecond);
+const rgb = new Uint8Array(frames * v.imageWidth * v.imageHeight * 3).map((_, i) => (i * 2654435761) >>> 24);
+const pixels = framesToPixelValues(rgb, frames, v.imageWidth, v.imageHeight, v);
+
+interface Row { policy: string; minute: number; p50Ms: number; p99Ms: number; rowsPerSec: number; kvBytes: number; tokens: number; rssMiB: number; note: string }
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+const rows: Row[] = [];
+for (const policy of policies) {
+  const engine = new StreamEngine(backend, tokenizer, folder.config, {
+    policy,
+    limits: { ...DEFAULT_CACHE_LIMITS },
+    maxBytesPerStream: 1 << 30,
+    prompt: '',
+    sampling: { temperature: 0.9, topP: 0.9, repetitionPenalty: 1.05, seed: 7 },
+    maxTokensPerSecond: folder.config.generation.maxTokensPerSecond,
+    repetitionWindowTokens: 64,
+  });
+  await engine.restart([]);
+  let window: number[] = [];
+  let windowRows = 0;
+  const marks = policy === 'recompute' ? recomputeCheckpoints : checkpoints;
+  const last = Math.max(...marks) * 60;
+  const t0 = performance.now();
+  for (let sec = 0; sec < last; sec++) {
+    const before = rowsEncoded;
+    const t = performance.now();
+    try {
+      await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixels, frames });
+    } catch (err) {
+      if (!isSightlineError(err) || err.code !== 'cache_full') throw err;
+      const s = engine.cache.stats();
+      rows.push({ policy, minute: +(sec / 60).toFixed(2), p50Ms: pct(window, 0.5), p99Ms: pct(window, 0.99), rowsPerSec: windowRows / window.length, kvBytes: s.bytes, tokens: s.tokens, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), note: `cache_full at ${sec} s` });
+      break;
+    }
+    window.push(performance.now() - t);
+    windowRows += rowsEncoded - before;
+    if (window.length > 60) window = window.slice(-60);
+    if (marks.includes((sec + 1) / 60)) {
+      const s = engine.cache.stats();
+      rows.push({ policy, minute: (sec + 1) / 60, p50Ms: pct(window, 0.5), p99Ms: pct(window, 0.99), rowsPerSec: windowRows / window.length, kvBytes: s.bytes, tokens: s.tokens, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), note: '' });
+    }
+    if ((sec + 1) % 60 === 0) windowRows = 0;
+  }
+  process.stderr.write(`${policy}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall\n`);
+}
+
+console.log(`model ${folder.config.name} (${folder.config.decoder.numLayers} layers, d=${folder.config.decoder.hiddenSize}); window ${DEFAULT_CACHE_LIMITS.windowSec} s, text sink ${DEFAULT_CACHE_LIMITS.textSinkTokens} + window ${DEFAULT_CACHE_LIMITS.textWindowTokens}`);
+console.table(rows.map((r) => ({ ...r, p50Ms: +r.p50Ms.toFixed(2), p99Ms: +r.p99Ms.toFixed(2), rowsPerSec: Math.round(r.rowsPerSec) })));
+const at = (p: string, m: number) => rows.find((r) => r.policy === p && r.minute === m);
+const first = checkpoints[0];
+const lastMin = checkpoints.at(-1)!;
+const s0 = at('streaming', 2) ?? at('streaming', first);
+const s1 = at('streaming', lastMin);
+if (s0 && s1) {
+  console.log(`streaming minute ${lastMin} / minute ${s0.minute}: p50 ${(s1.p50Ms / s0.p50Ms).toFixed(3)}x, p99 ${(s1.p99Ms / s0.p99Ms).toFixed(3)}x, decoder rows ${(s1.rowsPerSec / s0.rowsPerSec).toFixed(3)}x, KV bytes ${s1.kvBytes} vs ${s0.kvBytes}`);
+}
+const r = rows.filter((x) => x.policy === 'recompute').at(-1);
+for (const m of checkpoints) {
+  const s = at('streaming', m);
+  if (s && r) console.log(`minute ${m}: recompute (minute ${r.minute}) / streaming  time p50 ${(r.p50Ms / s.p50Ms).toFixed(1)}x, decoder rows per second ${(r.rowsPerSec / s.rowsPerSec).toFixed(1)}x`);
+}
+await backend.dispose();

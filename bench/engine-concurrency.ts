@@ -1,0 +1,74 @@
+/**
+ * How many real-time 2 fps streams fit on this machine with p99 end-of-second -> commentary <= 1 s.
+ * Each level starts N sessions on one EnginePool (default 2 workers, 1 onnxruntime thread each); every
+ * session gets one chunk per wall-clock second (staggered), for --seconds seconds.
+ *
+ *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers 2] [--seconds 20] [--levels 1,4,16,32,64,96,128]
+ *
+ * Sessions start with ~1,100 tokens of previous text so the cache is near its steady-state size (text
+ * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FrameChunk } from '../src/ingest/types.js';
+import { EnginePool } from '../src/model/pool.js';
+import type { SessionEvent } from '../src/stream/events.js';
+import { CommentarySession } from '../src/stream/session.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: join(import.meta.dirname, '..', 'test', 'fixtures', 'models', 'tiny-random-2l') },
+    workers: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '20' },
+    levels: { type: 'string', default: '1,4,16,32,64,96,128' },
+  },
+});
+const seconds = Number(values.seconds);
+const pool = await EnginePool.create({ modelDir: values.model!, workers: Number(values.workers) });
+const v = pool.config.vision;
+const fps = Math.ceil(v.framesPerSecond);
+const frameBytes = v.imageWidth * v.imageHeight * 3;
+
+async function* realtimeChunks(offsetMs: number, seconds: number): AsyncGenerator<FrameChunk> {
+  const t0 = performance.now() + offsetMs;
+  for (let sec = 0; sec < seconds; sec++) {
+    const due = t0 + (sec + 1) * 1000; // a second is complete at its end
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    const rgb = new Uint8Array(frameBytes * fps).map((_, i) => (i * 2654435761 + sec) >>> 24);
+    yield {
+      startSec: sec,
+      dropped: 0,
+      frames: Array.from({ length: fps }, (_, f) => ({ ptsSec: sec + f / fps, width: v.imageWidth, height: v.imageHeight, rgb: rgb.subarray(f * frameBytes, (f + 1) * frameBytes) })),
+    };
+  }
+}
+
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+const results: { streams: number; p50Ms: number; p99Ms: number; skippedSeconds: number; segments: number }[] = [];
+let fits = 0;
+const previousTexts = Array.from({ length: 120 }, (_, i) => ` Silva passes to Okafor, ${i} minutes played.`);
+const levels = values.levels!.split(',').map(Number);
+for (const [i, n] of [2, ...levels].entries()) {
+  const warmup = i === 0;
+  const latencies: number[] = [];
+  let skipped = 0;
+  const sessions = Array.from({ length: n }, (_, i) => {
+    const s = new CommentarySession({ id: `s${i}`, engine: pool, source: realtimeChunks((1000 * i) / n, warmup ? 5 : seconds), skip: 'oldest', maxBacklogSec: 1, previousTexts });
+    s.on('event', (e: SessionEvent) => {
+      if (e.type === 'commentary') latencies.push(e.latencyMs);
+      if (e.type === 'status' && e.state === 'ended') skipped += e.skippedSeconds;
+    });
+    return s.run();
+  });
+  await Promise.all(sessions);
+  const row = { streams: n, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), skippedSeconds: skipped, segments: latencies.length };
+  if (warmup) continue;
+  results.push(row);
+  console.error(JSON.stringify(row));
+  if (row.p99Ms > 1000 || skipped > 0) break;
+  fits = n;
+}
+await pool.destroy();
+console.log(`model ${pool.config.name}, ${values.workers} workers, ${seconds} s per level, real-time ${fps} fps streams`);
+console.table(results);
+console.log(`streams that fit with p99 <= 1 s and no skipped seconds: ${fits} (largest level tried that passed)`);

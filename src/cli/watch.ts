@@ -1,0 +1,78 @@
+/** `sightline watch <source>`: commentary for one source on stdout, one line per second. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { CACHE_POLICIES, type CachePolicyName } from '../cache/index.js';
+import { SightlineError } from '../errors.js';
+import type { FrameChunk } from '../ingest/types.js';
+import { EnginePool } from '../model/pool.js';
+import type { SessionEvent } from '../stream/events.js';
+import { openFrameSource } from '../stream/open-source.js';
+import { CommentarySession } from '../stream/session.js';
+import { positiveInteger, positiveNumber } from './options.js';
+
+export interface WatchOptions {
+  fps: number;
+  seconds?: number;
+  policy: CachePolicyName;
+  realtime?: boolean;
+  json?: boolean;
+  model: string;
+  prompt?: string;
+  provider?: string;
+}
+
+function policy(value: string): CachePolicyName {
+  if (!(CACHE_POLICIES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${CACHE_POLICIES.join(', ')}, got "${value}"`);
+  }
+  return value as CachePolicyName;
+}
+
+function clock(sec: number): string {
+  const m = Math.floor(sec / 60);
+  return `${String(m).padStart(2, '0')}:${String(Math.floor(sec - m * 60)).padStart(2, '0')}`;
+}
+
+/**
+ * Run one session over `chunks` (opened from the source unless given) and print each second.
+ * Exported for tests, which pass synthetic chunks.
+ */
+export async function watch(source: string, o: WatchOptions, write: (line: string) => void, chunks?: AsyncIterable<FrameChunk>): Promise<void> {
+  const pool = await EnginePool.create({ modelDir: o.model, workers: 1, provider: o.provider });
+  const { imageWidth, imageHeight } = pool.config.vision;
+  let frames: AsyncIterable<FrameChunk> | undefined;
+  let failure: SessionEvent | undefined;
+  try {
+    frames = chunks ?? (await openFrameSource(source, { fps: o.fps, width: imageWidth, height: imageHeight, realtime: o.realtime, seconds: o.seconds }));
+    const session = new CommentarySession({ id: source, source: frames, engine: pool, policy: o.policy, prompt: o.prompt, skip: o.realtime ? 'oldest' : 'none' });
+    session.on('event', (e: SessionEvent) => {
+      if (e.type === 'commentary') {
+        write(o.json ? JSON.stringify({ type: 'segment', start: e.start, end: e.end, text: e.text }) : `[${clock(e.start)}-${clock(e.end)}] ${e.text.trim()}`);
+      } else if (e.type === 'error') {
+        failure = e;
+        process.stderr.write(`sightline: ${e.message}\n`);
+      }
+    });
+    await session.run();
+  } finally {
+    if (frames && 'close' in frames && typeof frames.close === 'function') await frames.close();
+    await pool.destroy();
+  }
+  if (failure?.type === 'error') throw new SightlineError('internal', `watch ${source} stopped: ${failure.message}`);
+}
+
+export function registerWatch(program: Command): void {
+  program
+    .command('watch <source>')
+    .description('commentary for one source (file, URL, webcam, stdin) to stdout, one line per second')
+    .option('--fps <n>', 'frames sampled per second', positiveNumber, 2)
+    .option('--seconds <n>', 'stop after this many seconds of stream time', positiveInteger)
+    .option('--policy <name>', `KV cache policy: ${CACHE_POLICIES.join('|')}`, policy, 'streaming')
+    .option('--realtime', 'pace a file to real time (skips seconds when inference falls behind)')
+    .option('--json', 'one JSON line per second: {"type":"segment","start","end","text"}')
+    .option('--model <dir>', 'model folder (docs/model-format.md)', process.env.SIGHTLINE_MODEL ?? 'models/default')
+    .option('--prompt <text>', 'instruction for the commentator')
+    .option('--provider <name>', 'onnxruntime execution provider (default from the model: cpu)')
+    .action(async (source: string, opts: WatchOptions) => {
+      await watch(source, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** config.json of a model folder (docs/model-format.md). The schema is the authority on field names. */
+const positiveInt = z.number().int().positive();
+
+export const ModelConfigSchema = z.object({
+  format: z.literal('sightline-streaming-vlm'),
+  formatVersion: z.literal(1),
+  name: z.string().min(1),
+  decoder: z
+    .object({
+      hiddenSize: positiveInt,
+      numLayers: positiveInt,
+      numHeads: positiveInt,
+      numKvHeads: positiveInt,
+      headDim: positiveInt,
+      intermediateSize: positiveInt,
+      vocabSize: positiveInt,
+      rmsNormEps: z.number().positive(),
+      maxPositions: positiveInt,
+    })
+    .refine((d) => d.numHeads % d.numKvHeads === 0, 'numHeads must be a multiple of numKvHeads'),
+  rope: z.object({
+    theta: z.number().positive(),
+    headDim: positiveInt.refine((n) => n % 2 === 0, 'rope.headDim must be even'),
+    style: z.literal('half'),
+    angleDtype: z.enum(['float64', 'float32']).default('float64'),
+    keysCachedAfterRope: z.literal(true),
+  }),
+  kv: z.object({ layout: z.literal('seq-major'), dtype: z.literal('float32') }),
+  embeddings: z.object({ file: z.string().min(1), dtype: z.literal('float32') }),
+  vision: z.object({
+    imageWidth: positiveInt,
+    imageHeight: positiveInt,
+    framesPerSecond: z.number().positive(),
+    tokensPerFrame: positiveInt,
+    mean: z.array(z.number()).length(3),
+    std: z.array(z.number().positive()).length(3),
+  }),
+  chat: z.object({
+    system: z.string().includes('{prompt}'),
+    defaultPrompt: z.string(),
+    roundHeader: z.string().includes('{start}').includes('{end}'),
+    assistant: z.string(),
+    silence: z.string().min(1),
+    endOfTurn: z.string().min(1),
+  }),
+  generation: z
+    .object({
+      maxTokensPerSecond: positiveInt.default(20),
+      temperature: z.number().nonnegative().default(0.9),
+      topP: z.number().gt(0).lte(1).default(0.9),
+      repetitionPenalty: z.number().positive().default(1.05),
+    })
+    .default({ maxTokensPerSecond: 20, temperature: 0.9, topP: 0.9, repetitionPenalty: 1.05 }),
+  runtime: z.object({ executionProvider: z.string().default('cpu') }).default({ executionProvider: 'cpu' }),
+});
+
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** One line per problem: "decoder.numKvHeads: expected number". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Format a stream time for the round header: integers as integers, else one decimal. */
+export function formatSeconds(sec: number): string {
+  return Number.isInteger(sec) ? String(sec) : sec.toFixed(1);
+}

@@ -1,0 +1,202 @@
+/**
+ * The one owner of engine workers. Streams are pinned to the least-loaded worker (their KV cache lives
+ * there); each request is answered once. A worker that dies rejects its in-flight requests with
+ * `worker_failed`, forgets its streams (they must be reopened, e.g. from their transcript) and is
+ * replaced by a fresh worker on the next open.
+ */
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { SightlineError, type ErrorCode } from '../errors.js';
+import type { ModelConfig } from './config.js';
+import { loadModelFolder, type ModelFolder } from './model-folder.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { checkProvider } from './providers.js';
+import { startWorker } from './worker-start.js';
+import type { SecondResult, StreamEngineOptions } from './stream-engine.js';
+
+export interface EnginePoolOptions {
+  modelDir: string;
+  /** Worker threads (default: min(2, cores)). Each runs one stream-second at a time. */
+  workers?: number;
+  /** Execution provider; default from the model's config.json (cpu). */
+  provider?: string;
+  /** onnxruntime threads per worker (default 1: workers, not threads, give the parallelism). */
+  intraOpThreads?: number;
+  /** Requests waiting per worker before new ones are refused (default 64). */
+  maxQueuedPerWorker?: number;
+}
+
+export interface FramesMessage {
+  startSec: number;
+  endSec: number;
+  rgb: Uint8Array;
+  frames: number;
+  width: number;
+  height: number;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  pending: Map<number, Pending>;
+  streams: Set<string>;
+  dead: boolean;
+}
+
+/** engine.worker.js next to the built pool.js, engine.worker.ts next to the source under vitest/tsx. */
+const WORKER_URL = new URL(`./engine.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export class EnginePool extends EventEmitter {
+  private readonly slots: (Slot | undefined)[];
+  private readonly byStream = new Map<string, Slot>();
+  private seq = 0;
+  private closed = false;
+
+  private constructor(
+    readonly folder: ModelFolder,
+    private readonly init: WorkerInit,
+    private readonly maxQueued: number,
+    workers: number,
+  ) {
+    super();
+    this.slots = new Array(workers).fill(undefined);
+  }
+
+  /** Validate the folder and provider here, then start the workers and wait until each has loaded. */
+  static async create(options: EnginePoolOptions): Promise<EnginePool> {
+    const folder = loadModelFolder(options.modelDir);
+    const provider = options.provider ?? folder.config.runtime.executionProvider;
+    await checkProvider(provider);
+    const workers = options.workers ?? Math.max(1, Math.min(2, availableParallelism()));
+    const pool = new EnginePool(folder, { folder, provider, intraOpThreads: options.intraOpThreads ?? 1 }, options.maxQueuedPerWorker ?? 64, workers);
+    try {
+      await Promise.all(pool.slots.map((_, i) => pool.slot(i).ready));
+    } catch (err) {
+      await pool.destroy();
+      throw err;
+    }
+    return pool;
+  }
+
+  get config(): ModelConfig {
+    return this.folder.config;
+  }
+
+  async open(streamId: string, options: StreamEngineOptions, previousTexts: string[] = []): Promise<void> {
+    if (this.byStream.has(streamId)) await this.close(streamId);
+    let best = 0;
+    for (let i = 1; i < this.slots.length; i++) {
+      if ((this.slots[i]?.streams.size ?? 0) < (this.slots[best]?.streams.size ?? 0)) best = i;
+    }
+    const slot = this.slot(best);
+    await slot.ready;
+    slot.streams.add(streamId);
+    this.byStream.set(streamId, slot);
+    try {
+      await this.request(slot, { type: 'open', seq: 0, streamId, options, previousTexts });
+    } catch (err) {
+      slot.streams.delete(streamId);
+      this.byStream.delete(streamId);
+      throw err;
+    }
+  }
+
+  step(streamId: string, f: FramesMessage): Promise<SecondResult> {
+    const slot = this.slotOf(streamId);
+    // Copy into a buffer we own so it can be transferred without detaching the caller's frames.
+    const rgb = f.rgb.slice().buffer;
+    const msg: ToWorker = { type: 'step', seq: 0, streamId, startSec: f.startSec, endSec: f.endSec, rgb, frames: f.frames, width: f.width, height: f.height };
+    return this.request(slot, msg, [rgb]) as Promise<SecondResult>;
+  }
+
+  async setPrompt(streamId: string, prompt: string): Promise<void> {
+    await this.request(this.slotOf(streamId), { type: 'setPrompt', seq: 0, streamId, prompt });
+  }
+
+  async close(streamId: string): Promise<void> {
+    const slot = this.byStream.get(streamId);
+    if (!slot) return;
+    this.byStream.delete(streamId);
+    slot.streams.delete(streamId);
+    if (!slot.dead) await this.request(slot, { type: 'close', seq: 0, streamId }).catch(() => undefined);
+  }
+
+  isOpen(streamId: string): boolean {
+    return this.byStream.has(streamId);
+  }
+
+  /** Test hook: make the worker that holds `streamId` throw an uncaught error. */
+  crashWorkerOf(streamId: string): void {
+    this.slotOf(streamId).worker.postMessage({ type: 'crash' } satisfies ToWorker);
+  }
+
+  async destroy(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s && !s.dead && s.worker.terminate()));
+  }
+
+  private slotOf(streamId: string): Slot {
+    const slot = this.byStream.get(streamId);
+    if (!slot) throw new SightlineError('worker_failed', `stream ${streamId} is not open on any engine worker`);
+    return slot;
+  }
+
+  private request(slot: Slot, msg: ToWorker & { seq: number }, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (slot.dead) return Promise.reject(new SightlineError('worker_failed', 'engine worker is gone'));
+    if (slot.pending.size >= this.maxQueued) {
+      return Promise.reject(new SightlineError('rate_limited', `engine worker queue full (${this.maxQueued} requests)`));
+    }
+    msg.seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(msg.seq, { resolve, reject });
+      slot.worker.postMessage(msg, transfer);
+    });
+  }
+
+  /** The worker in slot `i`, started if absent or dead. */
+  private slot(i: number): Slot {
+    const existing = this.slots[i];
+    if (existing && !existing.dead) return existing;
+    if (this.closed) throw new SightlineError('worker_failed', 'engine pool is closed');
+    const worker = startWorker(WORKER_URL, this.init);
+    let markReady!: () => void;
+    let markFailed!: (err: Error) => void;
+    const ready = new Promise<void>((res, rej) => ((markReady = res), (markFailed = rej)));
+    ready.catch(() => undefined); // observed by create()/open(); never an unhandled rejection here
+    const slot: Slot = { worker, ready, pending: new Map(), streams: new Set(), dead: false };
+    let lastError: Error | undefined;
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') return markReady();
+      if (m.type === 'fatal') return markFailed((lastError = new SightlineError(m.code as ErrorCode, m.message)));
+      if (m.type !== 'result' && m.type !== 'done' && m.type !== 'error') return;
+      const p = slot.pending.get(m.seq);
+      if (!p) return;
+      slot.pending.delete(m.seq);
+      if (m.type === 'error') p.reject(new SightlineError(m.code as ErrorCode, m.message));
+      else p.resolve(m.type === 'result' ? m.result : undefined);
+    });
+    worker.on('error', (err) => {
+      lastError = err;
+    });
+    worker.on('exit', (code) => {
+      slot.dead = true;
+      const cause = lastError?.message ?? `exit code ${code}`;
+      const failure = lastError instanceof SightlineError ? lastError : new SightlineError('worker_failed', `engine worker failed: ${cause}`, { cause: lastError });
+      markFailed(failure);
+      for (const p of slot.pending.values()) p.reject(failure);
+      slot.pending.clear();
+      const lost = [...slot.streams];
+      for (const s of lost) this.byStream.delete(s);
+      slot.streams.clear();
+      if (!this.closed) this.emit('workerExit', { streams: lost, error: failure });
+    });
+    this.slots[i] = slot;
+    return slot;
+  }
+}

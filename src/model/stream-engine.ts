@@ -1,0 +1,183 @@
+/**
+ * One stream's per-second loop, run where its KV cache lives (inside the worker): catch the cache up,
+ * encode the second's frames, append the round, generate its commentary, evict. One call per second.
+ */
+import { ContextCache, type CacheLimits, type CachePolicyName, type MissingRows } from '../cache/index.js';
+import { SightlineError } from '../errors.js';
+import type { InferenceBackend } from './backend.js';
+import { formatSeconds, type ModelConfig } from './config.js';
+import { Sampler, type SamplingOptions } from './sampler.js';
+import type { TextTokenizer } from './tokenizer.js';
+
+export interface StreamEngineOptions {
+  policy: CachePolicyName;
+  limits: CacheLimits;
+  maxBytesPerStream: number;
+  /** User prompt placed in the system block; the model's default prompt when empty. */
+  prompt: string;
+  sampling: SamplingOptions;
+  maxTokensPerSecond: number;
+  /** Recent generated ids the repetition penalty looks at. */
+  repetitionWindowTokens: number;
+}
+
+export interface SecondInput {
+  startSec: number;
+  endSec: number;
+  /** pixel_values [frames, 3, H, W]; frames may be 0 (a second with no frame still gets a round). */
+  pixelValues: Float32Array;
+  frames: number;
+}
+
+export interface SecondResult {
+  startSec: number;
+  endSec: number;
+  text: string;
+  tokenIds: number[];
+  silent: boolean;
+  evictedRounds: number;
+  timings: { visionMs: number; prefillMs: number; decodeMs: number; totalMs: number };
+  cache: { tokens: number; capacityTokens: number; bytes: number; rounds: number; previousTextTokens: number };
+}
+
+const MAX_HEADER_TOKENS = 32;
+
+export class StreamEngine {
+  readonly cache: ContextCache;
+  private readonly sampler: Sampler;
+  private readonly endId: number;
+  private readonly assistantIds: number[];
+  private readonly recentIds: number[] = [];
+  private prompt: string;
+
+  constructor(
+    private readonly backend: InferenceBackend,
+    private readonly tokenizer: TextTokenizer,
+    private readonly config: ModelConfig,
+    private readonly options: StreamEngineOptions,
+  ) {
+    this.endId = tokenizer.singleTokenId(config.chat.endOfTurn)!;
+    this.assistantIds = tokenizer.encode(config.chat.assistant);
+    this.sampler = new Sampler(options.sampling);
+    this.prompt = options.prompt;
+    const visualPerSecond = Math.ceil(config.vision.framesPerSecond) * config.vision.tokensPerFrame;
+    this.cache = new ContextCache({
+      policy: options.policy,
+      geometry: config.decoder,
+      rope: config.rope,
+      limits: options.limits,
+      maxRoundTokens: MAX_HEADER_TOKENS + visualPerSecond + this.assistantIds.length + options.maxTokensPerSecond + 1,
+      maxSystemTokens: 512,
+      fullCapacityTokens: config.decoder.maxPositions,
+      maxBytesPerStream: options.maxBytesPerStream,
+    });
+  }
+
+  /** (Re)start from a transcript: previous text is refilled from it (oldest first), then encoded. */
+  async restart(previousTexts: string[], prompt = this.prompt): Promise<void> {
+    this.prompt = prompt;
+    const system = this.tokenizer.encode(this.config.chat.system.replace('{prompt}', prompt || this.config.chat.defaultPrompt));
+    const prev: number[] = [];
+    for (const text of previousTexts) prev.push(...this.tokenizer.encode(text), this.endId);
+    this.cache.reset(system, prev);
+    await this.catchUp();
+  }
+
+  /** New prompt mid-stream: kept commentary folds into previous text and the context is re-encoded. */
+  async setPrompt(prompt: string): Promise<void> {
+    const { layout } = this.cache;
+    const texts = [layout.textSinkIds, layout.textWindowIds, ...layout.rounds.filter((r) => !r.silent).map((r) => r.commentaryIds)];
+    this.prompt = prompt;
+    const system = this.tokenizer.encode(this.config.chat.system.replace('{prompt}', prompt || this.config.chat.defaultPrompt));
+    this.cache.reset(system, texts.flat());
+    await this.catchUp();
+  }
+
+  async step(input: SecondInput): Promise<SecondResult> {
+    const t0 = performance.now();
+    this.cache.beginSecond();
+    await this.catchUp();
+    const tPrefill0 = performance.now();
+    const visual = input.frames > 0 ? await this.backend.encodeFrames(input.pixelValues, input.frames) : new Float32Array(0);
+    const visionMs = performance.now() - tPrefill0;
+    const d = this.backend.hiddenSize;
+    const visualTokens = visual.length / d;
+    const header = this.config.chat.roundHeader.replace('{start}', formatSeconds(input.startSec)).replace('{end}', formatSeconds(input.endSec));
+    const headerIds = this.tokenizer.encode(header).slice(0, MAX_HEADER_TOKENS);
+    const prefixRows = headerIds.length + visualTokens + this.assistantIds.length;
+    const fit = this.cache.canFit(prefixRows + this.options.maxTokensPerSecond + 1);
+    if (!fit.fits) {
+      throw new SightlineError('cache_full', `KV cache full at ${input.startSec}s: round needs ${fit.neededTokens} tokens, ${fit.freeTokens} free (policy ${this.cache.policy.name})`);
+    }
+    const embeds = new Float32Array(prefixRows * d);
+    embeds.set(this.backend.embedIds(headerIds), 0);
+    embeds.set(visual, headerIds.length * d);
+    embeds.set(this.backend.embedIds(this.assistantIds), (headerIds.length + visualTokens) * d);
+    const tDecode0 = performance.now();
+    const logits = await this.backend.decode(embeds, prefixRows, this.cache.store);
+    const prefillMs = performance.now() - tDecode0 + (tPrefill0 - t0);
+
+    const ids = await this.generate(logits);
+    const text = this.tokenizer.decode(ids);
+    const silent = text.trim() === '' || text.trim() === this.config.chat.silence.trim();
+    this.cache.commitRound({
+      startSec: input.startSec,
+      endSec: input.endSec,
+      headerIds,
+      visualTokens,
+      visualEmbeds: visual,
+      assistantIds: this.assistantIds,
+      commentaryIds: [...ids, this.endId],
+      silent,
+    });
+    const evictedRounds = this.cache.evict();
+    const totalMs = performance.now() - t0;
+    return {
+      startSec: input.startSec,
+      endSec: input.endSec,
+      text: silent ? this.config.chat.silence : text,
+      tokenIds: ids,
+      silent,
+      evictedRounds,
+      timings: { visionMs, prefillMs, decodeMs: totalMs - prefillMs - visionMs, totalMs },
+      cache: this.cache.stats(),
+    };
+  }
+
+  /** Up to maxTokensPerSecond tokens; stops at end of turn or once the text is the silence marker. */
+  private async generate(first: Float32Array): Promise<number[]> {
+    const ids: number[] = [];
+    let logits = first;
+    for (;;) {
+      const id = this.sampler.pick(logits, this.recentIds);
+      if (id === this.endId) break;
+      ids.push(id);
+      this.recentIds.push(id);
+      if (this.recentIds.length > this.options.repetitionWindowTokens) this.recentIds.shift();
+      const done = ids.length >= this.options.maxTokensPerSecond || this.tokenizer.decode(ids) === this.config.chat.silence;
+      if (done) {
+        // The last token and the end of turn still need their K/V: one call for both.
+        await this.backend.decode(this.backend.embedIds([id, this.endId]), 2, this.cache.store);
+        return ids;
+      }
+      logits = await this.backend.decode(this.backend.embedIds([id]), 1, this.cache.store);
+    }
+    await this.backend.decode(this.backend.embedIds([this.endId]), 1, this.cache.store);
+    return ids;
+  }
+
+  private async catchUp(): Promise<void> {
+    const missing: MissingRows[] = this.cache.missingRows();
+    if (missing.length === 0) return;
+    const d = this.backend.hiddenSize;
+    const rows = missing.reduce((n, m) => n + (m.kind === 'ids' ? m.ids.length : m.rows), 0);
+    const embeds = new Float32Array(rows * d);
+    let at = 0;
+    for (const m of missing) {
+      const part = m.kind === 'ids' ? this.backend.embedIds(m.ids) : m.embeds.subarray(0, m.rows * d);
+      embeds.set(part, at * d);
+      at += part.length / d;
+    }
+    await this.backend.decode(embeds, rows, this.cache.store);
+  }
+}

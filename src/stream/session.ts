@@ -1,0 +1,241 @@
+/**
+ * CommentarySession: one stream. A reader pulls 1-second chunks from the source into a bounded queue
+ * while the loop runs the previous second on the engine (ingest and inference overlap). Per second:
+ * pack frames -> engine step (vision, round, generation, eviction in the worker) -> commentary event.
+ * Prompt changes and stop requests are applied between steps, never mid-step.
+ */
+import { EventEmitter } from 'node:events';
+import type { CacheLimits, CachePolicyName } from '../cache/index.js';
+import { DEFAULT_CACHE_LIMITS } from '../cache/index.js';
+import { SightlineError, isSightlineError } from '../errors.js';
+import type { FrameChunk } from '../ingest/types.js';
+import type { EnginePool, FramesMessage } from '../model/pool.js';
+import type { SamplingOptions } from '../model/sampler.js';
+import type { SecondResult, StreamEngineOptions } from '../model/stream-engine.js';
+import { ChunkQueue, type QueuedChunk } from './chunk-queue.js';
+import type { SessionEvent, StatusEvent } from './events.js';
+import { BoundedTranscript } from './transcript.js';
+
+/** What a session needs from the engine (EnginePool satisfies it; tests may fake it). */
+export type EngineClient = Pick<EnginePool, 'open' | 'step' | 'setPrompt' | 'close' | 'config'>;
+
+export interface SessionOptions {
+  id: string;
+  source: AsyncIterable<FrameChunk> & { stats?: () => { outputFps: number } };
+  engine: EngineClient;
+  prompt?: string;
+  /** Commentary before the stream starts (e.g. a reference transcript before t0), oldest first. */
+  previousTexts?: string[];
+  policy?: CachePolicyName;
+  limits?: Partial<CacheLimits>;
+  sampling?: Partial<SamplingOptions>;
+  maxTokensPerSecond?: number;
+  /** Hard cap on one stream's KV bytes (default 256 MiB). */
+  maxBytesPerStream?: number;
+  /** 'oldest' (default): when more than maxBacklogSec seconds wait, skip the oldest. 'none': never skip. */
+  skip?: 'oldest' | 'none';
+  maxBacklogSec?: number;
+  /** Chunks buffered between reader and loop (default 8); a full queue pauses the reader. */
+  maxQueuedChunks?: number;
+  /** A status event every this many stream seconds (default 5). */
+  statusEverySec?: number;
+  /** Engine restarts (worker crashes) tolerated before the stream fails (default 3). */
+  maxRestarts?: number;
+}
+
+export class CommentarySession extends EventEmitter {
+  readonly id: string;
+  private readonly queue: ChunkQueue;
+  private readonly transcript = new BoundedTranscript();
+  private readonly engineOptions: StreamEngineOptions;
+  private pendingPrompt?: string;
+  private stopped = false;
+  private skipped = 0;
+  private drops = 0;
+  private restarts = 0;
+  private lastStep?: SecondResult;
+  private lastLagSec = 0;
+
+  constructor(private readonly o: SessionOptions) {
+    super();
+    this.id = o.id;
+    this.queue = new ChunkQueue(o.maxQueuedChunks ?? 8);
+    const gen = o.engine.config.generation;
+    this.engineOptions = {
+      policy: o.policy ?? 'streaming',
+      limits: { ...DEFAULT_CACHE_LIMITS, ...o.limits },
+      maxBytesPerStream: o.maxBytesPerStream ?? 256 << 20,
+      prompt: o.prompt ?? '',
+      sampling: { temperature: gen.temperature, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, seed: hashSeed(o.id), ...o.sampling },
+      maxTokensPerSecond: o.maxTokensPerSecond ?? gen.maxTokensPerSecond,
+      repetitionWindowTokens: 64,
+    };
+  }
+
+  /** Change the prompt; applied before the next second. */
+  setPrompt(prompt: string): void {
+    this.pendingPrompt = prompt;
+  }
+
+  /** Stop after the second in progress. */
+  stop(): void {
+    this.stopped = true;
+    this.queue.end();
+  }
+
+  previousTexts(): string[] {
+    return this.transcript.previousTexts();
+  }
+
+  /** Runs until the source ends, the session is stopped, or it fails; always ends with an `end` event. */
+  async run(): Promise<void> {
+    this.status('starting', 0);
+    const reader = this.readSource();
+    try {
+      await this.o.engine.open(this.id, this.engineOptions, this.o.previousTexts ?? []);
+      for (const text of this.o.previousTexts ?? []) this.transcript.add({ start: 0, end: 0, text }, false);
+      this.status('live', 0);
+      await this.loop();
+      this.status('ended', this.lastStep?.endSec ?? 0);
+    } catch (err) {
+      this.error(err);
+      this.status('failed', this.lastStep?.endSec ?? 0);
+    } finally {
+      this.stopped = true;
+      this.queue.end();
+      // A live source may be blocked waiting for its next second: close it (ingest kills ffmpeg) and
+      // give the reader a moment rather than waiting on the network.
+      const source = this.o.source as { close?: () => Promise<void> };
+      if (typeof source.close === 'function') await source.close().catch(() => undefined);
+      await Promise.race([reader, new Promise((r) => setTimeout(r, 1000).unref())]);
+      await this.o.engine.close(this.id).catch(() => undefined);
+      this.emitEvent({ type: 'end', stream: this.id });
+    }
+  }
+
+  private async readSource(): Promise<void> {
+    try {
+      for await (const chunk of this.o.source) {
+        if (this.stopped) break;
+        this.drops += chunk.dropped;
+        await this.queue.push({ chunk, arrivedMs: performance.now() });
+      }
+    } catch (err) {
+      this.error(err);
+    } finally {
+      this.queue.end();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const every = this.o.statusEverySec ?? 5;
+    for (;;) {
+      const item = await this.queue.take();
+      if (!item || this.stopped) return;
+      this.applySkipPolicy(item);
+      if (this.pendingPrompt !== undefined) await this.applyPrompt();
+      const result = await this.stepWithRestart(item);
+      if (!result) continue;
+      this.lastStep = result;
+      this.transcript.add({ start: result.startSec, end: result.endSec, text: result.text }, result.silent);
+      this.emitEvent({
+        type: 'commentary',
+        stream: this.id,
+        start: result.startSec,
+        end: result.endSec,
+        text: result.text,
+        tokens: result.tokenIds.length,
+        latencyMs: Math.round(performance.now() - item.arrivedMs),
+      });
+      if (Math.floor(result.endSec) % every === 0) this.status(this.lastLagSec > 0 ? 'lagging' : 'live', result.endSec);
+    }
+  }
+
+  /** Behind real time: drop the oldest waiting seconds, report them, and carry on with the newest. */
+  private applySkipPolicy(item: QueuedChunk): void {
+    const newest = this.queue.newestStartSec();
+    this.lastLagSec = newest === undefined ? 0 : newest - item.chunk.startSec;
+    if ((this.o.skip ?? 'oldest') === 'none') return;
+    const dropped = this.queue.dropBacklog(this.o.maxBacklogSec ?? 2);
+    if (dropped > 0) {
+      this.skipped += dropped;
+      this.status('lagging', item.chunk.startSec);
+    }
+  }
+
+  private async applyPrompt(): Promise<void> {
+    const prompt = this.pendingPrompt!;
+    this.pendingPrompt = undefined;
+    this.engineOptions.prompt = prompt;
+    await this.o.engine.setPrompt(this.id, prompt);
+  }
+
+  /** One engine step; a crashed worker reopens the stream from its transcript and retries once. */
+  private async stepWithRestart(item: QueuedChunk): Promise<SecondResult | undefined> {
+    for (;;) {
+      try {
+        return await this.o.engine.step(this.id, packFrames(item.chunk));
+      } catch (err) {
+        if (!isSightlineError(err) || err.code !== 'worker_failed') {
+          if (isSightlineError(err) && err.code === 'bad_input') {
+            this.error(err);
+            return undefined; // a bad second is reported and skipped; the stream goes on
+          }
+          throw err;
+        }
+        this.error(err);
+        if (++this.restarts > (this.o.maxRestarts ?? 3)) throw err;
+        await this.o.engine.open(this.id, this.engineOptions, this.transcript.previousTexts());
+        this.status('live', item.chunk.startSec);
+      }
+    }
+  }
+
+  private status(state: StatusEvent['state'], time: number): void {
+    const s = this.lastStep;
+    this.emitEvent({
+      type: 'status',
+      stream: this.id,
+      state,
+      time,
+      ingestFps: this.o.source.stats?.().outputFps ?? 0,
+      drops: this.drops,
+      lagSec: this.lastLagSec,
+      stepLatencyMs: s ? Math.round(s.timings.totalMs) : 0,
+      cacheBytes: s?.cache.bytes ?? 0,
+      skippedSeconds: this.skipped,
+    });
+  }
+
+  private error(err: unknown): void {
+    const code = isSightlineError(err) ? err.code : 'internal';
+    this.emitEvent({ type: 'error', stream: this.id, code, message: (err as Error)?.message ?? String(err) });
+  }
+
+  private emitEvent(e: SessionEvent): void {
+    this.emit('event', e);
+  }
+
+  get restartCount(): number {
+    return this.restarts;
+  }
+}
+
+/** Frames of one chunk packed into one buffer (all frames share the first frame's size). */
+export function packFrames(chunk: FrameChunk): FramesMessage {
+  const first = chunk.frames[0];
+  const width = first?.width ?? 0;
+  const height = first?.height ?? 0;
+  const size = width * height * 3;
+  const odd = chunk.frames.find((f) => f.width !== width || f.height !== height || f.rgb.length < size);
+  if (odd) throw new SightlineError('bad_input', `frame at ${odd.ptsSec}s is ${odd.width}x${odd.height}, others ${width}x${height}`);
+  const rgb = new Uint8Array(size * chunk.frames.length);
+  chunk.frames.forEach((f, i) => rgb.set(f.rgb.subarray(0, size), i * size));
+  return { startSec: chunk.startSec, endSec: chunk.startSec + 1, rgb, frames: chunk.frames.length, width, height };
+}
+
+function hashSeed(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

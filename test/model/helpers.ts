@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { KvStore, inverseFrequencies, type ContextCache } from '../../src/cache/index.js';
+import type { InferenceBackend } from '../../src/model/backend.js';
+import { loadModelFolder, type ModelFolder } from '../../src/model/model-folder.js';
+import { createOnnxBackend } from '../../src/model/onnx-backend.js';
+import { framesToPixelValues } from '../../src/model/preprocess.js';
+import { TextTokenizer } from '../../src/model/tokenizer.js';
+
+export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'models');
+
+export interface Tiny {
+  folder: ModelFolder;
+  backend: InferenceBackend;
+  tokenizer: TextTokenizer;
+}
+
+/** Tests run the backend in the test's own thread (vitest already isolates files in workers). */
+export async function loadTiny(name: 'tiny-random-1l' | 'tiny-random-2l'): Promise<Tiny> {
+  const folder = loadModelFolder(join(FIXTURES, name));
+  const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1 });
+  return { folder, backend, tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig) };
+}
+
+/** Deterministic RGB frames for stream second `sec`. */
+export function framesFor(sec: number, frames: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(frames * width * height * 3);
+  let s = (sec + 1) * 2654435761;
+  for (let i = 0; i < out.length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    out[i] = s >>> 24;
+  }
+  return out;
+}
+
+export function pixelsFor(folder: ModelFolder, sec: number, frames = 2): Float32Array {
+  const v = folder.config.vision;
+  return framesToPixelValues(framesFor(sec, frames, v.imageWidth, v.imageHeight), frames, v.imageWidth, v.imageHeight, v);
+}
+
+/**
+ * Next-token logits of a FRESH encode of exactly the cache's kept rows at positions 0..n-1 (visual rows
+ * re-encoded from the same frames), followed by `probeId`.
+ */
+export async function freshLogits(tiny: Tiny, cache: ContextCache, probeId: number): Promise<Float32Array> {
+  const { backend, folder } = tiny;
+  const d = backend.hiddenSize;
+  const parts: Float32Array[] = [backend.embedIds([...cache.layout.systemIds, ...cache.layout.textSinkIds, ...cache.layout.textWindowIds])];
+  for (const r of cache.layout.rounds) {
+    parts.push(backend.embedIds(r.headerIds));
+    if (r.visualTokens > 0) parts.push(await backend.encodeFrames(pixelsFor(folder, r.startSec), 2));
+    parts.push(backend.embedIds([...r.assistantIds, ...r.commentaryIds]));
+  }
+  parts.push(backend.embedIds([probeId]));
+  const rows = parts.reduce((n, p) => n + p.length / d, 0);
+  const all = new Float32Array(rows * d);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  const store = new KvStore(folder.config.decoder, rows, inverseFrequencies(folder.config.rope));
+  return backend.decode(all, rows, store);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

@@ -1,0 +1,107 @@
+/** The worker pool: real workers (started from .ts via tsx), the tiny model, errors and crashes. */
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnginePool } from '../../src/model/pool.js';
+import type { StreamEngineOptions } from '../../src/model/stream-engine.js';
+import { FIXTURES, framesFor } from './helpers.js';
+
+const MODEL = join(FIXTURES, 'tiny-random-1l');
+const OPTIONS: StreamEngineOptions = {
+  policy: 'streaming',
+  limits: { textSinkTokens: 16, textWindowTokens: 32, windowSec: 4 },
+  maxBytesPerStream: 16 << 20,
+  prompt: '',
+  sampling: { temperature: 0, topP: 1, repetitionPenalty: 1, seed: 1 },
+  maxTokensPerSecond: 5,
+  repetitionWindowTokens: 16,
+};
+const frames = (sec: number) => ({ startSec: sec, endSec: sec + 1, rgb: framesFor(sec, 2, 32, 32), frames: 2, width: 32, height: 32 });
+
+describe('EnginePool', () => {
+  let pool: EnginePool;
+  beforeAll(async () => {
+    pool = await EnginePool.create({ modelDir: MODEL, workers: 1 });
+  });
+  afterAll(() => pool?.destroy());
+
+  it('runs stream-seconds in a worker, deterministically with greedy decoding', async () => {
+    await pool.open('a', OPTIONS);
+    await pool.open('b', OPTIONS);
+    const a = await pool.step('a', frames(0));
+    const b = await pool.step('b', frames(0));
+    expect(a.text).toBe(b.text);
+    expect(a.tokenIds.length).toBeLessThanOrEqual(5);
+    expect(a.cache.tokens).toBeGreaterThan(0);
+    const r = await pool.step('a', frames(1));
+    expect(r.startSec).toBe(1);
+  });
+
+  it('rejects frames of the wrong size with a clear error and keeps serving', async () => {
+    await expect(pool.step('a', { ...frames(2), width: 16, height: 16, rgb: new Uint8Array(16 * 16 * 6) })).rejects.toMatchObject({ code: 'bad_input' });
+    await expect(pool.step('a', frames(2))).resolves.toMatchObject({ startSec: 2 });
+  });
+
+  it('reports a crashed worker, rejects its in-flight work, and serves reopened streams', async () => {
+    const exits: { streams: string[] }[] = [];
+    pool.on('workerExit', (e) => exits.push(e));
+    const inflight = pool.step('a', frames(3));
+    pool.crashWorkerOf('a');
+    const late = pool.step('b', frames(3));
+    const results = await Promise.allSettled([inflight, late]);
+    // The first may have finished before the crash; anything not finished is rejected as worker_failed.
+    expect(results.some((r) => r.status === 'rejected')).toBe(true);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'worker_failed' });
+    expect(exits[0].streams.sort()).toEqual(['a', 'b']);
+    expect(pool.isOpen('a')).toBe(false);
+    await pool.open('a', OPTIONS, [' Kick off.']);
+    await expect(pool.step('a', frames(4))).resolves.toMatchObject({ startSec: 4 });
+  });
+});
+
+describe('model folder errors', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sightline-model-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names a missing folder', async () => {
+    await expect(EnginePool.create({ modelDir: join(dir, 'nope') })).rejects.toThrow(/model folder .*nope: not found/);
+  });
+
+  it('names a missing file', async () => {
+    const m = join(dir, 'no-decoder');
+    cpSync(MODEL, m, { recursive: true });
+    rmSync(join(m, 'decoder.onnx'));
+    await expect(EnginePool.create({ modelDir: m })).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringMatching(/decoder\.onnx is missing/) });
+  });
+
+  it('names a malformed config field', async () => {
+    const m = join(dir, 'bad-config');
+    cpSync(MODEL, m, { recursive: true });
+    writeFileSync(join(m, 'config.json'), JSON.stringify({ format: 'sightline-streaming-vlm', formatVersion: 1, name: 'x' }));
+    await expect(EnginePool.create({ modelDir: m })).rejects.toThrow(/config\.json is malformed: decoder/);
+  });
+
+  it('names a corrupt graph', async () => {
+    const m = join(dir, 'bad-graph');
+    cpSync(MODEL, m, { recursive: true });
+    writeFileSync(join(m, 'vision.onnx'), 'this is not an onnx file');
+    await expect(EnginePool.create({ modelDir: m, workers: 1 })).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringMatching(/vision\.onnx cannot be loaded/) });
+  });
+
+  it('refuses an execution provider this build lacks', async () => {
+    await expect(EnginePool.create({ modelDir: MODEL, provider: 'no-such-ep' })).rejects.toMatchObject({ code: 'provider_unavailable' });
+  });
+
+  it('reports a listed provider that cannot start (cuda without CUDA libraries) as provider_unavailable', async () => {
+    const cudaPresent = existsSync('/usr/local/cuda') || !!process.env.CUDA_PATH;
+    if (cudaPresent) return; // a host with CUDA may really start it
+    await expect(EnginePool.create({ modelDir: MODEL, workers: 1, provider: 'cuda' })).rejects.toMatchObject({
+      code: 'provider_unavailable',
+      message: expect.stringMatching(/execution provider "cuda" failed to start/),
+    });
+  });
+});

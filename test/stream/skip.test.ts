@@ -1,0 +1,84 @@
+/** Lag handling with a fake engine slower than real time (no model needed). */
+import { describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../../src/model/config.js';
+import type { SecondResult } from '../../src/model/stream-engine.js';
+import type { CommentaryEvent, SessionEvent, StatusEvent } from '../../src/stream/events.js';
+import { CommentarySession, type EngineClient } from '../../src/stream/session.js';
+import { syntheticChunks } from './helpers.js';
+
+function slowEngine(stepMs: number): EngineClient {
+  const config = { generation: { temperature: 0, topP: 1, repetitionPenalty: 1, maxTokensPerSecond: 4 } } as ModelConfig;
+  return {
+    config,
+    open: async () => undefined,
+    close: async () => undefined,
+    setPrompt: async () => undefined,
+    step: async (_id, f) => {
+      await new Promise((r) => setTimeout(r, stepMs));
+      return {
+        startSec: f.startSec,
+        endSec: f.endSec,
+        text: ' ok',
+        tokenIds: [1],
+        silent: false,
+        evictedRounds: 0,
+        timings: { visionMs: 0, prefillMs: 0, decodeMs: stepMs, totalMs: stepMs },
+        cache: { tokens: 1, capacityTokens: 1, bytes: 1024, rounds: 1, previousTextTokens: 0 },
+      } satisfies SecondResult;
+    },
+  } as EngineClient;
+}
+
+async function run(skip: 'oldest' | 'none') {
+  const session = new CommentarySession({ id: 'lag', engine: slowEngine(40), source: syntheticChunks(30, { intervalMs: 10 }), skip, maxBacklogSec: 1 });
+  const events: SessionEvent[] = [];
+  session.on('event', (e: SessionEvent) => events.push(e));
+  await session.run();
+  return {
+    commentary: events.filter((e): e is CommentaryEvent => e.type === 'commentary'),
+    status: events.filter((e): e is StatusEvent => e.type === 'status'),
+  };
+}
+
+describe('falling behind real time', () => {
+  it("skip 'oldest' drops whole seconds, reports them, and stays in order", async () => {
+    const { commentary, status } = await run('oldest');
+    const starts = commentary.map((c) => c.start);
+    expect(starts.length).toBeLessThan(30);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    const last = status.at(-1)!;
+    expect(last.skippedSeconds).toBe(30 - starts.length);
+    expect(status.some((s) => s.state === 'lagging')).toBe(true);
+  });
+
+  it("skip 'none' keeps every second (files run as fast as the engine allows)", async () => {
+    const { commentary } = await run('none');
+    expect(commentary.map((c) => c.start)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+});
+
+describe('stop', () => {
+  it('stops between seconds and closes a source that is waiting for its next second', async () => {
+    let closed = false;
+    const source = {
+      async *[Symbol.asyncIterator]() {
+        yield* syntheticChunks(2);
+        await new Promise(() => undefined); // a live source with nothing more to say
+      },
+      close: async () => {
+        closed = true;
+      },
+    };
+    const session = new CommentarySession({ id: 'stop', engine: slowEngine(1), source, skip: 'none' });
+    const starts: number[] = [];
+    session.on('event', (e: SessionEvent) => {
+      if (e.type === 'commentary') {
+        starts.push(e.start);
+        if (e.start === 1) session.stop();
+      }
+    });
+    await session.run();
+    expect(starts).toEqual([0, 1]);
+    expect(closed).toBe(true);
+  });
+});
