@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { isSightlineError } from './errors.js';
 import { registerDoctor } from './cli/doctor.js';
+import { registerServe } from './cli/serve.js';
 
 const program = new Command()
   .name('sightline')
@@ -11,6 +12,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)');
 
 registerDoctor(program);
+registerServe(program);
 
 /** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
 function fail(err: unknown): never {

@@ -1,0 +1,163 @@
+/**
+ * Per-stream fan-out of published messages to any number of viewers (WebSocket or SSE).
+ *
+ *   session event --publish()--> serialize ONCE to a Buffer --> history ring (bounded)
+ *                                                          \--> every viewer.write(sameBuffer)
+ *
+ * Rules:
+ * - The producer never waits: `publish` is synchronous and only hands the same Buffer to each sink.
+ * - Each viewer has a bounded outbound queue (`maxQueueBytes`, measured by the sink: ws
+ *   `bufferedAmount`, or the SSE response's `writableLength`). A write that would pass the bound
+ *   closes that viewer as a slow consumer instead (WS close 4008); other viewers are unaffected.
+ * - A late joiner gets `hello`, then the history (last `historySize` commentary/error/end
+ *   messages plus the latest status, in seq order), then live messages. Seq numbers let a
+ *   client that reconnects drop what it has already seen.
+ */
+import type { SessionEvent } from '../stream/events.js';
+import type { PublishedMessage, ServerMessage } from './schemas.js';
+
+/** Default history kept per stream for late joiners: 100 messages (~100 s of commentary). */
+export const DEFAULT_HISTORY_SIZE = 100;
+/** Default bound on bytes queued towards one viewer before it is dropped: 1 MiB. */
+export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
+
+export interface ViewerSink {
+  /** Bytes accepted for this viewer but not yet taken by the kernel. */
+  queuedBytes(): number;
+  /** Sends one serialized message (JSON text). Must not block. */
+  write(payload: Buffer): void;
+  /** Closes because the queue is full (WS: 4008 "slow consumer"). */
+  closeSlow(): void;
+  /** Closes normally (stream ended or server shutting down). */
+  closeNormal(): void;
+}
+
+export interface FanoutOptions {
+  historySize?: number;
+  maxQueueBytes?: number;
+  /** Called once per viewer dropped as a slow consumer (metrics, logs). */
+  onSlowViewer?: (streamId: string) => void;
+}
+
+interface Entry {
+  seq: number;
+  payload: Buffer;
+}
+
+export class FanoutHub {
+  readonly streamId: string;
+  private readonly historySize: number;
+  private readonly maxQueueBytes: number;
+  private readonly onSlowViewer?: (streamId: string) => void;
+  private readonly viewers = new Set<ViewerSink>();
+  /** Ring of the last `historySize` non-status messages; `ringStart` is the oldest slot. */
+  private readonly ring: Entry[] = [];
+  private ringStart = 0;
+  private latestStatus: Entry | undefined;
+  private nextSeq = 0;
+  private lastTimeSec = 0;
+  private ended = false;
+
+  constructor(streamId: string, options: FanoutOptions = {}) {
+    this.streamId = streamId;
+    this.historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
+    this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    this.onSlowViewer = options.onSlowViewer;
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Converts a session event to its wire message, assigns seq/time, and sends it to everyone. */
+  publish(event: SessionEvent): PublishedMessage {
+    const message = this.toMessage(event);
+    const payload = Buffer.from(JSON.stringify(message));
+    const entry = { seq: message.seq, payload };
+    if (message.type === 'status') this.latestStatus = entry;
+    else this.remember(entry);
+    for (const viewer of this.viewers) this.send(viewer, payload);
+    if (message.type === 'end') this.ended = true;
+    return message;
+  }
+
+  /** Adds a viewer: hello, history, then live. If the stream has ended it is closed after history. */
+  attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage): void {
+    const history = this.history();
+    if (!this.send(viewer, Buffer.from(JSON.stringify(hello(history.length))))) return;
+    for (const entry of history) if (!this.send(viewer, entry.payload)) return;
+    if (this.ended) {
+      viewer.closeNormal();
+      return;
+    }
+    this.viewers.add(viewer);
+  }
+
+  detach(viewer: ViewerSink): void {
+    this.viewers.delete(viewer);
+  }
+
+  /** Sends a message to one viewer only (pong, in-band errors). */
+  sendTo(viewer: ViewerSink, message: ServerMessage): void {
+    this.send(viewer, Buffer.from(JSON.stringify(message)));
+  }
+
+  /** Closes every viewer normally (stream deleted or server closing). */
+  closeAll(): void {
+    for (const viewer of this.viewers) viewer.closeNormal();
+    this.viewers.clear();
+  }
+
+  /** History in seq order: ring entries with the latest status slotted in by seq. */
+  history(): Entry[] {
+    const list: Entry[] = [];
+    for (let i = 0; i < this.ring.length; i++) list.push(this.ring[(this.ringStart + i) % this.ring.length]);
+    if (this.latestStatus) {
+      const at = list.findIndex((e) => e.seq > this.latestStatus!.seq);
+      list.splice(at < 0 ? list.length : at, 0, this.latestStatus);
+    }
+    return list;
+  }
+
+  private remember(entry: Entry): void {
+    if (this.historySize <= 0) return;
+    if (this.ring.length < this.historySize) {
+      this.ring.push(entry);
+      return;
+    }
+    this.ring[this.ringStart] = entry;
+    this.ringStart = (this.ringStart + 1) % this.historySize;
+  }
+
+  /** Returns false (and drops the viewer) when the write would pass its queue bound. */
+  private send(viewer: ViewerSink, payload: Buffer): boolean {
+    if (viewer.queuedBytes() + payload.length > this.maxQueueBytes) {
+      this.viewers.delete(viewer);
+      viewer.closeSlow();
+      this.onSlowViewer?.(this.streamId);
+      return false;
+    }
+    viewer.write(payload);
+    return true;
+  }
+
+  private toMessage(event: SessionEvent): PublishedMessage {
+    const base = { stream: this.streamId, seq: this.nextSeq++, wallMs: Date.now() };
+    switch (event.type) {
+      case 'commentary':
+        this.lastTimeSec = Math.max(this.lastTimeSec, event.end);
+        return { ...event, ...base, time: event.start };
+      case 'status':
+        this.lastTimeSec = Math.max(this.lastTimeSec, event.time);
+        return { ...event, ...base, time: event.time };
+      case 'error':
+        return { ...event, ...base, time: this.lastTimeSec };
+      case 'end':
+        return { ...event, ...base, time: this.lastTimeSec };
+    }
+  }
+}

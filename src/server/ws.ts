@@ -1,0 +1,126 @@
+/**
+ * WebSockets on the node server's 'upgrade' event (ws, noServer):
+ *   /v1/streams/:id/ws     commentary messages (JSON text); accepts ClientMessage from the viewer
+ *   /v1/streams/:id/video  binary JPEG frames (see VIDEO_FRAME_LAYOUT), nothing accepted
+ * Refusals (bad path, token, unknown stream) are HTTP responses written on the socket, mapped by
+ * errors.ts like every other error.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SightlineError } from '../errors.js';
+import { grants, presentedToken, requireAccess, type AuthOptions } from './auth.js';
+import { WS_CLOSE_NORMAL, WS_CLOSE_SLOW_CONSUMER, WS_CLOSE_SLOW_CONSUMER_REASON, toErrorResponse, toSightlineError } from './errors.js';
+import type { ViewerSink } from './fanout.js';
+import type { Logger } from './logger.js';
+import { ClientMessage, describeZodError } from './schemas.js';
+import type { ManagedStream, StreamManager } from './streams.js';
+import type { VideoSink } from './video.js';
+
+/** Largest message accepted from a viewer (bytes); bigger ones close the socket with 1009. */
+export const DEFAULT_WS_MAX_PAYLOAD_BYTES = 4096;
+/** After a slow-consumer close, the socket is cut if the close handshake has not finished by then. */
+export const SLOW_CLOSE_GRACE_MS = 2000;
+
+export interface WebSocketDeps {
+  manager: StreamManager;
+  auth: AuthOptions;
+  logger: Logger;
+  maxPayloadBytes?: number;
+}
+
+const PATH = /^\/v1\/streams\/([a-z0-9_-]{1,64})\/(ws|video)$/;
+
+function refuse(socket: Duplex, err: unknown): void {
+  const { status, body } = toErrorResponse(err);
+  const json = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+}
+
+export function attachWebSockets(server: Server, deps: WebSocketDeps): { close(): void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes ?? DEFAULT_WS_MAX_PAYLOAD_BYTES });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = PATH.exec(url.pathname);
+      if (!match) throw new SightlineError('not_found', `no WebSocket endpoint at ${url.pathname}`);
+      const token = presentedToken(req.headers.authorization, url);
+      requireAccess(deps.auth, 'view', token);
+      const stream = deps.manager.get(match[1]);
+      const canWrite = grants(deps.auth, 'write', token);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (match[2] === 'ws') onCommentarySocket(ws, stream, canWrite, deps);
+        else onVideoSocket(ws, stream);
+      });
+    } catch (err) {
+      refuse(socket, err);
+    }
+  });
+
+  return {
+    close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}
+
+function onCommentarySocket(ws: WebSocket, stream: ManagedStream, canWrite: boolean, deps: WebSocketDeps): void {
+  const id = stream.meta.id;
+  const sink: ViewerSink = {
+    queuedBytes: () => ws.bufferedAmount,
+    write: (payload) => ws.send(payload, { binary: false }),
+    closeSlow() {
+      ws.close(WS_CLOSE_SLOW_CONSUMER, WS_CLOSE_SLOW_CONSUMER_REASON);
+      setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
+    },
+    closeNormal: () => ws.close(WS_CLOSE_NORMAL, 'stream ended'),
+  };
+  const replyError = (err: unknown) => {
+    const e = toSightlineError(err);
+    stream.hub.sendTo(sink, { type: 'error', stream: id, seq: -1, time: stream.stats?.time ?? 0, wallMs: Date.now(), code: e.code, message: e.message });
+  };
+  ws.on('error', () => ws.terminate());
+  ws.on('close', () => stream.hub.detach(sink));
+  ws.on('message', (data, isBinary) => {
+    try {
+      if (isBinary) throw new SightlineError('bad_input', 'messages must be JSON text');
+      let raw: unknown;
+      try {
+        raw = JSON.parse(data.toString());
+      } catch {
+        throw new SightlineError('bad_input', 'message is not valid JSON');
+      }
+      const parsed = ClientMessage.safeParse(raw);
+      if (!parsed.success) throw new SightlineError('bad_input', `invalid message: ${describeZodError(parsed.error)}`);
+      const msg = parsed.data;
+      if (msg.type === 'ping') {
+        stream.hub.sendTo(sink, { type: 'pong', stream: id, wallMs: Date.now() });
+        return;
+      }
+      if (!canWrite) throw new SightlineError('unauthorized', 'set_prompt needs the write token');
+      if (!stream.runner?.setPrompt || stream.hub.isEnded) throw new SightlineError('bad_input', `stream "${id}" does not accept a new prompt`);
+      stream.runner.setPrompt(msg.prompt);
+      deps.logger.info('prompt changed', { stream: id });
+    } catch (err) {
+      replyError(err);
+    }
+  });
+  stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: id, state: stream.state, historyCount }));
+}
+
+function onVideoSocket(ws: WebSocket, stream: ManagedStream): void {
+  const sink: VideoSink = {
+    queuedBytes: () => ws.bufferedAmount,
+    write: (data) => ws.send(data, { binary: true }),
+    closeNormal: () => ws.close(WS_CLOSE_NORMAL, 'stream ended'),
+  };
+  ws.on('error', () => ws.terminate());
+  ws.on('close', () => stream.video.detach(sink));
+  ws.on('message', () => {
+    // The video socket is send-only; inbound messages are ignored.
+  });
+  stream.video.attach(sink);
+}
