@@ -1,8 +1,11 @@
 /**
  * Per-stream fan-out of published messages to any number of viewers (WebSocket or SSE).
  *
- *   session event --publish()--> serialize ONCE to a Buffer --> history ring (bounded)
- *                                                          \--> every viewer.write(sameBuffer)
+ *   session event --publish()--> serialize ONCE to an Outbound --> history ring (bounded)
+ *                                                            \--> every viewer.write(sameOutbound)
+ *
+ * An Outbound carries the JSON bytes and a slot where a transport caches its own framing of them
+ * (the WebSocket frame is built once per message, not once per viewer).
  *
  * Rules:
  * - The producer never waits: `publish` is synchronous and only hands the same Buffer to each sink.
@@ -21,11 +24,18 @@ export const DEFAULT_HISTORY_SIZE = 100;
 /** Default bound on bytes queued towards one viewer before it is dropped: 1 MiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
 
+/** One serialized message, shared by every viewer. */
+export interface Outbound {
+  readonly json: Buffer;
+  /** The WebSocket text frame of `json`, built by the first WebSocket viewer and reused. */
+  wsFrame?: Buffer;
+}
+
 export interface ViewerSink {
   /** Bytes accepted for this viewer but not yet taken by the kernel. */
   queuedBytes(): number;
   /** Sends one serialized message (JSON text). Must not block. */
-  write(payload: Buffer): void;
+  write(message: Outbound): void;
   /** Closes because the queue is full (WS: 4008 "slow consumer"). */
   closeSlow(): void;
   /** Closes normally (stream ended or server shutting down). */
@@ -41,7 +51,7 @@ export interface FanoutOptions {
 
 interface Entry {
   seq: number;
-  payload: Buffer;
+  out: Outbound;
 }
 
 export class FanoutHub {
@@ -76,11 +86,11 @@ export class FanoutHub {
   /** Converts a session event to its wire message, assigns seq/time, and sends it to everyone. */
   publish(event: SessionEvent): PublishedMessage {
     const message = this.toMessage(event);
-    const payload = Buffer.from(JSON.stringify(message));
-    const entry = { seq: message.seq, payload };
+    const out: Outbound = { json: Buffer.from(JSON.stringify(message)) };
+    const entry = { seq: message.seq, out };
     if (message.type === 'status') this.latestStatus = entry;
     else this.remember(entry);
-    for (const viewer of this.viewers) this.send(viewer, payload);
+    for (const viewer of this.viewers) this.send(viewer, out);
     if (message.type === 'end') this.ended = true;
     return message;
   }
@@ -88,8 +98,8 @@ export class FanoutHub {
   /** Adds a viewer: hello, history, then live. If the stream has ended it is closed after history. */
   attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage): void {
     const history = this.history();
-    if (!this.send(viewer, Buffer.from(JSON.stringify(hello(history.length))))) return;
-    for (const entry of history) if (!this.send(viewer, entry.payload)) return;
+    if (!this.send(viewer, { json: Buffer.from(JSON.stringify(hello(history.length))) })) return;
+    for (const entry of history) if (!this.send(viewer, entry.out)) return;
     if (this.ended) {
       viewer.closeNormal();
       return;
@@ -103,7 +113,7 @@ export class FanoutHub {
 
   /** Sends a message to one viewer only (pong, in-band errors). */
   sendTo(viewer: ViewerSink, message: ServerMessage): void {
-    this.send(viewer, Buffer.from(JSON.stringify(message)));
+    this.send(viewer, { json: Buffer.from(JSON.stringify(message)) });
   }
 
   /** Closes every viewer normally (stream deleted or server closing). */
@@ -134,14 +144,14 @@ export class FanoutHub {
   }
 
   /** Returns false (and drops the viewer) when the write would pass its queue bound. */
-  private send(viewer: ViewerSink, payload: Buffer): boolean {
-    if (viewer.queuedBytes() + payload.length > this.maxQueueBytes) {
+  private send(viewer: ViewerSink, out: Outbound): boolean {
+    if (viewer.queuedBytes() + out.json.length > this.maxQueueBytes) {
       this.viewers.delete(viewer);
       viewer.closeSlow();
       this.onSlowViewer?.(this.streamId);
       return false;
     }
-    viewer.write(payload);
+    viewer.write(out);
     return true;
   }
 

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { SightlineError } from '../errors.js';
 import { grants, presentedToken, requireAccess, type AuthOptions } from './auth.js';
 import { WS_CLOSE_NORMAL, WS_CLOSE_SLOW_CONSUMER, WS_CLOSE_SLOW_CONSUMER_REASON, toErrorResponse, toSightlineError } from './errors.js';
@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { ClientMessage, describeZodError } from './schemas.js';
 import type { ManagedStream, StreamManager } from './streams.js';
 import type { VideoSink } from './video.js';
+import { textFrame } from './ws-frame.js';
 
 /** Largest message accepted from a viewer (bytes); bigger ones close the socket with 1009. */
 export const DEFAULT_WS_MAX_PAYLOAD_BYTES = 4096;
@@ -38,7 +39,7 @@ function refuse(socket: Duplex, err: unknown): void {
 }
 
 export function attachWebSockets(server: Server, deps: WebSocketDeps): { close(): void } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes ?? DEFAULT_WS_MAX_PAYLOAD_BYTES });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: deps.maxPayloadBytes ?? DEFAULT_WS_MAX_PAYLOAD_BYTES });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -51,7 +52,7 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
       const stream = deps.manager.get(match[1]);
       const canWrite = grants(deps.auth, 'write', token);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        if (match[2] === 'ws') onCommentarySocket(ws, stream, canWrite, deps);
+        if (match[2] === 'ws') onCommentarySocket(ws, socket, stream, canWrite, deps);
         else onVideoSocket(ws, stream);
       });
     } catch (err) {
@@ -67,11 +68,20 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
   };
 }
 
-function onCommentarySocket(ws: WebSocket, stream: ManagedStream, canWrite: boolean, deps: WebSocketDeps): void {
+/**
+ * Commentary viewers. Messages are written as pre-built frames straight to the upgraded socket
+ * (the one ws was handed; permessage-deflate is off, so ws never holds frames back and ordering
+ * with its own control frames is kept). `ws.bufferedAmount` still counts those bytes.
+ */
+function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream, canWrite: boolean, deps: WebSocketDeps): void {
   const id = stream.meta.id;
   const sink: ViewerSink = {
     queuedBytes: () => ws.bufferedAmount,
-    write: (payload) => ws.send(payload, { binary: false }),
+    write(out) {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      out.wsFrame ??= textFrame(out.json);
+      socket.write(out.wsFrame);
+    },
     closeSlow() {
       ws.close(WS_CLOSE_SLOW_CONSUMER, WS_CLOSE_SLOW_CONSUMER_REASON);
       setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { FanoutHub, type ViewerSink } from '../../src/server/fanout.js';
+import { FanoutHub, type Outbound, type ViewerSink } from '../../src/server/fanout.js';
 
 class MemorySink implements ViewerSink {
   payloads: Buffer[] = [];
+  outs: Outbound[] = [];
   queued = 0;
   closed: 'slow' | 'normal' | undefined;
   queuedBytes() {
     return this.queued;
   }
-  write(p: Buffer) {
-    this.payloads.push(p);
+  write(out: Outbound) {
+    this.outs.push(out);
+    this.payloads.push(out.json);
   }
   closeSlow() {
     this.closed = 'slow';
@@ -33,6 +35,7 @@ describe('FanoutHub', () => {
     hub.attach(a, hello);
     hub.attach(b, hello);
     hub.publish(commentary(0));
+    expect(a.outs[1]).toBe(b.outs[1]);
     expect(a.payloads[1]).toBe(b.payloads[1]);
     expect(a.messages()[1]).toMatchObject({ type: 'commentary', stream: 's', seq: 0, time: 0, start: 0, end: 1 });
   });
@@ -78,5 +81,18 @@ describe('FanoutHub', () => {
     expect(late.messages().map((m) => m.type)).toEqual(['hello', 'commentary', 'end']);
     expect(late.closed).toBe('normal');
     expect(hub.viewerCount).toBe(0);
+  });
+});
+
+describe('textFrame', () => {
+  it.each([0, 125, 126, 65535, 65536, 70_000])('frames %i payload bytes as RFC 6455 says', async (n) => {
+    const { textFrame } = await import('../../src/server/ws-frame.js');
+    const payload = Buffer.alloc(n, 0x61);
+    const frame = textFrame(payload);
+    expect(frame[0]).toBe(0x81);
+    const len7 = frame[1];
+    const [length, header] = len7 < 126 ? [len7, 2] : len7 === 126 ? [frame.readUInt16BE(2), 4] : [Number(frame.readBigUInt64BE(2)), 10];
+    expect(length).toBe(n);
+    expect(frame.subarray(header).equals(payload)).toBe(true);
   });
 });

@@ -30,10 +30,10 @@ export function eventRoutes(parts: ServerParts): Hono<AppEnv> {
     res.flushHeaders();
     const sink: ViewerSink = {
       queuedBytes: () => res.writableLength,
-      write(payload) {
+      write(out) {
         res.cork();
         res.write(DATA);
-        res.write(payload);
+        res.write(out.json);
         res.write(END);
         process.nextTick(() => res.uncork());
       },
