@@ -49,6 +49,7 @@ export interface ServerOptions {
   fanout?: FanoutOptions;
   maxBodyBytes?: number;
   maxLiveStreams?: number;
+  maxEndedStreams?: number;
   videoQueueBytes?: number;
   wsMaxPayloadBytes?: number;
   fsyncIntervalMs?: number;
@@ -115,6 +116,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     metrics,
     fanout: options.fanout,
     maxLiveStreams: options.maxLiveStreams,
+    maxEndedStreams: options.maxEndedStreams,
     videoQueueBytes: options.videoQueueBytes,
   });
   const parts: ServerParts = {

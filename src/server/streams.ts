@@ -17,6 +17,11 @@ import { VideoHub } from './video.js';
 
 /** Default most streams running at once. */
 export const DEFAULT_MAX_LIVE_STREAMS = 8;
+/**
+ * Default most ended streams kept in memory (listed, viewable, transcripts served). Older ended
+ * streams are forgotten from memory, oldest first; their files stay in the data dir.
+ */
+export const DEFAULT_MAX_ENDED_STREAMS = 1000;
 
 type State = StreamInfo['state'];
 
@@ -38,6 +43,7 @@ export interface StreamManagerOptions {
   fanout?: FanoutOptions;
   videoQueueBytes?: number;
   maxLiveStreams?: number;
+  maxEndedStreams?: number;
   metrics?: ServerMetrics;
 }
 
@@ -52,7 +58,8 @@ export class StreamManager {
 
   /** Streams of an earlier run are final: their hubs replay the transcript tail, then close. */
   private loadPrevious(): void {
-    for (const meta of this.options.store.list()) {
+    const maxEnded = this.options.maxEndedStreams ?? DEFAULT_MAX_ENDED_STREAMS;
+    for (const meta of this.options.store.list().slice(-maxEnded)) {
       const state: State = meta.state === 'failed' ? 'failed' : 'ended';
       if (!isFinal(meta.state as State)) this.options.store.writeMeta({ ...meta, state, endedAt: meta.endedAt ?? new Date().toISOString() });
       const stream = this.newEntry({ ...meta, state });
@@ -81,9 +88,10 @@ export class StreamManager {
     if (live >= max) throw new SightlineError('rate_limited', `at most ${max} streams may run at once; delete one first`);
     const id = `s_${randomBytes(6).toString('hex')}`;
     const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting' };
+    // The factory runs first: if it refuses, nothing is stored or listed.
+    const runner = this.options.factory({ id, source, fps, prompt });
     const stream = this.newEntry(meta);
     stream.writer = this.options.store.create(meta);
-    const runner = this.options.factory({ id, source, fps, prompt });
     stream.runner = runner;
     runner.on('event', (e: SessionEvent) => this.onEvent(stream, e));
     runner.on('chunk', (c: FrameChunk) => stream.video.onChunk(c));
@@ -135,6 +143,14 @@ export class StreamManager {
     stream.hub.closeAll();
     stream.video.close();
     this.options.logger.info('stream ended', { stream: stream.meta.id, state });
+    this.forgetOldEnded();
+  }
+
+  /** Keeps at most `maxEndedStreams` ended streams in memory (Map order = creation order). */
+  private forgetOldEnded(): void {
+    const ended = this.list().filter((s) => isFinal(s.state));
+    const excess = ended.length - (this.options.maxEndedStreams ?? DEFAULT_MAX_ENDED_STREAMS);
+    for (const s of ended.slice(0, Math.max(0, excess))) this.streams.delete(s.meta.id);
   }
 
   get(id: string): ManagedStream {

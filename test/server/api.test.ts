@@ -51,6 +51,18 @@ describe('HTTP API', () => {
     expect(((await c.json()) as any).error.code).toBe('rate_limited');
   });
 
+  it('keeps a bounded number of ended streams in memory', async () => {
+    server = await startServer({ maxEndedStreams: 2, rateLimit: { burst: 10 } }, { intervalMs: 3_600_000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { id } = (await (await postJson(server.url, '/v1/streams', { source: 'match.mp4' })).json()) as { id: string };
+      ids.push(id);
+      await fetch(`${server.url}/v1/streams/${id}`, { method: 'DELETE' });
+    }
+    const list = StreamList.parse(await (await fetch(`${server.url}/v1/streams`)).json());
+    expect(list.streams.map((s) => s.id)).toEqual(ids.slice(2));
+  });
+
   it('reports a runner that fails to start as an error and a failed stream', async () => {
     const { SightlineError } = await import('../../src/errors.js');
     server = await startServer({}, { failStart: new SightlineError('source_unreachable', 'source "x": connection refused') });

@@ -41,6 +41,7 @@ describe('sightline serve', () => {
       const res = await postJson(server.url, '/v1/streams', { source: 'rtsp://10.0.0.1/x' });
       expect(res.status).toBe(500);
       expect(((await res.json()) as any).error.code).toBe('provider_unavailable');
+      expect(((await (await fetch(`${server.url}/v1/streams`)).json()) as any).streams).toEqual([]);
     } finally {
       await server.close();
       delete process.env.SIGHTLINE_LOG_LEVEL;
