@@ -28,7 +28,7 @@ process.on('message', async (msg: { cmd: string; rate?: number; textBytes?: numb
     const publishMs = runner!.publishMs.splice(0).sort((a, b) => a - b);
     const publishP50Ms = publishMs[Math.floor(publishMs.length / 2)] ?? 0;
     const publishMaxMs = publishMs.at(-1) ?? 0;
-    process.send!({ publishP50Ms, publishMaxMs, rssBytes: mem.rss, heapBytes: mem.heapUsed, externalBytes: mem.external + mem.arrayBuffers, viewers: stream.hub.viewerCount, dropped });
+    process.send!({ published: runner!.stats().time, publishP50Ms, publishMaxMs, rssBytes: mem.rss, heapBytes: mem.heapUsed, externalBytes: mem.external + mem.arrayBuffers, viewers: stream.hub.viewerCount, dropped });
   }
   if (msg.cmd === 'exit') {
     await server.close();

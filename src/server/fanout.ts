@@ -8,7 +8,9 @@
  * (the WebSocket frame is built once per message, not once per viewer).
  *
  * Rules:
- * - The producer never waits: `publish` is synchronous and only hands the same Buffer to each sink.
+ * - The producer never waits: `publish` serializes, then hands the same bytes to each sink. Up to
+ *   `sendBatch` viewers are served inline; beyond that the broadcast continues in batches on later
+ *   macrotasks (FIFO, so order per viewer holds), keeping the producer and the event loop free.
  * - Each viewer has a bounded outbound queue (`maxQueueBytes`, measured by the sink: ws
  *   `bufferedAmount`, or the SSE response's `writableLength`). A write that would pass the bound
  *   closes that viewer as a slow consumer instead (WS close 4008); other viewers are unaffected.
@@ -23,6 +25,10 @@ import type { PublishedMessage, ServerMessage } from './schemas.js';
 export const DEFAULT_HISTORY_SIZE = 100;
 /** Default bound on bytes queued towards one viewer before it is dropped: 1 MiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
+/** Default viewers served per macrotask during a broadcast. */
+export const DEFAULT_SEND_BATCH = 1000;
+/** Broadcasts waiting to finish before publish drains them inline (a guard; never hit at 1-2 msg/s). */
+const MAX_PENDING_BROADCASTS = 256;
 
 /** One serialized message, shared by every viewer. */
 export interface Outbound {
@@ -45,6 +51,7 @@ export interface ViewerSink {
 export interface FanoutOptions {
   historySize?: number;
   maxQueueBytes?: number;
+  sendBatch?: number;
   /** Called once per viewer dropped as a slow consumer (metrics, logs). */
   onSlowViewer?: (streamId: string) => void;
 }
@@ -52,6 +59,13 @@ export interface FanoutOptions {
 interface Entry {
   seq: number;
   out: Outbound;
+}
+
+/** A message still being handed out: the viewers present at publish time, and how far we got. */
+interface Broadcast {
+  out: Outbound;
+  viewers: ViewerSink[];
+  next: number;
 }
 
 export class FanoutHub {
@@ -67,12 +81,16 @@ export class FanoutHub {
   private nextSeq = 0;
   private lastTimeSec = 0;
   private ended = false;
+  private readonly sendBatch: number;
+  private readonly pending: Broadcast[] = [];
+  private drainScheduled = false;
 
   constructor(streamId: string, options: FanoutOptions = {}) {
     this.streamId = streamId;
     this.historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
     this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.onSlowViewer = options.onSlowViewer;
+    this.sendBatch = options.sendBatch ?? DEFAULT_SEND_BATCH;
   }
 
   get viewerCount(): number {
@@ -90,7 +108,13 @@ export class FanoutHub {
     const entry = { seq: message.seq, out };
     if (message.type === 'status') this.latestStatus = entry;
     else this.remember(entry);
-    for (const viewer of this.viewers) this.send(viewer, out);
+    if (this.pending.length === 0 && this.viewers.size <= this.sendBatch) {
+      for (const viewer of this.viewers) this.send(viewer, out);
+    } else {
+      this.pending.push({ out, viewers: [...this.viewers], next: 0 });
+      if (this.pending.length > MAX_PENDING_BROADCASTS) this.drain(Infinity);
+      else this.scheduleDrain();
+    }
     if (message.type === 'end') this.ended = true;
     return message;
   }
@@ -118,6 +142,7 @@ export class FanoutHub {
 
   /** Closes every viewer normally (stream deleted or server closing). */
   closeAll(): void {
+    this.drain(Infinity);
     for (const viewer of this.viewers) viewer.closeNormal();
     this.viewers.clear();
   }
@@ -131,6 +156,29 @@ export class FanoutHub {
       list.splice(at < 0 ? list.length : at, 0, this.latestStatus);
     }
     return list;
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain(this.sendBatch);
+    });
+  }
+
+  /** Continues pending broadcasts in order, serving at most `budget` viewers. */
+  private drain(budget: number): void {
+    while (this.pending.length > 0 && budget > 0) {
+      const b = this.pending[0];
+      while (b.next < b.viewers.length && budget > 0) {
+        const viewer = b.viewers[b.next++];
+        budget--;
+        if (this.viewers.has(viewer)) this.send(viewer, b.out);
+      }
+      if (b.next >= b.viewers.length) this.pending.shift();
+    }
+    if (this.pending.length > 0) this.scheduleDrain();
   }
 
   private remember(entry: Entry): void {

@@ -72,6 +72,26 @@ describe('FanoutHub', () => {
     expect(fast.messages().map((m) => m.type)).toEqual(['hello', 'commentary', 'commentary']);
   });
 
+  it('hands large broadcasts out in batches without reordering, and flushes them before closing', async () => {
+    const hub = new FanoutHub('s', { sendBatch: 3 });
+    const sinks = Array.from({ length: 7 }, () => new MemorySink());
+    for (const sink of sinks) hub.attach(sink, hello);
+    hub.publish(commentary(0));
+    hub.publish(commentary(1));
+    // 7 viewers > batch of 3: publish returns at once; only the hello went out so far.
+    expect(sinks.map((k) => k.payloads.length)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    const late = new MemorySink();
+    hub.attach(late, hello); // joins mid-broadcast: gets both through history, not twice
+    await new Promise((r) => setImmediate(r));
+    expect(sinks.map((k) => k.payloads.length)).toEqual([2, 2, 2, 1, 1, 1, 1]);
+    hub.publish({ type: 'end', stream: 's' });
+    hub.closeAll();
+    for (const sink of [...sinks, late]) {
+      expect(sink.messages().map((m) => m.seq ?? 'hello')).toEqual(['hello', 0, 1, 2]);
+      expect(sink.closed).toBe('normal');
+    }
+  });
+
   it('closes late joiners of an ended stream after the history', () => {
     const hub = new FanoutHub('s');
     hub.publish(commentary(0));
