@@ -26,7 +26,7 @@ export const DEFAULT_HISTORY_SIZE = 100;
 /** Default bound on bytes queued towards one viewer before it is dropped: 1 MiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
 /** Default viewers served per macrotask during a broadcast. */
-export const DEFAULT_SEND_BATCH = 1000;
+export const DEFAULT_SEND_BATCH = 256;
 /** Broadcasts waiting to finish before publish drains them inline (a guard; never hit at 1-2 msg/s). */
 const MAX_PENDING_BROADCASTS = 256;
 

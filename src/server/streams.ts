@@ -77,7 +77,11 @@ export class StreamManager {
 
   private newEntry(meta: StoredMeta): ManagedStream {
     const metrics = this.options.metrics;
-    const hub = new FanoutHub(meta.id, { ...this.options.fanout, onSlowViewer: () => metrics?.countSlowViewer() });
+    const onSlowViewer = (stream: string) => {
+      metrics?.countSlowViewer();
+      this.options.logger.warn('slow viewer dropped', { stream });
+    };
+    const hub = new FanoutHub(meta.id, { ...this.options.fanout, onSlowViewer });
     return { meta, state: meta.state as State, hub, video: new VideoHub(this.options.videoQueueBytes), segments: 0 };
   }
 
