@@ -44,6 +44,7 @@ async function refreshList() {
     if (s.state !== 'ended' && s.state !== 'failed') {
       const stop = document.createElement('button');
       stop.textContent = 'Stop';
+      stop.className = 'danger';
       stop.onclick = async () => {
         await fetch(withToken(`/v1/streams/${s.id}`), { method: 'DELETE', headers: authHeaders });
         refreshList();
