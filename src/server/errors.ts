@@ -1,6 +1,7 @@
 /**
- * The one place errors become responses: HTTP JSON bodies, WebSocket close codes and in-band
- * `error` messages all go through here.
+ * The one place errors become responses: HTTP JSON bodies (also for refused WebSocket upgrades)
+ * and in-band WebSocket `error` messages go through toSightlineError/toErrorResponse; the
+ * application WebSocket close codes are defined here.
  */
 import { z } from 'zod';
 import { SightlineError, isSightlineError } from '../errors.js';
@@ -11,7 +12,6 @@ export const WS_CLOSE_SLOW_CONSUMER = 4008;
 export const WS_CLOSE_SLOW_CONSUMER_REASON = 'slow consumer: outbound queue full';
 /** Normal close sent to viewers when the stream ends or the server shuts down. */
 export const WS_CLOSE_NORMAL = 1000;
-export const WS_CLOSE_GOING_AWAY = 1001;
 
 export interface ErrorResponse {
   status: number;
@@ -26,13 +26,19 @@ export function toSightlineError(err: unknown): SightlineError {
   return new SightlineError('internal', 'internal server error', { cause: err });
 }
 
+/** WebSocket close for a stream that ended in error: the error's close code (4000 + HTTP status). */
+export function toWsClose(err: unknown): WsClose {
+  const e = toSightlineError(err);
+  return { code: e.wsCloseCode, reason: Buffer.from(e.message).subarray(0, 120).toString() };
+}
+
+export interface WsClose {
+  code: number;
+  /** At most 123 bytes on the wire. */
+  reason: string;
+}
+
 export function toErrorResponse(err: unknown): ErrorResponse {
   const e = toSightlineError(err);
   return { status: e.httpStatus, body: { error: { code: e.code, message: e.message } } };
-}
-
-/** Close code and reason (<= 123 bytes as the protocol requires) for refusing/closing a socket. */
-export function toWsClose(err: unknown): { code: number; reason: string } {
-  const e = toSightlineError(err);
-  return { code: e.wsCloseCode, reason: Buffer.from(e.message).subarray(0, 120).toString() };
 }

@@ -19,6 +19,7 @@
  *   client that reconnects drop what it has already seen.
  */
 import type { SessionEvent } from '../stream/events.js';
+import type { WsClose } from './errors.js';
 import type { PublishedMessage, ServerMessage } from './schemas.js';
 
 /** Default history kept per stream for late joiners: 100 messages (~100 s of commentary). */
@@ -44,8 +45,8 @@ export interface ViewerSink {
   write(message: Outbound): void;
   /** Closes because the queue is full (WS: 4008 "slow consumer"). */
   closeSlow(): void;
-  /** Closes normally (stream ended or server shutting down). */
-  closeNormal(): void;
+  /** Closes after the last message: normally, or with the stream's failure (WebSocket close code). */
+  closeNormal(failure?: WsClose): void;
 }
 
 export interface FanoutOptions {
@@ -140,10 +141,10 @@ export class FanoutHub {
     this.send(viewer, { json: Buffer.from(JSON.stringify(message)) });
   }
 
-  /** Closes every viewer normally (stream deleted or server closing). */
-  closeAll(): void {
+  /** Closes every viewer after what was published (stream ended, deleted, or server closing). */
+  closeAll(failure?: WsClose): void {
     this.drain(Infinity);
-    for (const viewer of this.viewers) viewer.closeNormal();
+    for (const viewer of this.viewers) viewer.closeNormal(failure);
     this.viewers.clear();
   }
 

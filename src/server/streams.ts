@@ -4,7 +4,8 @@
  * previous run (listed as ended, transcripts served) from the data dir.
  */
 import { randomBytes } from 'node:crypto';
-import { SightlineError } from '../errors.js';
+import { SightlineError, type ErrorCode } from '../errors.js';
+import { toWsClose, type WsClose } from './errors.js';
 import type { FrameChunk } from '../ingest/types.js';
 import type { SessionEvent } from '../stream/events.js';
 import { FanoutHub, type FanoutOptions } from './fanout.js';
@@ -34,6 +35,8 @@ export interface ManagedStream {
   writer?: TranscriptWriter;
   stats?: StreamStats;
   segments: number;
+  /** The last error event, used as the close reason if the stream fails. */
+  lastError?: { code: string; message: string };
 }
 
 export interface StreamManagerOptions {
@@ -48,6 +51,13 @@ export interface StreamManagerOptions {
 }
 
 const isFinal = (s: State) => s === 'ended' || s === 'failed';
+
+/** The close a failed stream's viewers get: its last error's code (unknown codes -> source_failed). */
+function failureClose(stream: ManagedStream): WsClose {
+  const last = stream.lastError ?? { code: 'source_failed', message: `stream "${stream.meta.id}" failed` };
+  const known = Number.isFinite(new SightlineError(last.code as ErrorCode, '').httpStatus);
+  return toWsClose(new SightlineError(known ? (last.code as ErrorCode) : 'source_failed', last.message));
+}
 
 export class StreamManager {
   private readonly streams = new Map<string, ManagedStream>();
@@ -125,6 +135,7 @@ export class StreamManager {
         if (!isFinal(stream.state)) stream.state = e.state;
         break;
       case 'error':
+        stream.lastError = { code: e.code, message: e.message };
         this.options.logger.warn('stream error', { stream: e.stream, code: e.code, message: e.message });
         break;
       case 'end':
@@ -144,7 +155,7 @@ export class StreamManager {
     stream.meta = { ...stream.meta, state, endedAt: new Date().toISOString() };
     this.options.store.writeMeta(stream.meta);
     if (!stream.hub.isEnded) stream.hub.publish({ type: 'end', stream: stream.meta.id });
-    stream.hub.closeAll();
+    stream.hub.closeAll(state === 'failed' ? failureClose(stream) : undefined);
     stream.video.close();
     this.options.logger.info('stream ended', { stream: stream.meta.id, state });
     this.forgetOldEnded();

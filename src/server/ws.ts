@@ -86,7 +86,7 @@ function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream
       ws.close(WS_CLOSE_SLOW_CONSUMER, WS_CLOSE_SLOW_CONSUMER_REASON);
       setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
     },
-    closeNormal: () => ws.close(WS_CLOSE_NORMAL, 'stream ended'),
+    closeNormal: (failure) => ws.close(failure?.code ?? WS_CLOSE_NORMAL, failure?.reason ?? 'stream ended'),
   };
   const replyError = (err: unknown) => {
     const e = toSightlineError(err);

@@ -166,6 +166,19 @@ describe('WebSocket viewers', () => {
     expect(late.messages.map((m) => m.type)).toEqual(['hello', 'commentary', 'end']);
   });
 
+  it('closes viewers of a failed stream with the error close code (4000 + HTTP status)', async () => {
+    const { id, runner, ws } = await manualStream();
+    const client = ws();
+    await client.opened;
+    runner.emitEvent({ type: 'error', stream: id, code: 'source_unreachable', message: 'source "rtsp://cam/x": connection refused' });
+    runner.emitEvent({ type: 'status', stream: id, state: 'failed', time: 3, ingestFps: 0, drops: 0, lagSec: 0, stepLatencyMs: 0, cacheBytes: 0, skippedSeconds: 0 });
+    runner.emitEvent({ type: 'end', stream: id });
+    const closed = await client.closed;
+    expect(closed).toEqual({ code: 4502, reason: 'source "rtsp://cam/x": connection refused' });
+    expect(client.messages.map((m) => m.type)).toEqual(['hello', 'error', 'status', 'end']);
+    expect(((await (await fetch(`${server!.url}/v1/streams/${id}`)).json()) as any).state).toBe('failed');
+  });
+
   it('streams JPEG preview frames with their stream time on the video socket', async () => {
     server = await startServer({}, { intervalMs: 50 });
     const { id } = (await (await postJson(server.url, '/v1/streams', { source: 'match.mp4' })).json()) as { id: string };
