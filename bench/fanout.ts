@@ -47,6 +47,8 @@ interface ServerStats {
   publishP50Ms: number;
   publishMaxMs: number;
   published: number;
+  broadcastP50Ms: number;
+  broadcastMaxMs: number;
 }
 
 async function main(): Promise<void> {
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
   const expected = open * (during.published - connected.published);
   console.log(`delivery latency over ${latenciesMs.length}/${expected} receipts: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latenciesMs.at(-1)} ms`);
   console.log(`producer time per publish to ${open} viewers (server side): p50 ${during.publishP50Ms.toFixed(1)} ms, max ${during.publishMaxMs.toFixed(1)} ms`);
+  console.log(`publish to last viewer handed the bytes (server side): p50 ${during.broadcastP50Ms.toFixed(1)} ms, max ${during.broadcastMaxMs.toFixed(1)} ms`);
   console.log(`server after phase 1: rss ${mib(during.rssBytes)}, heap ${mib(during.heapBytes)}, viewers ${during.viewers}, dropped ${during.dropped}`);
   for (const s of sockets) s.terminate();
   await sleep(1000);

@@ -55,6 +55,8 @@ export interface FanoutOptions {
   sendBatch?: number;
   /** Called once per viewer dropped as a slow consumer (metrics, logs). */
   onSlowViewer?: (streamId: string) => void;
+  /** Called when a message has been handed to every viewer, with the time since publish. */
+  onBroadcastDone?: (elapsedMs: number, viewers: number) => void;
 }
 
 interface Entry {
@@ -67,6 +69,7 @@ interface Broadcast {
   out: Outbound;
   viewers: ViewerSink[];
   next: number;
+  startMs: number;
 }
 
 export class FanoutHub {
@@ -74,6 +77,7 @@ export class FanoutHub {
   private readonly historySize: number;
   private readonly maxQueueBytes: number;
   private readonly onSlowViewer?: (streamId: string) => void;
+  private readonly onBroadcastDone?: (elapsedMs: number, viewers: number) => void;
   private readonly viewers = new Set<ViewerSink>();
   /** Ring of the last `historySize` non-status messages; `ringStart` is the oldest slot. */
   private readonly ring: Entry[] = [];
@@ -92,6 +96,7 @@ export class FanoutHub {
     this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.onSlowViewer = options.onSlowViewer;
     this.sendBatch = options.sendBatch ?? DEFAULT_SEND_BATCH;
+    this.onBroadcastDone = options.onBroadcastDone;
   }
 
   get viewerCount(): number {
@@ -109,10 +114,13 @@ export class FanoutHub {
     const entry = { seq: message.seq, out };
     if (message.type === 'status') this.latestStatus = entry;
     else this.remember(entry);
+    const startMs = performance.now();
     if (this.pending.length === 0 && this.viewers.size <= this.sendBatch) {
+      const count = this.viewers.size;
       for (const viewer of this.viewers) this.send(viewer, out);
+      this.onBroadcastDone?.(performance.now() - startMs, count);
     } else {
-      this.pending.push({ out, viewers: [...this.viewers], next: 0 });
+      this.pending.push({ out, viewers: [...this.viewers], next: 0, startMs });
       if (this.pending.length > MAX_PENDING_BROADCASTS) this.drain(Infinity);
       else this.scheduleDrain();
     }
@@ -177,7 +185,10 @@ export class FanoutHub {
         budget--;
         if (this.viewers.has(viewer)) this.send(viewer, b.out);
       }
-      if (b.next >= b.viewers.length) this.pending.shift();
+      if (b.next >= b.viewers.length) {
+        this.pending.shift();
+        this.onBroadcastDone?.(performance.now() - b.startMs, b.viewers.length);
+      }
     }
     if (this.pending.length > 0) this.scheduleDrain();
   }

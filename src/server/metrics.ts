@@ -13,6 +13,7 @@ export class ServerMetrics {
   readonly registry = new client.Registry();
   private readonly stepLatency: client.Histogram;
   private readonly slowViewers: client.Counter;
+  private readonly broadcast: client.Histogram;
   private readonly requests: client.Counter<'route' | 'status'>;
 
   constructor(source: StreamGaugeSource) {
@@ -74,6 +75,12 @@ export class ServerMetrics {
       buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 5],
       registers,
     });
+    this.broadcast = new client.Histogram({
+      name: 'sightline_fanout_broadcast_seconds',
+      help: 'Time from publishing a message until it was handed to every viewer of its stream',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
     this.slowViewers = new client.Counter({
       name: 'sightline_slow_viewers_dropped_total',
       help: 'Viewers closed because their outbound queue filled',
@@ -89,6 +96,10 @@ export class ServerMetrics {
 
   observeStepMs(ms: number): void {
     this.stepLatency.observe(ms / 1000);
+  }
+
+  observeBroadcastMs(ms: number): void {
+    this.broadcast.observe(ms / 1000);
   }
 
   countSlowViewer(): void {

@@ -91,7 +91,11 @@ export class StreamManager {
       metrics?.countSlowViewer();
       this.options.logger.warn('slow viewer dropped', { stream });
     };
-    const hub = new FanoutHub(meta.id, { ...this.options.fanout, onSlowViewer });
+    const onBroadcastDone = (elapsedMs: number, viewers: number) => {
+      if (viewers > 0) metrics?.observeBroadcastMs(elapsedMs);
+      this.options.fanout?.onBroadcastDone?.(elapsedMs, viewers);
+    };
+    const hub = new FanoutHub(meta.id, { ...this.options.fanout, onSlowViewer, onBroadcastDone });
     return { meta, state: meta.state as State, hub, video: new VideoHub(this.options.videoQueueBytes), segments: 0 };
   }
 

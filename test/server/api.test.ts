@@ -78,7 +78,7 @@ describe('HTTP API', () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ ok: true, streams: 0 });
     await postJson(server.url, '/v1/streams', { source: 'match.mp4' });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    for (const name of ['sightline_streams', 'sightline_viewers', 'sightline_stream_lag_seconds', 'sightline_step_latency_seconds_bucket', 'sightline_stream_dropped_frames']) {
+    for (const name of ['sightline_streams', 'sightline_viewers', 'sightline_stream_lag_seconds', 'sightline_step_latency_seconds_bucket', 'sightline_stream_dropped_frames', 'sightline_fanout_broadcast_seconds_bucket', 'sightline_slow_viewers_dropped_total']) {
       expect(metrics).toContain(name);
     }
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
