@@ -101,7 +101,9 @@ class StreamView {
   }
 
   connect() {
-    const ws = new WebSocket(this.wsUrl('ws'));
+    // Resume: the server sends only the history after the last seq we have.
+    const url = this.wsUrl('ws');
+    const ws = new WebSocket(this.lastSeq >= 0 ? `${url}${url.includes('?') ? '&' : '?'}after=${this.lastSeq}` : url);
     this.ws = ws;
     ws.onmessage = (ev) => this.onMessage(JSON.parse(ev.data));
     ws.onopen = () => { this.retryMs = 500; };

@@ -34,8 +34,12 @@ const MAX_PENDING_BROADCASTS = 256;
 /** One serialized message, shared by every viewer. */
 export interface Outbound {
   readonly json: Buffer;
+  /** Stream sequence number (absent for hello and per-viewer replies). */
+  readonly seq?: number;
   /** The WebSocket text frame of `json`, built by the first WebSocket viewer and reused. */
   wsFrame?: Buffer;
+  /** The SSE event (`id:` + `data:` lines), built by the first SSE viewer and reused. */
+  sseFrame?: Buffer;
 }
 
 export interface ViewerSink {
@@ -110,7 +114,7 @@ export class FanoutHub {
   /** Converts a session event to its wire message, assigns seq/time, and sends it to everyone. */
   publish(event: SessionEvent): PublishedMessage {
     const message = this.toMessage(event);
-    const out: Outbound = { json: Buffer.from(JSON.stringify(message)) };
+    const out: Outbound = { json: Buffer.from(JSON.stringify(message)), seq: message.seq };
     const entry = { seq: message.seq, out };
     if (message.type === 'status') this.latestStatus = entry;
     else this.remember(entry);
@@ -128,9 +132,12 @@ export class FanoutHub {
     return message;
   }
 
-  /** Adds a viewer: hello, history, then live. If the stream has ended it is closed after history. */
-  attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage): void {
-    const history = this.history();
+  /**
+   * Adds a viewer: hello, history, then live. `afterSeq` (a resuming client's last seen seq) leaves
+   * out history it already has. If the stream has ended the viewer is closed after the history.
+   */
+  attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage, afterSeq = -1): void {
+    const history = this.history().filter((e) => e.seq > afterSeq);
     if (!this.send(viewer, { json: Buffer.from(JSON.stringify(hello(history.length))) })) return;
     for (const entry of history) if (!this.send(viewer, entry.out)) return;
     if (this.ended) {

@@ -50,6 +50,11 @@ export const StreamList = z.object({ streams: z.array(StreamInfo) });
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export const Health = z.object({ ok: z.literal(true), streams: z.number().int(), uptimeSec: z.number() });
 
+/** Resume point for WS (?after=) and SSE (Last-Event-ID or ?after=): the last seq the client has. */
+export const ResumeQuery = z.object({
+  after: z.coerce.number().int().min(-1).default(-1).describe('Last seq already received; history starts after it'),
+});
+
 export const TokenQuery = z.object({ token: z.string().optional().describe('Bearer token for EventSource/browsers') });
 
 // ---- Messages sent to viewers (WebSocket text frames and SSE `data:` lines) ----

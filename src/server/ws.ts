@@ -13,7 +13,7 @@ import { grants, presentedToken, requireAccess, type AuthOptions } from './auth.
 import { WS_CLOSE_NORMAL, WS_CLOSE_SLOW_CONSUMER, WS_CLOSE_SLOW_CONSUMER_REASON, toErrorResponse, toSightlineError } from './errors.js';
 import type { ViewerSink } from './fanout.js';
 import type { Logger } from './logger.js';
-import { ClientMessage, describeZodError } from './schemas.js';
+import { ClientMessage, ResumeQuery, describeZodError } from './schemas.js';
 import type { ManagedStream, StreamManager } from './streams.js';
 import type { VideoSink } from './video.js';
 import { textFrame } from './ws-frame.js';
@@ -51,8 +51,9 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
       requireAccess(deps.auth, 'view', token);
       const stream = deps.manager.get(match[1]);
       const canWrite = grants(deps.auth, 'write', token);
+      const resume = ResumeQuery.parse({ after: url.searchParams.get('after') ?? undefined });
       wss.handleUpgrade(req, socket, head, (ws) => {
-        if (match[2] === 'ws') onCommentarySocket(ws, socket, stream, canWrite, deps);
+        if (match[2] === 'ws') onCommentarySocket(ws, socket, stream, canWrite, resume.after, deps);
         else onVideoSocket(ws, stream);
       });
     } catch (err) {
@@ -73,7 +74,7 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
  * (the one ws was handed; permessage-deflate is off, so ws never holds frames back and ordering
  * with its own control frames is kept). `ws.bufferedAmount` still counts those bytes.
  */
-function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream, canWrite: boolean, deps: WebSocketDeps): void {
+function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream, canWrite: boolean, afterSeq: number, deps: WebSocketDeps): void {
   const id = stream.meta.id;
   const sink: ViewerSink = {
     queuedBytes: () => ws.bufferedAmount,
@@ -118,7 +119,7 @@ function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream
       replyError(err);
     }
   });
-  stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: id, state: stream.state, historyCount }));
+  stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: id, state: stream.state, historyCount }), afterSeq);
 }
 
 function onVideoSocket(ws: WebSocket, stream: ManagedStream): void {

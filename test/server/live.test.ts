@@ -99,6 +99,18 @@ describe('WebSocket viewers', () => {
     second.ws.close();
   });
 
+  it('resumes after a given seq (?after=) without repeating what the client has', async () => {
+    const { say, ws } = await manualStream();
+    for (let t = 0; t < 4; t++) say(t);
+    const client = ws('?after=1');
+    await waitFor(() => client.messages.length >= 3, 2000, 'history');
+    expect(client.messages[0].historyCount).toBe(2);
+    expect(client.messages.slice(1).map((m) => m.seq)).toEqual([2, 3]);
+    client.ws.close();
+    const bad = await fetch(`${server!.url}/v1/streams/${server!.manager.list()[0].meta.id}/events?after=soon`);
+    expect(bad.status).toBe(400);
+  });
+
   it('drops a client that stops reading with close 4008; the others get everything', async () => {
     const { say, ws } = await manualStream({ fanout: { maxQueueBytes: 64 * 1024 } });
     const slow = ws();
@@ -212,6 +224,20 @@ describe('SSE viewers', () => {
     await sse.done;
     await waitFor(() => server!.manager.list()[0].hub.viewerCount === 1, 2000, 'SSE viewer detached');
     client.ws.close();
+  });
+
+  it('frames each event with its seq as id and resumes from Last-Event-ID', async () => {
+    const { id, say } = await manualStream();
+    for (let t = 0; t < 3; t++) say(t);
+    const res = await fetch(`${server!.url}/v1/streams/${id}/events`, { headers: { 'last-event-id': '0' } });
+    const reader = res.body!.getReader();
+    let text = '';
+    while ((text.match(/\n\n/g) ?? []).length < 3) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const events = text.split('\n\n').filter(Boolean);
+    expect(events[0]).toMatch(/^data: \{"type":"hello".*"historyCount":2\}$/);
+    expect(events[1]).toMatch(/^id: 1\ndata: \{"type":"commentary".*"seq":1,/);
+    expect(events[2]).toMatch(/^id: 2\ndata: /);
   });
 
   it('an SSE client that stops reading is cut off at the queue bound', async () => {

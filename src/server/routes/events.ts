@@ -1,25 +1,30 @@
 /**
- * GET /v1/streams/:id/events: Server-Sent Events. Each message is `data: <json>\n\n` where the JSON
- * is the same Buffer every other viewer gets. The outbound queue is the response's
+ * GET /v1/streams/:id/events: Server-Sent Events. Each message is `id: <seq>\ndata: <json>\n\n`,
+ * framed once per message and shared by every SSE viewer. A reconnecting EventSource sends
+ * Last-Event-ID (or a client passes ?after=<seq>) and gets only the history it has not seen. The outbound queue is the response's
  * `writableLength`; when it passes the bound the response is destroyed (slow consumer).
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { authorize, type AppEnv, type ServerParts } from '../context.js';
-import type { ViewerSink } from '../fanout.js';
-import { StreamId } from '../schemas.js';
+import type { Outbound, ViewerSink } from '../fanout.js';
+import { ResumeQuery, StreamId } from '../schemas.js';
 
 /** Comment line sent on idle connections so proxies keep them open. */
 export const SSE_KEEPALIVE_MS = 15_000;
 
-const DATA = Buffer.from('data: ');
-const END = Buffer.from('\n\n');
+/** `id: <seq>` lets EventSource resume with Last-Event-ID; hello/replies carry no id. */
+function sseFrame(out: Outbound): Buffer {
+  const id = out.seq === undefined ? '' : `id: ${out.seq}\n`;
+  return Buffer.concat([Buffer.from(`${id}data: `), out.json, Buffer.from('\n\n')]);
+}
 
 export function eventRoutes(parts: ServerParts): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/:id/events', (c) => {
     authorize(c, parts, 'view');
     const stream = parts.manager.get(StreamId.parse(c.req.param('id')));
+    const resume = ResumeQuery.parse({ after: c.req.header('last-event-id') ?? c.req.query('after') });
     const res = c.env.outgoing;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -31,11 +36,8 @@ export function eventRoutes(parts: ServerParts): Hono<AppEnv> {
     const sink: ViewerSink = {
       queuedBytes: () => res.writableLength,
       write(out) {
-        res.cork();
-        res.write(DATA);
-        res.write(out.json);
-        res.write(END);
-        process.nextTick(() => res.uncork());
+        out.sseFrame ??= sseFrame(out);
+        res.write(out.sseFrame);
       },
       closeSlow: () => res.destroy(),
       closeNormal: () => res.end(),
@@ -48,7 +50,7 @@ export function eventRoutes(parts: ServerParts): Hono<AppEnv> {
       clearInterval(keepalive);
       stream.hub.detach(sink);
     });
-    stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: stream.meta.id, state: stream.state, historyCount }));
+    stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: stream.meta.id, state: stream.state, historyCount }), resume.after);
     return RESPONSE_ALREADY_SENT;
   });
   return app;
