@@ -52,6 +52,10 @@ export interface ServerOptions {
   maxEndedStreams?: number;
   videoQueueBytes?: number;
   wsMaxPayloadBytes?: number;
+  /** WebSocket connections accepted at once (default 20,000). */
+  maxWsConnections?: number;
+  /** WebSocket ping interval; unanswered sockets are cut at the next one (default 30 s). */
+  heartbeatMs?: number;
   fsyncIntervalMs?: number;
   logger?: Logger;
   webDir?: string;
@@ -131,7 +135,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const webDir = options.webDir ?? defaultWebDir(path.dirname(fileURLToPath(import.meta.url)));
   const app = buildApp(parts, store, { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, webDir });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const sockets = attachWebSockets(server, { manager, auth: parts.auth, logger, maxPayloadBytes: options.wsMaxPayloadBytes });
+  const sockets = attachWebSockets(server, { manager, auth: parts.auth, logger, maxPayloadBytes: options.wsMaxPayloadBytes, maxConnections: options.maxWsConnections, heartbeatMs: options.heartbeatMs });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -22,12 +22,18 @@ import { textFrame } from './ws-frame.js';
 export const DEFAULT_WS_MAX_PAYLOAD_BYTES = 4096;
 /** After a slow-consumer close, the socket is cut if the close handshake has not finished by then. */
 export const SLOW_CLOSE_GRACE_MS = 2000;
+/** Default WebSocket connections (commentary + video) one server accepts at once. */
+export const DEFAULT_MAX_WS_CONNECTIONS = 20_000;
+/** Default heartbeat: a ping every this often; a socket that has not answered the previous one is cut. */
+export const DEFAULT_HEARTBEAT_MS = 30_000;
 
 export interface WebSocketDeps {
   manager: StreamManager;
   auth: AuthOptions;
   logger: Logger;
   maxPayloadBytes?: number;
+  maxConnections?: number;
+  heartbeatMs?: number;
 }
 
 const PATH = /^\/v1\/streams\/([a-z0-9_-]{1,64})\/(ws|video)$/;
@@ -41,6 +47,20 @@ function refuse(socket: Duplex, err: unknown): void {
 export function attachWebSockets(server: Server, deps: WebSocketDeps): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: deps.maxPayloadBytes ?? DEFAULT_WS_MAX_PAYLOAD_BYTES });
 
+  // Heartbeat: peers that vanished without a FIN stop answering pings and are cut.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const client of wss.clients) {
+      if (!alive.get(client)) {
+        client.terminate();
+        continue;
+      }
+      alive.set(client, false);
+      client.ping();
+    }
+  }, deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  heartbeat.unref();
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     try {
@@ -50,9 +70,13 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
       const token = presentedToken(req.headers.authorization, url);
       requireAccess(deps.auth, 'view', token);
       const stream = deps.manager.get(match[1]);
+      const maxConnections = deps.maxConnections ?? DEFAULT_MAX_WS_CONNECTIONS;
+      if (wss.clients.size >= maxConnections) throw new SightlineError('rate_limited', `server is at its limit of ${maxConnections} WebSocket viewers`);
       const canWrite = grants(deps.auth, 'write', token);
       const resume = ResumeQuery.parse({ after: url.searchParams.get('after') ?? undefined });
       wss.handleUpgrade(req, socket, head, (ws) => {
+        alive.set(ws, true);
+        ws.on('pong', () => alive.set(ws, true));
         if (match[2] === 'ws') onCommentarySocket(ws, socket, stream, canWrite, resume.after, deps);
         else onVideoSocket(ws, stream);
       });
@@ -63,6 +87,7 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
 
   return {
     close() {
+      clearInterval(heartbeat);
       for (const client of wss.clients) client.terminate();
       wss.close();
     },

@@ -162,6 +162,35 @@ describe('malformed requests', () => {
   });
 });
 
+describe('connection limits', () => {
+  it('refuses WebSocket viewers past the limit with 429', async () => {
+    server = await startServer({ maxWsConnections: 2 }, { intervalMs: 3_600_000 });
+    const { id } = (await (await postJson(server.url, '/v1/streams', { source: 'match.mp4' })).json()) as { id: string };
+    const url = `${server.url.replace('http', 'ws')}/v1/streams/${id}/ws`;
+    const a = wsClient(url);
+    const b = wsClient(url);
+    await Promise.all([a.opened, b.opened]);
+    expect(await upgradeStatus(url)).toBe(429);
+    a.ws.close();
+    await a.closed;
+    await new Promise((r) => setTimeout(r, 100)); // the server side finishes the close
+    expect(await upgradeStatus(url)).toBe(101);
+    b.ws.close();
+  });
+
+  it('cuts a WebSocket peer that stops answering pings', async () => {
+    server = await startServer({ heartbeatMs: 100 }, { intervalMs: 3_600_000 });
+    const { id } = (await (await postJson(server.url, '/v1/streams', { source: 'match.mp4' })).json()) as { id: string };
+    // autoPong off: this client never answers pings, like a peer that vanished.
+    const silent = wsClient(`${server.url.replace('http', 'ws')}/v1/streams/${id}/ws`, { autoPong: false });
+    const healthy = wsClient(`${server.url.replace('http', 'ws')}/v1/streams/${id}/ws`);
+    await Promise.all([silent.opened, healthy.opened]);
+    expect((await silent.closed).code).toBe(1006);
+    expect(healthy.ws.readyState).toBe(1);
+    healthy.ws.close();
+  });
+});
+
 describe('rate limit', () => {
   it('limits stream creation per client with a token bucket', async () => {
     server = await startServer({ rateLimit: { burst: 2, perMinute: 1 }, maxLiveStreams: 10 });
