@@ -54,6 +54,8 @@ export interface ServerOptions {
   wsMaxPayloadBytes?: number;
   /** WebSocket connections accepted at once (default 20,000). */
   maxWsConnections?: number;
+  /** SSE connections kept open at once (default 10,000). */
+  maxSseConnections?: number;
   /** WebSocket ping interval; unanswered sockets are cut at the next one (default 30 s). */
   heartbeatMs?: number;
   fsyncIntervalMs?: number;
@@ -69,7 +71,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function buildApp(parts: ServerParts, store: TranscriptStore, options: { maxBodyBytes: number; webDir: string }): Hono<AppEnv> {
+export function buildApp(parts: ServerParts, store: TranscriptStore, options: { maxBodyBytes: number; webDir: string; maxSseConnections?: number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((err, c) => {
     const { status, body } = toErrorResponse(err);
@@ -97,7 +99,7 @@ export function buildApp(parts: ServerParts, store: TranscriptStore, options: { 
   );
   app.route('/v1/streams', streamRoutes(parts));
   app.route('/v1/streams', transcriptRoutes(parts, store));
-  app.route('/v1/streams', eventRoutes(parts));
+  app.route('/v1/streams', eventRoutes(parts, options.maxSseConnections));
   app.route('/', systemRoutes(parts, options.webDir));
   return app;
 }
@@ -133,7 +135,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     startedMs: Date.now(),
   };
   const webDir = options.webDir ?? defaultWebDir(path.dirname(fileURLToPath(import.meta.url)));
-  const app = buildApp(parts, store, { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, webDir });
+  const app = buildApp(parts, store, { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, webDir, maxSseConnections: options.maxSseConnections });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const sockets = attachWebSockets(server, { manager, auth: parts.auth, logger, maxPayloadBytes: options.wsMaxPayloadBytes, maxConnections: options.maxWsConnections, heartbeatMs: options.heartbeatMs });
   const host = options.host ?? '127.0.0.1';

@@ -178,6 +178,15 @@ describe('connection limits', () => {
     b.ws.close();
   });
 
+  it('refuses SSE viewers past the limit with 429', async () => {
+    server = await startServer({ maxSseConnections: 1 }, { intervalMs: 3_600_000 });
+    const { id } = (await (await postJson(server.url, '/v1/streams', { source: 'match.mp4' })).json()) as { id: string };
+    const first = await fetch(`${server.url}/v1/streams/${id}/events`);
+    expect(first.status).toBe(200);
+    expect((await errorOf(await fetch(`${server.url}/v1/streams/${id}/events`))).code).toBe('rate_limited');
+    await first.body!.cancel();
+  });
+
   it('cuts a WebSocket peer that stops answering pings', async () => {
     server = await startServer({ heartbeatMs: 100 }, { intervalMs: 3_600_000 });
     const { id } = (await (await postJson(server.url, '/v1/streams', { source: 'match.mp4' })).json()) as { id: string };

@@ -6,6 +6,7 @@
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
+import { SightlineError } from '../../errors.js';
 import { authorize, type AppEnv, type ServerParts } from '../context.js';
 import type { Outbound, ViewerSink } from '../fanout.js';
 import { ResumeQuery, StreamId } from '../schemas.js';
@@ -19,11 +20,16 @@ function sseFrame(out: Outbound): Buffer {
   return Buffer.concat([Buffer.from(`${id}data: `), out.json, Buffer.from('\n\n')]);
 }
 
-export function eventRoutes(parts: ServerParts): Hono<AppEnv> {
+/** Default SSE connections one server keeps open at once. */
+export const DEFAULT_MAX_SSE_CONNECTIONS = 10_000;
+
+export function eventRoutes(parts: ServerParts, maxConnections = DEFAULT_MAX_SSE_CONNECTIONS): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  let open = 0;
   app.get('/:id/events', (c) => {
     authorize(c, parts, 'view');
     const stream = parts.manager.get(StreamId.parse(c.req.param('id')));
+    if (open >= maxConnections) throw new SightlineError('rate_limited', `server is at its limit of ${maxConnections} SSE viewers`);
     const resume = ResumeQuery.parse({ after: c.req.header('last-event-id') ?? c.req.query('after') });
     const res = c.env.outgoing;
     res.writeHead(200, {
@@ -46,7 +52,9 @@ export function eventRoutes(parts: ServerParts): Hono<AppEnv> {
       if (res.writableLength === 0) res.write(': keepalive\n\n');
     }, SSE_KEEPALIVE_MS);
     keepalive.unref();
+    open++;
     res.on('close', () => {
+      open--;
       clearInterval(keepalive);
       stream.hub.detach(sink);
     });
