@@ -5,6 +5,8 @@ import { isSightlineError } from './errors.js';
 import { registerDoctor } from './cli/doctor.js';
 import { registerSynth } from './cli/synth.js';
 import { registerIngest } from './cli/ingest.js';
+import { registerServe } from './cli/serve.js';
+import { registerWatch } from './cli/watch.js';
 
 const program = new Command()
   .name('sightline')
@@ -15,7 +17,8 @@ const program = new Command()
 registerDoctor(program);
 registerSynth(program);
 registerIngest(program);
-(await import('./cli/watch.js')).registerWatch(program);
+registerWatch(program);
+registerServe(program);
 
 /** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
 function fail(err: unknown): never {

@@ -88,6 +88,51 @@ def train_tokenizer(texts: list[str], vocab_size: int):
     return tok
 
 
+# src/synth/commentary.ts: the headline event of a second is the most newsworthy (earliest on a tie).
+PRIORITY = {"goal": 10, "full_time": 9, "half_time": 9, "save": 8, "shot": 7, "kickoff": 6, "corner": 6,
+            "tackle": 4, "interception": 4, "dribble": 3, "goal_kick": 3, "throw_in": 3, "pass": 1}
+EVENT_TYPES = sorted(PRIORITY)
+KIT_COLOURS = ["Red", "Blue", "Yellow", "White", "Black", "Orange", "Purple", "Sky Blue"]
+
+
+def visible_second(t: float) -> int:
+    """The first ingest chunk whose frames (at s and s + 0.5) show an event at time t."""
+    return int(t + 0.5)
+
+
+def lagged_commentary(texts: list[str], events: list[dict]) -> list[str]:
+    """Move each spoken line to the chunk where its headline event first shows in a sampled frame: an event
+    in the last half of second s is invisible in that chunk's frames (s, s + 0.5). Training on what can be
+    seen makes the model speak up to half a second after the reference; evaluation allows one second."""
+    by_second: dict[int, list[dict]] = {}
+    for e in events:
+        by_second.setdefault(e["second"], []).append(e)
+    out = [CHAT["silence"]] * len(texts)
+    rank = [-1] * len(texts)
+    for s, text in enumerate(texts):
+        if text == CHAT["silence"] or s not in by_second:
+            continue
+        top = None
+        for e in by_second[s]:
+            if top is None or PRIORITY[e["type"]] > PRIORITY[top["type"]]:
+                top = e
+        target = min(visible_second(top["t"]), len(texts) - 1)
+        if PRIORITY[top["type"]] > rank[target]:
+            out[target], rank[target] = text, PRIORITY[top["type"]]
+    return out
+
+
+def event_targets(events: list[dict], seconds: int) -> np.ndarray:
+    """Per second, a multi-hot over (event type x kit colour) of events first visible in that chunk:
+    the auxiliary target that teaches the vision encoder what happens on screen."""
+    y = np.zeros((seconds, len(EVENT_TYPES) * len(KIT_COLOURS)), np.float32)
+    for e in events:
+        s = visible_second(e["t"])
+        if s < seconds and e["team"] in KIT_COLOURS:
+            y[s, EVENT_TYPES.index(e["type"]) * len(KIT_COLOURS) + KIT_COLOURS.index(e["team"])] = 1
+    return y
+
+
 class Layout:
     """Token ids of one training window, numbered and masked as the runtime cache keeps them."""
 

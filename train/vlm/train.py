@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..parts import read_parts, tar_dir_to_parts, write_parts
-from .data import CHAT, Layout, render_matches, train_tokenizer
+from .data import CHAT, Layout, event_targets, lagged_commentary, render_matches, train_tokenizer
 from .export import export_model
 from .modeling import Decoder, VisionEncoder, count_params
 
@@ -34,8 +34,9 @@ class Batcher:
 
     def __init__(self, matches, layout: Layout, cfg: dict, device: str, rng: random.Random):
         self.layout, self.cfg, self.device, self.rng = layout, cfg, device, rng
-        self.texts = [m["texts"] for m in matches]
+        self.texts = [lagged_commentary(m["texts"], m["events"]) for m in matches]
         self.frames = [torch.from_numpy(m["frames"]).to(device) for m in matches]
+        self.targets = [torch.from_numpy(event_targets(m["events"], len(m["texts"]))).to(device) for m in matches]
         v = cfg["vision"]
         self.fps = v["framesPerSecond"]
         self.mean = torch.tensor(v["mean"], device=device).view(1, 3, 1, 1)
@@ -47,7 +48,7 @@ class Batcher:
 
     def sample(self, batch_size: int, seconds=None, start=None, match=None):
         lo, hi = self.cfg["layout"]["windowSeconds"]
-        seqs, frames = [], []
+        seqs, frames, targets = [], [], []
         for _ in range(batch_size):
             m = self.rng.randrange(len(self.texts)) if match is None else match
             n = len(self.texts[m])
@@ -55,6 +56,7 @@ class Batcher:
             s = self.rng.randint(0, n - w) if start is None else start
             seqs.append(self.layout.window_ids(self.texts[m], s, w))
             frames.append(self.frames[m][s * self.fps : (s + w) * self.fps])
+            targets.append(self.targets[m][s : s + w])
         length = max(len(ids) for ids, _ in seqs)
         pad = self.layout.ids["<|pad|>"]
         ids = torch.full((batch_size, length), pad, dtype=torch.long)
@@ -62,16 +64,41 @@ class Batcher:
         for b, (i, l) in enumerate(seqs):
             ids[b, : len(i)] = torch.tensor(i)
             labels[b, : len(l)] = torch.tensor(l)
-        return ids.to(self.device), labels.to(self.device), self.pixels(torch.cat(frames))
+        return ids.to(self.device), labels.to(self.device), self.pixels(torch.cat(frames)), targets
 
 
-def forward(decoder, vision, layout, ids, pixels):
+class EventHead(torch.nn.Module):
+    """Training only: reads the visual tokens of a round and the round before and predicts which events
+    (type x kit colour) became visible, so the vision encoder learns the action, not just the text prior."""
+
+    def __init__(self, d: int, n_out: int):
+        super().__init__()
+        self.mix = torch.nn.TransformerEncoderLayer(d, 4, 2 * d, batch_first=True, norm_first=True)
+        self.out = torch.nn.Linear(d, n_out)
+
+    def forward(self, vis_rounds):  # [R, 2 * tokens, D]
+        return self.out(self.mix(vis_rounds).mean(1))
+
+
+def forward(decoder, vision, layout, ids, pixels, head=None, targets=None):
     emb = decoder.embed(ids)
-    vis = vision(pixels).reshape(-1, emb.shape[-1]).to(emb.dtype)
+    vis_tokens = vision(pixels)
+    vis = vis_tokens.reshape(-1, emb.shape[-1]).to(emb.dtype)
     mask = ids == layout.vision
     emb = emb.masked_scatter(mask.unsqueeze(-1), vis)
     pos = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0).expand_as(ids)
-    return decoder.forward_train(emb, pos)
+    logits = decoder.forward_train(emb, pos)
+    if head is None:
+        return logits
+    per_round = vis.reshape(-1, layout.vis_per_second, emb.shape[-1])
+    pairs, ys, r = [], [], 0
+    for t in targets:  # rounds of one window, in order
+        w = t.shape[0]
+        pairs.append(torch.cat([per_round[r : r + w - 1], per_round[r + 1 : r + w]], dim=1))
+        ys.append(t[1:])
+        r += w
+    aux = F.binary_cross_entropy_with_logits(head(torch.cat(pairs)).float(), torch.cat(ys))
+    return logits, aux
 
 
 def loss_of(logits, labels):
@@ -85,7 +112,7 @@ def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     losses, decisions, correct = [], 0, 0
     for m in range(len(batcher.texts)):
         for start in range(0, len(batcher.texts[m]) - 16, 64):
-            ids, labels, pixels = batcher.sample(1, seconds=16, start=start, match=m)
+            ids, labels, pixels, _ = batcher.sample(1, seconds=16, start=start, match=m)
             with torch.autocast("cuda", dtype=torch.bfloat16):
                 logits = forward(decoder, vision, layout, ids, pixels)
             losses.append(loss_of(logits, labels).item())
@@ -145,7 +172,8 @@ def main():
     dec_cfg = {**cfg["decoder"], "vocabSize": tok.get_vocab_size()}
     decoder = Decoder(dec_cfg, cfg["rope"]).to(device)
     vision = VisionEncoder(cfg["vision"], dec_cfg["hiddenSize"]).to(device)
-    params = list(decoder.parameters()) + list(vision.parameters())
+    head = EventHead(dec_cfg["hiddenSize"], event_targets([], 1).shape[1]).to(device)
+    params = list(decoder.parameters()) + list(vision.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=cfg["optim"]["lr"], weight_decay=cfg["optim"]["weightDecay"], betas=(0.9, 0.95))
     step = 0
     if ckpt:
@@ -167,16 +195,18 @@ def main():
         lr = cfg["optim"]["lr"] * min(1.0, (step - first_step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        ids, labels, pixels = train_batches.sample(cfg["optim"]["batchSize"])
+        ids, labels, pixels, targets = train_batches.sample(cfg["optim"]["batchSize"])
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = loss_of(forward(decoder, vision, layout, ids, pixels), labels)
+            logits, aux = forward(decoder, vision, layout, ids, pixels, head, targets)
+            lm = loss_of(logits, labels)
+            loss = lm + cfg["optim"]["eventLossWeight"] * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg["optim"]["gradClip"])
         opt.step()
         step += 1
         if step % 200 == 0:
-            log(f"step {step} loss {loss.item():.4f} lr {lr:.2e}")
+            log(f"step {step} lm {lm.item():.4f} events {aux.item():.4f} lr {lr:.2e}")
         if step % 1000 == 0:
             log(f"val {validate(decoder, vision, layout, val_batches, silence_first)}")
             save(args.out, decoder, vision, step, rng, tok, None)

@@ -1,0 +1,32 @@
+/** What route modules share: the hono env type and the server's parts. */
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+import { presentedToken, requireAccess, type Access, type AuthOptions } from './auth.js';
+import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { SourcePolicyOptions } from './source-policy.js';
+import type { StreamManager } from './streams.js';
+
+export type AppEnv = { Bindings: HttpBindings };
+export type AppContext = Context<AppEnv>;
+
+export interface ServerParts {
+  manager: StreamManager;
+  metrics: ServerMetrics;
+  logger: Logger;
+  auth: AuthOptions;
+  policy: SourcePolicyOptions;
+  limiter: RateLimiter;
+  startedMs: number;
+}
+
+/** Throws `unauthorized` unless the request carries a token granting `access`. */
+export function authorize(c: AppContext, parts: ServerParts, access: Access): void {
+  requireAccess(parts.auth, access, presentedToken(c.req.header('authorization'), new URL(c.req.url)));
+}
+
+/** The peer address of the TCP connection (no proxy headers are trusted). */
+export function clientIp(c: AppContext): string {
+  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}

@@ -1,0 +1,120 @@
+/**
+ * Prometheus metrics on a registry owned by one server (several servers can share a process, as
+ * tests do). Gauges are read from the stream manager at scrape time; per-stream series are
+ * removed when a stream is purged so label sets stay bounded by the streams kept.
+ */
+import client from 'prom-client';
+
+export interface StreamGaugeSource {
+  streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number }[];
+}
+
+export class ServerMetrics {
+  readonly registry = new client.Registry();
+  private readonly stepLatency: client.Histogram;
+  private readonly slowViewers: client.Counter;
+  private readonly broadcast: client.Histogram;
+  private readonly requests: client.Counter<'route' | 'status'>;
+
+  constructor(source: StreamGaugeSource) {
+    const registers = [this.registry];
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'sightline_process_' });
+    new client.Gauge({
+      name: 'sightline_streams',
+      help: 'Streams known to the server, by state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) this.inc({ state: s.state });
+      },
+    });
+    new client.Gauge({
+      name: 'sightline_viewers',
+      help: 'Connected commentary viewers (WebSocket + SSE), per stream',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) this.set({ stream: s.id }, s.viewers);
+      },
+    });
+    new client.Gauge({
+      name: 'sightline_stream_lag_seconds',
+      help: 'Seconds the engine is behind the live edge, per stream',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) this.set({ stream: s.id }, s.lagSec);
+      },
+    });
+    new client.Gauge({
+      name: 'sightline_stream_dropped_frames',
+      help: 'Frames dropped by ingest backpressure or corrupt data since the stream started, per stream',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) this.set({ stream: s.id }, s.drops);
+      },
+    });
+    new client.Gauge({
+      name: 'sightline_stream_ingest_fps',
+      help: 'Sampled frames per second delivered by ingest, per stream',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) this.set({ stream: s.id }, s.ingestFps);
+      },
+    });
+    this.stepLatency = new client.Histogram({
+      name: 'sightline_step_latency_seconds',
+      help: 'Engine time per 1-second step, from the commentary messages',
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 5],
+      registers,
+    });
+    this.broadcast = new client.Histogram({
+      name: 'sightline_fanout_broadcast_seconds',
+      help: 'Time from publishing a message until it was handed to every viewer of its stream',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.slowViewers = new client.Counter({
+      name: 'sightline_slow_viewers_dropped_total',
+      help: 'Viewers closed because their outbound queue filled',
+      registers,
+    });
+    this.requests = new client.Counter({
+      name: 'sightline_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+  }
+
+  observeStepMs(ms: number): void {
+    this.stepLatency.observe(ms / 1000);
+  }
+
+  observeBroadcastMs(ms: number): void {
+    this.broadcast.observe(ms / 1000);
+  }
+
+  countSlowViewer(): void {
+    this.slowViewers.inc();
+  }
+
+  countRequest(route: string, status: number): void {
+    this.requests.inc({ route, status: String(status) });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,27 @@
+/** GET /v1/streams/:id/commentary.vtt|.srt|.jsonl: the transcript so far, from disk. */
+import { Hono } from 'hono';
+import { authorize, type AppEnv, type ServerParts } from '../context.js';
+import { StreamId } from '../schemas.js';
+import { toJsonl, toSrt, toWebVtt } from '../transcript-export.js';
+import type { TranscriptStore } from '../transcript-store.js';
+
+const FORMATS = {
+  vtt: { type: 'text/vtt; charset=utf-8', render: toWebVtt },
+  srt: { type: 'application/x-subrip; charset=utf-8', render: toSrt },
+  jsonl: { type: 'application/x-ndjson; charset=utf-8', render: toJsonl },
+} as const;
+
+export function transcriptRoutes(parts: ServerParts, store: TranscriptStore): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/:id/:file{commentary\\.(vtt|srt|jsonl)}', (c) => {
+    authorize(c, parts, 'view');
+    const id = StreamId.parse(c.req.param('id'));
+    parts.manager.get(id);
+    const ext = c.req.param('file').split('.')[1] as keyof typeof FORMATS;
+    const format = FORMATS[ext];
+    c.header('Content-Type', format.type);
+    c.header('Content-Disposition', `inline; filename="${id}.${ext}"`);
+    return c.body(format.render(store.readSegments(id)));
+  });
+  return app;
+}

@@ -1,0 +1,45 @@
+/**
+ * What the server needs from the engine: one running stream. The real implementation is the
+ * engine's CommentarySession (src/stream), wired in by the integrator through a StreamFactory;
+ * tests use a scripted double. The server only subscribes; it never reaches into a runner.
+ */
+import type { FrameChunk } from '../ingest/types.js';
+import type { SessionEvent, StatusEvent } from '../stream/events.js';
+
+/** What a client asked for in POST /v1/streams, after validation and the source policy. */
+export interface StreamSpec {
+  /** Stream id chosen by the server (stable across restarts; names the transcript folder). */
+  id: string;
+  /** File path (already resolved under a file root) or network URL (already allowed by policy). */
+  source: string;
+  /** Sampling rate in frames per second. */
+  fps: number;
+  /** Optional user instruction for the commentary model. */
+  prompt?: string;
+}
+
+/** Numbers shown by GET /v1/streams/:id and exported to /metrics. */
+export type StreamStats = Pick<
+  StatusEvent,
+  'state' | 'time' | 'ingestFps' | 'drops' | 'lagSec' | 'stepLatencyMs' | 'cacheBytes' | 'skippedSeconds'
+>;
+
+export interface StreamRunner {
+  readonly id: string;
+  readonly source: string;
+  /** Starts ingest + engine; resolves once started (errors after that arrive as 'error' events). */
+  start(): Promise<void>;
+  /** Stops everything the runner owns (child processes, workers); emits 'end' once; idempotent. */
+  stop(): Promise<void>;
+  on(event: 'event', listener: (event: SessionEvent) => void): this;
+  /** Every 1-second chunk of sampled frames, for the video preview. Listeners must not keep `rgb`. */
+  on(event: 'chunk', listener: (chunk: FrameChunk) => void): this;
+  off(event: 'event', listener: (event: SessionEvent) => void): this;
+  off(event: 'chunk', listener: (chunk: FrameChunk) => void): this;
+  stats(): StreamStats;
+  /** Optional: change the instruction between steps. Absent means not supported. */
+  setPrompt?(prompt: string): void;
+}
+
+/** Creates a runner for a validated spec; must not connect to anything before `start()`. */
+export type StreamFactory = (spec: StreamSpec) => StreamRunner;

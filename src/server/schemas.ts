@@ -1,0 +1,124 @@
+/**
+ * Every request body, query and message the server accepts or sends, as zod schemas. Types are
+ * inferred from these (no hand-written duplicates) and /openapi.json is generated from them.
+ */
+import { z } from 'zod';
+
+/** Largest accepted prompt, in characters. */
+export const MAX_PROMPT_CHARS = 2000;
+
+export const CreateStreamBody = z
+  .object({
+    source: z.string().min(1).max(2048).describe('File path under a configured root, or rtsp/rtmp/http(s)/hls/srt/udp URL'),
+    fps: z.number().positive().max(30).default(2).describe('Sampling rate in frames per second'),
+    prompt: z.string().max(MAX_PROMPT_CHARS).optional().describe('Instruction for the commentary model'),
+  })
+  .strict();
+export type CreateStreamBody = z.infer<typeof CreateStreamBody>;
+
+export const StreamId = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'stream ids are 1-64 of a-z 0-9 _ -');
+
+export const StreamState = z.enum(['starting', 'live', 'reconnecting', 'lagging', 'ended', 'failed']);
+
+export const StreamStatsSchema = z.object({
+  state: StreamState,
+  time: z.number().describe('Stream time of the latest processed second (s)'),
+  ingestFps: z.number(),
+  drops: z.number().int(),
+  lagSec: z.number(),
+  stepLatencyMs: z.number(),
+  cacheBytes: z.number().int(),
+  skippedSeconds: z.number().int(),
+});
+
+export const StreamInfo = z.object({
+  id: StreamId,
+  source: z.string(),
+  fps: z.number(),
+  prompt: z.string().optional(),
+  state: StreamState,
+  createdAt: z.string().describe('ISO 8601'),
+  endedAt: z.string().optional(),
+  viewers: z.number().int(),
+  segments: z.number().int().describe('Commentary segments in the transcript'),
+  stats: StreamStatsSchema.optional(),
+});
+export type StreamInfo = z.infer<typeof StreamInfo>;
+
+export const CreatedStream = z.object({ id: StreamId });
+export const StreamList = z.object({ streams: z.array(StreamInfo) });
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export const Health = z.object({ ok: z.literal(true), streams: z.number().int(), uptimeSec: z.number() });
+
+/** Resume point for WS (?after=) and SSE (Last-Event-ID or ?after=): the last seq the client has. */
+export const ResumeQuery = z.object({
+  after: z.coerce.number().int().min(-1).default(-1).describe('Last seq already received; history starts after it'),
+});
+
+export const TokenQuery = z.object({ token: z.string().optional().describe('Bearer token for EventSource/browsers') });
+
+// ---- Messages sent to viewers (WebSocket text frames and SSE `data:` lines) ----
+/** Fields every outbound message carries: stream id, per-stream sequence number, stream time. */
+const Envelope = {
+  stream: StreamId,
+  seq: z.number().int().describe('Per-stream sequence number, increasing by 1 per published message'),
+  time: z.number().describe('Stream time in seconds this message refers to'),
+  wallMs: z.number().describe('Server wall clock (ms since epoch) when the message was published'),
+};
+
+export const CommentaryMessage = z.object({
+  type: z.literal('commentary'),
+  ...Envelope,
+  start: z.number(),
+  end: z.number(),
+  text: z.string(),
+  tokens: z.number().int(),
+  latencyMs: z.number(),
+});
+export const StatusMessage = z.object({ type: z.literal('status'), ...Envelope, ...StreamStatsSchema.shape });
+export const ErrorMessage = z.object({ type: z.literal('error'), ...Envelope, code: z.string(), message: z.string() });
+export const EndMessage = z.object({ type: z.literal('end'), ...Envelope });
+/** First message on every connection; history (if any) follows, then live messages. */
+export const HelloMessage = z.object({
+  type: z.literal('hello'),
+  stream: StreamId,
+  state: StreamState,
+  historyCount: z.number().int().describe('How many history messages follow before live ones'),
+});
+/** Reply to a client ping. */
+export const PongMessage = z.object({ type: z.literal('pong'), stream: StreamId, wallMs: z.number() });
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  HelloMessage,
+  CommentaryMessage,
+  StatusMessage,
+  ErrorMessage,
+  EndMessage,
+  PongMessage,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+export type PublishedMessage =
+  | z.infer<typeof CommentaryMessage>
+  | z.infer<typeof StatusMessage>
+  | z.infer<typeof ErrorMessage>
+  | z.infer<typeof EndMessage>;
+
+// ---- Messages accepted from WebSocket clients ----
+export const PingClientMessage = z.object({ type: z.literal('ping') }).strict();
+export const SetPromptClientMessage = z
+  .object({ type: z.literal('set_prompt'), prompt: z.string().min(1).max(MAX_PROMPT_CHARS) })
+  .strict();
+export const ClientMessage = z.discriminatedUnion('type', [PingClientMessage, SetPromptClientMessage]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/** Video WebSocket binary frame layout (documented here, not a JSON message). */
+export const VIDEO_FRAME_LAYOUT =
+  'Binary: bytes 0-7 float64 LE ptsSec (stream time), bytes 8-15 float64 LE wallMs, then one JPEG image.';
+
+/** Turns a zod error into one line naming the field and the problem. */
+export function describeZodError(err: z.ZodError): string {
+  const issue = err.issues[0];
+  if (!issue) return 'invalid input';
+  const where = issue.path.length ? issue.path.join('.') : 'body';
+  return `${where}: ${issue.message}`;
+}

@@ -1,0 +1,223 @@
+/**
+ * The registry of streams: creates runners through the StreamFactory, wires each runner's events
+ * to its transcript, its fan-out hub, its video hub and the metrics, and reloads the streams of a
+ * previous run (listed as ended, transcripts served) from the data dir.
+ */
+import { randomBytes } from 'node:crypto';
+import { SightlineError, type ErrorCode } from '../errors.js';
+import { toWsClose, type WsClose } from './errors.js';
+import type { FrameChunk } from '../ingest/types.js';
+import type { SessionEvent } from '../stream/events.js';
+import { FanoutHub, type FanoutOptions } from './fanout.js';
+import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+import type { StreamFactory, StreamRunner, StreamStats } from './runner.js';
+import type { StreamInfo } from './schemas.js';
+import { TranscriptStore, type StoredMeta, type TranscriptWriter } from './transcript-store.js';
+import { VideoHub } from './video.js';
+
+/** Default most streams running at once. */
+export const DEFAULT_MAX_LIVE_STREAMS = 8;
+/**
+ * Default most ended streams kept in memory (listed, viewable, transcripts served). Older ended
+ * streams are forgotten from memory, oldest first; their files stay in the data dir.
+ */
+export const DEFAULT_MAX_ENDED_STREAMS = 1000;
+
+type State = StreamInfo['state'];
+
+export interface ManagedStream {
+  meta: StoredMeta;
+  state: State;
+  hub: FanoutHub;
+  video: VideoHub;
+  runner?: StreamRunner;
+  writer?: TranscriptWriter;
+  stats?: StreamStats;
+  segments: number;
+  /** The last error event, used as the close reason if the stream fails. */
+  lastError?: { code: string; message: string };
+}
+
+export interface StreamManagerOptions {
+  factory: StreamFactory;
+  store: TranscriptStore;
+  logger: Logger;
+  fanout?: FanoutOptions;
+  videoQueueBytes?: number;
+  maxLiveStreams?: number;
+  maxEndedStreams?: number;
+  metrics?: ServerMetrics;
+}
+
+const isFinal = (s: State) => s === 'ended' || s === 'failed';
+
+/** The close a failed stream's viewers get: its last error's code (unknown codes -> source_failed). */
+function failureClose(stream: ManagedStream): WsClose {
+  const last = stream.lastError ?? { code: 'source_failed', message: `stream "${stream.meta.id}" failed` };
+  const known = Number.isFinite(new SightlineError(last.code as ErrorCode, '').httpStatus);
+  return toWsClose(new SightlineError(known ? (last.code as ErrorCode) : 'source_failed', last.message));
+}
+
+export class StreamManager {
+  private readonly streams = new Map<string, ManagedStream>();
+
+  constructor(private readonly options: StreamManagerOptions) {
+    this.loadPrevious();
+  }
+
+  /** Streams of an earlier run are final: their hubs replay the transcript tail, then close. */
+  private loadPrevious(): void {
+    const maxEnded = this.options.maxEndedStreams ?? DEFAULT_MAX_ENDED_STREAMS;
+    for (const meta of this.options.store.list().slice(-maxEnded)) {
+      const state: State = meta.state === 'failed' ? 'failed' : 'ended';
+      if (!isFinal(meta.state as State)) this.options.store.writeMeta({ ...meta, state, endedAt: meta.endedAt ?? new Date().toISOString() });
+      const stream = this.newEntry({ ...meta, state });
+      const segments = this.options.store.readSegments(meta.id);
+      stream.segments = segments.length;
+      const historySize = this.options.fanout?.historySize ?? 100;
+      for (const s of segments.slice(-historySize)) {
+        stream.hub.publish({ type: 'commentary', stream: meta.id, start: s.start, end: s.end, text: s.text, tokens: s.tokens ?? 0, latencyMs: s.latencyMs ?? 0 });
+      }
+      stream.hub.publish({ type: 'end', stream: meta.id });
+      stream.video.close();
+      this.streams.set(meta.id, stream);
+    }
+  }
+
+  private newEntry(meta: StoredMeta): ManagedStream {
+    const metrics = this.options.metrics;
+    const onSlowViewer = (stream: string) => {
+      metrics?.countSlowViewer();
+      this.options.logger.warn('slow viewer dropped', { stream });
+    };
+    const onBroadcastDone = (elapsedMs: number, viewers: number) => {
+      if (viewers > 0) metrics?.observeBroadcastMs(elapsedMs);
+      this.options.fanout?.onBroadcastDone?.(elapsedMs, viewers);
+    };
+    const hub = new FanoutHub(meta.id, { ...this.options.fanout, onSlowViewer, onBroadcastDone });
+    return { meta, state: meta.state as State, hub, video: new VideoHub(this.options.videoQueueBytes), segments: 0 };
+  }
+
+  /** Creates and starts a stream for an already policy-checked source. */
+  async create(source: string, fps: number, prompt?: string): Promise<ManagedStream> {
+    const live = [...this.streams.values()].filter((s) => !isFinal(s.state)).length;
+    const max = this.options.maxLiveStreams ?? DEFAULT_MAX_LIVE_STREAMS;
+    if (live >= max) throw new SightlineError('rate_limited', `at most ${max} streams may run at once; delete one first`);
+    const id = `s_${randomBytes(6).toString('hex')}`;
+    const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting' };
+    // The factory runs first: if it refuses, nothing is stored or listed.
+    const runner = this.options.factory({ id, source, fps, prompt });
+    const stream = this.newEntry(meta);
+    stream.writer = this.options.store.create(meta);
+    stream.runner = runner;
+    runner.on('event', (e: SessionEvent) => this.onEvent(stream, e));
+    runner.on('chunk', (c: FrameChunk) => stream.video.onChunk(c));
+    this.streams.set(id, stream);
+    try {
+      await runner.start();
+    } catch (err) {
+      this.finish(stream, 'failed');
+      throw err;
+    }
+    if (stream.state === 'starting') stream.state = 'live';
+    this.options.logger.info('stream started', { stream: id, source });
+    return stream;
+  }
+
+  private onEvent(stream: ManagedStream, event: SessionEvent): void {
+    if (stream.hub.isEnded) return;
+    const e = { ...event, stream: stream.meta.id } as SessionEvent;
+    switch (e.type) {
+      case 'commentary':
+        stream.writer?.append({ start: e.start, end: e.end, text: e.text, tokens: e.tokens, latencyMs: e.latencyMs });
+        stream.segments++;
+        this.options.metrics?.observeStepMs(e.latencyMs);
+        break;
+      case 'status':
+        stream.stats = e;
+        if (!isFinal(stream.state)) stream.state = e.state;
+        break;
+      case 'error':
+        stream.lastError = { code: e.code, message: e.message };
+        this.options.logger.warn('stream error', { stream: e.stream, code: e.code, message: e.message });
+        break;
+      case 'end':
+        stream.hub.publish(e);
+        this.finish(stream, stream.state === 'failed' ? 'failed' : 'ended');
+        return;
+    }
+    stream.hub.publish(e);
+  }
+
+  /** Marks a stream final, closes its transcript, and closes viewers once the end is sent. */
+  private finish(stream: ManagedStream, state: State): void {
+    if (stream.writer === undefined && isFinal(stream.state)) return;
+    stream.state = state;
+    stream.writer?.close();
+    stream.writer = undefined;
+    stream.meta = { ...stream.meta, state, endedAt: new Date().toISOString() };
+    this.options.store.writeMeta(stream.meta);
+    if (!stream.hub.isEnded) stream.hub.publish({ type: 'end', stream: stream.meta.id });
+    stream.hub.closeAll(state === 'failed' ? failureClose(stream) : undefined);
+    stream.video.close();
+    this.options.logger.info('stream ended', { stream: stream.meta.id, state });
+    this.forgetOldEnded();
+  }
+
+  /** Keeps at most `maxEndedStreams` ended streams in memory (Map order = creation order). */
+  private forgetOldEnded(): void {
+    const ended = this.list().filter((s) => isFinal(s.state));
+    const excess = ended.length - (this.options.maxEndedStreams ?? DEFAULT_MAX_ENDED_STREAMS);
+    for (const s of ended.slice(0, Math.max(0, excess))) this.streams.delete(s.meta.id);
+  }
+
+  get(id: string): ManagedStream {
+    const stream = this.streams.get(id);
+    if (!stream) throw new SightlineError('not_found', `stream "${id}" not found`);
+    return stream;
+  }
+
+  list(): ManagedStream[] {
+    return [...this.streams.values()];
+  }
+
+  /** Stops a stream (transcript kept); with `purge`, also forgets it and deletes its data. */
+  async stop(id: string, purge = false): Promise<void> {
+    const stream = this.get(id);
+    if (stream.runner && !isFinal(stream.state)) {
+      try {
+        await stream.runner.stop();
+      } finally {
+        this.finish(stream, 'ended');
+      }
+    }
+    if (purge) {
+      this.streams.delete(id);
+      this.options.store.remove(id);
+    }
+  }
+
+  info(stream: ManagedStream): StreamInfo {
+    const { meta } = stream;
+    const stats = stream.runner && !isFinal(stream.state) ? stream.runner.stats() : stream.stats;
+    return {
+      id: meta.id,
+      source: meta.source,
+      fps: meta.fps,
+      ...(meta.prompt !== undefined ? { prompt: meta.prompt } : {}),
+      state: stream.state,
+      createdAt: meta.createdAt,
+      ...(meta.endedAt ? { endedAt: meta.endedAt } : {}),
+      viewers: stream.hub.viewerCount + stream.video.viewerCount,
+      segments: stream.segments,
+      ...(stats ? { stats: { ...stats, state: stats.state } } : {}),
+    };
+  }
+
+  /** Stops every running stream (server shutdown). */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.list().filter((s) => !isFinal(s.state)).map((s) => this.stop(s.meta.id)));
+    for (const s of this.list()) s.hub.closeAll();
+  }
+}

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatTimestamp, toJsonl, toSrt, toWebVtt } from '../../src/server/transcript-export.js';
+import { TranscriptStore } from '../../src/server/transcript-store.js';
+import { postJson, startServer, tempDir, waitFor, wsClient } from './helpers.js';
+
+const SEGMENTS = [
+  { start: 0, end: 1, text: 'Kick-off at the centre circle.' },
+  { start: 1, end: 2, text: ' ...' },
+  { start: 2, end: 3, text: 'Pass <wide> to the wing & cross -->' },
+  { start: 3599.5, end: 3601.25, text: 'Two\nlines' },
+];
+
+describe('transcript exports', () => {
+  it('formats timestamps', () => {
+    expect(formatTimestamp(0, '.')).toBe('00:00:00.000');
+    expect(formatTimestamp(3661.0424, ',')).toBe('01:01:01,042');
+    expect(formatTimestamp(59.9996, '.')).toBe('00:01:00.000');
+  });
+
+  it('writes exact WebVTT (silence skipped, markup escaped, one line per cue)', () => {
+    expect(toWebVtt(SEGMENTS)).toBe(
+      'WEBVTT\n\n' +
+        '00:00:00.000 --> 00:00:01.000\nKick-off at the centre circle.\n\n' +
+        '00:00:02.000 --> 00:00:03.000\nPass &lt;wide&gt; to the wing &amp; cross --&gt;\n\n' +
+        '00:59:59.500 --> 01:00:01.250\nTwo lines\n',
+    );
+  });
+
+  it('writes exact SRT (numbered from 1, comma milliseconds)', () => {
+    expect(toSrt(SEGMENTS)).toBe(
+      '1\n00:00:00,000 --> 00:00:01,000\nKick-off at the centre circle.\n\n' +
+        '2\n00:00:02,000 --> 00:00:03,000\nPass <wide> to the wing & cross -->\n\n' +
+        '3\n00:59:59,500 --> 01:00:01,250\nTwo lines\n',
+    );
+  });
+
+  it('writes JSONL with every segment, silence included', () => {
+    const lines = toJsonl(SEGMENTS).trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual(SEGMENTS);
+  });
+});
+
+describe('transcript store', () => {
+  it('skips a torn last line and repairs it before appending', () => {
+    const dir = tempDir();
+    const store = new TranscriptStore(dir);
+    const meta = { id: 's_a', source: 'x', fps: 2, createdAt: new Date().toISOString(), state: 'live' };
+    const writer = store.create(meta);
+    writer.append({ start: 0, end: 1, text: 'one' });
+    writer.append({ start: 1, end: 2, text: 'two' });
+    writer.close();
+    const file = path.join(dir, 'streams', 's_a', 'transcript.jsonl');
+    fs.appendFileSync(file, '{"start":2,"end":3,"te');
+    expect(store.readSegments('s_a').map((s) => s.text)).toEqual(['one', 'two']);
+    const again = store.create(meta);
+    again.append({ start: 3, end: 4, text: 'four' });
+    again.close();
+    expect(store.readSegments('s_a').map((s) => s.text)).toEqual(['one', 'two', 'four']);
+  });
+});
+
+describe('restart', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  it('a restarted server lists earlier streams as ended and serves their transcripts', async () => {
+    const dataDir = tempDir();
+    const first = await startServer({ dataDir }, { intervalMs: 20 });
+    const { id } = (await (await postJson(first.url, '/v1/streams', { source: 'match.mp4' })).json()) as { id: string };
+    await waitFor(() => first.manager.get(id).segments >= 3, 3000, 'segments');
+    await first.close();
+    const before = fs.readFileSync(path.join(dataDir, 'streams', id, 'transcript.jsonl'), 'utf8');
+
+    const second = await startServer({ dataDir });
+    close = second.close;
+    const list = (await (await fetch(`${second.url}/v1/streams`)).json()) as any;
+    expect(list.streams).toHaveLength(1);
+    expect(list.streams[0]).toMatchObject({ id, state: 'ended' });
+    expect(await (await fetch(`${second.url}/v1/streams/${id}/commentary.jsonl`)).text()).toBe(before);
+    expect(await (await fetch(`${second.url}/v1/streams/${id}/commentary.vtt`)).text()).toMatch(/^WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nsecond 0/);
+  });
+
+  it('survives kill -9 mid-stream: the torn tail is ignored, viewers get the history then end', async () => {
+    const dataDir = tempDir();
+    const root = tempDir('sightline-media-');
+    fs.writeFileSync(path.join(root, 'a.mp4'), 'x');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'crash-server.ts'), dataDir, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.once('data', (d) => resolve(d.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`fixture exited ${code}`)));
+    });
+    const { id } = (await (await postJson(url, '/v1/streams', { source: 'a.mp4' })).json()) as { id: string };
+    const file = path.join(dataDir, 'streams', id, 'transcript.jsonl');
+    await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').split('\n').length > 5, 5000, 'transcript lines');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    fs.appendFileSync(file, '{"start":99,"end":100,"text":"torn'); // as if killed mid-write
+    const whole = fs.readFileSync(file, 'utf8').split('\n').length - 1;
+
+    const server = await startServer({ dataDir });
+    close = server.close;
+    const info = (await (await fetch(`${server.url}/v1/streams/${id}`)).json()) as any;
+    expect(info.state).toBe('ended');
+    expect(info.segments).toBe(whole);
+    const jsonl = await (await fetch(`${server.url}/v1/streams/${id}/commentary.jsonl`)).text();
+    expect(jsonl.trimEnd().split('\n')).toHaveLength(whole);
+    expect(jsonl).not.toContain('torn');
+    const viewer = wsClient(`${server.url.replace('http', 'ws')}/v1/streams/${id}/ws`);
+    expect((await viewer.closed).code).toBe(1000);
+    expect(viewer.messages[0]).toMatchObject({ type: 'hello', state: 'ended' });
+    expect(viewer.messages.at(-1).type).toBe('end');
+    expect(viewer.messages.filter((m) => m.type === 'commentary')).toHaveLength(whole);
+  });
+});
