@@ -2,7 +2,7 @@
 import { createServer } from '../src/server/app.js';
 import { createLogger } from '../src/server/logger.js';
 import { LoadRunner } from './fanout-load-runner.js';
-import { tempDir } from './tmp.js';
+import { tempDir } from './temp-dir.js';
 
 let runner: LoadRunner | undefined;
 const broadcastMs: number[] = [];

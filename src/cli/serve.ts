@@ -3,17 +3,23 @@
  *   SIGHTLINE_TOKEN (write + view), SIGHTLINE_VIEW_TOKEN (view only), SIGHTLINE_DATA,
  *   SIGHTLINE_FILE_ROOTS (":"-separated), SIGHTLINE_ALLOW_PRIVATE=1, SIGHTLINE_LOG_LEVEL.
  *
- * Integrator hook: `registerServe(program, hooks)` takes the engine's StreamFactory (and later the
- * `--demo` wiring) from `hooks`; `startService(options, factory)` is the same server for code.
+ * Streams run on one EnginePool (worker threads owning the model and every stream's KV cache) loaded
+ * from --model. `--demo` starts a synthetic live match and a stream of it (src/cli/demo.ts).
+ * `startService(options, factory)` is the same server for code and tests.
  */
 import type { Command } from 'commander';
-import { SightlineError } from '../errors.js';
+import { cpus } from 'node:os';
+import { defaultModelDir } from '../model/default-model.js';
+import { EnginePool } from '../model/pool.js';
 import { createServer, type RunningServer } from '../server/app.js';
+import { sessionFactory } from '../server/session-runner.js';
+import { startDemo } from './demo.js';
 import { createLogger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
 import { positiveInteger } from './options.js';
 
-export interface ServeOptions {
+/** What the HTTP service itself takes (startService). */
+export interface ServiceOptions {
   port: number;
   host: string;
   data: string;
@@ -22,19 +28,15 @@ export interface ServeOptions {
   allowPrivate?: boolean;
 }
 
-export interface ServeHooks {
-  /** The engine's factory (CommentarySession). Until wired, creating a stream answers an error. */
-  factory?: () => StreamFactory | Promise<StreamFactory>;
-  /** Runs after the server listens, with the parsed flags (e.g. `--demo` starts a synthetic match). */
-  afterListen?: (server: RunningServer, flags: Record<string, unknown>) => Promise<void>;
+/** The `serve` command's flags: the service plus the engine and the demo. */
+export interface ServeOptions extends ServiceOptions {
+  model: string;
+  workers: number;
+  demo?: boolean;
+  demoSeed: number;
 }
 
-/** Placeholder factory: refuses every stream with one clear error until the engine is plugged in. */
-export const unwiredFactory: StreamFactory = () => {
-  throw new SightlineError('provider_unavailable', 'the commentary engine is not wired into `sightline serve` yet');
-};
-
-export async function startService(options: ServeOptions, factory: StreamFactory): Promise<RunningServer> {
+export async function startService(options: ServiceOptions, factory: StreamFactory): Promise<RunningServer> {
   const env = process.env;
   const token = options.token ?? env.SIGHTLINE_TOKEN;
   const roots = options.fileRoot?.length ? options.fileRoot : env.SIGHTLINE_FILE_ROOTS?.split(':').filter(Boolean) ?? [];
@@ -50,7 +52,7 @@ export async function startService(options: ServeOptions, factory: StreamFactory
   });
 }
 
-export function registerServe(program: Command, hooks: ServeHooks = {}): Command {
+export function registerServe(program: Command): Command {
   return program
     .command('serve')
     .description('run the commentary service: REST API, WebSocket/SSE fan-out, live web page')
@@ -60,13 +62,22 @@ export function registerServe(program: Command, hooks: ServeHooks = {}): Command
     .option('--token <t>', 'bearer token required for writes and viewing (env SIGHTLINE_TOKEN)')
     .option('--file-root <dir...>', 'folders file sources may be read from (env SIGHTLINE_FILE_ROOTS)')
     .option('--allow-private', 'allow network sources on private, link-local and loopback addresses')
-    .action(async (opts: ServeOptions & Record<string, unknown>) => {
-      const factory = hooks.factory ? await hooks.factory() : unwiredFactory;
-      const server = await startService(opts, factory);
+    .option('--model <dir>', 'commentary model folder (docs/model-format.md); default: the shipped model', defaultModelDir())
+    .option('--workers <n>', 'engine worker threads (default: one per core, at most 4)', positiveInteger, Math.min(4, cpus().length))
+    .option('--demo', 'also start a synthetic live match (sightline synth --live) and commentate it')
+    .option('--demo-seed <n>', 'seed of the demo match (a held-out seed by default)', positiveInteger, 300007)
+    .action(async (opts: ServeOptions) => {
+      const pool = await EnginePool.create({ modelDir: opts.model, workers: opts.workers });
+      const server = await startService(opts, sessionFactory({ pool }));
       process.stdout.write(`sightline serving at ${server.url}\n`);
-      await hooks.afterListen?.(server, opts);
-      const shutdown = () => {
-        void server.close().then(() => process.exit(0));
+      const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
+      const shutdown = (): void => {
+        void (async () => {
+          await demo?.stop();
+          await server.close();
+          await pool.destroy();
+          process.exit(0);
+        })();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

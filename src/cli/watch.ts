@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { CACHE_POLICIES, type CachePolicyName } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
 import type { FrameChunk } from '../ingest/types.js';
+import { defaultModelDir } from '../model/default-model.js';
 import { EnginePool } from '../model/pool.js';
 import type { SessionEvent } from '../stream/events.js';
 import { openFrameSource } from '../stream/open-source.js';
@@ -69,7 +70,7 @@ export function registerWatch(program: Command): void {
     .option('--policy <name>', `KV cache policy: ${CACHE_POLICIES.join('|')}`, policy, 'streaming')
     .option('--realtime', 'pace a file to real time (skips seconds when inference falls behind)')
     .option('--json', 'one JSON line per second: {"type":"segment","start","end","text"}')
-    .option('--model <dir>', 'model folder (docs/model-format.md)', process.env.SIGHTLINE_MODEL ?? 'models/default')
+    .option('--model <dir>', 'model folder (docs/model-format.md); default: the shipped model', defaultModelDir())
     .option('--prompt <text>', 'instruction for the commentator')
     .option('--provider <name>', 'onnxruntime execution provider (default from the model: cpu)')
     .action(async (source: string, opts: WatchOptions) => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerServe, startService, unwiredFactory } from '../../src/cli/serve.js';
+import { registerServe, startService } from '../../src/cli/serve.js';
 import { postJson, tempDir } from './helpers.js';
 import { scriptedFactory } from './scripted-runner.js';
 
@@ -12,7 +12,7 @@ describe('sightline serve', () => {
     let out = '';
     registerServe(program).configureOutput({ writeOut: (s) => (out += s) });
     expect(() => program.parse(['node', 'sightline', 'serve', '--help'])).toThrow();
-    for (const flag of ['--port', '--host', '--data', '--token', '--file-root', '--allow-private']) expect(out).toContain(flag);
+    for (const flag of ['--port', '--host', '--data', '--token', '--file-root', '--allow-private', '--model', '--workers', '--demo']) expect(out).toContain(flag);
   });
 
   it('startService applies token, file roots and the private-address switch', async () => {
@@ -28,20 +28,6 @@ describe('sightline serve', () => {
       expect((await postJson(server.url, '/v1/streams', { source: 'rtsp://10.0.0.1/x' }, auth)).status).toBe(201);
       expect((await postJson(server.url, '/v1/streams', { source: 'http://169.254.169.254/' }, auth)).status).toBe(403);
       expect(calls.map((c) => c.source)).toEqual([fs.realpathSync(path.join(root, 'a.mp4')), 'rtsp://10.0.0.1/x']);
-    } finally {
-      await server.close();
-      delete process.env.SIGHTLINE_LOG_LEVEL;
-    }
-  });
-
-  it('without the engine wired in, creating a stream is one clear error', async () => {
-    process.env.SIGHTLINE_LOG_LEVEL = 'silent';
-    const server = await startService({ port: 0, host: '127.0.0.1', data: tempDir(), allowPrivate: true }, unwiredFactory);
-    try {
-      const res = await postJson(server.url, '/v1/streams', { source: 'rtsp://10.0.0.1/x' });
-      expect(res.status).toBe(500);
-      expect(((await res.json()) as any).error.code).toBe('provider_unavailable');
-      expect(((await (await fetch(`${server.url}/v1/streams`)).json()) as any).streams).toEqual([]);
     } finally {
       await server.close();
       delete process.env.SIGHTLINE_LOG_LEVEL;

@@ -78,16 +78,23 @@ describe('sightline synth', () => {
   });
 });
 
-/** Starts the CLI streaming to a loopback UDP port and records when packets arrive. */
+/**
+ * Starts the CLI streaming to a loopback UDP port and records when packets arrive. `killAfterMs` counts
+ * from the first packet, so a slow start on a loaded machine does not cut the stream before it began.
+ */
 async function liveRun(extra: string[], killAfterMs?: number): Promise<{ code: number | null; arrivalsMs: number[]; elapsedMs: number; port: number }> {
   const sock = createSocket('udp4');
   const arrivalsMs: number[] = [];
   const t0 = performance.now();
-  sock.on('message', () => arrivalsMs.push(performance.now() - t0));
+  let onFirstPacket = (): void => undefined;
+  sock.on('message', () => {
+    if (arrivalsMs.length === 0) onFirstPacket();
+    arrivalsMs.push(performance.now() - t0);
+  });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   const port = sock.address().port;
-  const child = spawn('node', [CLI, 'synth', '--seed', '3', '--live', `udp://127.0.0.1:${port}`, '--width', '160', '--height', '90', ...extra], { stdio: 'ignore' });
-  if (killAfterMs) setTimeout(() => child.kill('SIGTERM'), killAfterMs);
+  const child = spawn(process.execPath, [CLI, 'synth', '--seed', '3', '--live', `udp://127.0.0.1:${port}`, '--width', '160', '--height', '90', ...extra], { stdio: 'ignore' });
+  if (killAfterMs) onFirstPacket = () => void setTimeout(() => child.kill('SIGTERM'), killAfterMs);
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   const elapsedMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 200));
