@@ -7,6 +7,7 @@ import { registerSynth } from './cli/synth.js';
 import { registerIngest } from './cli/ingest.js';
 import { registerServe } from './cli/serve.js';
 import { registerWatch } from './cli/watch.js';
+import { registerEval } from './cli/eval.js';
 
 const program = new Command()
   .name('sightline')
@@ -19,6 +20,7 @@ registerSynth(program);
 registerIngest(program);
 registerWatch(program);
 registerServe(program);
+registerEval(program);
 
 /** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
 function fail(err: unknown): never {

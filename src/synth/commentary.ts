@@ -5,7 +5,7 @@ import type { EventType, MatchEvent } from './types.js';
 /** The transcript text of a second with nothing worth saying (Inf-Streams convention). */
 export const SILENCE = ' ...';
 
-interface Ctx {
+export interface Ctx {
   team: string;
   opp: string;
   n: number;
@@ -20,7 +20,7 @@ type Template = (c: Ctx) => string;
 const who = (c: Ctx): string => `number ${c.n}`;
 
 /** At least four phrasings per event type; every one names the acting team. */
-const TEMPLATES: Record<EventType, readonly Template[]> = {
+export const TEMPLATES: Record<EventType, readonly Template[]> = {
   kickoff: [
     (c) => `${c.team} kick off against ${c.opp}.`,
     (c) => `And we're under way again, ${c.team} get it started.`,
@@ -105,7 +105,7 @@ const TEMPLATES: Record<EventType, readonly Template[]> = {
 const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** How newsworthy an event is; the highest in a second is the one described. */
-const PRIORITY: Record<EventType, number> = {
+export const PRIORITY: Record<EventType, number> = {
   goal: 10, full_time: 9, half_time: 9, save: 8, shot: 7, kickoff: 6, corner: 6,
   tackle: 4, interception: 4, dribble: 3, goal_kick: 3, throw_in: 3, pass: 1,
 };

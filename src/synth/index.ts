@@ -17,7 +17,7 @@ import type { ClipCaption, MatchEvent, TranscriptRow } from './types.js';
 export { SyntheticBroadcast, type BroadcastOptions } from './broadcast.js';
 export { MatchTimeline, type TimelineOptions, type TruthSinks } from './timeline.js';
 export { Match, type MatchOptions } from './match.js';
-export { SILENCE } from './commentary.js';
+export { SILENCE, TEMPLATES, PRIORITY, headlineEvent, isWorthSaying, type Ctx } from './commentary.js';
 export { KIT_PALETTE, type Kit, type Rgb } from './teams.js';
 export { PITCH, PLAYERS_PER_TEAM, WORLD_HZ } from './pitch.js';
 export { Rng } from './rng.js';

@@ -1,0 +1,104 @@
+/**
+ * Held-out commentary evaluation on the synthetic world: each match is rendered and encoded as H.264
+ * (cached), read back through the real ingest (ffmpeg, 2 fps, the model's frame size), commentated by the
+ * same CommentarySession as the live service with greedy decoding, and scored against the structured truth.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnginePool } from '../model/pool.js';
+import { openFrameSource } from '../stream/open-source.js';
+import { CommentarySession } from '../stream/session.js';
+import type { SessionEvent } from '../stream/events.js';
+import { writeMatch, type MatchEvent } from '../synth/index.js';
+import { addCounts, countCommentary, rates, ZERO_COUNTS, type CommentaryCounts, type CommentaryMetrics, type Segment } from './commentary-metrics.js';
+
+export interface CommentaryEvalOptions {
+  modelDir: string;
+  seeds: number[];
+  seconds: number;
+  cacheDir: string;
+  workers?: number;
+  onMatchDone?(seed: number, metrics: CommentaryMetrics): void;
+}
+
+export interface MatchResult {
+  seed: number;
+  counts: CommentaryCounts;
+  metrics: CommentaryMetrics;
+  segments: Segment[];
+}
+
+export interface CommentaryEvalResult {
+  matches: MatchResult[];
+  overall: CommentaryMetrics;
+  counts: CommentaryCounts;
+}
+
+/** Renders (once) the H.264 video and truth files of a held-out match into the cache folder. */
+export async function heldOutMatch(cacheDir: string, seed: number, seconds: number): Promise<{ video: string; truth: string; events: string }> {
+  mkdirSync(cacheDir, { recursive: true });
+  const base = join(cacheDir, `match-${seed}-${seconds}s`);
+  const paths = { video: `${base}.mp4`, truth: `${base}.truth.json`, events: `${base}.events.jsonl` };
+  if (!existsSync(paths.video)) {
+    // Written under temporary names and renamed last, so an interrupted render is never reused.
+    const tmp = { video: `${base}.tmp.mp4`, truth: `${base}.tmp.json`, events: `${base}.tmp.jsonl` };
+    await writeMatch({ seed, seconds, out: tmp.video, truthPath: tmp.truth, eventsPath: tmp.events });
+    renameSync(tmp.truth, paths.truth);
+    renameSync(tmp.events, paths.events);
+    renameSync(tmp.video, paths.video);
+  }
+  return paths;
+}
+
+async function commentate(pool: EnginePool, video: string, id: string): Promise<Segment[]> {
+  const { imageWidth, imageHeight } = pool.config.vision;
+  const source = await openFrameSource(video, { fps: pool.config.vision.framesPerSecond, width: imageWidth, height: imageHeight });
+  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', sampling: { temperature: 0 } });
+  const segments: Segment[] = [];
+  let failure: string | undefined;
+  session.on('event', (e: SessionEvent) => {
+    if (e.type === 'commentary') segments.push({ start: e.start, text: e.text });
+    if (e.type === 'error') failure = e.message;
+  });
+  try {
+    await session.run();
+  } finally {
+    await source.close();
+  }
+  if (failure) throw new Error(`evaluation of ${video} failed: ${failure}`);
+  return segments;
+}
+
+export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<CommentaryEvalResult> {
+  const pool = await EnginePool.create({ modelDir: o.modelDir, workers: o.workers ?? 2 });
+  const matches: MatchResult[] = [];
+  try {
+    const queue = [...o.seeds];
+    const runOne = async (): Promise<void> => {
+      for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
+        const files = await heldOutMatch(o.cacheDir, seed, o.seconds);
+        const segments = await commentate(pool, files.video, `eval-${seed}`);
+        const reference = (JSON.parse(readFileSync(files.truth, 'utf8')).content as Array<[number, number, string]>).map((r) => r[2]);
+        const events = readFileSync(files.events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MatchEvent);
+        const teams = teamsOf(events);
+        const counts = countCommentary(events, reference, segments, teams);
+        const result = { seed, counts, metrics: rates(counts), segments };
+        matches.push(result);
+        o.onMatchDone?.(seed, result.metrics);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.workers ?? 2, o.seeds.length) }, runOne));
+  } finally {
+    await pool.destroy();
+  }
+  matches.sort((a, b) => a.seed - b.seed);
+  const counts = matches.reduce((acc, m) => addCounts(acc, m.counts), ZERO_COUNTS);
+  return { matches, overall: rates(counts), counts };
+}
+
+/** [team 0, team 1] in the world's order, from the events' teamIndex. */
+function teamsOf(events: MatchEvent[]): readonly [string, string] {
+  const names: [string, string] = ['', ''];
+  for (const e of events) if (!names[e.teamIndex]) names[e.teamIndex] = e.team;
+  return names;
+}
