@@ -1,6 +1,7 @@
 """Train the streaming VLM from scratch (or resume), then export it.
 
-    python3 -m train.vlm.train --config train/configs/vlm.json --out OUT [--resume OUT/vlm.ckpt] [--minutes 7]
+    python3 -m train.vlm.train --out OUT1 --minutes 5                                     # stage 1
+    python3 -m train.vlm.train --stage 2 --resume OUT1/vlm.ckpt --out OUT2 --minutes 5.5  # stage 2: fresh matches
 
 Runs on the GPU machine (device tool): renders the matches with the carried node + built synth, trains
 for a time budget (device commands stop at 10 minutes), saves OUT/vlm.ckpt (resume from it in the next
@@ -142,6 +143,7 @@ def main():
     ap.add_argument("--resume", help="checkpoint path prefix: reads PREFIX.000, PREFIX.001, ...")
     ap.add_argument("--minutes", type=float, default=7.0)
     ap.add_argument("--train-matches", type=int, help="fewer matches for a quick check")
+    ap.add_argument("--stage", type=int, default=1, choices=(1, 2), help="2: resume on fresh matches (seeds.trainStage2)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
     args = ap.parse_args()
     cfg = json.load(open(args.config))
@@ -152,7 +154,7 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
 
-    lo, hi = cfg["seeds"]["train"]
+    lo, hi = cfg["seeds"]["train" if args.stage == 1 else "trainStage2"]
     train_seeds = list(range(lo, hi + 1))[: args.train_matches or None]
     val_seeds = list(range(cfg["seeds"]["val"][0], cfg["seeds"]["val"][1] + 1))
     tmp = tempfile.mkdtemp()
