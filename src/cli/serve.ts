@@ -16,7 +16,7 @@ import { sessionFactory } from '../server/session-runner.js';
 import { startDemo } from './demo.js';
 import { createLogger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
-import { positiveInteger } from './options.js';
+import { nonNegativeInteger, positiveInteger } from './options.js';
 
 /** What the HTTP service itself takes (startService). */
 export interface ServiceOptions {
@@ -56,7 +56,7 @@ export function registerServe(program: Command): Command {
   return program
     .command('serve')
     .description('run the commentary service: REST API, WebSocket/SSE fan-out, live web page')
-    .option('--port <n>', 'port to listen on', positiveInteger, 8080)
+    .option('--port <n>', 'port to listen on (0: any free port)', nonNegativeInteger, 8080)
     .option('--host <addr>', 'interface to listen on', '127.0.0.1')
     .option('--data <dir>', 'folder for transcripts', process.env.SIGHTLINE_DATA ?? '.sightline')
     .option('--token <t>', 'bearer token required for writes and viewing (env SIGHTLINE_TOKEN)')
