@@ -1,7 +1,13 @@
-"""Train the Prompt-Switch retrieval model and the mean-pooling baseline with the same budget, evaluate both
-on held-out clip/caption pairs (MSR-VTT 1k-A protocol) and export both as ONNX.
+"""Train the Prompt-Switch retrieval model and the mean-pooling baseline with the same budget (same data,
+seed, batch, schedule and number of steps), evaluate both on held-out clip/caption pairs (MSR-VTT 1k-A
+protocol) and export both as ONNX model folders.
 
-    python3 -m train.retrieval.train --config train/configs/retrieval.json --out OUT [--minutes 3.5]
+    python3 -m train.retrieval.train --out DIR [--ship DIR] [--steps N | --end-by UNIX_TIME]
+        [--train-matches N] [--test-matches N]
+
+Without --steps, the step count is the config's, or, with --end-by, as many equal steps for both models
+as fit before that time (after --reserve seconds for evaluation and export), from a throughput
+measurement of both models on the real batch size.
 """
 import argparse
 import json
@@ -15,10 +21,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..parts import tar_dir_to_parts
 from ..vlm.data import render_matches
 from .export import export_retrieval
 from .metrics import retrieval_metrics
 from .modeling import CaptionHead, TextTower, VideoTower
+from .text import pad_rows, token_rows, train_tokenizer
+
+NAMES = (("prompt-switch", True), ("mean-pooling", False))
 
 
 def log(msg):
@@ -26,135 +36,295 @@ def log(msg):
 
 
 def clips_of(matches, cfg):
-    """(match index, first frame, caption) per clip; frames sampled at the centres of F equal parts."""
+    """(match index, first frame, end frame, caption) per caption clip whose frames were all rendered."""
     fps, f = cfg["render"]["fps"], cfg["video"]["framesPerClip"]
     out = []
     for mi, m in enumerate(matches):
         for c in m["captions"]:
-            n = int(round((c["end"] - c["start"]) * fps))
-            idx = [int(c["start"] * fps + (i + 0.5) * n / f) for i in range(f)]
-            if idx[-1] < len(m["frames"]):
-                out.append((mi, idx, c["caption"]))
+            a, b = int(round(c["start"] * fps)), int(round(c["end"] * fps))
+            if b <= len(m["frames"]) and b - a >= f:
+                out.append((mi, a, b, c["caption"]))
     return out
 
 
-def train_tokenizer(texts, vocab_size):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|pad|>", "<|bos|>", "<|eos|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(texts, trainer=trainer)
-    return tok
+def unique_captions(clips, n):
+    """The first n clips whose caption text is unique among the chosen ones: two clips with the same
+    caption make the true pair of that text ambiguous (the protocol assumes one true clip per text)."""
+    seen, out = set(), []
+    for c in clips:
+        if c[3] not in seen:
+            seen.add(c[3])
+            out.append(c)
+            if len(out) == n:
+                break
+    return out
 
 
 class Data:
+    """All frames of a split on the GPU as one uint8 tensor; clips as (first global frame, frame count);
+    captions tokenised once."""
+
     def __init__(self, matches, clips, tok, cfg, device):
-        self.frames = [torch.from_numpy(m["frames"]).to(device) for m in matches]
-        self.clips, self.tok, self.cfg, self.device = clips, tok, cfg, device
+        total = sum(len(m["frames"]) for m in matches)
+        h, w = matches[0]["frames"].shape[1:3]
+        self.frames = torch.empty((total, h, w, 3), dtype=torch.uint8, device=device)
+        offsets, at = [], 0
+        for m in matches:
+            n = len(m["frames"])
+            self.frames[at : at + n].copy_(torch.from_numpy(m["frames"]))
+            offsets.append(at)
+            at += n
+        self.start = torch.tensor([offsets[mi] + a for mi, a, _, _ in clips], device=device)
+        self.count = torch.tensor([b - a for _, a, b, _ in clips], device=device)
+        self.captions = [c for *_, c in clips]
+        self.n = len(clips)
+        self.f = cfg["video"]["framesPerClip"]
         v = cfg["video"]
         self.mean = torch.tensor(v["mean"], device=device).view(1, 1, 3, 1, 1)
         self.std = torch.tensor(v["std"], device=device).view(1, 1, 3, 1, 1)
-        self.max_tokens = cfg["text"]["maxTokens"]
-        self.pad, self.bos, self.eos = (tok.token_to_id(s) for s in ("<|pad|>", "<|bos|>", "<|eos|>"))
+        rows, self.cut = token_rows(tok, self.captions, cfg["text"]["maxTokens"])
+        ids, mask = pad_rows(tok, rows)
+        self.ids, self.mask = ids.to(device), mask.to(device)
+        self.len = self.mask.sum(1)
+        self.pad = tok.token_to_id("<|pad|>")
+        self.device = device
 
-    def pixels(self, items):
-        x = torch.stack([self.frames[mi][idx] for mi, idx, _ in items])  # [B, F, H, W, 3]
-        x = x.permute(0, 1, 4, 2, 3).float() / 255.0
+    def pixels(self, idx, jitter=False, gen=None):
+        """idx [B] -> [B, F, 3, H, W] normalised. Frames at the centres of F equal parts of the clip, or
+        (training) at a random point of each part."""
+        b = idx.shape[0]
+        seg = self.count[idx].float()[:, None] / self.f
+        u = torch.rand((b, self.f), device=self.device, generator=gen) if jitter else torch.full((b, self.f), 0.5, device=self.device)
+        pos = (torch.arange(self.f, device=self.device)[None] + u) * seg
+        first = self.start[idx][:, None]
+        fi = torch.minimum(first + pos.long(), first + self.count[idx][:, None] - 1)
+        x = self.frames[fi].permute(0, 1, 4, 2, 3).float() / 255.0
         return (x - self.mean) / self.std
 
-    def text(self, items):
-        ids = [self.tok.encode(c).ids[: self.max_tokens - 2] for _, _, c in items]
-        t = max(len(i) for i in ids) + 2
-        out = torch.full((len(ids), t), self.pad, dtype=torch.long)
-        for b, i in enumerate(ids):
-            out[b, : len(i) + 2] = torch.tensor([self.bos] + i + [self.eos])
-        return out.to(self.device), (out != self.pad).long().to(self.device)
+    def text(self, idx):
+        t = int(self.len[idx].max())
+        return self.ids[idx, :t], self.mask[idx, :t]
 
 
-def train_one(name, use_cube, data, cfg, steps, device, seed):
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
+def build(cfg, use_cube, vocab, device):
     video = VideoTower(cfg["video"], use_cube).to(device)
-    text = TextTower(cfg["text"], data.tok.get_vocab_size()).to(device)
-    head = CaptionHead(cfg["video"]["width"], data.tok.get_vocab_size(), cfg["text"]["maxTokens"]).to(device)
+    text = TextTower(cfg["text"], vocab).to(device)
+    head = CaptionHead(cfg["video"]["width"], vocab, cfg["text"]["maxTokens"]).to(device) if use_cube else None
     scale = torch.nn.Parameter(torch.tensor(math.log(1 / 0.07), device=device))
-    params = list(video.parameters()) + list(text.parameters()) + list(head.parameters()) + [scale]
-    opt = torch.optim.AdamW(params, lr=cfg["optim"]["lr"], weight_decay=cfg["optim"]["weightDecay"])
-    bs, warm = cfg["optim"]["batchSize"], cfg["optim"]["warmupSteps"]
+    mods = [video, text] + ([head] if head is not None else [])
+    decay, no_decay = [], [scale]
+    for m in mods:
+        for n, p in m.named_parameters():
+            (decay if p.dim() >= 2 and "pos" not in n and n not in ("cls", "prompts") else no_decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["optim"]["weightDecay"]},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg["optim"]["lr"], betas=(0.9, 0.98), fused=True)
+    return video, text, head, scale, opt, decay + no_decay
+
+
+def sync(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr):
+    for g in opt.param_groups:
+        g["lr"] = lr
+    ids, mask = data.text(idx)
+    bs = idx.shape[0]
+    cuda = idx.device.type == "cuda"
+    with torch.autocast(idx.device.type, dtype=torch.bfloat16, enabled=cuda):
+        v, memory = video(data.pixels(idx, jitter=True, gen=gen), return_memory=True)
+        t = text(ids, mask)
+        logits = scale.exp().clamp(max=100) * v.float() @ t.float().T
+        target = torch.arange(bs, device=idx.device)
+        con = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        loss = con
+        if head is not None:
+            cap = head(memory, ids[:, :-1])
+            cap_loss = F.cross_entropy(cap.float().reshape(-1, cap.shape[-1]), ids[:, 1:].reshape(-1), ignore_index=data.pad)
+            loss = loss + cfg["optim"]["captionLossWeight"] * cap_loss
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return loss, con
+
+
+def measure(cfg, use_cube, data, vocab, device, warm_seconds=10.0, window=5, max_windows=10):
+    """Seconds per training step of a throwaway model: warm-up steps for at least `warm_seconds`, then
+    windows of `window` steps until three in a row agree within 15%; the fastest window counts.
+    (Both H200 runs measured the cube model at 270-294 ms/step right after the data upload, with 3 and
+    with 10 fixed warm-up steps, and then trained at 59-65 ms/step: the slow phase is transient, so a
+    fixed step count of warm-up cannot be trusted. The windows are logged.)"""
+    torch.manual_seed(0)
+    video, text, head, scale, opt, params = build(cfg, use_cube, vocab, device)
+    gen = torch.Generator(device=device).manual_seed(0)
+    bs = cfg["optim"]["batchSize"]
+
+    def one():
+        idx = torch.randint(0, data.n, (bs,), device=device, generator=gen)
+        step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, 1e-4)
+
+    t_start, warm_steps = time.time(), 0
+    while warm_steps < 5 or time.time() - t_start < warm_seconds:
+        one()
+        sync(device)
+        warm_steps += 1
+    windows = []
+    for _ in range(max_windows):
+        t0 = time.time()
+        for _ in range(window):
+            one()
+        sync(device)
+        windows.append((time.time() - t0) / window)
+        if len(windows) >= 3 and max(windows[-3:]) < 1.15 * min(windows[-3:]):
+            break
+    mem = torch.cuda.max_memory_allocated() / 2**30 if str(device).startswith("cuda") else 0.0
+    log(f"measure {'cube' if use_cube else 'mean'}: {warm_steps} warm-up steps in {time.time() - t_start:.1f}s total; "
+        f"windows ms/step {[round(w * 1000) for w in windows]}")
+    del video, text, head, scale, opt, params
+    if str(device).startswith("cuda"):
+        torch.cuda.empty_cache()
+    return min(windows), mem
+
+
+def train_one(name, use_cube, data, cfg, steps, vocab, device, seed):
+    torch.manual_seed(seed)
+    video, text, head, scale, opt, params = build(cfg, use_cube, vocab, device)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    order = torch.Generator().manual_seed(seed)
+    bs = cfg["optim"]["batchSize"]
+    warm = max(1, min(cfg["optim"]["warmupSteps"], steps // 8))
+    perm, at = torch.randperm(data.n, generator=order), 0
+    t0 = time.time()
     for step in range(steps):
         lr = cfg["optim"]["lr"] * min(1, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * step / steps))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        items = rng.sample(data.clips, bs)
-        ids, mask = data.text(items)
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            v, memory = video(data.pixels(items), return_prompts=True)
-            t = text(ids, mask)
-            logits = scale.exp().clamp(max=100) * v.float() @ t.float().T
-            target = torch.arange(bs, device=device)
-            loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
-            if use_cube:
-                cap = head(memory, ids[:, :-1])
-                cap_loss = F.cross_entropy(cap.float().reshape(-1, cap.shape[-1]), ids[:, 1:].reshape(-1), ignore_index=data.pad)
-                loss = loss + cfg["optim"]["captionLossWeight"] * cap_loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        if step % 250 == 0:
-            log(f"{name} step {step} loss {loss.item():.4f}")
-    return video.eval(), text.eval()
+        if at + bs > data.n:
+            perm, at = torch.randperm(data.n, generator=order), 0
+        idx = perm[at : at + bs].to(device, non_blocking=True)
+        at += bs
+        loss, con = step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr)
+        if step % 100 == 0 or step == steps - 1:
+            log(f"{name} step {step}/{steps} loss {loss.item():.4f} contrastive {con.item():.4f} "
+                f"scale {scale.exp().item():.1f} lr {lr:.2e} {time.time() - t0:.0f}s")
+    sync(device)
+    return video.eval(), text.eval(), time.time() - t0
 
 
 @torch.no_grad()
-def embed_all(video, text, data, items):
+def embed_all(video, text, data, idx_all):
     vs, ts = [], []
-    for i in range(0, len(items), 100):
-        chunk = items[i : i + 100]
-        ids, mask = data.text(chunk)
-        vs.append(video(data.pixels(chunk)).float())
+    for i in range(0, len(idx_all), 100):
+        idx = idx_all[i : i + 100]
+        ids, mask = data.text(idx)
+        vs.append(video(data.pixels(idx)).float())
         ts.append(text(ids, mask).float())
     return torch.cat(vs).cpu().numpy(), torch.cat(ts).cpu().numpy()
+
+
+def count(module):
+    return sum(p.numel() for p in module.parameters())
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="train/configs/retrieval.json")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", required=True, help="model folders and the report go here")
+    ap.add_argument("--ship", help="also write <name>.tar.NNN parts and the report here (device $OUT)")
     ap.add_argument("--steps", type=int)
+    ap.add_argument("--end-by", type=float, help="unix time by which both models must be trained and exported")
+    ap.add_argument("--reserve", type=float, default=75.0, help="seconds kept for evaluation and export")
     ap.add_argument("--train-matches", type=int)
+    ap.add_argument("--test-matches", type=int)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
+    ap.add_argument("--batch-size", type=int, help="override optim.batchSize (smoke tests)")
+    ap.add_argument("--device", default="cuda", help="cuda, or cpu for a smoke test without a GPU (no autocast)")
     args = ap.parse_args()
     cfg = json.load(open(args.config))
-    device = "cuda"
+    if args.batch_size:
+        cfg["optim"]["batchSize"] = args.batch_size
+    device = args.device
     torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    os.makedirs(args.out, exist_ok=True)
+    if args.ship:
+        os.makedirs(args.ship, exist_ok=True)
     t0 = time.time()
     tmp = tempfile.mkdtemp()
     lo, hi = cfg["seeds"]["train"]
-    train_m = render_matches(list(range(lo, hi + 1))[: args.train_matches or None], cfg, tmp, args.workers)
+    train_seeds = list(range(lo, hi + 1))[: args.train_matches or None]
     lo, hi = cfg["seeds"]["test"]
-    test_m = render_matches(list(range(lo, hi + 1)), cfg, tmp, args.workers)
+    test_seeds = list(range(lo, hi + 1))[: args.test_matches or None]
+    matches = render_matches(train_seeds + test_seeds, cfg, tmp, args.workers)
+    train_m, test_m = matches[: len(train_seeds)], matches[len(train_seeds) :]
+    render_s = time.time() - t0
     train_clips = clips_of(train_m, cfg)
-    test_clips = clips_of(test_m, cfg)[: cfg["testPairs"]]
-    log(f"rendered: {len(train_clips)} train clips, {len(test_clips)} test clips in {time.time() - t0:.0f}s")
-    tok = train_tokenizer([c for _, _, c in train_clips], cfg["text"]["vocabSize"])
+    all_test = clips_of(test_m, cfg)
+    test_clips = unique_captions(all_test, cfg["testPairs"])
+    log(f"rendered {len(train_seeds)}+{len(test_seeds)} matches in {render_s:.0f}s: {len(train_clips)} train clips, "
+        f"{len(all_test)} test clips, {len(test_clips)} test pairs with unique captions")
+    tok = train_tokenizer([c for *_, c in train_clips], cfg["text"]["vocabSize"])
+    vocab = tok.get_vocab_size()
     train_data = Data(train_m, train_clips, tok, cfg, device)
     test_data = Data(test_m, test_clips, tok, cfg, device)
-    steps = args.steps or cfg["optim"]["steps"]
-    report = {"trainClips": len(train_clips), "testClips": len(test_clips), "steps": steps}
-    for name, use_cube in (("prompt-switch", True), ("mean-pooling", False)):
-        t1 = time.time()
-        video, text = train_one(name, use_cube, train_data, cfg, steps, device, cfg["seed"])
-        v, t = embed_all(video, text, test_data, test_clips)
-        report[name] = {"metrics": retrieval_metrics(t @ v.T), "trainSeconds": time.time() - t1}
-        log(f"{name}: {report[name]}")
-        export_retrieval(video, text, tok, cfg, name, use_cube, os.path.join(args.out, name))
-    with open(os.path.join(args.out, "retrieval-report.json"), "w") as f:
-        json.dump(report, f, indent=2)
-    log("done")
+    del matches, train_m, test_m
+    log(f"tokenizer vocab {vocab}; captions cut at maxTokens: train {train_data.cut}, test {test_data.cut}; "
+        f"frames on GPU {train_data.frames.numel() / 2**30:.1f} + {test_data.frames.numel() / 2**30:.1f} GiB")
+
+    speed = {}
+    for name, use_cube in NAMES:
+        sec, mem = measure(cfg, use_cube, train_data, vocab, device)
+        speed[name] = {"secondsPerStep": sec, "clipsPerSecond": cfg["optim"]["batchSize"] / sec, "peakGiB": mem}
+        log(f"throughput {name}: {sec * 1000:.0f} ms/step ({speed[name]['clipsPerSecond']:.0f} clips/s), peak {mem:.1f} GiB")
+    if args.steps:
+        steps = args.steps
+    elif args.end_by:
+        budget = args.end_by - time.time() - args.reserve
+        steps = int(budget / sum(s["secondsPerStep"] for s in speed.values()))
+        steps = max(1, min(steps, cfg["optim"]["steps"]))
+        log(f"training budget {budget:.0f}s for both models -> {steps} steps each")
+    else:
+        steps = cfg["optim"]["steps"]
+
+    test_idx = torch.arange(test_data.n, device=device)
+    probe = torch.randperm(train_data.n, generator=torch.Generator().manual_seed(1))[: min(1000, train_data.n)].to(device)
+    report = {
+        "device": torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu", "torch": torch.__version__,
+        "trainSeeds": [train_seeds[0], train_seeds[-1]], "testSeeds": [test_seeds[0], test_seeds[-1]],
+        "trainMatches": len(train_seeds), "testMatches": len(test_seeds),
+        "trainClips": len(train_clips), "testClipsRendered": len(all_test), "testPairs": len(test_clips),
+        "captionsCut": {"train": train_data.cut, "test": test_data.cut}, "vocab": vocab,
+        "steps": steps, "batchSize": cfg["optim"]["batchSize"], "renderSeconds": render_s, "throughput": speed,
+        "config": cfg,
+    }
+
+    def write_report():
+        for d in [args.out] + ([args.ship] if args.ship else []):
+            with open(os.path.join(d, "retrieval-report.json"), "w") as f:
+                json.dump(report, f, indent=2)
+
+    for name, use_cube in NAMES:
+        video, text, secs = train_one(name, use_cube, train_data, cfg, steps, vocab, device, cfg["seed"])
+        v, t = embed_all(video, text, test_data, test_idx)
+        pv, pt = embed_all(video, text, train_data, probe)
+        report[name] = {"metrics": retrieval_metrics(t @ v.T), "trainSeconds": secs, "trainSecondsPerStep": secs / steps,
+                        "trainProbeMetrics": retrieval_metrics(pt @ pv.T),
+                        "parameters": {"video": count(video), "text": count(text)}}
+        log(f"{name}: {json.dumps(report[name])}")
+        folder = os.path.join(args.out, name)
+        export_retrieval(video, text, tok, cfg, name, use_cube, folder)
+        report[name]["files"] = {f: os.path.getsize(os.path.join(folder, f)) for f in sorted(os.listdir(folder))}
+        if args.ship:
+            parts = tar_dir_to_parts(folder, os.path.join(args.ship, f"{name}.tar"))
+            log(f"{name}: shipped {len(parts)} part(s)")
+        write_report()
+        del video, text
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+    m1, m0 = report["prompt-switch"]["metrics"], report["mean-pooling"]["metrics"]
+    report["margin"] = {k: m1[k]["R@1"] - m0[k]["R@1"] for k in m1}
+    write_report()
+    log(f"margin R@1 (prompt-switch - mean-pooling): {report['margin']}; total {time.time() - t0:.0f}s")
 
 
 if __name__ == "__main__":

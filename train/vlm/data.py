@@ -95,6 +95,14 @@ EVENT_TYPES = sorted(PRIORITY)
 KIT_COLOURS = ["Red", "Blue", "Yellow", "White", "Black", "Orange", "Purple", "Sky Blue"]
 
 
+def rename_colours(text: str, mapping: dict) -> str:
+    """Swap kit colour names in one pass (longest first, so "Sky Blue" is not read as "Blue")."""
+    import re
+
+    names = sorted(mapping, key=len, reverse=True)
+    return re.sub("|".join(re.escape(n) for n in names), lambda m: mapping[m.group(0)], text)
+
+
 def visible_second(t: float) -> int:
     """The first ingest chunk whose frames (at s and s + 0.5) show an event at time t."""
     return int(t + 0.5)
@@ -145,6 +153,8 @@ class Layout:
         self.assistant = tok.encode(CHAT["assistant"]).ids
         self.vis_per_second = cfg["vision"]["framesPerSecond"] * cfg["vision"]["tokensPerFrame"]
         self.sink = cfg["layout"]["textSinkTokens"]
+        self.context_dropout = cfg["layout"].get("contextDropout", 0.0)
+        self.colour_noise = cfg["layout"].get("contextColourNoise", 0.0)
         self.window = cfg["layout"]["textWindowTokens"]
         self.cache = {}
 
@@ -156,20 +166,34 @@ class Layout:
     def header(self, s: int) -> list[int]:
         return self.text_ids(CHAT["roundHeader"].replace("{start}", str(s)).replace("{end}", str(s + 1)))
 
-    def previous(self, texts: list[str], upto: int) -> list[int]:
+    def previous(self, texts: list[str], upto: int, rename=None) -> list[int]:
         """Commentary of seconds before `upto`, each + end of turn; silence contributes nothing;
-        then truncated to the first `sink` + last `window` tokens, as the cache does."""
+        then truncated to the first `sink` + last `window` tokens, as the cache does. `rename` maps kit
+        colours to others (context noise: the model must read teams from pixels, not copy them)."""
         ids: list[int] = []
         for text in texts[:upto]:
+            if rename:
+                text = rename(text)
             if text.strip() and text != CHAT["silence"]:
                 ids += self.text_ids(text) + [self.end]
         if len(ids) > self.sink + self.window:
             ids = ids[: self.sink] + ids[-self.window :]
         return ids
 
-    def window_ids(self, texts: list[str], start: int, seconds: int):
-        """ids (vision slots marked with <|vision|>), labels (-100 where not trained)."""
-        ids = list(self.system) + self.previous(texts, start)
+    def window_ids(self, texts: list[str], start: int, seconds: int, rng=None):
+        """ids (vision slots marked with <|vision|>), labels (-100 where not trained). With `rng`, the
+        previous-text block is sometimes dropped (a fresh stream) or given wrong team names, so naming a
+        team has to come from the picture (without this the model copies names from the context)."""
+        previous = self.previous(texts, start)
+        if rng is not None:
+            roll = rng.random()
+            if roll < self.context_dropout:
+                previous = []
+            elif roll < self.context_dropout + self.colour_noise:
+                shuffled = KIT_COLOURS[:]
+                rng.shuffle(shuffled)
+                previous = self.previous(texts, start, rename=lambda t: rename_colours(t, dict(zip(KIT_COLOURS, shuffled))))
+        ids = list(self.system) + previous
         labels = [-100] * len(ids)
         for s in range(start, start + seconds):
             prompt = self.header(s) + [self.vision] * self.vis_per_second + self.assistant

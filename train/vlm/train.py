@@ -33,8 +33,8 @@ def log(msg: str) -> None:
 class Batcher:
     """Random windows of whole seconds; frames live on the GPU as uint8, normalised per batch."""
 
-    def __init__(self, matches, layout: Layout, cfg: dict, device: str, rng: random.Random):
-        self.layout, self.cfg, self.device, self.rng = layout, cfg, device, rng
+    def __init__(self, matches, layout: Layout, cfg: dict, device: str, rng: random.Random, augment: bool):
+        self.layout, self.cfg, self.device, self.rng, self.augment = layout, cfg, device, rng, augment
         self.texts = [lagged_commentary(m["texts"], m["events"]) for m in matches]
         self.frames = [torch.from_numpy(m["frames"]).to(device) for m in matches]
         self.targets = [torch.from_numpy(event_targets(m["events"], len(m["texts"]))).to(device) for m in matches]
@@ -55,7 +55,7 @@ class Batcher:
             n = len(self.texts[m])
             w = seconds or self.rng.randint(lo, hi)
             s = self.rng.randint(0, n - w) if start is None else start
-            seqs.append(self.layout.window_ids(self.texts[m], s, w))
+            seqs.append(self.layout.window_ids(self.texts[m], s, w, self.rng if self.augment else None))
             frames.append(self.frames[m][s * self.fps : (s + w) * self.fps])
             targets.append(self.targets[m][s : s + w])
         length = max(len(ids) for ids, _ in seqs)
@@ -184,8 +184,8 @@ def main():
         rng.setstate(ckpt["rng"])
     log(f"params: decoder {count_params(decoder):,} vision {count_params(vision):,}; resuming at step {step}")
 
-    train_batches = Batcher(train_matches, layout, cfg, device, rng)
-    val_batches = Batcher(val_matches, layout, cfg, device, random.Random(0))
+    train_batches = Batcher(train_matches, layout, cfg, device, rng, augment=True)
+    val_batches = Batcher(val_matches, layout, cfg, device, random.Random(0), augment=False)
     silence_first = tok.encode(CHAT["silence"]).ids[0]
     warm = cfg["optim"]["warmupSteps"]
     budget = args.minutes * 60
