@@ -16,7 +16,11 @@ export interface Tiny {
 
 /** Tests run the backend in the test's own thread (vitest already isolates files in workers). */
 export async function loadTiny(name: 'tiny-random-1l' | 'tiny-random-2l'): Promise<Tiny> {
-  const folder = loadModelFolder(join(FIXTURES, name));
+  return loadModel(join(FIXTURES, name));
+}
+
+export async function loadModel(dir: string): Promise<Tiny> {
+  const folder = loadModelFolder(dir);
   const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1 });
   return { folder, backend, tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig) };
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvStore, inverseFrequencies, rotateKeyRows } from '../../src/cache/index.js';
-import { FIXTURES, loadTiny, maxAbsDiff, type Tiny } from './helpers.js';
+import { SHIPPED_MODEL_DIR } from '../../src/model/default-model.js';
+import { FIXTURES, loadModel, maxAbsDiff, type Tiny } from './helpers.js';
 
 type StepRef = { ids: number[]; positions: number[]; logits: number[]; logitsShape: number[]; kvShape: number[] } & Record<string, number[]>;
 interface Reference {
@@ -20,14 +21,21 @@ const lastRow = (r: StepRef): number[] => {
   return r.logits.slice(r.logits.length - v);
 };
 
-describe.each(['tiny-random-1l', 'tiny-random-2l'] as const)('%s vs PyTorch', (name) => {
-  const ref = JSON.parse(readFileSync(join(FIXTURES, name, 'reference.json'), 'utf8')) as Reference;
+// The random-weight fixtures, and the shipped trained model against its own training-side reference.
+const MODELS: Array<[name: string, dir: string]> = [
+  ['tiny-random-1l', join(FIXTURES, 'tiny-random-1l')],
+  ['tiny-random-2l', join(FIXTURES, 'tiny-random-2l')],
+  ['shipped commentator', SHIPPED_MODEL_DIR],
+];
+
+describe.each(MODELS)('%s vs PyTorch', (name, dir) => {
+  const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
   let tiny: Tiny;
-  const layers = name === 'tiny-random-1l' ? 1 : 2;
+  const layers = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { decoder: { numLayers: number } }).decoder.numLayers;
   afterAll(() => tiny?.backend.dispose());
 
   it('tokenizes like HF tokenizers', async () => {
-    tiny = await loadTiny(name);
+    tiny = await loadModel(dir);
     for (const t of ref.tokenizer) expect(tiny.tokenizer.encode(t.text), t.text).toEqual(t.ids);
     expect(tiny.tokenizer.decode(tiny.tokenizer.encode(' ...'))).toBe(' ...');
   });
