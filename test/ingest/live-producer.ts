@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { ffmpegPath } from '../../src/ingest/ffmpeg-binary.js';
 
 /**
- * A live stream for ingest tests. Swap point: `startLiveProducer` is the only thing the live tests call;
- * once `sightline synth --live <url>` exists it can start that instead of lavfi testsrc.
+ * A live stream for ingest tests: `sightline synth --live` for UDP (the synthetic match, as in the demo),
+ * a lavfi testsrc ffmpeg where the producer must be the listening server (SRT listener, RTMP -listen).
  */
 export interface LiveProducer {
   readonly url: string;
@@ -32,12 +32,16 @@ export async function freeUdpPort(): Promise<number> {
 }
 
 /**
- * Real-time (-re) lavfi testsrc, 160x90 at 25 fps with a keyframe every second, to `url`:
- * udp:// sends MPEG-TS; srt:// and rtmp:// make the producer the listening server (SRT listener mode,
- * RTMP -listen 1), so the ingest under test connects to it as a camera's client would.
+ * udp:// runs `sightline synth --live` (160x90, real time, MPEG-TS). srt:// and rtmp:// run a real-time
+ * lavfi testsrc that is the listening server (SRT listener mode, RTMP -listen 1), so the ingest under test
+ * connects to it as a camera's client would.
  */
 export function startLiveProducer(url: string): LiveProducer {
   const scheme = new URL(url).protocol.replace(':', '');
+  if (scheme === 'udp') {
+    const synth = spawn(process.execPath, ['dist/cli.js', 'synth', '--seed', '2', '--live', url, '--width', '160', '--height', '90'], { stdio: 'ignore' });
+    return producer(url, synth);
+  }
   const output =
     scheme === 'rtmp'
       ? ['-f', 'flv', '-listen', '1', url]
@@ -54,6 +58,10 @@ export function startLiveProducer(url: string): LiveProducer {
     ],
     { stdio: 'ignore' },
   );
+  return producer(url, child);
+}
+
+function producer(url: string, child: ChildProcess): LiveProducer {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url,

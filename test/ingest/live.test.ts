@@ -91,6 +91,8 @@ describe('ingest: live udp mpegts', () => {
   it('gives up after maxReconnectAttempts with state failed', async () => {
     const url = `udp://127.0.0.1:${await freeUdpPort()}`;
     const producer = live(url);
+    // The short I/O timeout below must not fire before the producer (node + ffmpeg) has started sending.
+    await new Promise((r) => setTimeout(r, 2000));
     source = openSource(url, { ...liveOptions, maxReconnectAttempts: 1, ioTimeoutMs: 600 });
     const states: string[] = [];
     source.on('state', (s) => states.push(s));
