@@ -153,8 +153,8 @@ class Layout:
         self.assistant = tok.encode(CHAT["assistant"]).ids
         self.vis_per_second = cfg["vision"]["framesPerSecond"] * cfg["vision"]["tokensPerFrame"]
         self.sink = cfg["layout"]["textSinkTokens"]
-        self.context_dropout = cfg["layout"].get("contextDropout", 0.0)
-        self.colour_noise = cfg["layout"].get("contextColourNoise", 0.0)
+        self.context_dropout = 0.0
+        self.colour_noise = 0.0
         self.window = cfg["layout"]["textWindowTokens"]
         self.cache = {}
 

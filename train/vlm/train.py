@@ -1,7 +1,7 @@
 """Train the streaming VLM from scratch (or resume), then export it.
 
-    python3 -m train.vlm.train --out OUT1 --minutes 5                                     # stage 1
-    python3 -m train.vlm.train --stage 2 --resume OUT1/vlm.ckpt --out OUT2 --minutes 5.5  # stage 2: fresh matches
+    python3 -m train.vlm.train --out OUT1                                  # stage 1 (5 min on an H200)
+    python3 -m train.vlm.train --stage 2 --resume OUT1/vlm.ckpt --out OUT2  # stage 2: fresh matches, context noise
 
 Runs on the GPU machine (device tool): renders the matches with the carried node + built synth, trains
 for a time budget (device commands stop at 10 minutes), saves OUT/vlm.ckpt (resume from it in the next
@@ -141,7 +141,7 @@ def main():
     ap.add_argument("--config", default="train/configs/vlm.json")
     ap.add_argument("--out", required=True)
     ap.add_argument("--resume", help="checkpoint path prefix: reads PREFIX.000, PREFIX.001, ...")
-    ap.add_argument("--minutes", type=float, default=7.0)
+    ap.add_argument("--minutes", type=float, help="training time budget (default: the stage's, in the config)")
     ap.add_argument("--train-matches", type=int, help="fewer matches for a quick check")
     ap.add_argument("--stage", type=int, default=1, choices=(1, 2), help="2: resume on fresh matches (seeds.trainStage2)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
@@ -154,7 +154,9 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
 
-    lo, hi = cfg["seeds"]["train" if args.stage == 1 else "trainStage2"]
+    stage = cfg["stages"][str(args.stage)]
+    minutes = args.minutes or stage["minutes"]
+    lo, hi = cfg["seeds"][stage["trainSeeds"]]
     train_seeds = list(range(lo, hi + 1))[: args.train_matches or None]
     val_seeds = list(range(cfg["seeds"]["val"][0], cfg["seeds"]["val"][1] + 1))
     tmp = tempfile.mkdtemp()
@@ -171,6 +173,7 @@ def main():
     else:
         tok = train_tokenizer([t for m in train_matches for t in m["texts"]], cfg["tokenizer"]["vocabSize"])
     layout = Layout(tok, cfg)
+    layout.context_dropout, layout.colour_noise = stage["contextDropout"], stage["contextColourNoise"]
     dec_cfg = {**cfg["decoder"], "vocabSize": tok.get_vocab_size()}
     decoder = Decoder(dec_cfg, cfg["rope"]).to(device)
     vision = VisionEncoder(cfg["vision"], dec_cfg["hiddenSize"]).to(device)
@@ -188,7 +191,7 @@ def main():
     val_batches = Batcher(val_matches, layout, cfg, device, random.Random(0), augment=False)
     silence_first = tok.encode(CHAT["silence"]).ids[0]
     warm = cfg["optim"]["warmupSteps"]
-    budget = args.minutes * 60
+    budget = minutes * 60
     first_step = step
     t_train = time.time()
     while time.time() - t_train < budget:
