@@ -36,7 +36,7 @@ export function commentaryReport(r: CommentaryEvalResult, o: { model: string; se
     ...r.matches.map((m) => metricsRow(`seed ${m.seed}`, m.metrics)),
     metricsRow('**overall**', r.overall),
     '',
-    `Counts: ${c.voiced} voiced events (${c.recalled} recalled), ${c.spoken} spoken model lines (${c.spokenRight} right), ` +
+    `Counts: ${c.voiced} voiced events (${c.recalled} recalled; type named ${c.typeNamed}, team named ${c.teamNamed}), ${c.spoken} spoken model lines (${c.spokenRight} right), ` +
       `${c.quiet} quiet seconds (${c.quietKept} kept silent), ${c.goals} goals (${c.goalsRecalled} recalled), ${c.scoreClaims} score claims (${c.scoreClaimsRight} right).`,
     '',
   ].join('\n');

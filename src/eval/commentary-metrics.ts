@@ -23,6 +23,9 @@ export interface Segment {
 export interface CommentaryCounts {
   voiced: number;
   recalled: number;
+  /** Voiced events whose type (typeNamed) or team (teamNamed) alone was named at s or s + 1: diagnostics. */
+  typeNamed: number;
+  teamNamed: number;
   spoken: number;
   spokenRight: number;
   quiet: number;
@@ -41,7 +44,7 @@ export interface CommentaryMetrics {
   scoreCorrectness: number;
 }
 
-export const ZERO_COUNTS: CommentaryCounts = { voiced: 0, recalled: 0, spoken: 0, spokenRight: 0, quiet: 0, quietKept: 0, goals: 0, goalsRecalled: 0, scoreClaims: 0, scoreClaimsRight: 0 };
+export const ZERO_COUNTS: CommentaryCounts = { voiced: 0, recalled: 0, typeNamed: 0, teamNamed: 0, spoken: 0, spokenRight: 0, quiet: 0, quietKept: 0, goals: 0, goalsRecalled: 0, scoreClaims: 0, scoreClaimsRight: 0 };
 
 const isSilent = (text: string): boolean => text.trim() === '' || text.trim() === SILENCE.trim();
 
@@ -60,12 +63,12 @@ export function countCommentary(events: MatchEvent[], reference: string[], model
     if (!isSilent(reference[s] ?? SILENCE)) {
       const top = headlineEvent(bySecond.get(s) ?? []);
       if (top) {
-        const hit = [s, s + 1].some((m) => {
-          const p = parsedAt(m);
-          return p !== undefined && p.type === top.type && p.team === top.team;
-        });
+        const near = [parsedAt(s), parsedAt(s + 1)].filter((p) => p !== undefined);
+        const hit = near.some((p) => p.type === top.type && p.team === top.team);
         c.voiced++;
         if (hit) c.recalled++;
+        if (near.some((p) => p.type === top.type)) c.typeNamed++;
+        if (near.some((p) => p.team === top.team)) c.teamNamed++;
         if (top.type === 'goal') {
           c.goals++;
           if (hit) c.goalsRecalled++;

@@ -63,7 +63,7 @@ describe('countCommentary', () => {
       { start: 7, text: 'Strong tackle from Blue\'s number 5!' }, // nothing happened
     ];
     const c = countCommentary(events, reference, model, teams);
-    expect(c).toMatchObject({ voiced: 2, recalled: 1, spoken: 3, spokenRight: 1, goals: 1, goalsRecalled: 0, scoreClaims: 1, scoreClaimsRight: 0 });
+    expect(c).toMatchObject({ voiced: 2, recalled: 1, typeNamed: 2, teamNamed: 1, spoken: 3, spokenRight: 1, goals: 1, goalsRecalled: 0, scoreClaims: 1, scoreClaimsRight: 0 });
     // Quiet seconds: no worth-saying event at s-1 or s -> 0, 3, 6, 7 (the short pass at 6 is not worth saying).
     expect(c.quiet).toBe(4);
     expect(c.quietKept).toBe(3);
