@@ -5,3 +5,4 @@
 export * from './commentary-metrics.js';
 export * from './event-parser.js';
 export * from './text-metrics.js';
+export * from './windows.js';
