@@ -6,3 +6,4 @@ export * from './commentary-metrics.js';
 export * from './event-parser.js';
 export * from './text-metrics.js';
 export * from './windows.js';
+export * from './preference.js';
