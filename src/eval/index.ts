@@ -7,3 +7,4 @@ export * from './event-parser.js';
 export * from './text-metrics.js';
 export * from './windows.js';
 export * from './preference.js';
+export * from './llm-judge.js';
