@@ -8,3 +8,4 @@ export * from './text-metrics.js';
 export * from './windows.js';
 export * from './preference.js';
 export * from './llm-judge.js';
+export * from './inf-streams-data.js';
