@@ -6,7 +6,7 @@ import type { FrameChunk } from '../ingest/types.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { EnginePool } from '../model/pool.js';
 import type { SessionEvent } from '../stream/events.js';
-import { openFrameSource } from '../stream/open-source.js';
+import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
 import { positiveInteger, positiveNumber } from './options.js';
 
@@ -43,7 +43,7 @@ export async function watch(source: string, o: WatchOptions, write: (line: strin
   let frames: AsyncIterable<FrameChunk> | undefined;
   let failure: SessionEvent | undefined;
   try {
-    frames = chunks ?? (await openFrameSource(source, { fps: o.fps, width: imageWidth, height: imageHeight, realtime: o.realtime, seconds: o.seconds }));
+    frames = chunks ?? openSource(source, { fps: o.fps, width: imageWidth, height: imageHeight, realtime: o.realtime, seconds: o.seconds });
     const session = new CommentarySession({ id: source, source: frames, engine: pool, policy: o.policy, prompt: o.prompt, skip: o.realtime ? 'oldest' : 'none' });
     session.on('event', (e: SessionEvent) => {
       if (e.type === 'commentary') {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnginePool } from '../model/pool.js';
-import { openFrameSource } from '../stream/open-source.js';
+import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
 import type { SessionEvent } from '../stream/events.js';
 import { writeMatch, type MatchEvent } from '../synth/index.js';
@@ -52,7 +52,7 @@ export async function heldOutMatch(cacheDir: string, seed: number, seconds: numb
 
 async function commentate(pool: EnginePool, video: string, id: string): Promise<Segment[]> {
   const { imageWidth, imageHeight } = pool.config.vision;
-  const source = await openFrameSource(video, { fps: pool.config.vision.framesPerSecond, width: imageWidth, height: imageHeight });
+  const source = openSource(video, { fps: pool.config.vision.framesPerSecond, width: imageWidth, height: imageHeight });
   const session = new CommentarySession({ id, source, engine: pool, skip: 'none', sampling: { temperature: 0 } });
   const segments: Segment[] = [];
   let failure: string | undefined;

@@ -7,7 +7,7 @@ import type { CachePolicyName } from '../cache/index.js';
 import type { FrameChunk, FrameSource } from '../ingest/types.js';
 import type { EnginePool } from '../model/pool.js';
 import type { SessionEvent, StatusEvent } from '../stream/events.js';
-import { openFrameSource } from '../stream/open-source.js';
+import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
 
@@ -35,7 +35,7 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   async start(): Promise<void> {
     const { imageWidth, imageHeight } = this.o.pool.config.vision;
     // A service paces files to real time like any live source; behind real time, seconds are skipped.
-    this.frames = await openFrameSource(this.spec.source, { fps: this.spec.fps, width: imageWidth, height: imageHeight, realtime: true });
+    this.frames = openSource(this.spec.source, { fps: this.spec.fps, width: imageWidth, height: imageHeight, realtime: true });
     this.session = new CommentarySession({
       id: this.id,
       source: this.tap(this.frames),
