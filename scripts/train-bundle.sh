@@ -14,7 +14,7 @@ if [ ! -f "$OUT/node.xz" ]; then
 fi
 npm run build >/dev/null
 npx esbuild dist/cli.js --bundle --platform=node --format=esm --target=node20 \
-  --external:onnxruntime-node --external:@ffmpeg-installer/ffmpeg --external:@ffprobe-installer/ffprobe \
+  --external:onnxruntime-node --external:@lancedb/lancedb --external:@ffmpeg-installer/ffmpeg --external:@ffprobe-installer/ffprobe \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
   --outfile="$OUT/sightline.mjs" --log-level=warning
 cat > "$OUT/train-env.sh" <<'ENV'
