@@ -10,6 +10,11 @@
  * would take hours here) and ratios use its last checkpoint. `full` runs until its cache does not fit.
  *
  * Runs the backend in this thread (no worker) so only engine cost is measured.
+ *
+ * Paired check (on by default, --paired false to skip): wall and CPU time drift by up to 40% between
+ * minutes on a shared VM, so comparing minute 180 with a minute measured three hours earlier mostly
+ * measures the VM. After the streaming run, that old stream and a fresh one (warmed to minute 2)
+ * alternate one step each for two minutes, and their step costs are compared under the same load.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +33,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '1,2,10,60,180' },
     policies: { type: 'string', default: 'streaming,full,recompute' },
     'recompute-minutes': { type: 'string', default: '1,2' },
+    paired: { type: 'string', default: 'true' },
   },
 });
 const checkpoints = values.minutes!.split(',').map(Number);
@@ -49,8 +55,8 @@ interface Row { policy: string; minute: number; p50Ms: number; p99Ms: number; cp
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
 const rows: Row[] = [];
-for (const policy of policies) {
-  const engine = new StreamEngine(backend, tokenizer, folder.config, {
+const makeEngine = (policy: CachePolicyName): StreamEngine =>
+  new StreamEngine(backend, tokenizer, folder.config, {
     policy,
     limits: { ...DEFAULT_CACHE_LIMITS },
     maxBytesPerStream: 1 << 30,
@@ -59,6 +65,9 @@ for (const policy of policies) {
     maxTokensPerSecond: folder.config.generation.maxTokensPerSecond,
     repetitionWindowTokens: 64,
   });
+let oldStreaming: { engine: StreamEngine; nextSec: number } | undefined;
+for (const policy of policies) {
+  const engine = makeEngine(policy);
   await engine.restart([]);
   let window: number[] = [];
   // CPU time of the step (onnxruntime runs on this thread with 1 intra-op thread): unlike wall time it
@@ -93,6 +102,7 @@ for (const policy of policies) {
     if ((sec + 1) % 60 === 0) windowRows = 0;
   }
   process.stderr.write(`${policy}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall\n`);
+  if (policy === 'streaming') oldStreaming = { engine, nextSec: last };
 }
 
 console.log(`model ${folder.config.name} (${folder.config.decoder.numLayers} layers, d=${folder.config.decoder.hiddenSize}); window ${DEFAULT_CACHE_LIMITS.windowSec} s, text sink ${DEFAULT_CACHE_LIMITS.textSinkTokens} + window ${DEFAULT_CACHE_LIMITS.textWindowTokens}`);
@@ -110,4 +120,46 @@ for (const m of checkpoints) {
   const s = at('streaming', m);
   if (s && r) console.log(`minute ${m}: recompute (minute ${r.minute}) / streaming  time p50 ${(r.p50Ms / s.p50Ms).toFixed(1)}x, cpu p50 ${(r.cpuP50Ms / s.cpuP50Ms).toFixed(1)}x, decoder rows per second ${(r.rowsPerSec / s.rowsPerSec).toFixed(1)}x`);
 }
+
+if (values.paired === 'true' && oldStreaming) await pairedCheck(oldStreaming.engine, oldStreaming.nextSec);
 await backend.dispose();
+
+/** One step's cost: wall ms, CPU ms (this thread runs onnxruntime), decoder rows, generated tokens. */
+async function timedStep(engine: StreamEngine, sec: number) {
+  const rows0 = rowsEncoded;
+  const cpu0 = process.cpuUsage();
+  const t = performance.now();
+  const result = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixels, frames });
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs: performance.now() - t, cpuMs: (cpu.user + cpu.system) / 1000, rows: rowsEncoded - rows0, tokens: result.tokenIds.length, kvBytes: result.cache.bytes };
+}
+
+async function pairedCheck(old: StreamEngine, oldSec: number): Promise<void> {
+  const fresh = makeEngine('streaming');
+  await fresh.restart([]);
+  for (let sec = 0; sec < 120; sec++) await fresh.step({ startSec: sec, endSec: sec + 1, pixelValues: pixels, frames });
+  type Cost = Awaited<ReturnType<typeof timedStep>>;
+  const a: Cost[] = [];
+  const b: Cost[] = [];
+  for (let i = 0; i < 120; i++) {
+    // Alternate which goes first so neither always runs on a warmer cache.
+    if (i % 2 === 0) { a.push(await timedStep(old, oldSec + i)); b.push(await timedStep(fresh, 120 + i)); }
+    else { b.push(await timedStep(fresh, 120 + i)); a.push(await timedStep(old, oldSec + i)); }
+  }
+  const sum = (xs: Cost[], k: keyof Cost) => xs.reduce((t, x) => t + x[k], 0);
+  const summary = (label: string, xs: Cost[]) => ({
+    stream: label,
+    p50Ms: +pct(xs.map((x) => x.wallMs), 0.5).toFixed(2),
+    p99Ms: +pct(xs.map((x) => x.wallMs), 0.99).toFixed(2),
+    cpuP50Ms: +pct(xs.map((x) => x.cpuMs), 0.5).toFixed(2),
+    cpuMeanMs: +(sum(xs, 'cpuMs') / xs.length).toFixed(2),
+    rowsPerSec: +(sum(xs, 'rows') / xs.length).toFixed(1),
+    tokensPerSec: +(sum(xs, 'tokens') / xs.length).toFixed(2),
+    kvBytes: xs.at(-1)!.kvBytes,
+  });
+  const sa = summary(`minute ${oldSec / 60}-${oldSec / 60 + 2}`, a);
+  const sb = summary('minute 2-4', b);
+  console.log('paired: the old stream and a fresh one alternate steps under the same machine load');
+  console.table([sb, sa]);
+  console.log(`paired streaming minute ${oldSec / 60} / minute 2: p50 ${(sa.p50Ms / sb.p50Ms).toFixed(3)}x, cpu p50 ${(sa.cpuP50Ms / sb.cpuP50Ms).toFixed(3)}x, cpu mean ${(sa.cpuMeanMs / sb.cpuMeanMs).toFixed(3)}x, decoder rows ${(sa.rowsPerSec / sb.rowsPerSec).toFixed(3)}x, tokens ${(sa.tokensPerSec / sb.tokensPerSec).toFixed(3)}x, KV bytes ${sa.kvBytes} vs ${sb.kvBytes}`);
+}
