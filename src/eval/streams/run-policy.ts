@@ -152,7 +152,7 @@ export async function runPolicy(o: PolicyRunOptions): Promise<RunSummary> {
       });
       await session.run();
       if (o.signal?.aborted) break;
-      if (failures.length > 0) throw new SightlineError('internal', `${o.id} (${o.policy}): ${failures[0]}`);
+      if (failures.length > 0) throw new SightlineError('internal', `${o.id}: ${failures[0]}`);
       if (period !== Infinity && segStart + period < o.toSec) resets++;
     }
   } finally {
