@@ -48,7 +48,7 @@ function costTable(costs: readonly CostSeries[], flats: readonly FlatCheck[]): s
     lines.push(`| ${f.policy} | ${ms(f.stepP50Ms[0])} / ${ms(f.stepP50Ms[1])} | ${mib(f.kvBytes[0])} / ${mib(f.kvBytes[1])} | ${mib(f.rssBytes[0])} / ${mib(f.rssBytes[1])} | ${f.ratios.step.toFixed(3)}, ${f.ratios.kv.toFixed(3)}, ${f.ratios.rss.toFixed(3)} |`);
   }
   const f = flats[0];
-  if (f) lines.push('', `Reference range: stream time ${clock(f.reference.from)}-${clock(f.reference.to)}; late range ${clock(f.late.from)}-${clock(f.late.to)} (min:s of video; per policy its own produced part).`);
+  if (f) lines.push('', `Reference range: stream time ${clock(f.reference.from)}-${clock(f.reference.to)}; late range ${clock(f.late.from)}-${clock(f.late.to)} (min:s of video) for ${f.policy}; a capped policy uses the same rule over its own produced part.`);
   void costs;
   return lines;
 }

@@ -19,6 +19,8 @@ export interface LineChartOptions {
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+/** Dashes as well as colours, so a series drawn over an identical one stays visible. */
+const DASHES = ['', '7 4', '2 3', '10 3 2 3', '4 4', '1 2'];
 const W = 720;
 const H = 360;
 const PAD = { left: 70, right: 150, top: 36, bottom: 48 };
@@ -67,10 +69,11 @@ export function lineChart(o: LineChartOptions): string {
   for (const m of o.markers ?? []) {
     if (m.x < xMin || m.x > xMax) continue;
     out.push(`<line x1="${px(m.x).toFixed(1)}" x2="${px(m.x).toFixed(1)}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="#888" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${(px(m.x) + 4).toFixed(1)}" y="${PAD.top + 12}" fill="#555">${esc(m.label)}</text>`);
+    out.push(`<text x="${(px(m.x) - 4).toFixed(1)}" y="${PAD.top + 12}" text-anchor="end" fill="#555">${esc(m.label)}</text>`);
   }
   o.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
+    const dash = DASHES[i % DASHES.length] ? ` stroke-dasharray="${DASHES[i % DASHES.length]}"` : '';
     let d = '';
     let pen = false;
     for (const [x, y] of s.points) {
@@ -81,11 +84,11 @@ export function lineChart(o: LineChartOptions): string {
       d += `${pen ? 'L' : 'M'}${px(x).toFixed(1)} ${py(y).toFixed(1)} `;
       pen = true;
     }
-    if (d) out.push(`<path d="${d.trim()}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    if (d) out.push(`<path d="${d.trim()}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
     const single = s.points.filter((p) => p[1] !== null && Number.isFinite(p[1]));
     if (single.length === 1) out.push(`<circle cx="${px(single[0][0]).toFixed(1)}" cy="${py(single[0][1]!).toFixed(1)}" r="3" fill="${color}"/>`);
     const ly = PAD.top + 8 + i * 18;
-    out.push(`<line x1="${W - PAD.right + 12}" x2="${W - PAD.right + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    out.push(`<line x1="${W - PAD.right + 12}" x2="${W - PAD.right + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);
     out.push(`<text x="${W - PAD.right + 38}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');

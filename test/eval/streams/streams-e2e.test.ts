@@ -5,6 +5,8 @@
  * as external Inf-Streams data.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,9 +106,31 @@ describe('sightline eval streams --quick', () => {
     expect(truth.video).toBe('match-300000-180s-4fps.mp4');
     const data = join(dir, 'cache', 'data.jsonl');
     writeFileSync(data, `${JSON.stringify(truth)}\n`);
-    const ext = await cli(['eval', 'streams', '--data', data, '--t0', '150', '--policies', 'streaming,window', '--window', '10', '--out', join(dir, 'ext')]);
-    expect(ext.code, ext.stderr).toBe(0);
+    // With an LLM judge configured: a local fake endpoint that always answers "A" (the text shown first).
+    let asked = 0;
+    const judge = createServer((req, res) => {
+      req.resume().on('end', () => {
+        asked++;
+        res.setHeader('content-type', 'application/json').end(JSON.stringify({ choices: [{ message: { content: 'A' } }] }));
+      });
+    });
+    await new Promise<void>((r) => judge.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(judge.address() as AddressInfo).port}/v1`;
+    try {
+      const ext = await cli(['eval', 'streams', '--data', data, '--t0', '150', '--policies', 'streaming,window', '--window', '10', '--out', join(dir, 'ext'), '--judge-url', url, '--judge-model', 'fake']);
+      expect(ext.code, ext.stderr).toBe(0);
+    } finally {
+      judge.close();
+    }
     expect(rowsOf(join(dir, 'ext', 'runs', 'match-300000-180s-4fps', 'streaming.jsonl'))).toHaveLength(30);
-    expect(readFileSync(join(dir, 'ext', 'report.md'), 'utf8')).toContain('Quality = combined text score');
+    const extReport = readFileSync(join(dir, 'ext', 'report.md'), 'utf8');
+    expect(extReport).toContain('Quality = combined text score');
+    // Every window asked in both orders; "A" in both orders is one vote each way: 50%.
+    const llmRow = /^\| streaming vs window \| llm:fake \| 50\.0% \| (\d+) \| (\d+) \| 0 \| 0 \| (\d+) \|$/m.exec(extReport);
+    expect(llmRow, extReport).not.toBeNull();
+    const [votesA, votesB, windows] = llmRow!.slice(1).map(Number);
+    expect(votesA).toBe(windows);
+    expect(votesB).toBe(windows);
+    expect(asked).toBe(2 * windows);
   }, 180_000);
 });
