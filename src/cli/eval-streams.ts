@@ -118,6 +118,8 @@ async function streams(f: StreamsFlags): Promise<void> {
   try {
     const cases = f.data ? await externalSuite(f.data) : await syntheticSuite({ cacheDir: f.cache, matches, seconds, firstSeed: f.firstSeed, signal, onRender: render.onRender });
     render.stop();
+    const short = cases.find((c) => c.endSec <= t0);
+    if (short) throw new SightlineError('bad_input', `${short.video}: --t0 ${t0} is not before the end of its reference (${short.endSec} s)`);
     const totalSec = cases.reduce((n, c) => n + Math.max(0, c.endSec - Math.min(t0, c.endSec)), 0) * f.policies.length;
     const progress = jobProgress(totalSec);
     const data = f.data ? `external Inf-Streams data ${f.data} (${cases.length} videos)` : `${cases.length} held-out synthetic match(es) of ${seconds} s (seeds ${cases.map((c) => c.id.replace('synth-', '')).join(', ')}), 640x360 H.264 at 4 fps`;

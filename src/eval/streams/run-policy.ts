@@ -50,6 +50,8 @@ export interface PolicyRunOptions {
 class ChunkCursor {
   private readonly it: AsyncIterator<FrameChunk>;
   private held: FrameChunk | undefined;
+  /** The source ended (or passed toSec): no later slice will get a chunk. */
+  exhausted = false;
 
   constructor(source: AsyncIterable<FrameChunk>, private readonly fromSec: number, private readonly toSec: number) {
     this.it = source[Symbol.asyncIterator]();
@@ -62,10 +64,18 @@ class ChunkCursor {
       return c;
     }
     for (;;) {
+      if (this.exhausted) return undefined;
       const r = await this.it.next();
-      if (r.done || r.value.startSec >= this.toSec) return undefined;
+      if (r.done || r.value.startSec >= this.toSec) {
+        this.exhausted = true;
+        return undefined;
+      }
       if (r.value.startSec >= this.fromSec) return r.value;
     }
+  }
+
+  get hasHeld(): boolean {
+    return this.held !== undefined;
   }
 
   /** The chunks before `endSec`; the first chunk at or after it stays for the next slice. */
@@ -153,6 +163,7 @@ export async function runPolicy(o: PolicyRunOptions): Promise<RunSummary> {
       await session.run();
       if (o.signal?.aborted) break;
       if (failures.length > 0) throw new SightlineError('internal', `${o.id}: ${failures[0]}`);
+      if (cursor.exhausted && !cursor.hasHeld) break; // the video ended before toSec
       if (period !== Infinity && segStart + period < o.toSec) resets++;
     }
   } finally {

@@ -93,4 +93,4 @@ export function teamsOf(events: readonly MatchEvent[]): readonly [string, string
  * Default number of 2-hour matches of `eval streams`: what this project's 2-core machine evaluates with
  * the four default policies in about two hours (measured; docs/evaluation.md).
  */
-export const DEFAULT_SUITE_MATCHES = 4;
+export const DEFAULT_SUITE_MATCHES = 12;
