@@ -201,10 +201,13 @@ export function registerEvalStreams(evalCmd: Command): void {
     .option('--bucket <s>', 'bucket of the quality-over-time table and plot (default 600; 30 with --quick)', positiveInteger)
     .option('--jobs <n>', '(video, policy) runs at once', positiveInteger, 4)
     .option('--workers <n>', 'engine worker threads', positiveInteger, 2)
-    .option('--judge-url <url>', 'OpenAI-compatible base URL of an LLM judge (env SIGHTLINE_JUDGE_URL)', env.SIGHTLINE_JUDGE_URL)
-    .option('--judge-model <name>', 'LLM judge model (env SIGHTLINE_JUDGE_MODEL)', env.SIGHTLINE_JUDGE_MODEL)
-    .option('--judge-key <key>', 'LLM judge API key (env SIGHTLINE_JUDGE_KEY)', env.SIGHTLINE_JUDGE_KEY)
-    .action(streams);
+    .option('--judge-url <url>', 'OpenAI-compatible base URL of an LLM judge (env SIGHTLINE_JUDGE_URL)')
+    .option('--judge-model <name>', 'LLM judge model (env SIGHTLINE_JUDGE_MODEL)')
+    .option('--judge-key <key>', 'LLM judge API key (env SIGHTLINE_JUDGE_KEY)')
+    // Env read here, not as option defaults: --help would print the key.
+    .action((f: StreamsFlags) =>
+      streams({ ...f, judgeUrl: f.judgeUrl ?? env.SIGHTLINE_JUDGE_URL, judgeModel: f.judgeModel ?? env.SIGHTLINE_JUDGE_MODEL, judgeKey: f.judgeKey ?? env.SIGHTLINE_JUDGE_KEY }),
+    );
   evalCmd
     .command('efficiency')
     .description('per-second step time, KV bytes and RSS over stream time, each policy alone, on the synthetic world')

@@ -133,4 +133,17 @@ describe('sightline eval streams --quick', () => {
     expect(votesB).toBe(windows);
     expect(asked).toBe(2 * windows);
   }, 180_000);
+
+  it('rejects bad input with one clear line', async () => {
+    const bad = async (args: string[]) => {
+      const r = await cli(['eval', 'streams', '--out', join(tmpdir(), 'sightline-never'), ...args]);
+      expect(r.code).not.toBe(0);
+      return r.stderr.trim();
+    };
+    expect(await bad(['--policies', 'streaming,bogus'])).toMatch(/expected policies from streaming, resets, window, full, recompute, got "streaming,bogus"/);
+    expect(await bad(['--seconds', '100'])).toBe('sightline: --t0 1000 must be before the end of the match (--seconds 100)');
+    expect(await bad(['--first-seed', '100000', '--matches', '2'])).toBe('sightline: held-out seeds must lie in the test range 300000-300099, got 100000-100001');
+    expect(await bad(['--data', join(tmpdir(), 'sightline-missing.jsonl')])).toMatch(/sightline-missing\.jsonl: cannot read the evaluation data: ENOENT$/);
+    expect(await bad(['--quick', '--judge-url', 'http://127.0.0.1:9/v1'])).toMatch(/needs both --judge-url and --judge-model/);
+  });
 });
