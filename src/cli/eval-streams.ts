@@ -38,11 +38,11 @@ function jobProgress(totalSec: number): { onJob(e: JobEvent): void; stop(): void
   return {
     onJob(e) {
       if (e.type === 'start') {
-        bars.set(e.key, { bar: multi?.create(e.totalSec, e.doneSec, { name: e.key.padEnd(28).slice(0, 28) }), done: 0, from: 0 });
+        // A resumed pair runs again from t0 (runner.ts), so its bar starts at 0 too.
+        bars.set(e.key, { bar: multi?.create(e.totalSec, 0, { name: e.key.padEnd(28).slice(0, 28) }), done: 0, from: e.fromSec });
       } else if (e.type === 'second') {
         const b = bars.get(e.key);
         if (!b) return;
-        if (b.from === 0) b.from = e.endSec - 1;
         b.done = e.endSec - b.from;
         b.bar?.update(b.done);
         overall?.update(done + [...bars.values()].reduce((n, x) => n + x.done, 0));

@@ -35,7 +35,7 @@ export interface StreamsRunOptions {
 }
 
 export type JobEvent =
-  | { type: 'start'; key: string; totalSec: number; doneSec: number }
+  | { type: 'start'; key: string; fromSec: number; totalSec: number }
   | { type: 'second'; key: string; endSec: number }
   | { type: 'done'; key: string; summary: RunSummary; skipped: boolean };
 
@@ -80,7 +80,7 @@ export async function runStreams(o: StreamsRunOptions): Promise<PairResult[]> {
           const files = runFiles(o.outDir, c.id, policy);
           const writer = new RowWriter(files.rows);
           const fromSec = Math.min(o.t0, c.endSec);
-          o.onJob?.({ type: 'start', key, totalSec: c.endSec - fromSec, doneSec: writer.savedSeconds });
+          o.onJob?.({ type: 'start', key, fromSec, totalSec: c.endSec - fromSec });
           const summary = await runPolicy({
             pool,
             id: key,
