@@ -44,7 +44,9 @@ export function costSeries(policy: EvalPolicy, runs: readonly (readonly OutputRo
   const byMinute = new Map<number, Measured[]>();
   for (const rows of runs) for (const r of measured(rows)) {
     const m = Math.floor(r.start_time / 60);
-    byMinute.set(m, [...(byMinute.get(m) ?? []), r]);
+    const list = byMinute.get(m);
+    if (list) list.push(r);
+    else byMinute.set(m, [r]);
   }
   const points = [...byMinute]
     .sort((a, b) => a[0] - b[0])
