@@ -4,7 +4,8 @@
  * same CommentarySession as the live service with greedy decoding, and scored against the structured truth.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { SightlineError } from '../errors.js';
 import { EnginePool } from '../model/pool.js';
 import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
@@ -34,15 +35,26 @@ export interface CommentaryEvalResult {
   counts: CommentaryCounts;
 }
 
-/** Renders (once) the H.264 video and truth files of a held-out match into the cache folder. */
-export async function heldOutMatch(cacheDir: string, seed: number, seconds: number): Promise<{ video: string; truth: string; events: string }> {
+/** Render settings of a held-out match: the broadcast's own defaults (640x360, 25 fps) unless given. */
+export interface HeldOutRender {
+  fps?: number;
+  signal?: AbortSignal;
+  onProgress?(secondsDone: number): void;
+}
+
+/**
+ * Renders (once) the H.264 video and truth files of a held-out match into the cache folder. The truth's
+ * `video` field names the mp4 beside it, so the folder is also valid Inf-Streams data.
+ */
+export async function heldOutMatch(cacheDir: string, seed: number, seconds: number, render: HeldOutRender = {}): Promise<{ video: string; truth: string; events: string }> {
   mkdirSync(cacheDir, { recursive: true });
-  const base = join(cacheDir, `match-${seed}-${seconds}s`);
+  const base = join(cacheDir, `match-${seed}-${seconds}s${render.fps === undefined ? '' : `-${render.fps}fps`}`);
   const paths = { video: `${base}.mp4`, truth: `${base}.truth.json`, events: `${base}.events.jsonl` };
   if (!existsSync(paths.video)) {
     // Written under temporary names and renamed last, so an interrupted render is never reused.
     const tmp = { video: `${base}.tmp.mp4`, truth: `${base}.tmp.json`, events: `${base}.tmp.jsonl` };
-    await writeMatch({ seed, seconds, out: tmp.video, truthPath: tmp.truth, eventsPath: tmp.events });
+    const done = await writeMatch({ seed, seconds, fps: render.fps, video: basename(paths.video), out: tmp.video, truthPath: tmp.truth, eventsPath: tmp.events, signal: render.signal, onProgress: render.onProgress });
+    if (done.aborted) throw new SightlineError('bad_input', `rendering of held-out match ${seed} was interrupted`);
     renameSync(tmp.truth, paths.truth);
     renameSync(tmp.events, paths.events);
     renameSync(tmp.video, paths.video);

@@ -13,6 +13,8 @@ export class TextTokenizer {
   }
 
   decode(ids: number[]): string {
+    // tokenizers.js throws on an empty list; a turn that ends at once (end of turn first) says nothing.
+    if (ids.length === 0) return '';
     return this.tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   }
 
