@@ -115,6 +115,50 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 export const VIDEO_FRAME_LAYOUT =
   'Binary: bytes 0-7 float64 LE ptsSec (stream time), bytes 8-15 float64 LE wallMs, then one JPEG image.';
 
+// ---- Search (src/search; docs/search.md) ----
+export { SearchQuery } from '../search/query.js';
+
+export const IndexVideoBody = z
+  .object({ path: z.string().min(1).max(4096).describe('Video file under a configured file root (absolute, or relative to the first root)') })
+  .strict();
+
+export const VideoFileQuery = z.object({
+  path: z.string().min(1).max(4096).describe('Absolute path of an indexed video (as returned by /v1/search)'),
+  token: z.string().optional(),
+});
+
+export const ClipResult = z.object({
+  kind: z.literal('clip'),
+  video: z.string().describe('Absolute path of the video file'),
+  start: z.number().describe('Clip start (s)'),
+  end: z.number().describe('Clip end (s)'),
+  score: z.number().describe('Cosine similarity of query and clip, -1..1'),
+  thumbnail: z.string().describe('JPEG of the clip\'s middle frame as a data: URI'),
+  url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)'),
+});
+export const LiveResult = z.object({
+  kind: z.literal('live'),
+  stream: StreamId,
+  text: z.string(),
+  start: z.number(),
+  end: z.number(),
+  score: z.number().describe('BM25 relevance (not comparable with clip scores)'),
+});
+export const SearchResponse = z.object({
+  query: z.string(),
+  model: z.string().describe('Retrieval model whose clips were searched'),
+  results: z.array(ClipResult).describe('Indexed clips, best first'),
+  live: z.array(LiveResult).describe('Commentary segments of live and recent streams, best first'),
+});
+export const IndexedVideo = z.object({
+  video: z.string(),
+  indexed: z.boolean().describe('false when the file was already indexed with the same content and model'),
+  clips: z.number().int(),
+  durationSec: z.number(),
+  skipped: z.string().nullable(),
+  url: z.string(),
+});
+
 /** Turns a zod error into one line naming the field and the problem. */
 export function describeZodError(err: z.ZodError): string {
   const issue = err.issues[0];
