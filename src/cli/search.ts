@@ -69,20 +69,24 @@ async function runIndex(inputs: string[], flags: IndexFlags): Promise<void> {
   try {
     const sizes = collectVideoFiles(inputs).files.map((path) => ({ path, size: statSize(path) }));
     const bar = flags.json ? undefined : progressBar(sizes);
+    let recovered = 0;
     const report = await indexVideos(inputs, {
       store,
       encoder,
       clipSeconds: flags.clipSeconds,
       signal: abort.signal,
       onEvent: (e) => {
+        if (e.type === 'recovered') recovered++;
         if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
         else bar?.(e);
         if (!flags.json && e.type === 'failed') process.stderr.write(`\nsightline: skipped ${e.path}: ${e.reason}\n`);
         if (!flags.json && e.type === 'recovered') process.stderr.write(`sightline: rolled back the unfinished index of ${e.path} (interrupted earlier run)\n`);
       },
     });
-    const ann = await store.maybeBuildAnnIndex(encoder.spec.name);
-    await store.compact(encoder.spec.name);
+    // A run that changed nothing writes nothing (re-indexing is a no-op, down to the table versions).
+    const changed = report.indexed.length > 0 || recovered > 0;
+    const ann = changed ? await store.maybeBuildAnnIndex(encoder.spec.name) : (await store.hasAnnIndex(encoder.spec.name)) ? 'current' : 'none';
+    if (changed) await store.compact(encoder.spec.name);
     const total = await store.countClips(encoder.spec.name);
     const summary = {
       type: 'summary',

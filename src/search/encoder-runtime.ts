@@ -50,11 +50,13 @@ const int64Row = (ids: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64
 
 /** Text -> token ids as the folder's model was trained: bos + ids + eos (sightline) or the tokenizer's own template (CLIP). */
 export function textIds(spec: EncoderSpec, tokenizer: TextTokenizer, text: string): number[] {
+  // tokenizers.js gives no id for a word a WordLevel vocabulary lacks (no unk mapping): such words are dropped.
+  const known = (ids: number[]) => ids.filter((id) => Number.isInteger(id));
   if (spec.special) {
     const [bos, eos] = [spec.special.bos, spec.special.eos].map((t) => tokenizer.singleTokenId(t)!);
-    return [bos, ...tokenizer.encode(text).slice(0, spec.maxTokens - 2), eos];
+    return [bos, ...known(tokenizer.encode(text)).slice(0, spec.maxTokens - 2), eos];
   }
-  const ids = tokenizer.encodeWithSpecialTokens(text);
+  const ids = known(tokenizer.encodeWithSpecialTokens(text));
   // Keep the last id (CLIP's end-of-text, which its text model pools at) when cutting.
   return ids.length <= spec.maxTokens ? ids : [...ids.slice(0, spec.maxTokens - 1), ids[ids.length - 1]];
 }

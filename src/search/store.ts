@@ -194,6 +194,22 @@ export class SearchStore {
     return rolledBack;
   }
 
+  async pendingPaths(model: string): Promise<string[]> {
+    const t = await this.table(PENDING);
+    if (!t) return [];
+    return (await t.query().where(`model = ${sqlString(model)}`).select(['path']).toArray()).map((r) => r.path as string);
+  }
+
+  /** Pending videos whose videos row is missing or older: their clip rows are not a whole video. */
+  private async unfinishedPaths(model: string): Promise<string[]> {
+    const t = await this.table(PENDING);
+    if (!t) return [];
+    const pending = await t.query().where(`model = ${sqlString(model)}`).select(['path', 'hash']).toArray();
+    const out: string[] = [];
+    for (const p of pending) if ((await this.indexedVideo(p.path, model))?.hash !== p.hash) out.push(p.path);
+    return out;
+  }
+
   async countClips(model: string): Promise<number> {
     const t = await this.table(clipsTableName(model));
     return t ? t.countRows() : 0;
@@ -233,6 +249,9 @@ export class SearchStore {
     const t = await this.table(clipsTableName(model));
     if (!t) return [];
     let q = t.vectorSearch(Array.from(vector)).distanceType('dot').select(['video', 'start', 'end', 'thumbnail', '_distance']).limit(k);
+    // A video being written (or left half-written by a killed run) is not searchable until complete.
+    const pending = await this.unfinishedPaths(model);
+    if (pending.length > 0) q = q.where(`video NOT IN (${pending.map(sqlString).join(', ')})`);
     if (await this.hasAnnIndex(model)) q = q.nprobes(ANN_NPROBES).refineFactor(ANN_REFINE_FACTOR);
     const rows = await q.toArray();
     // LanceDB's dot distance is 1 - a.b.
