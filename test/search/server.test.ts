@@ -143,3 +143,34 @@ describe('GET /v1/videos/file', () => {
     expect(outside.status).toBe(403);
   });
 });
+
+describe('search page', () => {
+  it('shows results with thumbnails; clicking one plays the video from the clip start', async () => {
+    const { chromium } = await import('playwright-core');
+    const executablePath = process.env.SIGHTLINE_CHROMIUM ?? '/usr/bin/chromium';
+    const browser = await chromium.launch({ executablePath, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--autoplay-policy=no-user-gesture-required'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`${server.url}/#/search?q=${encodeURIComponent(captions[2].caption)}&k=3`);
+      await page.waitForSelector('#search-results li button.result img');
+      expect(await page.locator('#search-results li').count()).toBe(3);
+      expect(await page.getAttribute('#search-results li:first-child img', 'src')).toMatch(/^data:image\/jpeg;base64,/);
+      await page.click('#search-results li:first-child button');
+      await page.waitForFunction(() => {
+        const v = document.querySelector<HTMLVideoElement>('#search-video')!;
+        return v.readyState >= 1 && v.currentTime >= 20;
+      }, undefined, { timeout: 20_000 });
+      const t = await page.evaluate(() => document.querySelector<HTMLVideoElement>('#search-video')!.currentTime);
+      expect(t).toBeGreaterThanOrEqual(20);
+      expect(t).toBeLessThan(30);
+      // An empty query is refused by the server with a clear message (the form itself needs text).
+      await page.goto(`${server.url}/#/search?q=%20&k=3`);
+      await page.waitForFunction(() => document.querySelector('#search-error')!.textContent!.includes('query is empty'));
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
