@@ -15,6 +15,8 @@ export interface ClipPlan {
   framesPerClip: number;
   width: number;
   height: number;
+  /** ffmpeg decoder threads (0: ffmpeg decides, one per core). */
+  decoderThreads?: number;
 }
 
 export interface DecodedClip {
@@ -29,6 +31,12 @@ export interface DecodedClip {
   width: number;
   height: number;
 }
+
+/**
+ * Offline indexing wants throughput, not the least CPU per stream-second that live ingest tunes for:
+ * decode is most of the work (bench/search-index.ts), so ffmpeg gets all cores (0 = one per core).
+ */
+export const DEFAULT_INDEX_DECODER_THREADS = 0;
 
 export function frameTimeSec(k: number, plan: ClipPlan): number {
   return ((k + 0.5) * plan.clipSeconds) / plan.framesPerClip;
@@ -47,6 +55,7 @@ export async function* readClips(path: string, plan: ClipPlan, durationSec: numb
     width,
     height,
     backpressure: 'wait',
+    decoderThreads: plan.decoderThreads ?? DEFAULT_INDEX_DECODER_THREADS,
     inputOptions: { ss: (spacing / 2).toFixed(6) },
     signal,
   });

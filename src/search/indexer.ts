@@ -28,6 +28,8 @@ export interface IndexOptions {
   /** Clip length (default: the model's). */
   clipSeconds?: number;
   encodeBatch?: number;
+  /** ffmpeg decoder threads (default 0: one per core). */
+  decoderThreads?: number;
   onEvent?: (e: IndexEvent) => void;
   signal?: AbortSignal;
 }
@@ -114,7 +116,7 @@ export async function indexVideos(inputs: string[], o: IndexOptions): Promise<In
   for (const path of await o.store.recover(model, embedDim)) emit({ type: 'recovered', path });
   const { files, missing } = collectVideoFiles(inputs);
   for (const m of missing) fail(m.path, new SightlineError('source_not_found', `${m.path}: ${m.reason}`));
-  const plan: ClipPlan = { clipSeconds: o.clipSeconds ?? spec.clipSeconds, framesPerClip: spec.framesPerClip, width: spec.imageWidth, height: spec.imageHeight };
+  const plan: ClipPlan = { clipSeconds: o.clipSeconds ?? spec.clipSeconds, framesPerClip: spec.framesPerClip, width: spec.imageWidth, height: spec.imageHeight, decoderThreads: o.decoderThreads };
 
   for (const path of files) {
     if (o.signal?.aborted) break;
