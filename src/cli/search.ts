@@ -32,8 +32,8 @@ interface SearchFlags {
 }
 
 /** Progress over the bytes of the files to index (known up front, unlike durations), with ETA. */
-function progressBar(files: { path: string; size: number }[]): (e: IndexEvent) => void {
-  if (!process.stderr.isTTY || files.length === 0) return () => {};
+function progressBar(files: { path: string; size: number }[]): { onEvent: (e: IndexEvent) => void; stop: () => void } {
+  if (!process.stderr.isTTY || files.length === 0) return { onEvent: () => {}, stop: () => {} };
   const total = files.reduce((n, f) => n + f.size, 0) || 1;
   const sizeOf = new Map(files.map((f) => [f.path, f.size]));
   const bar = new cliProgress.SingleBar(
@@ -44,7 +44,12 @@ function progressBar(files: { path: string; size: number }[]): (e: IndexEvent) =
   let doneFiles = 0;
   let clips = 0;
   bar.start(total, 0, { files: 0, count: files.length, clips: 0, name: '' });
-  return (e) => {
+  let stopped = false;
+  const stop = (): void => {
+    if (!stopped) bar.stop();
+    stopped = true;
+  };
+  const onEvent = (e: IndexEvent): void => {
     if (e.type === 'recovered') return;
     const size = sizeOf.get(e.path) ?? 0;
     if (e.type === 'start') bar.update(doneBytes, { name: basename(e.path) });
@@ -54,9 +59,10 @@ function progressBar(files: { path: string; size: number }[]): (e: IndexEvent) =
       doneFiles++;
       if (e.type === 'indexed') clips += e.clips;
       bar.update(doneBytes, { files: doneFiles, clips });
-      if (doneFiles === files.length) bar.stop();
+      if (doneFiles === files.length) stop();
     }
   };
+  return { onEvent, stop };
 }
 
 async function runIndex(inputs: string[], flags: IndexFlags): Promise<void> {
@@ -78,13 +84,14 @@ async function runIndex(inputs: string[], flags: IndexFlags): Promise<void> {
       onEvent: (e) => {
         if (e.type === 'recovered') recovered++;
         if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-        else bar?.(e);
-        if (!flags.json && e.type === 'failed') process.stderr.write(`\nsightline: skipped ${e.path}: ${e.reason}\n`);
+        else bar?.onEvent(e);
+        if (!flags.json && e.type === 'failed') process.stderr.write(`\nsightline: skipped ${e.reason}\n`);
         if (!flags.json && e.type === 'recovered') process.stderr.write(`sightline: rolled back the unfinished index of ${e.path} (interrupted earlier run)\n`);
       },
     });
     // A run that changed nothing writes nothing (re-indexing is a no-op, down to the table versions).
     const changed = report.indexed.length > 0 || recovered > 0;
+    bar?.stop();
     const ann = changed ? await store.maybeBuildAnnIndex(encoder.spec.name) : (await store.hasAnnIndex(encoder.spec.name)) ? 'current' : 'none';
     if (changed) await store.compact(encoder.spec.name);
     const total = await store.countClips(encoder.spec.name);

@@ -19,7 +19,6 @@ export const SearchQuery = z.object({
     .transform((s) => s.trim())
     .refine((s) => s.length > 0, 'query is empty')
     .refine((s) => s.length <= MAX_QUERY_CHARS, `query is longer than ${MAX_QUERY_CHARS} characters`)
-    // eslint-disable-next-line no-control-regex
     .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), 'query contains control characters')
     .describe(`Text describing the clip (1-${MAX_QUERY_CHARS} characters)`),
   k: z.coerce.number().int().min(1).max(MAX_K).default(DEFAULT_K).describe(`How many clips (and live segments) to return, 1-${MAX_K}`),
