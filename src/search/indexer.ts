@@ -1,18 +1,19 @@
 /**
  * Indexing: video files -> clips -> vectors + thumbnails -> the store (store.ts has the crash-safe
- * write protocol). Per video: stat, skip if unchanged, hash, probe, then decode (ffmpeg child) and
- * encode (encoder worker) overlap: while one batch of clips is being embedded the next is decoded.
+ * write protocol). Per video: stat, skip if unchanged, hash, probe (done for the next file while this
+ * one runs), then decode (ffmpeg child) and encode (encoder worker) overlap: while one batch of clips
+ * is being embedded the next is decoded.
  * A bad file is reported with its reason and the run goes on.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { SightlineError, isSightlineError } from '../errors.js';
 import { readClips, type ClipPlan, type DecodedClip } from './clip-reader.js';
 import type { ClipEncoder } from './encoder-client.js';
 import { SearchStore, type ClipRow } from './store.js';
-import { probeVideo } from './video-probe.js';
+import { probeVideo, type VideoProbe } from './video-probe.js';
 
 /** Extensions picked up when a folder is given (files named explicitly are always tried). */
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.ts', '.mts', '.m2ts', '.mpg', '.mpeg', '.flv', '.wmv', '.3gp', '.ogv']);
@@ -118,23 +119,22 @@ export async function indexVideos(inputs: string[], o: IndexOptions): Promise<In
   for (const m of missing) fail(m.path, new SightlineError('source_not_found', `${m.path}: ${m.reason}`));
   const plan: ClipPlan = { clipSeconds: o.clipSeconds ?? spec.clipSeconds, framesPerClip: spec.framesPerClip, width: spec.imageWidth, height: spec.imageHeight, decoderThreads: o.decoderThreads };
 
-  for (const path of files) {
+  // Look-ahead: the next file is stat'ed, hashed and probed (reads only) while this one decodes and encodes.
+  const prepare = (path: string): Promise<Prepared> => prepareVideo(path, o.store, model).catch((error: unknown) => ({ path, error }));
+  let next = files.length > 0 ? prepare(files[0]) : undefined;
+  for (let i = 0; i < files.length; i++) {
+    const prepared = await next!;
+    next = i + 1 < files.length ? prepare(files[i + 1]) : undefined;
+    const { path } = prepared;
     if (o.signal?.aborted) break;
     try {
-      const st = statSync(path);
-      const known = await o.store.indexedVideo(path, model);
-      if (known && known.sizeBytes === st.size && known.mtimeMs === st.mtimeMs) {
-        report.skipped.push({ path, reason: 'already indexed' });
-        emit({ type: 'skipped', path, reason: 'already indexed' });
+      if ('error' in prepared) throw prepared.error;
+      if ('skip' in prepared) {
+        report.skipped.push({ path, reason: prepared.skip });
+        emit({ type: 'skipped', path, reason: prepared.skip });
         continue;
       }
-      const hash = await sha256File(path);
-      if (known?.hash === hash) {
-        report.skipped.push({ path, reason: 'already indexed (same content)' });
-        emit({ type: 'skipped', path, reason: 'already indexed (same content)' });
-        continue;
-      }
-      const probe = await probeVideo(path);
+      const { st, hash, probe } = prepared;
       emit({ type: 'start', path, durationSec: probe.durationSec ?? 0, sizeBytes: st.size });
       await o.store.beginVideo(path, hash, model, embedDim);
       try {
@@ -157,8 +157,24 @@ export async function indexVideos(inputs: string[], o: IndexOptions): Promise<In
       fail(path, err);
     }
   }
+  await next?.catch(() => undefined); // an abort may leave one look-ahead running: let it finish
   report.wallSec = (performance.now() - wallStart) / 1000;
   return report;
+}
+
+type Prepared =
+  | { path: string; error: unknown }
+  | { path: string; skip: string }
+  | { path: string; st: Stats; hash: string; probe: VideoProbe };
+
+/** Everything about a file that needs no writes: unchanged? else its hash and probe. */
+async function prepareVideo(path: string, store: SearchStore, model: string): Promise<Prepared> {
+  const st = statSync(path);
+  const known = await store.indexedVideo(path, model);
+  if (known && known.sizeBytes === st.size && known.mtimeMs === st.mtimeMs) return { path, skip: 'already indexed' };
+  const hash = await sha256File(path);
+  if (known?.hash === hash) return { path, skip: 'already indexed (same content)' };
+  return { path, st, hash, probe: await probeVideo(path) };
 }
 
 /** Decode + encode + write one video; encoding of batch n overlaps decoding of batch n + 1. */
