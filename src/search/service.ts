@@ -24,6 +24,8 @@ export interface SearchServiceOptions {
 export class SearchService {
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
+  /** Aborted by close(): a running index job stops between clips and is rolled back. */
+  private readonly closing = new AbortController();
 
   private constructor(
     readonly store: SearchStore,
@@ -50,12 +52,14 @@ export class SearchService {
   indexFile(path: string): Promise<IndexReport> {
     if (this.queued >= this.maxQueued) throw new SightlineError('rate_limited', `${this.maxQueued} videos are already waiting to be indexed; try again later`);
     this.queued++;
-    const job = this.queue.then(() => indexVideos([path], { store: this.store, encoder: this.encoder }));
+    if (this.closing.signal.aborted) throw new SightlineError('worker_failed', 'search service is shutting down');
+    const job = this.queue.then(() => indexVideos([path], { store: this.store, encoder: this.encoder, signal: this.closing.signal }));
     this.queue = job.catch(() => undefined).finally(() => this.queued--);
     return job;
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await this.queue;
     await this.live.close();
     await this.encoder.close();
