@@ -2,9 +2,11 @@
  * Video file -> fixed-length clips of model-ready frames, through the ingest (one ffmpeg child).
  *
  * Clip c covers [c * L, min((c + 1) * L, duration)). The model wants F frames per clip at the centres
- * of F equal parts, i.e. at times (k + 0.5) * L / F for k = 0, 1, ... over the whole video. So ffmpeg
- * samples at F / L frames per second starting L / (2F) seconds in (`-ss` on the input), and frame k
- * belongs to clip floor(k / F). A last, shorter clip keeps the grid frames that fall inside it (the
+ * of F equal parts, i.e. at times (k + 0.5) * P for k = 0, 1, ... over the whole video (P = L / F). The
+ * ingest samples with ffmpeg's `fps=1/P` filter, which keeps, for output frame k, the LAST input frame
+ * of the interval [(k - 0.5) * P, (k + 0.5) * P): the frame at or just before (k + 0.5) * P, the
+ * centre of part k (at most one input frame early; test/search/clip-reader.test.ts measures it on a
+ * video whose brightness encodes time). So frame k belongs to clip floor(k / F). A last, shorter clip keeps the grid frames that fall inside it (the
  * video tower takes any frame count); a video too short for one grid frame yields no clip.
  */
 import { SightlineError } from '../errors.js';
@@ -56,7 +58,6 @@ export async function* readClips(path: string, plan: ClipPlan, durationSec: numb
     height,
     backpressure: 'wait',
     decoderThreads: plan.decoderThreads ?? DEFAULT_INDEX_DECODER_THREADS,
-    inputOptions: { ss: (spacing / 2).toFixed(6) },
     signal,
   });
   let current: { index: number; frames: Uint8Array[] } | undefined;
