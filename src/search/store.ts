@@ -98,6 +98,20 @@ export function clipsTableName(model: string): string {
 
 export class SearchStore {
   private readonly tables = new Map<string, lancedb.Table>();
+  /**
+   * Per-query facts kept for READ_CONSISTENCY_SEC (another process's change shows up as late as its
+   * rows would): which models have an ANN index, which videos are unfinished. Own writes clear them.
+   */
+  private readonly queryFacts = new Map<string, { atMs: number; value: Promise<unknown> }>();
+
+  private fact<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const known = this.queryFacts.get(key);
+    if (known && Date.now() - known.atMs < READ_CONSISTENCY_SEC * 1000) return known.value as Promise<T>;
+    const value = load();
+    this.queryFacts.set(key, { atMs: Date.now(), value });
+    value.catch(() => this.queryFacts.delete(key));
+    return value;
+  }
 
   private constructor(
     readonly dbPath: string,
@@ -157,6 +171,7 @@ export class SearchStore {
   /** Step 1-2 of the write protocol: mark `path` pending, then drop whatever an earlier version left. */
   async beginVideo(path: string, hash: string, model: string, dim: number): Promise<void> {
     await (await this.pending()).add([{ path, hash, model }]);
+    this.queryFacts.clear();
     await this.dropVideo(path, model, dim);
   }
 
@@ -170,6 +185,7 @@ export class SearchStore {
   async completeVideo(row: VideoRow): Promise<void> {
     await (await this.videos()).add([{ ...row }]);
     await (await this.pending()).delete(`path = ${sqlString(row.path)} AND model = ${sqlString(row.model)}`);
+    this.queryFacts.clear();
   }
 
   /** Removes a video's rows for `model` (its videos row first, so it never counts while half gone). */
@@ -191,6 +207,7 @@ export class SearchStore {
       }
       await (await this.pending()).delete(`path = ${sqlString(p.path)} AND model = ${sqlString(model)}`);
     }
+    this.queryFacts.clear();
     return rolledBack;
   }
 
@@ -201,7 +218,11 @@ export class SearchStore {
   }
 
   /** Pending videos whose videos row is missing or older: their clip rows are not a whole video. */
-  private async unfinishedPaths(model: string): Promise<string[]> {
+  private unfinishedPaths(model: string): Promise<string[]> {
+    return this.fact(`unfinished:${model}`, () => this.loadUnfinishedPaths(model));
+  }
+
+  private async loadUnfinishedPaths(model: string): Promise<string[]> {
     const t = await this.table(PENDING);
     if (!t) return [];
     const pending = await t.query().where(`model = ${sqlString(model)}`).select(['path', 'hash']).toArray();
@@ -236,12 +257,15 @@ export class SearchStore {
       }),
       replace: true,
     });
+    this.queryFacts.clear();
     return 'built';
   }
 
-  async hasAnnIndex(model: string): Promise<boolean> {
-    const t = await this.table(clipsTableName(model));
-    return t ? (await t.listIndices()).some((i) => i.name === 'vector_idx') : false;
+  hasAnnIndex(model: string): Promise<boolean> {
+    return this.fact(`ann:${model}`, async () => {
+      const t = await this.table(clipsTableName(model));
+      return t ? (await t.listIndices()).some((i) => i.name === 'vector_idx') : false;
+    });
   }
 
   /** Nearest clips by cosine similarity: exact below the ANN threshold, IVF_PQ + exact re-rank above. */
