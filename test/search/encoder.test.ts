@@ -108,7 +108,7 @@ describe('EncoderClient (worker thread)', () => {
   });
 });
 
-describe('sightline index/search with a CLIP folder', () => {
+describe('sightline index/search with a CLIP folder', { timeout: 180_000 }, () => {
   it('indexes real video files and the colour named in the query ranks its video first', async () => {
     ensureBuilt();
     const colour = (c: string) => media(`flat-${c}-12s.mp4`, ['-f', 'lavfi', '-i', `color=c=${c}:size=160x90:rate=10:duration=12`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);

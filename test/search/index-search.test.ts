@@ -39,7 +39,8 @@ afterAll(async () => {
 
 const top = async (q: string, k = 5) => (await runSearch(store, encoder, undefined, parseQuery({ q, k }))).results;
 
-describe('sightline index', () => {
+// Each test spawns the CLI (model load, decode): generous limits for a loaded 2-core machine.
+describe('sightline index', { timeout: 180_000 }, () => {
   it('indexes every good video into 10 s clips and reports each bad input with a reason', () => {
     const indexed = firstRun.filter((e) => e.type === 'indexed');
     expect(indexed.map((e) => e.path).sort()).toEqual(matches.map((m) => m.video).sort());

@@ -144,7 +144,7 @@ describe('GET /v1/videos/file', () => {
   });
 });
 
-describe('search page', () => {
+describe('search page', { timeout: 120_000 }, () => {
   it('shows results with thumbnails; clicking one plays the video from the clip start', async () => {
     const { chromium } = await import('playwright-core');
     const executablePath = process.env.SIGHTLINE_CHROMIUM ?? '/usr/bin/chromium';
