@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { SightlineError } from '../errors.js';
 import type { ClipEncoder } from './encoder-client.js';
-import type { LiveHit, LiveSegmentIndex } from './live-index.js';
+import type { LiveSegmentIndex } from './live-index.js';
 import type { SearchStore } from './store.js';
 
 /** Longest accepted query, in characters (the text towers read at most 77-96 tokens anyway). */
@@ -25,26 +25,35 @@ export const SearchQuery = z.object({
 });
 export type SearchQuery = z.output<typeof SearchQuery>;
 
-export interface ClipResult {
-  kind: 'clip';
-  video: string;
-  start: number;
-  end: number;
-  score: number;
-  /** `data:image/jpeg;base64,...` */
-  thumbnail: string;
-}
+/** One indexed clip in the results (the schema is the authority: /openapi.json is built from it). */
+export const ClipResult = z.object({
+  kind: z.literal('clip'),
+  video: z.string().describe('Absolute path of the video file'),
+  start: z.number().describe('Clip start (s)'),
+  end: z.number().describe('Clip end (s)'),
+  score: z.number().describe('Cosine similarity of query and clip, -1..1'),
+  thumbnail: z.string().describe("JPEG of the clip's middle frame as a data: URI"),
+});
+export type ClipResult = z.infer<typeof ClipResult>;
 
-export interface LiveResult extends LiveHit {
-  kind: 'live';
-}
+/** One live commentary segment in the results. */
+export const LiveResult = z.object({
+  kind: z.literal('live'),
+  stream: z.string().describe('Stream id'),
+  text: z.string(),
+  start: z.number(),
+  end: z.number(),
+  score: z.number().describe('BM25 relevance (not comparable with clip scores)'),
+});
+export type LiveResult = z.infer<typeof LiveResult>;
 
-export interface SearchResults {
-  query: string;
-  model: string;
-  results: ClipResult[];
-  live: LiveResult[];
-}
+export const SearchResults = z.object({
+  query: z.string(),
+  model: z.string().describe('Retrieval model whose clips were searched'),
+  results: z.array(ClipResult).describe('Indexed clips, best first'),
+  live: z.array(LiveResult).describe('Commentary segments of live and recent streams, best first'),
+});
+export type SearchResults = z.infer<typeof SearchResults>;
 
 /** Parses raw input into a valid query or throws bad_input naming the field. */
 export function parseQuery(raw: { q?: unknown; k?: unknown }): SearchQuery {

@@ -3,6 +3,7 @@
  * inferred from these (no hand-written duplicates) and /openapi.json is generated from them.
  */
 import { z } from 'zod';
+import { ClipResult, SearchResults } from '../search/query.js';
 
 /** Largest accepted prompt, in characters. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -115,8 +116,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 export const VIDEO_FRAME_LAYOUT =
   'Binary: bytes 0-7 float64 LE ptsSec (stream time), bytes 8-15 float64 LE wallMs, then one JPEG image.';
 
-// ---- Search (src/search; docs/search.md) ----
-export { SearchQuery } from '../search/query.js';
+// ---- Search (src/search; docs/search.md): result shapes come from src/search/query.ts ----
 
 export const IndexVideoBody = z
   .object({ path: z.string().min(1).max(4096).describe('Video file under a configured file root (absolute, or relative to the first root)') })
@@ -127,29 +127,11 @@ export const VideoFileQuery = z.object({
   token: z.string().optional(),
 });
 
-export const ClipResult = z.object({
-  kind: z.literal('clip'),
-  video: z.string().describe('Absolute path of the video file'),
-  start: z.number().describe('Clip start (s)'),
-  end: z.number().describe('Clip end (s)'),
-  score: z.number().describe('Cosine similarity of query and clip, -1..1'),
-  thumbnail: z.string().describe('JPEG of the clip\'s middle frame as a data: URI'),
-  url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)'),
+/** /v1/search adds where to play each clip from. */
+export const SearchResponse = SearchResults.extend({
+  results: z.array(ClipResult.extend({ url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)') })).describe('Indexed clips, best first'),
 });
-export const LiveResult = z.object({
-  kind: z.literal('live'),
-  stream: StreamId,
-  text: z.string(),
-  start: z.number(),
-  end: z.number(),
-  score: z.number().describe('BM25 relevance (not comparable with clip scores)'),
-});
-export const SearchResponse = z.object({
-  query: z.string(),
-  model: z.string().describe('Retrieval model whose clips were searched'),
-  results: z.array(ClipResult).describe('Indexed clips, best first'),
-  live: z.array(LiveResult).describe('Commentary segments of live and recent streams, best first'),
-});
+export type SearchResponse = z.infer<typeof SearchResponse>;
 export const IndexedVideo = z.object({
   video: z.string(),
   indexed: z.boolean().describe('false when the file was already indexed with the same content and model'),

@@ -10,7 +10,7 @@ import { SightlineError } from '../../errors.js';
 import { parseQuery } from '../../search/query.js';
 import type { SearchService } from '../../search/service.js';
 import { authorize, clientIp, type AppContext, type AppEnv, type ServerParts } from '../context.js';
-import { IndexVideoBody, VideoFileQuery } from '../schemas.js';
+import { IndexVideoBody, VideoFileQuery, type SearchResponse } from '../schemas.js';
 import { checkFileSource, checkSource } from '../source-policy.js';
 import { jsonBody } from './streams.js';
 
@@ -74,7 +74,8 @@ export function searchRoutes(parts: ServerParts): Hono<AppEnv> {
     authorize(c, parts, 'view');
     const query = parseQuery({ q: c.req.query('q'), k: c.req.query('k') });
     const found = await searchOf(parts).search(query);
-    return c.json({ ...found, results: found.results.map((r) => ({ ...r, url: videoFileUrl(r.video) })) });
+    const body: SearchResponse = { ...found, results: found.results.map((r) => ({ ...r, url: videoFileUrl(r.video) })) };
+    return c.json(body);
   });
 
   app.post('/videos', async (c) => {
