@@ -8,6 +8,7 @@ import { registerIngest } from './cli/ingest.js';
 import { registerServe } from './cli/serve.js';
 import { registerWatch } from './cli/watch.js';
 import { registerEval } from './cli/eval.js';
+import { registerIndex, registerSearch } from './cli/search.js';
 
 const program = new Command()
   .name('sightline')
@@ -21,6 +22,8 @@ registerIngest(program);
 registerWatch(program);
 registerServe(program);
 registerEval(program);
+registerIndex(program);
+registerSearch(program);
 
 /** One clear line on stderr and a non-zero exit; stack traces only with SIGHTLINE_DEBUG=1. */
 function fail(err: unknown): never {

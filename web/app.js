@@ -1,7 +1,10 @@
-// Sightline live page: stream list + start form (/) and a stream view (/#/stream/<id>).
+// Sightline live page: stream list + start form (/), a stream view (/#/stream/<id>) and video search
+// (/#/search?q=..., in search.js).
 // Video and commentary are synchronised on stream time: frames carry ptsSec, commentary carries
 // [start, end). The page plays frames PLAYOUT_DELAY_SEC behind the newest one received, and shows a
 // commentary line when the picture reaches its start second.
+import { showSearch } from './search.js';
+
 const PLAYOUT_DELAY_SEC = 1.0;
 /** If the newest frame is this far ahead of the picture, jump forward (keep delay low). */
 const MAX_BEHIND_SEC = 3.0;
@@ -223,6 +226,14 @@ function route() {
   view?.close();
   view = null;
   const m = /^#\/stream\/([a-z0-9_-]+)$/.exec(location.hash);
+  const searching = location.hash.startsWith('#/search');
+  $('#search').hidden = !searching;
+  if (searching) {
+    $('#home').hidden = true;
+    $('#viewer').hidden = true;
+    showSearch(location.hash);
+    return;
+  }
   $('#home').hidden = Boolean(m);
   $('#viewer').hidden = !m;
   if (m) view = new StreamView(m[1]);
@@ -230,5 +241,5 @@ function route() {
 }
 
 window.addEventListener('hashchange', route);
-setInterval(() => { if (!view) refreshList(); }, 5000);
+setInterval(() => { if (!view && $('#search').hidden) refreshList(); }, 5000);
 route();

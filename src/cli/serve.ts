@@ -14,6 +14,8 @@ import { EnginePool } from '../model/pool.js';
 import { createServer, type RunningServer } from '../server/app.js';
 import { sessionFactory } from '../server/session-runner.js';
 import { startDemo } from './demo.js';
+import { defaultRetrievalDir } from '../search/encoder-folder.js';
+import { SearchService } from '../search/service.js';
 import { createLogger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
 import { nonNegativeInteger, positiveInteger } from './options.js';
@@ -28,15 +30,21 @@ export interface ServiceOptions {
   allowPrivate?: boolean;
 }
 
+/** Where `serve` keeps the search index by default: <data>/search (the CLI's .sightline/search). */
+export const searchDbOf = (data: string, searchDb?: string): string => searchDb ?? `${data.replace(/\/+$/, '')}/search`;
+
 /** The `serve` command's flags: the service plus the engine and the demo. */
 export interface ServeOptions extends ServiceOptions {
   model: string;
   workers: number;
   demo?: boolean;
   demoSeed: number;
+  searchDb?: string;
+  searchModel: string;
+  search: boolean;
 }
 
-export async function startService(options: ServiceOptions, factory: StreamFactory): Promise<RunningServer> {
+export async function startService(options: ServiceOptions, factory: StreamFactory, search?: SearchService): Promise<RunningServer> {
   const env = process.env;
   const token = options.token ?? env.SIGHTLINE_TOKEN;
   const roots = options.fileRoot?.length ? options.fileRoot : env.SIGHTLINE_FILE_ROOTS?.split(':').filter(Boolean) ?? [];
@@ -49,6 +57,7 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     auth: { writeToken: token, viewToken: env.SIGHTLINE_VIEW_TOKEN ?? token },
     policy: { fileRoots: roots, allowPrivate, allowLoopback: allowPrivate },
     logger: createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
+    search,
   });
 }
 
@@ -64,11 +73,15 @@ export function registerServe(program: Command): Command {
     .option('--allow-private', 'allow network sources on private, link-local and loopback addresses')
     .option('--model <dir>', 'commentary model folder (docs/model-format.md); default: the shipped model', defaultModelDir())
     .option('--workers <n>', 'engine worker threads (default: one per core, at most 4)', positiveInteger, Math.min(4, cpus().length))
+    .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
+    .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
+    .option('--no-search', 'serve without /v1/search and /v1/videos')
     .option('--demo', 'also start a synthetic live match (sightline synth --live) and commentate it')
     .option('--demo-seed <n>', 'seed of the demo match (a held-out seed by default)', positiveInteger, 300007)
     .action(async (opts: ServeOptions) => {
       const pool = await EnginePool.create({ modelDir: opts.model, workers: opts.workers });
-      const server = await startService(opts, sessionFactory({ pool }));
+      const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
+      const server = await startService(opts, sessionFactory({ pool }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {

@@ -1,6 +1,6 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 
-/** The model's tokenizer.json read with Hugging Face's tokenizers.js; no BOS/EOS are ever added. */
+/** The model's tokenizer.json read with Hugging Face's tokenizers.js; `encode` never adds BOS/EOS. */
 export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
 
@@ -10,6 +10,11 @@ export class TextTokenizer {
 
   encode(text: string): number[] {
     return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Ids with the tokenizer's own post-processor applied (e.g. CLIP's start/end of text tokens). */
+  encodeWithSpecialTokens(text: string): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: true }).ids;
   }
 
   decode(ids: number[]): string {

@@ -26,6 +26,8 @@ import { eventRoutes } from './routes/events.js';
 import { streamRoutes } from './routes/streams.js';
 import { defaultWebDir, systemRoutes } from './routes/system.js';
 import { transcriptRoutes } from './routes/transcripts.js';
+import { searchRoutes } from './routes/search.js';
+import type { SearchService } from '../search/service.js';
 import type { StreamFactory } from './runner.js';
 import type { SourcePolicyOptions } from './source-policy.js';
 import { StreamManager } from './streams.js';
@@ -61,6 +63,8 @@ export interface ServerOptions {
   fsyncIntervalMs?: number;
   logger?: Logger;
   webDir?: string;
+  /** Video search; its live index hears every commentary segment. Closed with the server. */
+  search?: SearchService;
 }
 
 export interface RunningServer {
@@ -100,6 +104,7 @@ export function buildApp(parts: ServerParts, store: TranscriptStore, options: { 
   app.route('/v1/streams', streamRoutes(parts));
   app.route('/v1/streams', transcriptRoutes(parts, store));
   app.route('/v1/streams', eventRoutes(parts, options.maxSseConnections));
+  app.route('/v1', searchRoutes(parts));
   app.route('/', systemRoutes(parts, options.webDir));
   return app;
 }
@@ -124,6 +129,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     maxLiveStreams: options.maxLiveStreams,
     maxEndedStreams: options.maxEndedStreams,
     videoQueueBytes: options.videoQueueBytes,
+    onSegment: options.search ? (s) => options.search!.addLiveSegment(s) : undefined,
   });
   const parts: ServerParts = {
     manager,
@@ -133,6 +139,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     policy: options.policy ?? {},
     limiter: new RateLimiter(options.rateLimit),
     startedMs: Date.now(),
+    search: options.search,
   };
   const webDir = options.webDir ?? defaultWebDir(path.dirname(fileURLToPath(import.meta.url)));
   const app = buildApp(parts, store, { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, webDir, maxSseConnections: options.maxSseConnections });
@@ -154,6 +161,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     close() {
       closing ??= (async () => {
         await manager.closeAll();
+        await options.search?.close();
         sockets.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

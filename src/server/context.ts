@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { presentedToken, requireAccess, type Access, type AuthOptions } from './auth.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
+import type { SearchService } from '../search/service.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { SourcePolicyOptions } from './source-policy.js';
 import type { StreamManager } from './streams.js';
@@ -19,6 +20,8 @@ export interface ServerParts {
   policy: SourcePolicyOptions;
   limiter: RateLimiter;
   startedMs: number;
+  /** Video search (/v1/search, /v1/videos); absent: those routes answer 404. */
+  search?: SearchService;
 }
 
 /** Throws `unauthorized` unless the request carries a token granting `access`. */

@@ -10,12 +10,16 @@ import {
   CreateStreamBody,
   CreatedStream,
   ErrorBody,
+  IndexVideoBody,
+  IndexedVideo,
+  SearchResponse,
   Health,
   ServerMessage,
   StreamInfo,
   StreamList,
   VIDEO_FRAME_LAYOUT,
 } from './schemas.js';
+import { DEFAULT_K, MAX_K, SearchQuery } from '../search/query.js';
 
 const SCHEMAS: Record<string, z.ZodType> = {
   CreateStreamBody,
@@ -26,6 +30,9 @@ const SCHEMAS: Record<string, z.ZodType> = {
   Health,
   ServerMessage,
   ClientMessage,
+  SearchResponse,
+  IndexVideoBody,
+  IndexedVideo,
 };
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -47,14 +54,14 @@ const tokenParam = { name: 'token', in: 'query', required: false, schema: { type
 
 export function buildOpenApi(): Record<string, unknown> {
   const schemas: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(SCHEMAS)) schemas[name] = jsonSchema(schema, name === 'CreateStreamBody' || name === 'ClientMessage' ? 'input' : 'output');
+  for (const [name, schema] of Object.entries(SCHEMAS)) schemas[name] = jsonSchema(schema, name === 'CreateStreamBody' || name === 'ClientMessage' || name === 'IndexVideoBody' ? 'input' : 'output');
   const liveDoc = `Sends \`hello\`, then up to ${DEFAULT_HISTORY_SIZE} history messages (plus the latest status), then live ServerMessage JSON. A viewer with more than ${DEFAULT_MAX_QUEUE_BYTES} bytes queued is dropped (WebSocket close 4008 "slow consumer").`;
   const transcript = (ext: string, type: string) => ({
     get: { summary: `Transcript so far as ${ext}`, parameters: [idParam, tokenParam], responses: { 200: { description: 'Transcript', content: { [type]: { schema: { type: 'string' } } } }, ...errors } },
   });
   return {
     openapi: '3.1.0',
-    info: { title: 'Sightline', version: '0.1.0', description: 'Real-time video commentary. Write routes and viewing may require `Authorization: Bearer <token>`.' },
+    info: { title: 'Sightline', version: '0.1.0', description: 'Real-time video commentary and video search. Write routes and viewing may require `Authorization: Bearer <token>`.' },
     components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }, {}],
     paths: {
@@ -91,6 +98,32 @@ export function buildOpenApi(): Record<string, unknown> {
       },
       '/v1/streams/{id}/video': {
         get: { summary: 'WebSocket: low-delay JPEG preview frames', description: VIDEO_FRAME_LAYOUT, parameters: [idParam, tokenParam], responses: { 101: { description: 'Switching protocols' }, ...errors } },
+      },
+      '/v1/search': {
+        get: {
+          summary: 'Find indexed clips (and live commentary segments) by a text description',
+          description: 'Clips are ranked by cosine similarity of the retrieval model\'s text and video vectors; live segments by full-text (BM25) relevance. Thumbnails are JPEG data: URIs.',
+          parameters: [
+            { name: 'q', in: 'query', required: true, schema: jsonSchema(SearchQuery.shape.q, 'input'), description: SearchQuery.shape.q.description },
+            { name: 'k', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_K, default: DEFAULT_K }, description: SearchQuery.shape.k.description },
+            tokenParam,
+          ],
+          responses: { 200: { description: 'Results', content: json('SearchResponse') }, ...errors },
+        },
+      },
+      '/v1/videos': {
+        post: {
+          summary: 'Index one video file from an allowed file root (waits until it is indexed)',
+          requestBody: { required: true, content: json('IndexVideoBody') },
+          responses: { 201: { description: 'Indexed', content: json('IndexedVideo') }, 200: { description: 'Already indexed (same content and model)', content: json('IndexedVideo') }, ...errors, 403: { description: 'Outside the file roots', content: json('Error') }, 429: { description: 'Too many videos waiting', content: json('Error') } },
+        },
+      },
+      '/v1/videos/file': {
+        get: {
+          summary: 'An indexed video file (inside the file roots), with HTTP Range support for seeking',
+          parameters: [{ name: 'path', in: 'query', required: true, schema: { type: 'string' } }, tokenParam],
+          responses: { 200: { description: 'The whole file' }, 206: { description: 'The requested byte range' }, 416: { description: 'Range not satisfiable' }, ...errors, 403: { description: 'Outside the file roots', content: json('Error') } },
+        },
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'OK', content: json('Health') } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },

@@ -3,6 +3,7 @@
  * inferred from these (no hand-written duplicates) and /openapi.json is generated from them.
  */
 import { z } from 'zod';
+import { ClipResult, SearchResults } from '../search/query.js';
 
 /** Largest accepted prompt, in characters. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -114,6 +115,31 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 /** Video WebSocket binary frame layout (documented here, not a JSON message). */
 export const VIDEO_FRAME_LAYOUT =
   'Binary: bytes 0-7 float64 LE ptsSec (stream time), bytes 8-15 float64 LE wallMs, then one JPEG image.';
+
+// ---- Search (src/search; docs/search.md): result shapes come from src/search/query.ts ----
+
+export const IndexVideoBody = z
+  .object({ path: z.string().min(1).max(4096).describe('Video file under a configured file root (absolute, or relative to the first root)') })
+  .strict();
+
+export const VideoFileQuery = z.object({
+  path: z.string().min(1).max(4096).describe('Absolute path of an indexed video (as returned by /v1/search)'),
+  token: z.string().optional(),
+});
+
+/** /v1/search adds where to play each clip from. */
+export const SearchResponse = SearchResults.extend({
+  results: z.array(ClipResult.extend({ url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)') })).describe('Indexed clips, best first'),
+});
+export type SearchResponse = z.infer<typeof SearchResponse>;
+export const IndexedVideo = z.object({
+  video: z.string(),
+  indexed: z.boolean().describe('false when the file was already indexed with the same content and model'),
+  clips: z.number().int(),
+  durationSec: z.number(),
+  skipped: z.string().nullable(),
+  url: z.string(),
+});
 
 /** Turns a zod error into one line naming the field and the problem. */
 export function describeZodError(err: z.ZodError): string {

@@ -48,6 +48,8 @@ export interface StreamManagerOptions {
   maxLiveStreams?: number;
   maxEndedStreams?: number;
   metrics?: ServerMetrics;
+  /** Hears every commentary segment as it is published (the live search index subscribes here). */
+  onSegment?: (segment: { stream: string; start: number; end: number; text: string }) => void;
 }
 
 const isFinal = (s: State) => s === 'ended' || s === 'failed';
@@ -132,6 +134,7 @@ export class StreamManager {
       case 'commentary':
         stream.writer?.append({ start: e.start, end: e.end, text: e.text, tokens: e.tokens, latencyMs: e.latencyMs });
         stream.segments++;
+        this.options.onSegment?.({ stream: stream.meta.id, start: e.start, end: e.end, text: e.text });
         this.options.metrics?.observeStepMs(e.latencyMs);
         break;
       case 'status':

@@ -9,7 +9,7 @@ import { z } from 'zod';
 const DeleteQuery = z.object({ purge: z.enum(['true', 'false']).optional(), token: z.string().optional() });
 
 /** Reads the body as JSON with one clear error for a missing/wrong content type or bad JSON. */
-async function jsonBody(text: string, contentType: string | undefined): Promise<unknown> {
+export async function jsonBody(text: string, contentType: string | undefined): Promise<unknown> {
   if (!contentType || !/^application\/json\b/i.test(contentType)) {
     throw new SightlineError('bad_input', 'request body must be JSON (Content-Type: application/json)');
   }

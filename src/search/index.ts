@@ -1,0 +1,15 @@
+/**
+ * src/search — video search: retrieval encoders (the project's sightline-retrieval folders or a CLIP
+ * ONNX folder), the indexer (ingest -> clips -> vectors -> LanceDB), the live commentary index and
+ * text queries. docs/search.md.
+ */
+export { CLIP_DEFAULTS, defaultRetrievalDir, loadEncoderFolder, SHIPPED_RETRIEVAL_DIR, type EncoderSpec } from './encoder-folder.js';
+export { createEncoderRuntime, type ClipFrames, type EncoderRuntime } from './encoder-runtime.js';
+export { EncoderClient, type ClipEncoder, type EncoderOptions } from './encoder-client.js';
+export { readClips, frameTimeSec, type ClipPlan, type DecodedClip } from './clip-reader.js';
+export { probeVideo } from './video-probe.js';
+export { collectVideoFiles, indexVideos, VIDEO_EXTENSIONS, type IndexEvent, type IndexReport } from './indexer.js';
+export { ANN_MIN_ROWS, SearchStore, clipsTableName, type ClipHit, type VideoRow } from './store.js';
+export { LiveSegmentIndex, type LiveHit, type LiveSegment } from './live-index.js';
+export { DEFAULT_K, MAX_K, MAX_QUERY_CHARS, SearchQuery, parseQuery, runSearch, type ClipResult, type LiveResult, type SearchResults } from './query.js';
+export { SearchService, type SearchServiceOptions } from './service.js';

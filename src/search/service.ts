@@ -1,0 +1,68 @@
+/**
+ * Search as a long-lived service (what the HTTP server holds): one store, one encoder worker, the
+ * live segment index, and a queue that indexes files one at a time (the store has one writer).
+ */
+import { SightlineError } from '../errors.js';
+import { EncoderClient, type ClipEncoder } from './encoder-client.js';
+import { indexVideos, type IndexReport } from './indexer.js';
+import { LiveSegmentIndex, type LiveSegment } from './live-index.js';
+import { runSearch, type SearchQuery, type SearchResults } from './query.js';
+import { SearchStore } from './store.js';
+
+/** Index requests waiting behind the running one before new ones are refused: 16. */
+export const DEFAULT_MAX_QUEUED_INDEX_JOBS = 16;
+
+export interface SearchServiceOptions {
+  dbPath: string;
+  modelDir: string;
+  /** Live segments commit interval (default 1 s). */
+  liveFlushMs?: number;
+  maxQueuedIndexJobs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export class SearchService {
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  /** Aborted by close(): a running index job stops between clips and is rolled back. */
+  private readonly closing = new AbortController();
+
+  private constructor(
+    readonly store: SearchStore,
+    readonly encoder: ClipEncoder,
+    readonly live: LiveSegmentIndex,
+    private readonly maxQueued: number,
+  ) {}
+
+  static async create(o: SearchServiceOptions): Promise<SearchService> {
+    const store = await SearchStore.open(o.dbPath);
+    const encoder = await EncoderClient.create(o.modelDir);
+    return new SearchService(store, encoder, new LiveSegmentIndex(store, o.liveFlushMs, undefined, o.onError), o.maxQueuedIndexJobs ?? DEFAULT_MAX_QUEUED_INDEX_JOBS);
+  }
+
+  search(query: SearchQuery): Promise<SearchResults> {
+    return runSearch(this.store, this.encoder, this.live, query);
+  }
+
+  addLiveSegment(segment: LiveSegment): void {
+    this.live.add(segment);
+  }
+
+  /** Indexes one file (already checked against the file roots); runs after any job before it. */
+  indexFile(path: string): Promise<IndexReport> {
+    if (this.queued >= this.maxQueued) throw new SightlineError('rate_limited', `${this.maxQueued} videos are already waiting to be indexed; try again later`);
+    this.queued++;
+    if (this.closing.signal.aborted) throw new SightlineError('worker_failed', 'search service is shutting down');
+    const job = this.queue.then(() => indexVideos([path], { store: this.store, encoder: this.encoder, signal: this.closing.signal }));
+    this.queue = job.catch(() => undefined).finally(() => this.queued--);
+    return job;
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.queue;
+    await this.live.close();
+    await this.encoder.close();
+    this.store.close();
+  }
+}
