@@ -6,6 +6,7 @@ import { evaluateCommentary, type CommentaryEvalResult } from '../eval/commentar
 import type { CommentaryMetrics } from '../eval/commentary-metrics.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { positiveInteger } from './options.js';
+import { registerRetrievalEval } from './eval-retrieval.js';
 
 /** "300000-300004" or "300000,300003" -> seeds. */
 export function seedList(value: string): number[] {
@@ -70,4 +71,5 @@ export function registerEval(program: Command): void {
       writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, overall: result.overall, counts: result.counts, matches: result.matches }, null, 1));
       process.stdout.write(report);
     });
+  registerRetrievalEval(evalCmd, seedList);
 }
