@@ -61,7 +61,7 @@ export function retrievalReport(r: RetrievalEvalResult, c: ReportContext): strin
     '# Retrieval evaluation',
     '',
     `${n} held-out caption/clip pairs: the first ${n} clips with unique captions, in seed and time order, of seeds ${seedRange(c.seeds)} ` +
-      `(${matchesRead} matches read, ${r.clipsRendered} caption clips in them). Each match: ${c.render.seconds} s rendered by src/synth at ` +
+      `(${matchesRead} ${matchesRead === 1 ? 'match' : 'matches'} read, ${r.clipsRendered} caption clips in them). Each match: ${c.render.seconds} s rendered by src/synth at ` +
       `${c.render.widthPx}x${c.render.heightPx}, ${c.render.fps} fps, encoded as H.264 (libx264 veryfast, yuv420p) and decoded by src/ingest ` +
       `(ffmpeg, ${c.render.fps} fps, bilinear scale to the model size); ${c.render.clipSeconds} s clips, frames at the centres of equal parts of the clip.`,
     '',
