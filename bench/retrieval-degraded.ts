@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { clipFrameIndices, HELD_OUT_RENDER, selectPairs, type RenderedMatch } from '../src/eval/retrieval-data.js';
+import { HELD_OUT_RENDER, selectPairs, type RenderedMatch } from '../src/eval/retrieval-data.js';
 import { RetrievalEncoder } from '../src/eval/retrieval-encoder.js';
 import { diagonalRanks, similarityMatrix, summariseRanks, type RetrievalMetrics } from '../src/eval/retrieval-metrics.js';
 import { createMatch, Rng, simulateTruth, WORLD_HZ } from '../src/synth/index.js';
@@ -72,7 +72,6 @@ for (const seed of new Set(pairs.map((p) => p.seed))) {
   }
   process.stderr.write(`seed ${seed}: ${mine.length} clips drawn (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
 }
-void clipFrameIndices;
 
 const results: Array<{ model: string; draw: number; metrics: RetrievalMetrics }> = [];
 for (const dir of MODELS) {
