@@ -7,6 +7,7 @@ import type { CommentaryMetrics } from '../eval/commentary-metrics.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { positiveInteger } from './options.js';
 import { registerEvalStreams } from './eval-streams.js';
+import { registerRetrievalEval } from './eval-retrieval.js';
 
 /** "300000-300004" or "300000,300003" -> seeds. */
 export function seedList(value: string): number[] {
@@ -72,4 +73,5 @@ export function registerEval(program: Command): void {
       process.stdout.write(report);
     });
   registerEvalStreams(evalCmd);
+  registerRetrievalEval(evalCmd, seedList);
 }

@@ -1,0 +1,82 @@
+/** `sightline eval retrieval`: text-video retrieval of the shipped (or given) models on the held-out set. */
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { HELD_OUT_RENDER } from '../eval/retrieval-data.js';
+import { evaluateRetrieval, type RetrievalProgress } from '../eval/retrieval-run.js';
+import { readTrainingReference, writeRetrievalReport } from '../eval/retrieval-report.js';
+import { positiveInteger } from './options.js';
+
+const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+/** Prompt Switch first, then its mean-pooling baseline: the report's margin is first minus second. */
+const DEFAULT_MODELS = ['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1'].map((m) => resolve(MODELS_DIR, m));
+const TEST_SEEDS = '300000-300016';
+const TEST_PAIRS = 1000;
+
+interface Flags {
+  models: string[];
+  seeds: number[];
+  pairs: number;
+  quick?: boolean;
+  cache: string;
+  out: string;
+  threads: number;
+  reference: string;
+}
+
+/** A cli-progress bar on a terminal; otherwise a line per match stage (logs stay readable). */
+function progress(): { update(p: RetrievalProgress): void; stop(): void } {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: 'eval retrieval [{bar}] {value}/{total} clips | {stage} | ETA {eta_formatted}', etaBuffer: 120, fps: 5 },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update: (p) => {
+        const stage = p.seed === undefined ? p.stage : `${p.stage} seed ${p.seed}`;
+        if (!started) bar.start(p.total, p.done, { stage });
+        started = true;
+        bar.update(p.done, { stage });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let last = '';
+  return {
+    update: (p) => {
+      const line = `eval retrieval: ${p.stage}${p.seed === undefined ? '' : ` seed ${p.seed}`} (${p.done}/${p.total} clips)`;
+      if (p.stage !== 'embed' && p.stage !== 'render' && line !== last) process.stderr.write(`${(last = line)}\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+export function registerRetrievalEval(evalCmd: Command, parseSeeds: (value: string) => number[]): void {
+  evalCmd
+    .command('retrieval')
+    .description('text-video retrieval (R@1/5/10, MdR, MnR both ways) of retrieval models on 1,000 held-out synthetic clip/caption pairs')
+    .option('--models <dirs>', 'comma-separated retrieval model folders (first minus second is the reported margin)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean), DEFAULT_MODELS)
+    .option('--seeds <list>', 'held-out match seeds, read in order until the pairs are complete', parseSeeds, parseSeeds(TEST_SEEDS))
+    .option('--pairs <n>', 'clip/caption pairs (clips with unique captions)', positiveInteger, TEST_PAIRS)
+    .option('--quick', 'the first match only: its clips with unique captions (up to 60; about a minute, for tests)')
+    .option('--cache <dir>', 'where rendered matches are kept', '.cache/eval')
+    .option('--out <dir>', 'report folder', 'reports/retrieval')
+    .option('--threads <n>', 'onnxruntime threads per session', positiveInteger, 2)
+    .option('--reference <json>', "training-time metrics to compare with (train/retrieval's report)", resolve(DEFAULT_MODELS[0], 'retrieval-report.json'))
+    .action(async (o: Flags) => {
+      const seeds = o.quick ? o.seeds.slice(0, 1) : o.seeds;
+      const pairs = o.quick ? Math.min(o.pairs, 60) : o.pairs;
+      const bar = progress();
+      let result;
+      try {
+        result = await evaluateRetrieval({ modelDirs: o.models, seeds, pairs, requireAllPairs: !o.quick, render: HELD_OUT_RENDER, cacheDir: o.cache, threads: o.threads, onProgress: (p) => bar.update(p) });
+      } finally {
+        bar.stop();
+      }
+      const comparable = result.pairs.length === TEST_PAIRS && seeds.join() === parseSeeds(TEST_SEEDS).join();
+      const report = writeRetrievalReport(o.out, result, { seeds, render: HELD_OUT_RENDER, reference: readTrainingReference(o.reference), comparable });
+      process.stdout.write(report);
+    });
+}

@@ -1,0 +1,98 @@
+/**
+ * `sightline eval retrieval --quick` end to end through the built CLI: one held-out match rendered to
+ * H.264, decoded by the ingest, embedded by both shipped models, scored and reported. Uses its own cache
+ * folder, so the render really happens (about a minute on 2 cores).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { retrievalMetrics } from '../../src/eval/retrieval-metrics.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sightline-eval-retrieval-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(args: string[], timeoutMs: number): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['dist/cli.js', 'eval', 'retrieval', ...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Summary {
+  r1: number;
+  r5: number;
+  r10: number;
+  medianRank: number;
+  meanRank: number;
+}
+
+describe('sightline eval retrieval', () => {
+  it('--quick writes a markdown + JSON report of both models with consistent, better-than-chance metrics', () => {
+    const out = join(dir, 'report');
+    const cache = join(dir, 'cache');
+    const r = cli(['--quick', '--out', out, '--cache', cache], 420_000);
+    expect(r.stderr).not.toMatch(/^sightline:/m);
+    expect(r.status).toBe(0);
+
+    const md = readFileSync(join(out, 'retrieval.md'), 'utf8');
+    expect(r.stdout).toBe(md);
+    expect(md).toMatch(/^# Retrieval evaluation/);
+    expect(md).toContain('| model | direction | R@1 | R@5 | R@10 | MdR | MnR |');
+    for (const name of ['sightline-retrieval-v1 (prompt-switch)', 'sightline-retrieval-meanpool-v1 (mean-pooling)']) {
+      expect(md).toContain(`| ${name} | text-to-video |`);
+      expect(md).toContain(`| ${name} | video-to-text |`);
+    }
+    expect(md).toMatch(/minus .* R@1:\*\* text-to-video [+-]\d+\.\d points, video-to-text [+-]\d+\.\d points/);
+
+    const json = JSON.parse(readFileSync(join(out, 'retrieval.json'), 'utf8'));
+    const n: number = json.pairs;
+    // One 600 s match holds 60 clips; a few captions repeat within a match, so slightly fewer pairs.
+    expect(n).toBeGreaterThanOrEqual(50);
+    expect(n).toBeLessThanOrEqual(60);
+    expect(json.seeds).toEqual([300000]);
+
+    const pairs = readFileSync(join(out, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(pairs).toHaveLength(n);
+    expect(new Set(pairs.map((p: { caption: string }) => p.caption)).size).toBe(n);
+    for (const [i, p] of pairs.entries()) {
+      expect(p.end - p.start).toBe(10);
+      if (i > 0) expect(p.start).toBeGreaterThan(pairs[i - 1].start);
+    }
+
+    expect(json.models.map((m: { name: string }) => m.name)).toEqual(['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1']);
+    for (const m of json.models) {
+      const sim = new Float32Array(readFileSync(join(out, m.similarityFile)).buffer.slice(0));
+      expect(sim.length).toBe(n * n);
+      // The reported numbers are those of the similarity matrix written beside them.
+      expect(retrievalMetrics(sim, n)).toEqual(m.metrics);
+      for (const dir of ['textToVideo', 'videoToText'] as const) {
+        const s: Summary = m.metrics[dir];
+        expect(0 <= s.r1 && s.r1 <= s.r5 && s.r5 <= s.r10 && s.r10 <= 100).toBe(true);
+        expect(s.medianRank).toBeGreaterThanOrEqual(1);
+        expect(s.meanRank).toBeGreaterThanOrEqual(1);
+        expect(m.ranks[dir]).toHaveLength(n);
+        // Chance would put the true item at mean rank (n + 1) / 2 and R@5 at 5 / n; a pipeline that
+        // feeds the wrong frames or misaligns captions lands there.
+        expect(s.meanRank).toBeLessThan(n / 6);
+        expect(s.r5).toBeGreaterThan(50);
+      }
+    }
+    // The render is cached for the next run.
+    expect(readdirSync(cache).some((f) => /^retrieval-300000-600s-640x360-2fps-clip10\.mp4$/.test(f))).toBe(true);
+  }, 480_000);
+
+  it('a missing model folder is one clear error, before any rendering', () => {
+    const cache = join(dir, 'cache-missing');
+    const missing = join(dir, 'no-such-model');
+    const r = cli(['--quick', '--models', missing, '--out', join(dir, 'x'), '--cache', cache], 60_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`sightline: retrieval model folder ${missing}: not found`]);
+    expect(existsSync(cache)).toBe(false);
+  });
+
+  it('a folder that is not a retrieval model is named with the cause', () => {
+    const r = cli(['--quick', '--models', 'models/sightline-commentator-v1', '--out', join(dir, 'y'), '--cache', join(dir, 'cache-wrong')], 60_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^sightline: retrieval model folder .*sightline-commentator-v1: config\.json is not a sightline-retrieval config: format/);
+  });
+});
