@@ -7,7 +7,7 @@ import type { InferenceBackend } from './backend.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
-import { checkProvider, isNoAdapterError, noAdapterNotice } from './providers.js';
+import { checkProvider, isNoAdapterError, noAdapterMessage } from './providers.js';
 
 /** Where a stream's K/V live: host Float32Arrays, or tensors of the decoder's provider (kv-graph-ops.ts). */
 export type KvResidence = 'host' | 'device';
@@ -44,7 +44,7 @@ async function openSession(folder: ModelFolder, path: string, o: BackendOptions,
     return { name, provider: o.provider, session };
   } catch (err) {
     const msg = ((err as Error).message ?? String(err)).split('\n')[0];
-    if (isNoAdapterError(err)) throw new SightlineError('provider_unavailable', noAdapterNotice(o.provider, msg), { cause: err });
+    if (isNoAdapterError(err)) throw new SightlineError('provider_unavailable', noAdapterMessage(o.provider, msg), { cause: err });
     // Tell a missing provider from a bad file: if the CPU provider loads the graph, the provider was the problem.
     if (o.provider !== 'cpu' && (await ort.InferenceSession.create(path).then((s) => s.release().then(() => true), () => false))) {
       throw new SightlineError('provider_unavailable', `execution provider "${o.provider}" failed to start: ${msg}`, { cause: err });
@@ -62,7 +62,7 @@ export async function createOnnxBackend(folder: ModelFolder, options: BackendOpt
     vision = await openSession(folder, folder.visionPath, o);
   } catch (err) {
     if (!(isNoAdapterError(err) && options.fallbackToCpu !== false)) throw err;
-    notice = (err as Error).message;
+    notice = `${(err as Error).message}; running on the CPU instead`;
     o = { ...options, provider: 'cpu', kv: options.kv === 'device' ? 'device' : 'host' };
     vision = await openSession(folder, folder.visionPath, o);
   }

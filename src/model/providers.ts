@@ -28,7 +28,7 @@ export function isNoAdapterError(err: unknown): boolean {
   return /Failed to get a WebGPU adapter|no (supported )?adapters?/i.test(msg);
 }
 
-export function noAdapterNotice(provider: string, detail: string): string {
+export function noAdapterMessage(provider: string, detail: string): string {
   const why = /No supported adapters/i.test(detail) ? 'no supported adapters' : detail.replace(/^.*\) /, '').trim();
-  return `device ${provider}: no GPU adapter found (${why}); running on the CPU instead`;
+  return `device ${provider}: no GPU adapter found (${why})`;
 }
