@@ -1,5 +1,5 @@
 import { SightlineError } from '../errors.js';
-import { KvStore, type KvGeometry } from './kv-store.js';
+import { KvStore, type KvGeometry, type KvOps } from './kv-store.js';
 import { ContextLayout, roundTokens, type RoundRecord } from './layout.js';
 import { cachePolicy, type CacheLimits, type CachePolicy, type CachePolicyName } from './policies.js';
 import { inverseFrequencies, type RopeParams } from './rope.js';
@@ -17,6 +17,8 @@ export interface ContextCacheOptions {
   fullCapacityTokens: number;
   /** Hard per-stream cap on K/V bytes; a plan over it does not fit. */
   maxBytesPerStream: number;
+  /** Cache-ops backend for the store (default: host buffers). Same policies and layout either way. */
+  ops?: (geometry: KvGeometry, capacityTokens: number) => KvOps;
 }
 
 export type CachePlan =
@@ -69,7 +71,7 @@ export class ContextCache {
     const plan = planCache(options);
     if (!plan.fits) throw new SightlineError('cache_full', `KV cache for policy ${options.policy} does not fit: ${plan.reason}`);
     this.plan = plan;
-    this.store = new KvStore(options.geometry, plan.capacityTokens, inverseFrequencies(options.rope));
+    this.store = new KvStore(options.geometry, plan.capacityTokens, inverseFrequencies(options.rope), options.ops?.(options.geometry, plan.capacityTokens));
   }
 
   get limits(): CacheLimits {

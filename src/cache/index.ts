@@ -22,7 +22,7 @@
  *     rounds <= windowSec after eviction (streaming, window, recompute); `full` never evicts and reports
  *     "does not fit" (FitCheck) when the next round would pass its capacity.
  */
-export { KvStore, type KvGeometry } from './kv-store.js';
+export { HostKvOps, KvStore, type KvGeometry, type KvOps, type KvRows, type RowRotation } from './kv-store.js';
 export { ContextLayout, roundTokens, roundPrefixTokens, type RoundRecord } from './layout.js';
 export { CACHE_POLICIES, cachePolicy, type CacheLimits, type CachePolicy, type CachePolicyName } from './policies.js';
 export {
@@ -34,6 +34,6 @@ export {
   type FitCheck,
   type MissingRows,
 } from './context-cache.js';
-export { applyRope, inverseFrequencies, rotateKeyRows, type RopeParams } from './rope.js';
+export { applyRope, inverseFrequencies, rotateKeyRows, rotateRowsWith, type RopeParams } from './rope.js';
 
 export const DEFAULT_CACHE_LIMITS = { textSinkTokens: 512, textWindowTokens: 512, windowSec: 16 } as const;

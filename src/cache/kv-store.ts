@@ -1,5 +1,5 @@
 import { SightlineError } from '../errors.js';
-import { rotateKeyRows } from './rope.js';
+import { rotateRowsWith } from './rope.js';
 
 /** Per-layer K/V geometry of one decoder. */
 export interface KvGeometry {
@@ -9,17 +9,104 @@ export interface KvGeometry {
 }
 
 /**
- * One stream's K/V rows, preallocated at a fixed capacity and never grown:
+ * New K/V rows of one layer as the decoder gave them: a host Float32Array [tokens, kvHeads, headDim],
+ * or an opaque tensor the ops backend understands (an onnxruntime tensor, possibly in GPU memory).
+ */
+export type KvRows = Float32Array | { readonly dims: readonly number[] };
+
+/** A rotation of rows [start, start+rows) by `delta` positions: cos/sin per rotary pair, float64. */
+export interface RowRotation {
+  delta: number;
+  cos: Float64Array;
+  sin: Float64Array;
+}
+
+/**
+ * The cache-ops backend: where the rows live and how they move. KvStore does the bookkeeping (length,
+ * capacity, range checks, rotation angles) once for every backend; an implementation only moves data.
+ * Calls arrive in order; a backend may defer the work (GPU graphs) until `flush()`, which runs before
+ * the rows are next read by a decoder step.
+ */
+export interface KvOps {
+  /** "host", or "onnx:<provider>" for graph-backed ops. */
+  readonly name: string;
+  /** Append `tokens` rows per layer at row `at` (== the live length). */
+  append(keys: readonly KvRows[], values: readonly KvRows[], at: number, tokens: number): void;
+  /** Drop rows [start, end) of `length` live rows; later rows move down and their keys rotate by `rot`. */
+  remove(start: number, end: number, length: number, rot: RowRotation): void;
+  /** Keep rows [0, length). */
+  truncate(length: number): void;
+  /** Run deferred work. */
+  flush(): Promise<void>;
+  /** Copy the live rows of every layer to host memory (tests, numerics checks; never on the hot path). */
+  read(length: number): Promise<{ keys: Float32Array[]; values: Float32Array[] }>;
+  /** Release every buffer (GPU tensors included); the ops are unusable afterwards. */
+  dispose(): void;
+}
+
+/** Host implementation: preallocated Float32Array per layer [capacity, kvHeads, headDim]. */
+export class HostKvOps implements KvOps {
+  readonly name = 'host';
+  readonly keys: Float32Array[] = [];
+  readonly values: Float32Array[] = [];
+  private readonly rowFloats: number;
+
+  constructor(
+    private readonly geometry: KvGeometry,
+    capacityTokens: number,
+  ) {
+    this.rowFloats = geometry.numKvHeads * geometry.headDim;
+    for (let l = 0; l < geometry.numLayers; l++) {
+      this.keys.push(new Float32Array(capacityTokens * this.rowFloats));
+      this.values.push(new Float32Array(capacityTokens * this.rowFloats));
+    }
+  }
+
+  append(keys: readonly KvRows[], values: readonly KvRows[], at: number, tokens: number): void {
+    const n = tokens * this.rowFloats;
+    for (let l = 0; l < this.geometry.numLayers; l++) {
+      const k = keys[l];
+      const v = values[l];
+      if (!(k instanceof Float32Array) || !(v instanceof Float32Array)) {
+        throw new TypeError('host KV store takes Float32Array rows (a device tensor was given)');
+      }
+      this.keys[l].set(k.subarray(0, n), at * this.rowFloats);
+      this.values[l].set(v.subarray(0, n), at * this.rowFloats);
+    }
+  }
+
+  remove(start: number, end: number, length: number, rot: RowRotation): void {
+    const r = this.rowFloats;
+    for (let l = 0; l < this.geometry.numLayers; l++) {
+      this.keys[l].copyWithin(start * r, end * r, length * r);
+      this.values[l].copyWithin(start * r, end * r, length * r);
+      rotateRowsWith(this.keys[l], start, start + length - end, this.geometry.numKvHeads, rot.cos, rot.sin);
+    }
+  }
+
+  truncate(): void {}
+
+  async flush(): Promise<void> {}
+
+  async read(length: number): Promise<{ keys: Float32Array[]; values: Float32Array[] }> {
+    const n = length * this.rowFloats;
+    return { keys: this.keys.map((k) => k.slice(0, n)), values: this.values.map((v) => v.slice(0, n)) };
+  }
+
+  dispose(): void {}
+}
+
+/**
+ * One stream's K/V rows at a fixed capacity, never grown:
  *
- *   keys[l]   = Float32Array [capacityTokens, numKvHeads, headDim]   (seq-major, model-format.md)
- *   values[l] = same
- *   rows 0..length-1 are live; row i holds the token at position i (contiguous RoPE).
+ *   rows 0..length-1 are live, per layer [rows, kvHeads, headDim] (seq-major, model-format.md);
+ *   row i holds the token at position i (contiguous RoPE).
  *
- * It answers "does it fit" and moves rows; it knows nothing about rounds or policies.
+ * It answers "does it fit" and moves rows through its KvOps (host buffers by default, or ONNX graphs
+ * on the decoder's provider); it knows nothing about rounds or policies.
  */
 export class KvStore {
-  readonly keys: Float32Array[];
-  readonly values: Float32Array[];
+  readonly ops: KvOps;
   private lengthTokens = 0;
   private readonly rowFloats: number;
 
@@ -27,14 +114,10 @@ export class KvStore {
     readonly geometry: KvGeometry,
     readonly capacityTokens: number,
     private readonly invFreq: Float64Array,
+    ops?: KvOps,
   ) {
     this.rowFloats = geometry.numKvHeads * geometry.headDim;
-    this.keys = [];
-    this.values = [];
-    for (let l = 0; l < geometry.numLayers; l++) {
-      this.keys.push(new Float32Array(capacityTokens * this.rowFloats));
-      this.values.push(new Float32Array(capacityTokens * this.rowFloats));
-    }
+    this.ops = ops ?? new HostKvOps(geometry, capacityTokens);
   }
 
   get length(): number {
@@ -45,7 +128,7 @@ export class KvStore {
     return this.capacityTokens - this.lengthTokens;
   }
 
-  /** Bytes held by this stream's buffers (allocated, not just used: that is what memory costs). */
+  /** Bytes this stream may hold (capacity, not just live rows: that is what memory is planned for). */
   get bytes(): number {
     return 2 * this.geometry.numLayers * this.capacityTokens * this.rowFloats * 4;
   }
@@ -54,29 +137,29 @@ export class KvStore {
     return tokens <= this.freeTokens;
   }
 
-  /** Zero-copy views of the live prefix, shaped for `past_key_<l>` [1, length, kvHeads, headDim]. */
+  private get host(): HostKvOps {
+    if (!(this.ops instanceof HostKvOps)) throw new TypeError(`KV rows live in "${this.ops.name}", not host memory: use read()`);
+    return this.ops;
+  }
+
+  /** Zero-copy views of the live prefix (host store only), shaped for `past_key_<l>` [1, length, kvHeads, headDim]. */
   keyView(layer: number): Float32Array {
-    return this.keys[layer].subarray(0, this.lengthTokens * this.rowFloats);
+    return this.host.keys[layer].subarray(0, this.lengthTokens * this.rowFloats);
   }
 
   valueView(layer: number): Float32Array {
-    return this.values[layer].subarray(0, this.lengthTokens * this.rowFloats);
+    return this.host.values[layer].subarray(0, this.lengthTokens * this.rowFloats);
   }
 
   /** Append `tokens` rows per layer (`new_key_<l>` outputs). Throws cache_full rather than growing. */
-  append(newKeys: Float32Array[], newValues: Float32Array[], tokens: number): void {
+  append(newKeys: readonly KvRows[], newValues: readonly KvRows[], tokens: number): void {
     if (!this.fits(tokens)) {
       throw new SightlineError(
         'cache_full',
         `KV cache full: ${tokens} new tokens do not fit (${this.lengthTokens}/${this.capacityTokens} used)`,
       );
     }
-    const at = this.lengthTokens * this.rowFloats;
-    const n = tokens * this.rowFloats;
-    for (let l = 0; l < this.geometry.numLayers; l++) {
-      this.keys[l].set(newKeys[l].subarray(0, n), at);
-      this.values[l].set(newValues[l].subarray(0, n), at);
-    }
+    this.ops.append(newKeys, newValues, this.lengthTokens, tokens);
     this.lengthTokens += tokens;
   }
 
@@ -90,18 +173,37 @@ export class KvStore {
     }
     const gap = end - start;
     if (gap === 0) return;
-    const tail = this.lengthTokens - end;
-    for (let l = 0; l < this.geometry.numLayers; l++) {
-      this.keys[l].copyWithin(start * this.rowFloats, end * this.rowFloats, this.lengthTokens * this.rowFloats);
-      this.values[l].copyWithin(start * this.rowFloats, end * this.rowFloats, this.lengthTokens * this.rowFloats);
-      rotateKeyRows(this.keys[l], start, start + tail, this.geometry.numKvHeads, this.invFreq, -gap);
+    const half = this.invFreq.length;
+    const rot: RowRotation = { delta: -gap, cos: new Float64Array(half), sin: new Float64Array(half) };
+    for (let i = 0; i < half; i++) {
+      rot.cos[i] = Math.cos(-gap * this.invFreq[i]);
+      rot.sin[i] = Math.sin(-gap * this.invFreq[i]);
     }
+    this.ops.remove(start, end, this.lengthTokens, rot);
     this.lengthTokens -= gap;
   }
 
-  /** Forget rows from `length` on (a rollback or a rebuild); the memory stays allocated. */
+  /** Forget rows from `length` on (a rollback or a rebuild); capacity stays reserved. */
   truncate(length: number): void {
     if (length < 0 || length > this.lengthTokens) throw new RangeError(`truncate to ${length} of ${this.lengthTokens}`);
+    if (length === this.lengthTokens) return;
+    this.ops.truncate(length);
     this.lengthTokens = length;
+  }
+
+  /** Run the ops backend's deferred work (a no-op on the host). */
+  flush(): Promise<void> {
+    return this.ops.flush();
+  }
+
+  /** The live rows of every layer, copied to host memory. */
+  async read(): Promise<{ keys: Float32Array[]; values: Float32Array[] }> {
+    await this.ops.flush();
+    return this.ops.read(this.lengthTokens);
+  }
+
+  dispose(): void {
+    this.ops.dispose();
+    this.lengthTokens = 0;
   }
 }

@@ -29,7 +29,6 @@ export function rotateKeyRows(
 ): void {
   if (deltaPositions === 0 || rowEnd <= rowStart) return;
   const half = invFreq.length;
-  const headDim = half * 2;
   const cos = new Float64Array(half);
   const sin = new Float64Array(half);
   for (let i = 0; i < half; i++) {
@@ -37,6 +36,21 @@ export function rotateKeyRows(
     cos[i] = Math.cos(angle);
     sin[i] = Math.sin(angle);
   }
+  rotateRowsWith(keys, rowStart, rowEnd, numKvHeads, cos, sin);
+}
+
+/** Rotate rows [rowStart, rowEnd) by precomputed per-pair cos/sin (float64 arithmetic, float32 storage). */
+export function rotateRowsWith(
+  keys: Float32Array,
+  rowStart: number,
+  rowEnd: number,
+  numKvHeads: number,
+  cos: Float64Array,
+  sin: Float64Array,
+): void {
+  if (rowEnd <= rowStart) return;
+  const half = cos.length;
+  const headDim = half * 2;
   const heads = (rowEnd - rowStart) * numKvHeads;
   let base = rowStart * numKvHeads * headDim;
   for (let h = 0; h < heads; h++, base += headDim) {

@@ -1,7 +1,7 @@
 /**
  * `sightline serve`: the HTTP/WebSocket service. Config comes from flags, then env:
  *   SIGHTLINE_TOKEN (write + view), SIGHTLINE_VIEW_TOKEN (view only), SIGHTLINE_DATA,
- *   SIGHTLINE_FILE_ROOTS (":"-separated), SIGHTLINE_ALLOW_PRIVATE=1, SIGHTLINE_LOG_LEVEL.
+ *   SIGHTLINE_FILE_ROOTS (":"-separated), SIGHTLINE_ALLOW_PRIVATE=1, SIGHTLINE_LOG_LEVEL, SIGHTLINE_DEVICE.
  *
  * Streams run on one EnginePool (worker threads owning the model and every stream's KV cache) loaded
  * from --model. `--demo` starts a synthetic live match and a stream of it (src/cli/demo.ts).
@@ -11,6 +11,8 @@ import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import { defaultModelDir } from '../model/default-model.js';
 import { EnginePool } from '../model/pool.js';
+import type { Device } from '../model/providers.js';
+import { device } from './watch.js';
 import { createServer, type RunningServer } from '../server/app.js';
 import { sessionFactory } from '../server/session-runner.js';
 import { startDemo } from './demo.js';
@@ -36,7 +38,8 @@ export const searchDbOf = (data: string, searchDb?: string): string => searchDb 
 /** The `serve` command's flags: the service plus the engine and the demo. */
 export interface ServeOptions extends ServiceOptions {
   model: string;
-  workers: number;
+  workers?: number;
+  device?: Device;
   demo?: boolean;
   demoSeed: number;
   searchDb?: string;
@@ -72,14 +75,19 @@ export function registerServe(program: Command): Command {
     .option('--file-root <dir...>', 'folders file sources may be read from (env SIGHTLINE_FILE_ROOTS)')
     .option('--allow-private', 'allow network sources on private, link-local and loopback addresses')
     .option('--model <dir>', 'commentary model folder (docs/model-format.md); default: the shipped model', defaultModelDir())
-    .option('--workers <n>', 'engine worker threads (default: one per core, at most 4)', positiveInteger, Math.min(4, cpus().length))
+    .option('--workers <n>', 'engine worker threads (default: one per core, at most 4; 1 with --device webgpu)', positiveInteger)
+    .option('--device <name>', 'where the model runs: cpu|webgpu (env SIGHTLINE_DEVICE; webgpu keeps the KV cache on the GPU)', device)
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
     .option('--no-search', 'serve without /v1/search and /v1/videos')
     .option('--demo', 'also start a synthetic live match (sightline synth --live) and commentate it')
     .option('--demo-seed <n>', 'seed of the demo match (a held-out seed by default)', positiveInteger, 300007)
     .action(async (opts: ServeOptions) => {
-      const pool = await EnginePool.create({ modelDir: opts.model, workers: opts.workers });
+      // No --device/SIGHTLINE_DEVICE: the model's config.json decides (runtime.executionProvider, cpu by default).
+      const dev = opts.device ?? (process.env.SIGHTLINE_DEVICE ? device(process.env.SIGHTLINE_DEVICE) : undefined);
+      const workers = opts.workers ?? (dev === 'webgpu' ? 1 : Math.min(4, cpus().length));
+      const pool = await EnginePool.create({ modelDir: opts.model, workers, device: dev });
+      if (pool.device.notice) process.stderr.write(`sightline: ${pool.device.notice}\n`);
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
       const server = await startService(opts, sessionFactory({ pool }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);

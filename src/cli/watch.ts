@@ -5,6 +5,7 @@ import { SightlineError } from '../errors.js';
 import type { FrameChunk } from '../ingest/types.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { EnginePool } from '../model/pool.js';
+import { DEVICES, type Device } from '../model/providers.js';
 import type { SessionEvent } from '../stream/events.js';
 import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
@@ -19,6 +20,7 @@ export interface WatchOptions {
   model: string;
   prompt?: string;
   provider?: string;
+  device?: Device;
 }
 
 function policy(value: string): CachePolicyName {
@@ -26,6 +28,11 @@ function policy(value: string): CachePolicyName {
     throw new InvalidArgumentError(`expected one of ${CACHE_POLICIES.join(', ')}, got "${value}"`);
   }
   return value as CachePolicyName;
+}
+
+export function device(value: string): Device {
+  if (!(DEVICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${DEVICES.join(', ')}, got "${value}"`);
+  return value as Device;
 }
 
 function clock(sec: number): string {
@@ -38,7 +45,8 @@ function clock(sec: number): string {
  * Exported for tests, which pass synthetic chunks.
  */
 export async function watch(source: string, o: WatchOptions, write: (line: string) => void, chunks?: AsyncIterable<FrameChunk>): Promise<void> {
-  const pool = await EnginePool.create({ modelDir: o.model, workers: 1, provider: o.provider });
+  const pool = await EnginePool.create({ modelDir: o.model, workers: 1, provider: o.provider, device: o.device });
+  if (pool.device.notice) process.stderr.write(`sightline: ${pool.device.notice}\n`);
   const { imageWidth, imageHeight } = pool.config.vision;
   let frames: AsyncIterable<FrameChunk> | undefined;
   let failure: SessionEvent | undefined;
@@ -72,6 +80,7 @@ export function registerWatch(program: Command): void {
     .option('--json', 'one JSON line per second: {"type":"segment","start","end","text"}')
     .option('--model <dir>', 'model folder (docs/model-format.md); default: the shipped model', defaultModelDir())
     .option('--prompt <text>', 'instruction for the commentator')
+    .option('--device <name>', `where the model runs: ${DEVICES.join('|')} (webgpu keeps the KV cache on the GPU)`, device)
     .option('--provider <name>', 'onnxruntime execution provider (default from the model: cpu)')
     .action(async (source: string, opts: WatchOptions) => {
       await watch(source, opts, (line) => process.stdout.write(`${line}\n`));

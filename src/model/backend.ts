@@ -1,4 +1,4 @@
-import type { KvStore } from '../cache/index.js';
+import type { KvGeometry, KvOps, KvStore } from '../cache/index.js';
 
 /**
  * What the per-second loop needs from a model, whatever runs it (onnxruntime in a worker, or a
@@ -16,5 +16,10 @@ export interface InferenceBackend {
    * appends their K/V to the store and returns the logits of the last new row.
    */
   decode(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array>;
+  /**
+   * Cache-ops backend for a new stream's store, when the K/V live with the model (GPU memory);
+   * absent: host buffers (HostKvOps).
+   */
+  createKvOps?: (geometry: KvGeometry, capacityTokens: number) => KvOps;
   dispose(): Promise<void>;
 }

@@ -28,12 +28,14 @@ async function handle(m: ToWorker): Promise<void> {
   const engine = engines.get(m.streamId);
   switch (m.type) {
     case 'open': {
+      engine?.dispose();
       const created = new StreamEngine(backend!, tokenizer, config, m.options);
       await created.restart(m.previousTexts, m.options.prompt);
       engines.set(m.streamId, created);
       return post({ type: 'done', seq: m.seq });
     }
     case 'close':
+      engine?.dispose();
       engines.delete(m.streamId);
       return post({ type: 'done', seq: m.seq });
     case 'setPrompt':
@@ -80,10 +82,10 @@ port.on('message', (m: ToWorker) => {
   void drain();
 });
 
-createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.intraOpThreads }).then(
+createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.intraOpThreads, kv: init.kv }).then(
   (b) => {
     backend = b;
-    post({ type: 'ready' });
+    post({ type: 'ready', provider: b.provider, kv: b.kv, notice: b.notice });
     void drain();
   },
   (err) => {

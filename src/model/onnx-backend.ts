@@ -1,66 +1,116 @@
 /** InferenceBackend on onnxruntime-node. Runs only inside engine.worker.ts (session.run blocks its thread). */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { KvStore } from '../cache/index.js';
+import type { KvGeometry, KvStore } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
 import type { InferenceBackend } from './backend.js';
+import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
+import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
-import { checkProvider } from './providers.js';
+import { checkProvider, isNoAdapterError, noAdapterMessage } from './providers.js';
+
+/** Where a stream's K/V live: host Float32Arrays, or tensors of the decoder's provider (kv-graph-ops.ts). */
+export type KvResidence = 'host' | 'device';
 
 export interface BackendOptions {
-  /** Execution provider name: cpu (default), cuda, webgpu, ... */
+  /** Execution provider name: cpu (default), webgpu, cuda, ... */
   provider: string;
   /** onnxruntime intra-op threads per session (1 keeps several workers from fighting over cores). */
   intraOpThreads: number;
+  /** Default: `device` on a GPU provider (webgpu), `host` on the CPU. */
+  kv?: KvResidence;
+  /** When webgpu finds no GPU adapter: run on the CPU with a notice (default) instead of failing. */
+  fallbackToCpu?: boolean;
 }
 
-async function openSession(folder: ModelFolder, path: string, o: BackendOptions): Promise<ort.InferenceSession> {
+export interface OnnxBackend extends InferenceBackend {
+  /** The provider actually used (cpu after a fallback). */
+  readonly provider: string;
+  readonly kv: KvResidence;
+  /** One line for the user when the requested device was not used (no GPU adapter). */
+  readonly notice?: string;
+}
+
+async function openSession(folder: ModelFolder, path: string, o: BackendOptions, extra: ort.InferenceSession.SessionOptions = {}): Promise<GuardedSession> {
+  const name = path.split('/').pop()!;
   try {
-    return await ort.InferenceSession.create(path, {
+    const session = await ort.InferenceSession.create(path, {
       executionProviders: [o.provider],
       intraOpNumThreads: o.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      ...extra,
     });
+    return { name, provider: o.provider, session };
   } catch (err) {
     const msg = ((err as Error).message ?? String(err)).split('\n')[0];
+    if (isNoAdapterError(err)) throw new SightlineError('provider_unavailable', noAdapterMessage(o.provider, msg), { cause: err });
     // Tell a missing provider from a bad file: if the CPU provider loads the graph, the provider was the problem.
     if (o.provider !== 'cpu' && (await ort.InferenceSession.create(path).then((s) => s.release().then(() => true), () => false))) {
       throw new SightlineError('provider_unavailable', `execution provider "${o.provider}" failed to start: ${msg}`, { cause: err });
     }
-    throw new SightlineError('model_invalid', `model folder ${folder.dir}: ${path.split('/').pop()} cannot be loaded: ${msg}`, { cause: err });
+    throw new SightlineError('model_invalid', `model folder ${folder.dir}: ${name} cannot be loaded: ${msg}`, { cause: err });
   }
 }
 
-export async function createOnnxBackend(folder: ModelFolder, options: BackendOptions): Promise<InferenceBackend> {
+export async function createOnnxBackend(folder: ModelFolder, options: BackendOptions): Promise<OnnxBackend> {
   await checkProvider(options.provider);
+  let o = options;
+  let notice: string | undefined;
+  let vision: GuardedSession;
+  try {
+    vision = await openSession(folder, folder.visionPath, o);
+  } catch (err) {
+    if (!(isNoAdapterError(err) && options.fallbackToCpu !== false)) throw err;
+    notice = `${(err as Error).message}; running on the CPU instead`;
+    o = { ...options, provider: 'cpu', kv: options.kv === 'device' ? 'device' : 'host' };
+    vision = await openSession(folder, folder.visionPath, o);
+  }
+  return createOn(folder, o, vision, notice);
+}
+
+async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedSession, notice: string | undefined): Promise<OnnxBackend> {
   const { config } = folder;
-  const vision = await openSession(folder, folder.visionPath, options);
-  const decoder = await openSession(folder, folder.decoderPath, options);
+  const { hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim } = config.decoder;
+  const kv: KvResidence = o.kv ?? (keepsOutputsOnDevice(o.provider) ? 'device' : 'host');
+  const onDevice = keepsOutputsOnDevice(o.provider);
+  // Device-resident K/V: only the logits come back to the host; new keys/values stay in GPU memory.
+  const outputLocation: Record<string, ort.Tensor.DataLocation> = { logits: 'cpu' };
+  for (let l = 0; l < numLayers; l++) outputLocation[`new_key_${l}`] = outputLocation[`new_value_${l}`] = 'gpu-buffer';
+  const decoder = await openSession(folder, folder.decoderPath, o, kv === 'device' && onDevice ? { preferredOutputLocation: outputLocation } : {});
   const want = ['inputs_embeds', 'position_ids'];
-  for (let l = 0; l < config.decoder.numLayers; l++) want.push(`past_key_${l}`, `past_value_${l}`);
-  const missing = want.filter((n) => !decoder.inputNames.includes(n));
+  for (let l = 0; l < numLayers; l++) want.push(`past_key_${l}`, `past_value_${l}`);
+  const missing = want.filter((n) => !decoder.session.inputNames.includes(n));
   if (missing.length > 0) {
     throw new SightlineError('model_invalid', `model folder ${folder.dir}: decoder.onnx lacks inputs ${missing.join(', ')} (docs/model-format.md)`);
   }
+  const geometry: KvGeometry = { numLayers, numKvHeads, headDim };
+  const graphs = await CacheGraphs.create(geometry, o.provider, o.intraOpThreads);
   const raw = readFileSync(folder.embeddingsPath);
   const table = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  const { hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim } = config.decoder;
   const { imageWidth: w, imageHeight: h } = config.vision;
+  const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);
 
   return {
     hiddenSize: d,
     vocabSize,
+    provider: o.provider,
+    kv,
+    notice,
     embedIds(ids) {
       const out = new Float32Array(ids.length * d);
       ids.forEach((id, i) => out.set(table.subarray(id * d, (id + 1) * d), i * d));
       return out;
     },
+    createKvOps: kv === 'device' ? () => new GraphKvOps(graphs) : undefined,
     async encodeFrames(pixelValues, frames) {
-      const r = await vision.run({ pixel_values: new ort.Tensor('float32', pixelValues, [frames, 3, h, w]) });
+      const r = await runGuarded(vision, { pixel_values: new ort.Tensor('float32', pixelValues, [frames, 3, h, w]) });
       return r.visual_embeds.data as Float32Array;
     },
     async decode(embeds, tokens, store: KvStore) {
+      if (!store.fits(tokens)) {
+        throw new SightlineError('cache_full', `KV cache full: ${tokens} new tokens do not fit (${store.length}/${store.capacityTokens} used)`);
+      }
       const past = store.length;
       const positions = new BigInt64Array(tokens);
       for (let i = 0; i < tokens; i++) positions[i] = BigInt(past + i);
@@ -68,24 +118,40 @@ export async function createOnnxBackend(folder: ModelFolder, options: BackendOpt
         inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
         position_ids: new ort.Tensor('int64', positions, [1, tokens]),
       };
-      for (let l = 0; l < numLayers; l++) {
-        feeds[`past_key_${l}`] = new ort.Tensor('float32', store.keyView(l), [1, past, numKvHeads, headDim]);
-        feeds[`past_value_${l}`] = new ort.Tensor('float32', store.valueView(l), [1, past, numKvHeads, headDim]);
+      const ops = store.ops;
+      if (ops instanceof GraphKvOps) {
+        await store.flush();
+        const rows = ops.past();
+        for (let l = 0; l < numLayers; l++) {
+          feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
+          feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
+        }
+      } else {
+        for (let l = 0; l < numLayers; l++) {
+          feeds[`past_key_${l}`] = new ort.Tensor('float32', store.keyView(l), [1, past, numKvHeads, headDim]);
+          feeds[`past_value_${l}`] = new ort.Tensor('float32', store.valueView(l), [1, past, numKvHeads, headDim]);
+        }
       }
-      const out = await decoder.run(feeds);
-      const keys: Float32Array[] = [];
-      const values: Float32Array[] = [];
-      for (let l = 0; l < numLayers; l++) {
-        keys.push(out[`new_key_${l}`].data as Float32Array);
-        values.push(out[`new_value_${l}`].data as Float32Array);
+      const out = await runGuarded(decoder, feeds);
+      const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
+      const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
+      if (ops instanceof GraphKvOps) {
+        store.append(keys, values, tokens); // ownership moves to the store's ops
+      } else {
+        // A host store: rows must be host arrays. GPU outputs (a host store on a device-resident backend,
+        // e.g. a test's fresh recompute) come back through kv_read, never through getData().
+        const host = keys.some(isGpuTensor)
+          ? await graphs.readToHost(keys, values)
+          : { keys: keys.map((t) => t.data as Float32Array), values: values.map((t) => t.data as Float32Array) };
+        [...keys, ...values].forEach(release);
+        store.append(host.keys, host.values, tokens);
       }
-      store.append(keys, values, tokens);
       const logits = out.logits.data as Float32Array;
       const rows = logits.length / vocabSize;
       return logits.slice((rows - 1) * vocabSize, rows * vocabSize);
     },
     async dispose() {
-      await Promise.all([vision.release(), decoder.release()]);
+      await Promise.all([vision.session.release(), decoder.session.release(), graphs.dispose()]);
     },
   };
 }

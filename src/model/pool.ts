@@ -21,6 +21,13 @@ export interface EnginePoolOptions {
   workers?: number;
   /** Execution provider; default from the model's config.json (cpu). */
   provider?: string;
+  /**
+   * `webgpu`: WebGPU provider with every stream's K/V in GPU memory (one worker owns the GPU unless
+   * `workers` says otherwise); falls back to the CPU with a notice when no GPU adapter exists.
+   */
+  device?: 'cpu' | 'webgpu';
+  /** Where K/V live (default: device on webgpu, host on cpu). */
+  kv?: 'host' | 'device';
   /** onnxruntime threads per worker (default 1: workers, not threads, give the parallelism). */
   intraOpThreads?: number;
   /** Requests waiting per worker before new ones are refused (default 64). */
@@ -43,6 +50,7 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  info?: { provider: string; kv: string; notice?: string };
   ready: Promise<void>;
   pending: Map<number, Pending>;
   streams: Set<string>;
@@ -71,10 +79,13 @@ export class EnginePool extends EventEmitter {
   /** Validate the folder and provider here, then start the workers and wait until each has loaded. */
   static async create(options: EnginePoolOptions): Promise<EnginePool> {
     const folder = loadModelFolder(options.modelDir);
-    const provider = options.provider ?? folder.config.runtime.executionProvider;
+    const provider = options.device ?? options.provider ?? folder.config.runtime.executionProvider;
     await checkProvider(provider);
-    const workers = options.workers ?? Math.max(1, Math.min(2, availableParallelism()));
-    const pool = new EnginePool(folder, { folder, provider, intraOpThreads: options.intraOpThreads ?? 1 }, options.maxQueuedPerWorker ?? 64, workers);
+    // One GPU: one worker owns it (its streams interleave second by second); CPU: workers give the parallelism.
+    const defaultWorkers = provider === 'cpu' ? Math.max(1, Math.min(2, availableParallelism())) : 1;
+    const workers = options.workers ?? defaultWorkers;
+    const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv };
+    const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers);
     try {
       await Promise.all(pool.slots.map((_, i) => pool.slot(i).ready));
     } catch (err) {
@@ -86,6 +97,12 @@ export class EnginePool extends EventEmitter {
 
   get config(): ModelConfig {
     return this.folder.config;
+  }
+
+  /** What the workers run on: the provider and K/V residence, and a notice if the requested device was not used. */
+  get device(): { provider: string; kv: string; notice?: string } {
+    const info = this.slots.find((s) => s?.info)?.info;
+    return info ?? { provider: this.init.provider, kv: this.init.kv ?? 'host' };
   }
 
   async open(streamId: string, options: StreamEngineOptions, previousTexts: string[] = []): Promise<void> {
@@ -172,7 +189,10 @@ export class EnginePool extends EventEmitter {
     const slot: Slot = { worker, ready, pending: new Map(), streams: new Set(), dead: false };
     let lastError: Error | undefined;
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') return markReady();
+      if (m.type === 'ready') {
+        slot.info = { provider: m.provider, kv: m.kv, notice: m.notice };
+        return markReady();
+      }
       if (m.type === 'fatal') return markFailed((lastError = new SightlineError(m.code as ErrorCode, m.message)));
       if (m.type !== 'result' && m.type !== 'done' && m.type !== 'error') return;
       const p = slot.pending.get(m.seq);

@@ -11,6 +11,8 @@ export interface WorkerInit {
   folder: ModelFolder;
   provider: string;
   intraOpThreads: number;
+  /** Where streams' K/V live (default: device on webgpu, host on cpu). */
+  kv?: 'host' | 'device';
 }
 
 export type ToWorker =
@@ -33,7 +35,8 @@ export type ToWorker =
   | { type: 'crash' };
 
 export type FromWorker =
-  | { type: 'ready' }
+  /** Loaded; `provider` is what runs (cpu after a webgpu fallback, which `notice` explains). */
+  | { type: 'ready'; provider: string; kv: string; notice?: string }
   /** The worker could not start (bad model, missing provider); it exits after this. */
   | { type: 'fatal'; code: string; message: string }
   | { type: 'result'; seq: number; result: SecondResult }

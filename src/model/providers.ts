@@ -17,3 +17,18 @@ export async function checkProvider(name: string): Promise<void> {
     );
   }
 }
+
+/** `--device`: where the engine runs. `webgpu` = WebGPU provider (Dawn over Vulkan) with the KV cache in GPU memory. */
+export const DEVICES = ['cpu', 'webgpu'] as const;
+export type Device = (typeof DEVICES)[number];
+
+/** The WebGPU provider found no GPU (no Vulkan driver/adapter): the one case we fall back to the CPU for. */
+export function isNoAdapterError(err: unknown): boolean {
+  const msg = (err as Error)?.message ?? String(err);
+  return /Failed to get a WebGPU adapter|no (supported )?adapters?/i.test(msg);
+}
+
+export function noAdapterMessage(provider: string, detail: string): string {
+  const why = /No supported adapters/i.test(detail) ? 'no supported adapters' : detail.replace(/^.*\) /, '').trim();
+  return `device ${provider}: no GPU adapter found (${why})`;
+}

@@ -70,6 +70,7 @@ export class StreamEngine {
       maxSystemTokens: 512,
       fullCapacityTokens: config.decoder.maxPositions,
       maxBytesPerStream: options.maxBytesPerStream,
+      ops: backend.createKvOps,
     });
   }
 
@@ -142,6 +143,11 @@ export class StreamEngine {
       timings: { visionMs, prefillMs, decodeMs: totalMs - prefillMs - visionMs, totalMs },
       cache: this.cache.stats(),
     };
+  }
+
+  /** Release the stream's K/V (GPU buffers at once); the engine is unusable afterwards. */
+  dispose(): void {
+    this.cache.store.dispose();
   }
 
   /** Up to maxTokensPerSecond tokens; stops at end of turn or once the text is the silence marker. */

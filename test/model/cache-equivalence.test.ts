@@ -12,6 +12,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CachePolicyName } from '../../src/cache/index.js';
+import type { KvResidence } from '../../src/model/onnx-backend.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
 import { freshLogits, loadTiny, maxAbsDiff, pixelsFor, type Tiny } from './helpers.js';
 
@@ -34,17 +35,20 @@ async function runStream(tiny: Tiny, policy: CachePolicyName): Promise<StreamEng
   return engine;
 }
 
-const cases: [name: 'tiny-random-1l' | 'tiny-random-2l', policies: CachePolicyName[]][] = [
-  ['tiny-random-1l', ['streaming', 'window', 'full', 'recompute']],
-  ['tiny-random-2l', ['full', 'recompute']],
+// `device`: the cache on the ONNX-graph ops (the code path that keeps it on the GPU), here on the CPU provider.
+const cases: [name: 'tiny-random-1l' | 'tiny-random-2l', kv: KvResidence, policies: CachePolicyName[]][] = [
+  ['tiny-random-1l', 'host', ['streaming', 'window', 'full', 'recompute']],
+  ['tiny-random-2l', 'host', ['full', 'recompute']],
+  ['tiny-random-1l', 'device', ['streaming', 'window', 'full', 'recompute']],
+  ['tiny-random-2l', 'device', ['full', 'recompute']],
 ];
 
-describe.each(cases)('%s: cache == fresh recompute over the kept rows', (name, policies) => {
+describe.each(cases)('%s, K/V on %s ops: cache == fresh recompute over the kept rows', (name, kv, policies) => {
   let tiny: Tiny;
   afterAll(() => tiny?.backend.dispose());
 
   it.each(policies)('%s', async (policy) => {
-    tiny ??= await loadTiny(name);
+    tiny ??= await loadTiny(name, kv);
     const engine = await runStream(tiny, policy);
     const { cache } = engine;
     if (policy === 'streaming') expect(cache.layout.previousTextTokens).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { KvStore, inverseFrequencies, type ContextCache } from '../../src/cache/index.js';
 import type { InferenceBackend } from '../../src/model/backend.js';
 import { loadModelFolder, type ModelFolder } from '../../src/model/model-folder.js';
-import { createOnnxBackend } from '../../src/model/onnx-backend.js';
+import { createOnnxBackend, type KvResidence } from '../../src/model/onnx-backend.js';
 import { framesToPixelValues } from '../../src/model/preprocess.js';
 import { TextTokenizer } from '../../src/model/tokenizer.js';
 
@@ -15,13 +15,14 @@ export interface Tiny {
 }
 
 /** Tests run the backend in the test's own thread (vitest already isolates files in workers). */
-export async function loadTiny(name: 'tiny-random-1l' | 'tiny-random-2l'): Promise<Tiny> {
-  return loadModel(join(FIXTURES, name));
+export async function loadTiny(name: 'tiny-random-1l' | 'tiny-random-2l', kv: KvResidence = 'host'): Promise<Tiny> {
+  return loadModel(join(FIXTURES, name), kv);
 }
 
-export async function loadModel(dir: string): Promise<Tiny> {
+/** `kv: 'device'` runs the cache on the ONNX-graph ops (the GPU code path) on the CPU provider. */
+export async function loadModel(dir: string, kv: KvResidence = 'host'): Promise<Tiny> {
   const folder = loadModelFolder(dir);
-  const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1 });
+  const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1, kv });
   return { folder, backend, tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig) };
 }
 

@@ -1,0 +1,274 @@
+/**
+ * The KV cache's operations as small ONNX graphs on the decoder's execution provider, so a stream's
+ * K/V stay where the decoder left them (GPU memory on webgpu) for the stream's whole life:
+ *
+ *   kv_append  past [1,P,H,D] ++ new [1,T,H,D] -> [1,P+T,H,D]              (Concat, axis 1)
+ *   kv_gather  keep rows idx[N] of [1,P,H,D]; keys rotated per row by        (Gather, Slice, Mul, Sub,
+ *              table row rot[n]: (x1,x2) -> (x1 c - x2 s, x2 c + x1 s)       Add, Concat, Reshape)
+ *              (evict rounds, move commentary into previous text, trim sink + window, truncate:
+ *              all are "keep these rows, re-index their positions")
+ *   kv_read    Identity with outputs on the CPU: the only way back to host (tests, numerics checks)
+ *
+ * The rotation angles come from KvStore in float64 (cos/sin tables of one row per distinct delta,
+ * uploaded as float32), so graph and host implementations rotate by the same angles.
+ * On the CPU provider the same graphs run on host memory: CI checks them against HostKvOps.
+ */
+import * as ort from 'onnxruntime-node';
+import type { KvGeometry, KvOps, KvRows, RowRotation } from '../cache/index.js';
+import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
+import { buildModel, DT, type GraphSpec, type NodeSpec } from './onnx-graph.js';
+
+const i64 = (xs: number[]): BigInt64Array => BigInt64Array.from(xs.map(BigInt));
+
+export function appendGraph(g: KvGeometry): GraphSpec {
+  const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const spec: GraphSpec = { name: 'kv_append', inputs: [], outputs: [], nodes: [] };
+  for (let l = 0; l < L; l++) {
+    for (const kv of ['key', 'value']) {
+      spec.inputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: [1, 'P', H, D] }, { name: `new_${kv}_${l}`, type: DT.float, dims: [1, 'T', H, D] });
+      spec.outputs.push({ name: `out_${kv}_${l}`, type: DT.float, dims: [1, 'N', H, D] });
+      spec.nodes.push({ op: 'Concat', inputs: [`past_${kv}_${l}`, `new_${kv}_${l}`], outputs: [`out_${kv}_${l}`], attrs: { axis: 1 } });
+    }
+  }
+  return spec;
+}
+
+export function gatherGraph(g: KvGeometry): GraphSpec {
+  const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const half = D / 2;
+  const nodes: NodeSpec[] = [
+    { op: 'Gather', inputs: ['cos', 'rot'], outputs: ['cos_rows'], attrs: { axis: 0 } },
+    { op: 'Gather', inputs: ['sin', 'rot'], outputs: ['sin_rows'], attrs: { axis: 0 } },
+    { op: 'Reshape', inputs: ['cos_rows', 'shape4'], outputs: ['c'] },
+    { op: 'Reshape', inputs: ['sin_rows', 'shape4'], outputs: ['s'] },
+  ];
+  const spec: GraphSpec = {
+    name: 'kv_gather',
+    inputs: [],
+    outputs: [],
+    nodes,
+    initializers: [
+      { name: 'shape4', type: DT.int64, dims: [4], data: i64([1, -1, 1, half]) },
+      { name: 'zero', type: DT.int64, dims: [1], data: i64([0]) },
+      { name: 'half', type: DT.int64, dims: [1], data: i64([half]) },
+      { name: 'full', type: DT.int64, dims: [1], data: i64([D]) },
+      { name: 'axis3', type: DT.int64, dims: [1], data: i64([3]) },
+    ],
+  };
+  for (let l = 0; l < L; l++) {
+    spec.inputs.push({ name: `key_${l}`, type: DT.float, dims: [1, 'P', H, D] }, { name: `value_${l}`, type: DT.float, dims: [1, 'P', H, D] });
+    spec.outputs.push({ name: `out_key_${l}`, type: DT.float, dims: [1, 'N', H, D] }, { name: `out_value_${l}`, type: DT.float, dims: [1, 'N', H, D] });
+    const k = (s: string): string => `${s}_${l}`;
+    nodes.push(
+      { op: 'Gather', inputs: [`key_${l}`, 'idx'], outputs: [k('kg')], attrs: { axis: 1 } },
+      { op: 'Slice', inputs: [k('kg'), 'zero', 'half', 'axis3'], outputs: [k('x1')] },
+      { op: 'Slice', inputs: [k('kg'), 'half', 'full', 'axis3'], outputs: [k('x2')] },
+      { op: 'Mul', inputs: [k('x1'), 'c'], outputs: [k('x1c')] },
+      { op: 'Mul', inputs: [k('x2'), 's'], outputs: [k('x2s')] },
+      { op: 'Mul', inputs: [k('x2'), 'c'], outputs: [k('x2c')] },
+      { op: 'Mul', inputs: [k('x1'), 's'], outputs: [k('x1s')] },
+      { op: 'Sub', inputs: [k('x1c'), k('x2s')], outputs: [k('r1')] },
+      { op: 'Add', inputs: [k('x2c'), k('x1s')], outputs: [k('r2')] },
+      { op: 'Concat', inputs: [k('r1'), k('r2')], outputs: [`out_key_${l}`], attrs: { axis: 3 } },
+      { op: 'Gather', inputs: [`value_${l}`, 'idx'], outputs: [`out_value_${l}`], attrs: { axis: 1 } },
+    );
+  }
+  spec.inputs.push(
+    { name: 'idx', type: DT.int64, dims: ['N'] },
+    { name: 'rot', type: DT.int64, dims: ['N'] },
+    { name: 'cos', type: DT.float, dims: ['R', half] },
+    { name: 'sin', type: DT.float, dims: ['R', half] },
+  );
+  return spec;
+}
+
+export function readGraph(g: KvGeometry): GraphSpec {
+  const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const spec: GraphSpec = { name: 'kv_read', inputs: [], outputs: [], nodes: [] };
+  for (let l = 0; l < L; l++) {
+    for (const kv of ['key', 'value']) {
+      spec.inputs.push({ name: `${kv}_${l}`, type: DT.float, dims: [1, 'P', H, D] });
+      spec.outputs.push({ name: `out_${kv}_${l}`, type: DT.float, dims: [1, 'P', H, D] });
+      spec.nodes.push({ op: 'Identity', inputs: [`${kv}_${l}`], outputs: [`out_${kv}_${l}`] });
+    }
+  }
+  return spec;
+}
+
+/** Whether outputs of sessions on this provider can stay in device memory. */
+export const keepsOutputsOnDevice = (provider: string): boolean => provider === 'webgpu';
+
+/** The three cache graphs as sessions on one provider; shared by every stream of a backend. */
+export class CacheGraphs {
+  private constructor(
+    readonly geometry: KvGeometry,
+    readonly provider: string,
+    readonly append: GuardedSession,
+    readonly gather: GuardedSession,
+    readonly read: GuardedSession,
+  ) {}
+
+  static async create(geometry: KvGeometry, provider: string, intraOpThreads = 1): Promise<CacheGraphs> {
+    const base: ort.InferenceSession.SessionOptions = { executionProviders: [provider], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1 };
+    const device: ort.InferenceSession.SessionOptions = keepsOutputsOnDevice(provider) ? { ...base, preferredOutputLocation: 'gpu-buffer' } : base;
+    const open = async (spec: GraphSpec, o: ort.InferenceSession.SessionOptions): Promise<GuardedSession> => ({
+      name: spec.name,
+      provider,
+      session: await ort.InferenceSession.create(buildModel(spec), o),
+    });
+    return new CacheGraphs(geometry, provider, await open(appendGraph(geometry), device), await open(gatherGraph(geometry), device), await open(readGraph(geometry), base));
+  }
+
+  /** Copy per-layer key/value tensors (any location) to host arrays through kv_read. */
+  async readToHost(keys: ort.Tensor[], values: ort.Tensor[]): Promise<{ keys: Float32Array[]; values: Float32Array[] }> {
+    const feeds: Record<string, ort.Tensor> = {};
+    keys.forEach((t, l) => (feeds[`key_${l}`] = t));
+    values.forEach((t, l) => (feeds[`value_${l}`] = t));
+    const out = await runGuarded(this.read, feeds);
+    const pick = (kv: string): Float32Array[] => keys.map((_, l) => Float32Array.from(out[`out_${kv}_${l}`].data as Float32Array));
+    return { keys: pick('key'), values: pick('value') };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.append.session.release(), this.gather.session.release(), this.read.session.release()]);
+  }
+}
+
+type Op =
+  | { kind: 'append'; keys: ort.Tensor[]; values: ort.Tensor[] }
+  | { kind: 'gather'; idx: BigInt64Array; rot: BigInt64Array; cos: Float32Array; sin: Float32Array; rows: number }
+  | { kind: 'clear' };
+
+/**
+ * KvOps on ONNX graphs: the live rows are one tensor per layer and kind, [1, length, H, D], in the
+ * provider's memory. Operations are queued in order and run by flush(), which the decoder step calls
+ * before it feeds the rows as its past. Every tensor held is counted (device-tensors.ts) and disposed
+ * as soon as a newer one replaces it.
+ */
+export class GraphKvOps implements KvOps {
+  readonly name: string;
+  private keys: ort.Tensor[] | null = null;
+  private values: ort.Tensor[] | null = null;
+  private queue: Op[] = [];
+  private readonly half: number;
+  private disposed = false;
+
+  constructor(private readonly graphs: CacheGraphs) {
+    this.name = `onnx:${graphs.provider}`;
+    this.half = graphs.geometry.headDim / 2;
+  }
+
+  private tensorOf(rows: KvRows, tokens: number): ort.Tensor {
+    const { numKvHeads: H, headDim: D } = this.graphs.geometry;
+    if (rows instanceof Float32Array) return own(new ort.Tensor('float32', rows.subarray(0, tokens * H * D), [1, tokens, H, D]));
+    return rows as ort.Tensor; // already owned by whoever produced it (the decoder step); ownership moves here
+  }
+
+  append(keys: readonly KvRows[], values: readonly KvRows[], _at: number, tokens: number): void {
+    this.queue.push({ kind: 'append', keys: keys.map((k) => this.tensorOf(k, tokens)), values: values.map((v) => this.tensorOf(v, tokens)) });
+  }
+
+  remove(start: number, end: number, length: number, rot: RowRotation): void {
+    const kept = length - (end - start);
+    const idx = new BigInt64Array(kept);
+    const which = new BigInt64Array(kept);
+    for (let i = 0; i < start; i++) idx[i] = BigInt(i);
+    for (let i = start; i < kept; i++) {
+      idx[i] = BigInt(i + end - start);
+      which[i] = 1n;
+    }
+    const cos = new Float32Array(2 * this.half).fill(1, 0, this.half);
+    const sin = new Float32Array(2 * this.half);
+    cos.set(rot.cos, this.half);
+    sin.set(rot.sin, this.half);
+    this.queue.push({ kind: 'gather', idx, rot: which, cos, sin, rows: 2 });
+  }
+
+  truncate(length: number): void {
+    if (length === 0) {
+      this.queue.push({ kind: 'clear' });
+      return;
+    }
+    const idx = BigInt64Array.from({ length }, (_, i) => BigInt(i));
+    this.queue.push({ kind: 'gather', idx, rot: new BigInt64Array(length), cos: new Float32Array(this.half).fill(1), sin: new Float32Array(this.half), rows: 1 });
+  }
+
+  /** The live rows as the decoder's past (after flush); null when there are none. */
+  past(): { keys: ort.Tensor[]; values: ort.Tensor[] } | null {
+    if (this.queue.length > 0) throw new Error('KV graph ops: past() before flush()');
+    return this.keys && this.values ? { keys: this.keys, values: this.values } : null;
+  }
+
+  async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const op = this.queue.shift()!;
+      try {
+        await this.apply(op);
+      } catch (err) {
+        if (op.kind === 'append') [...op.keys, ...op.values].forEach(release);
+        throw err;
+      }
+    }
+  }
+
+  private replace(keys: ort.Tensor[] | null, values: ort.Tensor[] | null): void {
+    this.keys?.forEach(release);
+    this.values?.forEach(release);
+    this.keys = keys;
+    this.values = values;
+  }
+
+  private async apply(op: Op): Promise<void> {
+    const L = this.graphs.geometry.numLayers;
+    if (op.kind === 'clear') return this.replace(null, null);
+    if (op.kind === 'append') {
+      if (!this.keys || !this.values) return this.replace(op.keys, op.values);
+      const feeds: Record<string, ort.Tensor> = {};
+      for (let l = 0; l < L; l++) {
+        feeds[`past_key_${l}`] = this.keys[l];
+        feeds[`past_value_${l}`] = this.values[l];
+        feeds[`new_key_${l}`] = op.keys[l];
+        feeds[`new_value_${l}`] = op.values[l];
+      }
+      const out = await runGuarded(this.graphs.append, feeds);
+      [...op.keys, ...op.values].forEach(release);
+      return this.replace(
+        Array.from({ length: L }, (_, l) => own(out[`out_key_${l}`])),
+        Array.from({ length: L }, (_, l) => own(out[`out_value_${l}`])),
+      );
+    }
+    if (op.idx.length === 0 || !this.keys || !this.values) return this.replace(null, null);
+    const n = op.idx.length;
+    const feeds: Record<string, ort.Tensor> = {
+      idx: new ort.Tensor('int64', op.idx, [n]),
+      rot: new ort.Tensor('int64', op.rot, [n]),
+      cos: new ort.Tensor('float32', op.cos, [op.rows, this.half]),
+      sin: new ort.Tensor('float32', op.sin, [op.rows, this.half]),
+    };
+    for (let l = 0; l < L; l++) {
+      feeds[`key_${l}`] = this.keys[l];
+      feeds[`value_${l}`] = this.values[l];
+    }
+    const out = await runGuarded(this.graphs.gather, feeds);
+    this.replace(
+      Array.from({ length: L }, (_, l) => own(out[`out_key_${l}`])),
+      Array.from({ length: L }, (_, l) => own(out[`out_value_${l}`])),
+    );
+  }
+
+  async read(length: number): Promise<{ keys: Float32Array[]; values: Float32Array[] }> {
+    const L = this.graphs.geometry.numLayers;
+    if (length === 0 || !this.keys || !this.values) {
+      return { keys: Array.from({ length: L }, () => new Float32Array(0)), values: Array.from({ length: L }, () => new Float32Array(0)) };
+    }
+    return this.graphs.readToHost(this.keys, this.values);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const op of this.queue) if (op.kind === 'append') [...op.keys, ...op.values].forEach(release);
+    this.queue = [];
+    this.replace(null, null);
+  }
+}
