@@ -67,6 +67,7 @@ interface BuiltIndex {
 
 const annIndexName = (c: AnnIndexConfig): string => `vector_${c.type.toLowerCase()}_p${c.numPartitions}`;
 
+/** Only IVF_FLAT (ann-params' choice) is fully described by type + partitions; another type would need its knobs in the name. */
 function parseAnnIndexName(name: string): BuiltIndex | undefined {
   const m = /^vector_ivf_flat_p(\d+)$/.exec(name);
   return m ? { name, config: { type: 'IVF_FLAT', numPartitions: Number(m[1]) } } : undefined;
