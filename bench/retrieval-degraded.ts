@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { HELD_OUT_RENDER, selectPairs, type RenderedMatch } from '../src/eval/retrieval-data.js';
-import { RetrievalEncoder } from '../src/eval/retrieval-encoder.js';
 import { diagonalRanks, similarityMatrix, summariseRanks, type RetrievalMetrics } from '../src/eval/retrieval-metrics.js';
+import { loadRetrievalModelFolder } from '../src/search/encoder-folder.js';
+import { createEncoderRuntime, embedPackedClips, stackRows } from '../src/search/encoder-runtime.js';
 import { createMatch, Rng, simulateTruth, WORLD_HZ } from '../src/synth/index.js';
 
 const { values } = parseArgs({
@@ -75,20 +76,21 @@ for (const seed of new Set(pairs.map((p) => p.seed))) {
 
 const results: Array<{ model: string; draw: number; metrics: RetrievalMetrics }> = [];
 for (const dir of MODELS) {
-  const enc = await RetrievalEncoder.load(dir);
+  const spec = loadRetrievalModelFolder(dir);
+  const enc = await createEncoderRuntime(spec, 2);
   try {
-    const texts = await enc.encodeTexts(pairs.map((p) => p.caption));
+    const texts = stackRows(await enc.embedTexts(pairs.map((p) => p.caption)));
     for (let d = 0; d < draws; d++) {
       const videos = new Float32Array(pairs.length * enc.embedDim);
       for (let at = 0; at < pairs.length; at += 4) {
         const n = Math.min(4, pairs.length - at);
-        videos.set(await enc.encodeClips(frames[d].subarray(at * 8 * frameBytes, (at + n) * 8 * frameBytes), n), at * enc.embedDim);
+        videos.set(await embedPackedClips(enc, frames[d].subarray(at * 8 * frameBytes, (at + n) * 8 * frameBytes), n, 8), at * enc.embedDim);
       }
       const sim = similarityMatrix(texts, videos, enc.embedDim);
       const n = pairs.length;
       const metrics = { textToVideo: summariseRanks(diagonalRanks(sim, n, 'textToVideo')), videoToText: summariseRanks(diagonalRanks(sim, n, 'videoToText')) };
-      results.push({ model: enc.config.name, draw: d, metrics });
-      process.stderr.write(`${enc.config.name} draw ${d}: t2v R@1 ${metrics.textToVideo.r1.toFixed(1)} R@5 ${metrics.textToVideo.r5.toFixed(1)}; v2t R@1 ${metrics.videoToText.r1.toFixed(1)} R@5 ${metrics.videoToText.r5.toFixed(1)}\n`);
+      results.push({ model: spec.name, draw: d, metrics });
+      process.stderr.write(`${spec.name} draw ${d}: t2v R@1 ${metrics.textToVideo.r1.toFixed(1)} R@5 ${metrics.textToVideo.r5.toFixed(1)}; v2t R@1 ${metrics.videoToText.r1.toFixed(1)} R@5 ${metrics.videoToText.r5.toFixed(1)}\n`);
     }
   } finally {
     await enc.release();

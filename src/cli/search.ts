@@ -92,7 +92,7 @@ async function runIndex(inputs: string[], flags: IndexFlags): Promise<void> {
     // A run that changed nothing writes nothing (re-indexing is a no-op, down to the table versions).
     const changed = report.indexed.length > 0 || recovered > 0;
     bar?.stop();
-    const ann = changed ? await store.maybeBuildAnnIndex(encoder.spec.name) : (await store.hasAnnIndex(encoder.spec.name)) ? 'current' : 'none';
+    const ann = changed ? await store.maintainAnnIndex(encoder.spec.name) : (await store.hasAnnIndex(encoder.spec.name)) ? 'current' : 'none';
     if (changed) await store.compact(encoder.spec.name);
     const total = await store.countClips(encoder.spec.name);
     const summary = {
@@ -112,7 +112,7 @@ async function runIndex(inputs: string[], flags: IndexFlags): Promise<void> {
     else {
       process.stderr.write(
         `index: ${summary.indexed} indexed (${summary.clipsAdded} clips, ${summary.videoSec} s of video in ${summary.wallSec} s), ` +
-          `${summary.skipped} unchanged, ${summary.failed} failed; ${total} clips in ${flags.db} (${encoder.spec.name}${ann === 'none' ? ', exact search' : ', IVF_PQ index'})\n`,
+          `${summary.skipped} unchanged, ${summary.failed} failed; ${total} clips in ${flags.db} (${encoder.spec.name}${ann === 'none' ? ', exact search' : ', IVF_FLAT index'})\n`,
       );
     }
     if (abort.signal.aborted) throw new SightlineError('internal', 'interrupted; run the same command again to resume');

@@ -5,9 +5,16 @@
  * memory holds one match's clip frames, never the whole set.
  */
 import { decodeFrames, renderHeldOutMatch, selectPairs, type HeldOutPair, type HeldOutRender, type RenderedMatch } from './retrieval-data.js';
-import { RetrievalEncoder } from './retrieval-encoder.js';
 import { diagonalRanks, similarityMatrix, summariseRanks, type RetrievalMetrics } from './retrieval-metrics.js';
 import { SightlineError } from '../errors.js';
+import { loadRetrievalModelFolder, type EncoderSpec } from '../search/encoder-folder.js';
+import { createEncoderRuntime, embedPackedClips, stackRows, type EncoderRuntime } from '../search/encoder-runtime.js';
+
+/** A model under evaluation: the search core's folder reading and onnxruntime encoder, so eval measures what search runs. */
+interface EvalEncoder {
+  spec: EncoderSpec;
+  runtime: EncoderRuntime;
+}
 
 export interface RetrievalEvalOptions {
   modelDirs: string[];
@@ -53,14 +60,16 @@ export interface RetrievalEvalResult {
 export async function evaluateRetrieval(o: RetrievalEvalOptions): Promise<RetrievalEvalResult> {
   const t0 = performance.now();
   // Load (and so validate) every model before any rendering: a bad folder fails in a second.
-  const encoders: RetrievalEncoder[] = [];
+  const encoders: EvalEncoder[] = [];
   try {
-    for (const dir of o.modelDirs) encoders.push(await RetrievalEncoder.load(dir, { threads: o.threads }));
-    const v = encoders[0].config.video;
-    for (const e of encoders) {
-      const ev = e.config.video;
-      if (ev.imageWidth !== v.imageWidth || ev.imageHeight !== v.imageHeight || ev.framesPerClip !== v.framesPerClip || e.config.clipSeconds !== o.render.clipSeconds) {
-        throw new SightlineError('bad_input', `${e.dir}: clips of ${e.config.clipSeconds} s, ${ev.framesPerClip} frames of ${ev.imageWidth}x${ev.imageHeight}; the held-out set uses ${o.render.clipSeconds} s clips and models evaluated together must share frame size and count`);
+    for (const dir of o.modelDirs) {
+      const spec = loadRetrievalModelFolder(dir);
+      encoders.push({ spec, runtime: await createEncoderRuntime(spec, o.threads ?? 2) });
+    }
+    const v = encoders[0].spec;
+    for (const { spec: ev } of encoders) {
+      if (ev.imageWidth !== v.imageWidth || ev.imageHeight !== v.imageHeight || ev.framesPerClip !== v.framesPerClip || ev.clipSeconds !== o.render.clipSeconds) {
+        throw new SightlineError('bad_input', `${ev.dir}: clips of ${ev.clipSeconds} s, ${ev.framesPerClip} frames of ${ev.imageWidth}x${ev.imageHeight}; the held-out set uses ${o.render.clipSeconds} s clips and models evaluated together must share frame size and count`);
       }
     }
 
@@ -98,7 +107,7 @@ export async function evaluateRetrieval(o: RetrievalEvalOptions): Promise<Retrie
           clips.forEach((p, c) => p.frames.forEach((f, k) => rgb.set(frames.get(f)!, (c * v.framesPerClip + k) * frameBytes)));
           for (let m = 0; m < encoders.length; m++) {
             const te = performance.now();
-            embeds[m].push(await encoders[m].encodeClips(rgb, clips.length));
+            embeds[m].push(await embedPackedClips(encoders[m].runtime, rgb, clips.length, v.framesPerClip));
             embedMs[m] += performance.now() - te;
           }
           done += clips.length;
@@ -117,18 +126,18 @@ export async function evaluateRetrieval(o: RetrievalEvalOptions): Promise<Retrie
     const captions = pairs.map((p) => p.caption);
     const models: ModelResult[] = [];
     for (let m = 0; m < encoders.length; m++) {
-      const e = encoders[m];
+      const { spec, runtime } = encoders[m];
       const te = performance.now();
-      const texts = await e.encodeTexts(captions);
+      const texts = stackRows(await runtime.embedTexts(captions));
       embedMs[m] += performance.now() - te;
-      const videos = concat(embeds[m], n * e.embedDim);
-      const similarity = similarityMatrix(texts, videos, e.embedDim);
+      const videos = stackRows(embeds[m]);
+      const similarity = similarityMatrix(texts, videos, runtime.embedDim);
       const textToVideoRanks = diagonalRanks(similarity, n, 'textToVideo');
       const videoToTextRanks = diagonalRanks(similarity, n, 'videoToText');
       models.push({
-        dir: e.dir,
-        name: e.config.name,
-        variant: e.config.variant,
+        dir: spec.dir,
+        name: spec.name,
+        variant: spec.variant,
         metrics: { textToVideo: summariseRanks(textToVideoRanks), videoToText: summariseRanks(videoToTextRanks) },
         similarity,
         textToVideoRanks,
@@ -139,16 +148,6 @@ export async function evaluateRetrieval(o: RetrievalEvalOptions): Promise<Retrie
     const clipsRendered = rendered.reduce((a, m) => a + m.captions.length, 0);
     return { pairs, clipsRendered, models, seconds: { total: (performance.now() - t0) / 1000, renderAndDecode: mediaMs / 1000 } };
   } finally {
-    await Promise.all(encoders.map((e) => e.release()));
+    await Promise.all(encoders.map((e) => e.runtime.release()));
   }
-}
-
-function concat(parts: Float32Array[], length: number): Float32Array {
-  const out = new Float32Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -4,9 +4,8 @@
  * clustered vectors, 1e4-1e6 rows, 2 CPU cores).
  *
  *   const p = annParams(await table.countRows(), 256);
- *   if (p.index) await table.createIndex('vector', { config: lancedbIndex(p.index) });   // see below
- *   let q = table.vectorSearch(v).distanceType(p.distanceType).limit(k);
- *   q = p.index ? applyAnnQuery(q, p.query) : q.bypassVectorIndex();
+ *   if (p.index) await table.createIndex('vector', { config: lanceIndex(p.index, p.distanceType) });  // ann-lancedb.ts
+ *   const q = applyAnnQuery(table.vectorSearch(v).limit(k), p);   // exact (bypassVectorIndex) when p.index is null
  *
  * Plain data, no LanceDB import here, so the choice can be read (and tested) without the native module.
  */
@@ -43,17 +42,27 @@ export interface AnnParams {
  */
 export const EXACT_BELOW_ROWS = 10_000;
 
-/** Index and query parameters for a table of `rows` vectors of `dim` floats. */
-export function annParams(rows: number, dim: number): AnnParams {
+/**
+ * Index and query parameters for a table of `rows` vectors of `dim` floats. `exactBelowRows` is there so
+ * tests can reach the indexed path with a few hundred rows; everything else uses the default.
+ */
+export function annParams(rows: number, dim: number, exactBelowRows = EXACT_BELOW_ROWS): AnnParams {
   if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`rows must be a whole number >= 0, got ${rows}`);
   if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`dim must be a whole number > 0, got ${dim}`);
-  if (rows < EXACT_BELOW_ROWS) return { distanceType: 'l2', exactBelowRows: EXACT_BELOW_ROWS, index: null, query: { nprobes: 1 } };
+  if (rows < exactBelowRows) return { distanceType: 'l2', exactBelowRows, index: null, query: { nprobes: 1 } };
   // IVF_FLAT: exact distances inside the probed partitions, so recall depends only on probing, and it
   // builds in 45 s at 1e6 rows (IVF_PQ took 7 min at 1e5, IVF_HNSW_SQ 3 min, neither with better recall
   // per ms). About sqrt(rows) partitions keeps both the centroid scan and the partition scans short.
   const numPartitions = Math.max(64, Math.round(Math.sqrt(rows)));
-  // 8% of the partitions, at least 20 and at most 40: recall@10 0.965 at 1e5 (26 of 316), 0.9997 at 1e6
-  // (40 of 1000, p50 8 ms); more probes cost ~1 ms per 20 at 1e6 and buy nothing measurable there.
-  const nprobes = Math.min(numPartitions, Math.max(20, Math.min(40, Math.ceil(numPartitions * 0.08))));
-  return { distanceType: 'l2', exactBelowRows: EXACT_BELOW_ROWS, index: { type: 'IVF_FLAT', numPartitions }, query: { nprobes } };
+  return { distanceType: 'l2', exactBelowRows, index: { type: 'IVF_FLAT', numPartitions }, query: { nprobes: ivfNprobes(numPartitions) } };
+}
+
+/**
+ * Partitions probed in an IVF index of `numPartitions`: 8% of them, at least 20 and at most 40: recall@10
+ * 0.965 at 1e5 (26 of 316), 0.9997 at 1e6 (40 of 1000, p50 8 ms); more probes cost ~1 ms per 20 at 1e6
+ * and buy nothing measurable there. Exported so a table queried with an index built at an earlier size
+ * probes by the partitions that index really has.
+ */
+export function ivfNprobes(numPartitions: number): number {
+  return Math.min(numPartitions, Math.max(20, Math.min(40, Math.ceil(numPartitions * 0.08))));
 }

@@ -39,6 +39,8 @@ export interface EncoderSpec {
   dir: string;
   /** Stored with every row; vectors of different models never meet. */
   name: string;
+  /** sightline-retrieval config's `variant` ("prompt-switch", "mean-pooling"), for reports. */
+  variant?: string;
   layout: 'sightline-retrieval' | 'clip';
   videoPath: string;
   textPath: string;
@@ -61,6 +63,7 @@ const SightlineRetrievalConfig = z.object({
   format: z.literal('sightline-retrieval'),
   formatVersion: z.literal(1),
   name: z.string().min(1),
+  variant: z.string().min(1).optional(),
   video: z.object({
     imageWidth: z.number().int().positive(),
     imageHeight: z.number().int().positive(),
@@ -81,50 +84,57 @@ const ClipPreprocessor = z.object({
   image_std: triple.optional(),
 });
 
-function invalid(dir: string, what: string, cause?: unknown): SightlineError {
-  return new SightlineError('model_invalid', `encoder folder ${dir}: ${what}`, { cause });
-}
+/** How errors name the folder: "encoder folder X" (search) or "retrieval model folder X" (eval). */
+type Invalid = (dir: string, what: string, cause?: unknown) => SightlineError;
 
-function readJson(dir: string, file: string): unknown {
+const invalidAs =
+  (label: string): Invalid =>
+  (dir, what, cause) =>
+    new SightlineError('model_invalid', `${label} ${dir}: ${what}`, { cause });
+
+const invalid = invalidAs('encoder folder');
+
+function readJson(dir: string, file: string, bad: Invalid = invalid): unknown {
   try {
     return JSON.parse(readFileSync(join(dir, file), 'utf8'));
   } catch (err) {
-    throw invalid(dir, `${file} is missing or not valid JSON (${(err as Error).message.split('\n')[0]})`, err);
+    throw bad(dir, `${file} is missing or not valid JSON (${(err as Error).message.split('\n')[0]})`, err);
   }
 }
 
-function requireFile(dir: string, file: string): string {
+function requireFile(dir: string, file: string, bad: Invalid = invalid): string {
   const path = join(dir, file);
-  if (!existsSync(path) || statSync(path).size < 16) throw invalid(dir, `${file} is missing or empty`);
+  if (!existsSync(path) || statSync(path).size < 16) throw bad(dir, `${file} is missing or empty`);
   return path;
 }
 
-function tokenizerOf(dir: string, file: string): { json: object; tokenizer: TextTokenizer } {
-  const json = readJson(dir, file) as object;
+function tokenizerOf(dir: string, file: string, bad: Invalid = invalid): { json: object; tokenizer: TextTokenizer } {
+  const json = readJson(dir, file, bad) as object;
   try {
     return { json, tokenizer: new TextTokenizer(json) };
   } catch (err) {
-    throw invalid(dir, `${file} cannot be read by tokenizers.js (${(err as Error).message})`, err);
+    throw bad(dir, `${file} cannot be read by tokenizers.js (${(err as Error).message})`, err);
   }
 }
 
-function loadSightline(dir: string, raw: unknown): EncoderSpec {
+function loadSightline(dir: string, raw: unknown, bad: Invalid = invalid): EncoderSpec {
   const parsed = SightlineRetrievalConfig.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw invalid(dir, `config.json is malformed: ${issue.path.join('.') || 'root'}: ${issue.message}`);
+    throw bad(dir, `config.json is malformed: ${issue.path.join('.') || 'root'}: ${issue.message}`);
   }
   const c = parsed.data;
-  const { json, tokenizer } = tokenizerOf(dir, c.files.tokenizer);
+  const { json, tokenizer } = tokenizerOf(dir, c.files.tokenizer, bad);
   for (const token of [c.text.bos, c.text.eos, c.text.pad]) {
-    if (tokenizer.singleTokenId(token) === undefined) throw invalid(dir, `${c.files.tokenizer}: special token "${token}" is not a single token`);
+    if (tokenizer.singleTokenId(token) === undefined) throw bad(dir, `${c.files.tokenizer}: special token "${token}" is not a single token`);
   }
   return {
     dir,
     name: c.name,
+    variant: c.variant,
     layout: 'sightline-retrieval',
-    videoPath: requireFile(dir, c.files.video),
-    textPath: requireFile(dir, c.files.text),
+    videoPath: requireFile(dir, c.files.video, bad),
+    textPath: requireFile(dir, c.files.text, bad),
     tokenizerJson: json,
     imageWidth: c.video.imageWidth,
     imageHeight: c.video.imageHeight,
@@ -185,4 +195,17 @@ export function loadEncoderFolder(folder: string): EncoderSpec {
     throw invalid(dir, `config.json format is ${JSON.stringify(raw.format)}, expected "sightline-retrieval" (or a CLIP folder with vision_model.onnx)`);
   }
   return loadSightline(dir, raw);
+}
+
+/**
+ * A sightline-retrieval folder only (what `sightline eval retrieval` compares), errors naming it as a
+ * "retrieval model folder": the same reading as loadEncoderFolder, so eval measures what search runs.
+ */
+export function loadRetrievalModelFolder(folder: string): EncoderSpec {
+  const bad = invalidAs('retrieval model folder');
+  const dir = resolve(folder);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw bad(folder, 'not found');
+  const raw = readJson(dir, 'config.json', bad) as { format?: unknown };
+  if (raw.format !== 'sightline-retrieval') throw bad(dir, `config.json is not a sightline-retrieval config: format is ${JSON.stringify(raw.format)}`);
+  return loadSightline(dir, raw, bad);
 }

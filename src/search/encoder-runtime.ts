@@ -20,6 +20,8 @@ export interface EncoderRuntime {
   readonly embedDim: number;
   embedClips(clips: ClipFrames[]): Promise<Float32Array[]>;
   embedText(text: string): Promise<Float32Array>;
+  /** Many texts (eval's captions): sightline-retrieval runs `batch` at a time, right-padded; CLIP one by one. */
+  embedTexts(texts: readonly string[], batch?: number): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
 
@@ -120,19 +122,62 @@ export async function createEncoderRuntime(spec: EncoderSpec, intraOpThreads = 1
     });
   }
 
+  async function embedText(query: string): Promise<Float32Array> {
+    const ids = textIds(spec, tokenizer, query);
+    const feeds: Record<string, ort.Tensor> = { input_ids: int64Row(ids) };
+    if (textHasMask) feeds.attention_mask = int64Row(ids.map(() => 1));
+    const r = await text.run(feeds);
+    return l2Normalize((r.text_embeds.data as Float32Array).slice());
+  }
+
+  /** sightline-retrieval: rows right-padded with its pad token, masked out (padding does not change an embedding). */
+  async function embedTextBatch(texts: readonly string[], pad: number): Promise<Float32Array[]> {
+    const rows = texts.map((t) => textIds(spec, tokenizer, t));
+    const width = Math.max(...rows.map((r) => r.length));
+    const ids = new BigInt64Array(rows.length * width).fill(BigInt(pad));
+    const mask = new BigInt64Array(rows.length * width);
+    rows.forEach((r, i) => r.forEach((id, j) => ((ids[i * width + j] = BigInt(id)), (mask[i * width + j] = 1n))));
+    const r = await text.run({ input_ids: new ort.Tensor('int64', ids, [rows.length, width]), attention_mask: new ort.Tensor('int64', mask, [rows.length, width]) });
+    const data = r.text_embeds.data as Float32Array;
+    const dim = data.length / rows.length;
+    return rows.map((_, i) => l2Normalize(data.slice(i * dim, (i + 1) * dim)));
+  }
+
   const probe = await (sightline ? embedSightline : embedClipLayout)([{ rgb: new Uint8Array(frameBytes), frames: 1 }]);
   return {
     embedDim: probe[0].length,
     embedClips: (clips) => (clips.length === 0 ? Promise.resolve([]) : sightline ? embedSightline(clips) : embedClipLayout(clips)),
-    async embedText(query) {
-      const ids = textIds(spec, tokenizer, query);
-      const feeds: Record<string, ort.Tensor> = { input_ids: int64Row(ids) };
-      if (textHasMask) feeds.attention_mask = int64Row(ids.map(() => 1));
-      const r = await text.run(feeds);
-      return l2Normalize((r.text_embeds.data as Float32Array).slice());
+    embedText,
+    async embedTexts(texts, batch = 64) {
+      const pad = spec.special ? tokenizer.singleTokenId(spec.special.pad) : undefined;
+      const out: Float32Array[] = [];
+      for (let at = 0; at < texts.length; at += pad === undefined ? 1 : batch) {
+        if (pad === undefined) out.push(await embedText(texts[at]));
+        else out.push(...(await embedTextBatch(texts.slice(at, at + batch), pad)));
+      }
+      return out;
     },
     async release() {
       await Promise.all([video.release(), text.release()]);
     },
   };
+}
+
+/** Vectors -> one row-major [n x dim] array (the layout eval's similarity matrix takes). */
+export function stackRows(rows: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of rows) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+}
+
+/** `clips` clips of `framesPerClip` packed RGB24 frames each (one buffer, clip after clip) -> [clips x dim]. */
+export async function embedPackedClips(runtime: EncoderRuntime, rgb: Uint8Array, clips: number, framesPerClip: number): Promise<Float32Array> {
+  const bytes = rgb.length / clips;
+  if (!Number.isInteger(bytes)) throw new SightlineError('bad_input', `embedPackedClips: ${rgb.length} bytes do not split into ${clips} clips`);
+  const list = Array.from({ length: clips }, (_, c) => ({ rgb: rgb.subarray(c * bytes, (c + 1) * bytes), frames: framesPerClip }));
+  return stackRows(await runtime.embedClips(list));
 }

@@ -9,7 +9,8 @@ export { EncoderClient, type ClipEncoder, type EncoderOptions } from './encoder-
 export { readClips, frameTimeSec, type ClipPlan, type DecodedClip } from './clip-reader.js';
 export { probeVideo } from './video-probe.js';
 export { collectVideoFiles, indexVideos, VIDEO_EXTENSIONS, type IndexEvent, type IndexReport } from './indexer.js';
-export { ANN_MIN_ROWS, SearchStore, clipsTableName, type ClipHit, type VideoRow } from './store.js';
+export { SearchStore, clipsTableName, type AnnIndexAction, type ClipHit, type StoreOptions, type VideoRow } from './store.js';
+export { annParams, EXACT_BELOW_ROWS, type AnnParams } from './ann-params.js';
 export { LiveSegmentIndex, type LiveHit, type LiveSegment } from './live-index.js';
 export { DEFAULT_K, MAX_K, MAX_QUERY_CHARS, SearchQuery, parseQuery, runSearch, type ClipResult, type LiveResult, type SearchResults } from './query.js';
 export { SearchService, type SearchServiceOptions } from './service.js';

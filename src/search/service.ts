@@ -32,12 +32,13 @@ export class SearchService {
     readonly encoder: ClipEncoder,
     readonly live: LiveSegmentIndex,
     private readonly maxQueued: number,
+    private readonly onError?: (err: unknown) => void,
   ) {}
 
   static async create(o: SearchServiceOptions): Promise<SearchService> {
     const store = await SearchStore.open(o.dbPath);
     const encoder = await EncoderClient.create(o.modelDir);
-    return new SearchService(store, encoder, new LiveSegmentIndex(store, o.liveFlushMs, undefined, o.onError), o.maxQueuedIndexJobs ?? DEFAULT_MAX_QUEUED_INDEX_JOBS);
+    return new SearchService(store, encoder, new LiveSegmentIndex(store, o.liveFlushMs, undefined, o.onError), o.maxQueuedIndexJobs ?? DEFAULT_MAX_QUEUED_INDEX_JOBS, o.onError);
   }
 
   search(query: SearchQuery): Promise<SearchResults> {
@@ -54,7 +55,15 @@ export class SearchService {
     this.queued++;
     if (this.closing.signal.aborted) throw new SightlineError('worker_failed', 'search service is shutting down');
     const job = this.queue.then(() => indexVideos([path], { store: this.store, encoder: this.encoder, signal: this.closing.signal }));
-    this.queue = job.catch(() => undefined).finally(() => this.queued--);
+    // The approximate index follows the table as the CLI's does (store.maintainAnnIndex); it runs after the
+    // request has its answer but before the next job, so the store keeps one writer.
+    const upkeep = job.then(
+      async (r) => {
+        if (r.indexed.length > 0) await this.store.maintainAnnIndex(this.encoder.spec.name).catch((err: unknown) => this.onError?.(err));
+      },
+      () => undefined,
+    );
+    this.queue = upkeep.finally(() => this.queued--);
     return job;
   }
 

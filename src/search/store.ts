@@ -20,14 +20,9 @@ import { mkdirSync } from 'node:fs';
 import * as lancedb from '@lancedb/lancedb';
 import { Binary, Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
 import { SightlineError } from '../errors.js';
+import { annParams, EXACT_BELOW_ROWS, ivfNprobes, type AnnIndexConfig, type AnnParams } from './ann-params.js';
+import { applyAnnQuery, lanceIndex } from './ann-lancedb.js';
 
-/** Below this many clips search is exact (a flat scan of a few MB is faster than probing an index). */
-export const ANN_MIN_ROWS = 50_000;
-/** Rebuild the approximate index when this share of rows arrived after it was built. */
-export const ANN_REBUILD_UNINDEXED_SHARE = 0.1;
-/** Query-time IVF settings: partitions probed and the exact re-rank of refineFactor x k candidates. */
-export const ANN_NPROBES = 32;
-export const ANN_REFINE_FACTOR = 4;
 /** How stale a read may be with respect to another process's writes, in seconds. */
 export const READ_CONSISTENCY_SEC = 1;
 
@@ -50,6 +45,32 @@ export interface VideoRow {
   durationSec: number;
   clips: number;
   indexedAt: string;
+}
+
+export interface StoreOptions {
+  /** Rows from which a clip table gets an approximate index; ann-params' EXACT_BELOW_ROWS unless a test lowers it. */
+  exactBelowRows?: number;
+}
+
+/** What `maintainAnnIndex` did: nothing to index, a new index, new rows merged into the index, or nothing to do. */
+export type AnnIndexAction = 'none' | 'built' | 'refreshed' | 'current';
+
+/**
+ * The approximate index of a clip table as built by this store. Its name records the type and the
+ * partition count (LanceDB does not report them), so queries probe by the partitions the index really
+ * has and the store knows when the table has outgrown it: `vector_ivf_flat_p316`.
+ */
+interface BuiltIndex {
+  name: string;
+  config: AnnIndexConfig;
+}
+
+const annIndexName = (c: AnnIndexConfig): string => `vector_${c.type.toLowerCase()}_p${c.numPartitions}`;
+
+/** Only IVF_FLAT (ann-params' choice) is fully described by type + partitions; another type would need its knobs in the name. */
+function parseAnnIndexName(name: string): BuiltIndex | undefined {
+  const m = /^vector_ivf_flat_p(\d+)$/.exec(name);
+  return m ? { name, config: { type: 'IVF_FLAT', numPartitions: Number(m[1]) } } : undefined;
 }
 
 export interface ClipHit {
@@ -116,13 +137,14 @@ export class SearchStore {
   private constructor(
     readonly dbPath: string,
     readonly db: lancedb.Connection,
+    readonly exactBelowRows: number,
   ) {}
 
-  static async open(dbPath: string): Promise<SearchStore> {
+  static async open(dbPath: string, options: StoreOptions = {}): Promise<SearchStore> {
     try {
       mkdirSync(dbPath, { recursive: true });
       // Reads look for commits of other processes (a CLI indexer beside the server) at most 1 s late.
-      return new SearchStore(dbPath, await lancedb.connect(dbPath, { readConsistencyInterval: READ_CONSISTENCY_SEC }));
+      return new SearchStore(dbPath, await lancedb.connect(dbPath, { readConsistencyInterval: READ_CONSISTENCY_SEC }), options.exactBelowRows ?? EXACT_BELOW_ROWS);
     } catch (err) {
       throw new SightlineError('bad_input', `search index ${dbPath}: cannot be opened (${(err as Error).message.split('\n')[0]})`, { cause: err });
     }
@@ -237,49 +259,71 @@ export class SearchStore {
   }
 
   /**
-   * Builds (or rebuilds) the IVF_PQ index once the table has ANN_MIN_ROWS rows and more than
-   * ANN_REBUILD_UNINDEXED_SHARE of them are not in the index yet. Returns what it did.
+   * Keeps a clip table's approximate index in line with ann-params.ts (called after rows were added):
+   * below `exactBelowRows` nothing (search is exact); no index of ours yet, or one of another type, or
+   * the table has grown so that annParams asks for at least twice the partitions: (re)build it, then
+   * drop any other vector index (the old one stays usable until the new one is committed). Otherwise
+   * rows added since the build are merged into the existing partitions (`optimize`, no retraining), so
+   * queries never brute-force a growing tail: LanceDB's flat scan is 21 ms at 2e4 rows, 0.3-2 s at 1e5.
    */
-  async maybeBuildAnnIndex(model: string, minRows = ANN_MIN_ROWS): Promise<'none' | 'built' | 'current'> {
+  async maintainAnnIndex(model: string): Promise<AnnIndexAction> {
     const t = await this.table(clipsTableName(model));
     if (!t) return 'none';
-    const rows = await t.countRows();
-    if (rows < minRows) return 'none';
-    const stats = (await t.listIndices()).some((i) => i.name === 'vector_idx') ? await t.indexStats('vector_idx') : undefined;
-    if (stats && stats.numUnindexedRows <= rows * ANN_REBUILD_UNINDEXED_SHARE) return 'current';
-    const dim = ((await t.schema()).fields.find((f) => f.name === 'vector')!.type as FixedSizeList).listSize;
-    await t.createIndex('vector', {
-      config: lancedb.Index.ivfPq({
-        distanceType: 'dot',
-        // sqrt(n) partitions (the usual IVF rule), sub-vectors of 8 dimensions.
-        numPartitions: Math.max(1, Math.round(Math.sqrt(rows))),
-        numSubVectors: Math.max(1, Math.floor(dim / 8)),
-      }),
-      replace: true,
-    });
+    const want = annParams(await t.countRows(), await vectorDim(t), this.exactBelowRows);
+    const vectorIndexes = (await t.listIndices()).filter((i) => i.columns.includes('vector'));
+    const built = vectorIndexes.map((i) => parseAnnIndexName(i.name)).find((b) => b !== undefined);
+    if (!want.index) return built ? 'current' : 'none';
+    if (!built || built.config.type !== want.index.type || want.index.numPartitions >= 2 * built.config.numPartitions) {
+      const name = annIndexName(want.index);
+      await t.createIndex('vector', { config: lanceIndex(want.index, want.distanceType), name, replace: true });
+      for (const i of vectorIndexes) if (i.name !== name) await t.dropIndex(i.name);
+      this.queryFacts.clear();
+      return 'built';
+    }
+    const stats = await t.indexStats(built.name);
+    if (!stats || stats.numUnindexedRows === 0) return 'current';
+    await t.optimize();
     this.queryFacts.clear();
-    return 'built';
+    return 'refreshed';
   }
 
-  hasAnnIndex(model: string): Promise<boolean> {
+  /** The index of ours a query can use, if any (another process may build one: kept READ_CONSISTENCY_SEC). */
+  private annIndex(model: string): Promise<BuiltIndex | undefined> {
     return this.fact(`ann:${model}`, async () => {
       const t = await this.table(clipsTableName(model));
-      return t ? (await t.listIndices()).some((i) => i.name === 'vector_idx') : false;
+      if (!t) return undefined;
+      return (await t.listIndices()).map((i) => parseAnnIndexName(i.name)).find((b) => b !== undefined);
     });
   }
 
-  /** Nearest clips by cosine similarity: exact below the ANN threshold, IVF_PQ + exact re-rank above. */
+  async hasAnnIndex(model: string): Promise<boolean> {
+    return (await this.annIndex(model)) !== undefined;
+  }
+
+  /**
+   * Query settings for `model`'s table: ann-params' choice for its size, probing by the partitions of the
+   * index actually built. Exact (bypassVectorIndex) below `exactBelowRows` and while there is no index of
+   * ours (a foreign one, e.g. an older dot-product IVF_PQ, would be brute-forced by LanceDB anyway).
+   */
+  private async queryParams(model: string, t: lancedb.Table, dim: number): Promise<AnnParams> {
+    const [rows, built] = await Promise.all([this.fact(`rows:${model}`, () => t.countRows()), this.annIndex(model)]);
+    const want = annParams(rows, dim, this.exactBelowRows);
+    if (!want.index || !built) return { ...want, index: null };
+    return { ...want, index: built.config, query: { nprobes: ivfNprobes(built.config.numPartitions) } };
+  }
+
+  /** Nearest clips by cosine similarity: exact below the ANN threshold, ann-params' IVF_FLAT from there. */
   async searchClips(model: string, vector: Float32Array, k: number): Promise<ClipHit[]> {
     const t = await this.table(clipsTableName(model));
     if (!t) return [];
-    let q = t.vectorSearch(Array.from(vector)).distanceType('dot').select(['video', 'start', 'end', 'thumbnail', '_distance']).limit(k);
+    const p = await this.queryParams(model, t, vector.length);
+    let q = applyAnnQuery(t.vectorSearch(Array.from(vector)).select(['video', 'start', 'end', 'thumbnail', '_distance']).limit(k), p);
     // A video being written (or left half-written by a killed run) is not searchable until complete.
     const pending = await this.unfinishedPaths(model);
     if (pending.length > 0) q = q.where(`video NOT IN (${pending.map(sqlString).join(', ')})`);
-    if (await this.hasAnnIndex(model)) q = q.nprobes(ANN_NPROBES).refineFactor(ANN_REFINE_FACTOR);
     const rows = await q.toArray();
-    // LanceDB's dot distance is 1 - a.b.
-    return rows.map((r) => ({ video: r.video, start: r.start, end: r.end, score: 1 - r._distance, thumbnail: r.thumbnail as Uint8Array }));
+    // LanceDB's l2 distance is the squared distance, |a - b|^2 = 2 - 2 a.b on unit vectors: score = cosine.
+    return rows.map((r) => ({ video: r.video, start: r.start, end: r.end, score: 1 - r._distance / 2, thumbnail: r.thumbnail as Uint8Array }));
   }
 
   /** Compacts small commits and drops old versions (called at the end of an indexing run). */
@@ -295,6 +339,10 @@ export class SearchStore {
     this.tables.clear();
     this.db.close();
   }
+}
+
+async function vectorDim(t: lancedb.Table): Promise<number> {
+  return ((await t.schema()).fields.find((f) => f.name === 'vector')!.type as FixedSizeList).listSize;
 }
 
 /** Arrow row proxy -> plain object with numbers (Int32/Float64 already are). */

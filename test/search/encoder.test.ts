@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncoderClient } from '../../src/search/encoder-client.js';
-import { CLIP_DEFAULTS, loadEncoderFolder } from '../../src/search/encoder-folder.js';
+import { CLIP_DEFAULTS, loadEncoderFolder, loadRetrievalModelFolder } from '../../src/search/encoder-folder.js';
 import { createEncoderRuntime, l2Normalize } from '../../src/search/encoder-runtime.js';
 import { media } from '../ingest/media.js';
 import { writeClipFixture } from './clip-fixture.js';
@@ -97,6 +97,15 @@ describe('EncoderClient (worker thread)', () => {
       const q = 'Blue vs Black, 1st minute of the first half: Black score';
       const [tc, tr] = [await client.embedText(q), await rt.embedText(q)];
       for (let i = 0; i < 256; i++) expect(tc[i]).toBeCloseTo(tr[i], 5);
+      // eval's batched captions (right-padded, masked, 2 per call here) equal one-by-one queries.
+      const caps = [q, 'corner to Red', 'Red number 9 shoots from a tight angle and the keeper saves'];
+      const batched = await rt.embedTexts(caps, 2);
+      expect(batched.length).toBe(3);
+      for (let c = 0; c < 3; c++) {
+        const one = await rt.embedText(caps[c]);
+        for (let i = 0; i < 256; i++) expect(batched[c][i]).toBeCloseTo(one[i], 5);
+      }
+      expect(loadRetrievalModelFolder(RETRIEVAL_MODEL)).toEqual({ ...spec, variant: 'prompt-switch' });
     } finally {
       await rt.release();
     }
