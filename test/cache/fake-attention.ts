@@ -3,10 +3,26 @@
  * A 1-layer model's K/V depend only on the token and its position, so after any evictions every
  * kept row must equal what a fresh encode at its current position gives. No onnxruntime needed.
  */
-import { applyRope, type ContextCache, type KvGeometry, type RoundRecord } from '../../src/cache/index.js';
+import { applyRope, type CachePolicyName, type ContextCache, type ContextCacheOptions, type KvGeometry, type RoundRecord } from '../../src/cache/index.js';
 
 export const GEOMETRY: KvGeometry = { numLayers: 2, numKvHeads: 2, headDim: 8 };
 export const ROPE = { theta: 10000, headDim: 8 };
+export const SYSTEM = [1, 40, 41, 42, 43, 4];
+
+/** Small limits so a few dozen seconds exercise every eviction path. */
+export function smallCacheOptions(policy: CachePolicyName, over: Partial<ContextCacheOptions> = {}): ContextCacheOptions {
+  return {
+    policy,
+    geometry: GEOMETRY,
+    rope: ROPE,
+    limits: { textSinkTokens: 8, textWindowTokens: 16, windowSec: 4 },
+    maxRoundTokens: 3 + 4 + 1 + 6,
+    maxSystemTokens: 16,
+    fullCapacityTokens: 600,
+    maxBytesPerStream: 1 << 20,
+    ...over,
+  };
+}
 
 function base(id: number, out: Float32Array, offset: number, n: number): void {
   let s = (id * 2654435761) >>> 0;

@@ -8,24 +8,10 @@ import {
   type CachePolicyName,
   type ContextCacheOptions,
 } from '../../src/cache/index.js';
-import { GEOMETRY, ROPE, maxDiffFromFresh, simulateSecond } from './fake-attention.js';
+import { GEOMETRY, ROPE, SYSTEM, maxDiffFromFresh, simulateSecond, smallCacheOptions } from './fake-attention.js';
 
 const invFreq = inverseFrequencies(ROPE);
-const SYSTEM = [1, 40, 41, 42, 43, 4];
-
-function options(policy: CachePolicyName, over: Partial<ContextCacheOptions> = {}): ContextCacheOptions {
-  return {
-    policy,
-    geometry: GEOMETRY,
-    rope: ROPE,
-    limits: { textSinkTokens: 8, textWindowTokens: 16, windowSec: 4 },
-    maxRoundTokens: 3 + 4 + 1 + 6,
-    maxSystemTokens: 16,
-    fullCapacityTokens: 600,
-    maxBytesPerStream: 1 << 20,
-    ...over,
-  };
-}
+const options = smallCacheOptions;
 
 function makeCache(policy: CachePolicyName, over: Partial<ContextCacheOptions> = {}): ContextCache {
   const cache = new ContextCache(options(policy, over));

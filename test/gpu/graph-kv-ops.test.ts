@@ -9,24 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_POLICIES, ContextCache, inverseFrequencies, type CachePolicyName, type ContextCacheOptions } from '../../src/cache/index.js';
 import { liveTensors, runGuarded } from '../../src/model/device-tensors.js';
 import { CacheGraphs, GraphKvOps } from '../../src/model/kv-graph-ops.js';
-import { GEOMETRY, ROPE, maxDiffFromFresh, rowIds, fakeRows, simulateSecond } from '../cache/fake-attention.js';
+import { GEOMETRY, ROPE, SYSTEM, maxDiffFromFresh, rowIds, fakeRows, simulateSecond, smallCacheOptions } from '../cache/fake-attention.js';
 
 const invFreq = inverseFrequencies(ROPE);
-const SYSTEM = [1, 40, 41, 42, 43, 4];
 const wordsAt = (sec: number): number => (sec % 4 === 3 ? 0 : 1 + (sec % 5));
 
 function options(policy: CachePolicyName, graphs?: CacheGraphs): ContextCacheOptions {
-  return {
-    policy,
-    geometry: GEOMETRY,
-    rope: ROPE,
-    limits: { textSinkTokens: 8, textWindowTokens: 16, windowSec: 4 },
-    maxRoundTokens: 3 + 4 + 1 + 6,
-    maxSystemTokens: 16,
-    fullCapacityTokens: 600,
-    maxBytesPerStream: 1 << 20,
-    ops: graphs ? () => new GraphKvOps(graphs) : undefined,
-  };
+  return smallCacheOptions(policy, { ops: graphs ? () => new GraphKvOps(graphs) : undefined });
 }
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
