@@ -1,16 +1,16 @@
 """Random-weight streaming VLMs with the exact graph interface of docs/model-format.md.
 
-Usage (GPU machine or any host with torch, onnx, onnxruntime, tokenizers):
-    python3 train/make_random_model.py --out OUT_DIR [--seed 7]
+Usage, from the checkout root (GPU machine or any host with torch, onnx, onnxruntime, tokenizers, opencv):
+    python3 -m train.make_random_model --out OUT_DIR [--seed 7]
 
 Writes OUT_DIR/tiny-random-1l and OUT_DIR/tiny-random-2l, each with config.json, tokenizer.json,
 tokenizer_config.json, embed_tokens.bin, vision.onnx, decoder.onnx and reference.json (PyTorch
 outputs for fixed inputs, the numerics fixtures). The exported graphs are checked against PyTorch
-with onnxruntime before anything is written out.
+with onnxruntime before anything is written out. The decoder is train/vlm/modeling.py's (the shipped
+model's) with every weight drawn at random, norms included, in a fixed order (see `randomize`).
 """
 import argparse
 import json
-import math
 import os
 import random
 
@@ -19,15 +19,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from train.vlm.chat import CHAT
+from train.vlm.export import step_graph_io
+from train.vlm.modeling import Decoder
+
 SPECIAL = ["<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
-CHAT = {
-    "system": "<|system|>{prompt}<|end|>",
-    "defaultPrompt": "You are a football commentator. Describe the match live.",
-    "roundHeader": "<|user|>Time={start}-{end} s",
-    "assistant": "<|assistant|>",
-    "silence": " ...",
-    "endOfTurn": "<|end|>",
-}
 
 
 # ---------------------------------------------------------------- tokenizer
@@ -66,86 +62,22 @@ def make_tokenizer(vocab_size: int, seed: int):
 
 
 # ---------------------------------------------------------------- model
-def rope_cos_sin(position_ids, head_dim, theta):
-    """Angles in float64 (docs/model-format.md), cos/sin cast to float32: [1, T, 1, headDim]."""
-    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
-    ang = position_ids.to(torch.float64).unsqueeze(-1) * inv  # [1,T,h/2]
-    ang = torch.cat([ang, ang], dim=-1).unsqueeze(2)  # [1,T,1,hd]
-    return torch.cos(ang).to(torch.float32), torch.sin(ang).to(torch.float32)
+@torch.no_grad()
+def randomize(dec: Decoder) -> None:
+    """Redraw every decoder weight in a fixed order: per layer the two RMSNorm weights (1 + 0.1 N(0,1), so
+    the fixtures exercise them), then q, k, v, o, gate, up, down with PyTorch's default Linear init; then the
+    final norm and the LM head. With the seed set just before, this draws what the committed tiny fixtures
+    were made with (they predate this module's use of train/vlm/modeling.py)."""
+    def norm(n):
+        n.weight.copy_(1.0 + 0.1 * torch.randn(n.weight.shape[0]))
 
-
-def rotate_half(x):
-    h = x.shape[-1] // 2
-    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, d, eps):
-        super().__init__()
-        self.w = nn.Parameter(1.0 + 0.1 * torch.randn(d))
-        self.eps = eps
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
-
-
-class Layer(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        d, hd = c["hiddenSize"], c["headDim"]
-        self.nh, self.nkv, self.hd = c["numHeads"], c["numKvHeads"], hd
-        self.ln1 = RMSNorm(d, c["rmsNormEps"])
-        self.ln2 = RMSNorm(d, c["rmsNormEps"])
-        self.q = nn.Linear(d, self.nh * hd, bias=False)
-        self.k = nn.Linear(d, self.nkv * hd, bias=False)
-        self.v = nn.Linear(d, self.nkv * hd, bias=False)
-        self.o = nn.Linear(self.nh * hd, d, bias=False)
-        self.gate = nn.Linear(d, c["intermediateSize"], bias=False)
-        self.up = nn.Linear(d, c["intermediateSize"], bias=False)
-        self.down = nn.Linear(c["intermediateSize"], d, bias=False)
-
-    def forward(self, x, cos, sin, past_k, past_v):
-        b, t, _ = x.shape
-        h = self.ln1(x)
-        q = self.q(h).view(b, t, self.nh, self.hd)
-        k = self.k(h).view(b, t, self.nkv, self.hd)
-        v = self.v(h).view(b, t, self.nkv, self.hd)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin  # keys cached after RoPE
-        kk = torch.cat([past_k, k], dim=1)  # [1,P+T,kv,hd]
-        vv = torch.cat([past_v, v], dim=1)
-        rep = self.nh // self.nkv
-        kk = kk.transpose(1, 2).unsqueeze(2).expand(b, self.nkv, rep, kk.shape[1], self.hd).reshape(b, self.nh, -1, self.hd)
-        vv = vv.transpose(1, 2).unsqueeze(2).expand(b, self.nkv, rep, vv.shape[1], self.hd).reshape(b, self.nh, -1, self.hd)
-        qh = q.transpose(1, 2)  # [1,H,T,hd]
-        scores = torch.matmul(qh, kk.transpose(-1, -2)) / math.sqrt(self.hd)  # [1,H,T,P+T]
-        p = past_k.shape[1]
-        qi = torch.arange(t).unsqueeze(1) + p
-        kj = torch.arange(kk.shape[2]).unsqueeze(0)
-        scores = scores.masked_fill((kj > qi).unsqueeze(0).unsqueeze(0), float("-inf"))
-        att = torch.matmul(torch.softmax(scores, dim=-1), vv)  # [1,H,T,hd]
-        x = x + self.o(att.transpose(1, 2).reshape(b, t, self.nh * self.hd))
-        h2 = self.ln2(x)
-        x = x + self.down(F.silu(self.gate(h2)) * self.up(h2))
-        return x, k, v
-
-
-class Decoder(nn.Module):
-    def __init__(self, c, rope):
-        super().__init__()
-        self.c, self.rope = c, rope
-        self.layers = nn.ModuleList([Layer(c) for _ in range(c["numLayers"])])
-        self.norm = RMSNorm(c["hiddenSize"], c["rmsNormEps"])
-        self.lm_head = nn.Linear(c["hiddenSize"], c["vocabSize"], bias=False)
-
-    def forward(self, inputs_embeds, position_ids, *past):
-        cos, sin = rope_cos_sin(position_ids, self.c["headDim"], self.rope["theta"])
-        x = inputs_embeds
-        outs = []
-        for i, layer in enumerate(self.layers):
-            x, k, v = layer(x, cos, sin, past[2 * i], past[2 * i + 1])
-            outs += [k, v]
-        return (self.lm_head(self.norm(x)), *outs)
+    for layer in dec.layers:
+        norm(layer.ln1)
+        norm(layer.ln2)
+        for lin in (layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down):
+            lin.reset_parameters()
+    norm(dec.norm)
+    dec.lm_head.reset_parameters()
 
 
 class Vision(nn.Module):
@@ -182,7 +114,6 @@ def flat(t):
 
 
 def build(out_root, name, layers, tok, seed):
-    torch.manual_seed(seed)
     out = os.path.join(out_root, name)
     os.makedirs(out, exist_ok=True)
     dec_c = dict(hiddenSize=64, numLayers=layers, numHeads=4, numKvHeads=2, headDim=16, intermediateSize=128,
@@ -190,7 +121,10 @@ def build(out_root, name, layers, tok, seed):
     rope = dict(theta=10000.0, headDim=16, style="half", angleDtype="float64", keysCachedAfterRope=True)
     vis_c = dict(imageWidth=32, imageHeight=32, patchSize=16, framesPerSecond=2, tokensPerFrame=4,
                  mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
-    dec, vis = Decoder(dec_c, rope).eval(), Vision(vis_c, dec_c["hiddenSize"]).eval()
+    dec = Decoder(dec_c, rope).eval()  # its embedding table is unused: embed_tokens.bin is drawn below
+    torch.manual_seed(seed)
+    randomize(dec)
+    vis = Vision(vis_c, dec_c["hiddenSize"]).eval()
     embed = torch.randn(dec_c["vocabSize"], dec_c["hiddenSize"])
     L, kv, hd = layers, dec_c["numKvHeads"], dec_c["headDim"]
 
@@ -200,18 +134,12 @@ def build(out_root, name, layers, tok, seed):
     with torch.no_grad():
         vref = vis(fr)
 
-    # decoder: export with P=2, T=3 so neither axis is specialised
-    kv_in = [f"past_{n}_{i}" for i in range(L) for n in ("key", "value")]
-    kv_out = [f"new_{n}_{i}" for i in range(L) for n in ("key", "value")]
-    axes = {"inputs_embeds": {1: "T"}, "position_ids": {1: "T"}, "logits": {1: "T"}}
-    axes.update({n: {1: "P"} for n in kv_in})
-    axes.update({n: {1: "T"} for n in kv_out})
-    ex = (torch.randn(1, 3, 64), torch.arange(2, 5).unsqueeze(0)) + tuple(torch.randn(1, 2, kv, hd) for _ in kv_in)
-    export(dec, ex, os.path.join(out, "decoder.onnx"), ["inputs_embeds", "position_ids"] + kv_in, ["logits"] + kv_out, axes)
+    inputs, outputs, axes, ex = step_graph_io(L, kv, hd, dec_c["hiddenSize"])
+    export(dec, ex, os.path.join(out, "decoder.onnx"), inputs, outputs, axes)
 
     ids_a = tok.encode("<|user|>Time=3-4 s<|assistant|> Goal!").ids
     ids_b = tok.encode(" Silva passes").ids
-    empty = [torch.zeros(1, 0, kv, hd) for _ in kv_in]
+    empty = [torch.zeros(1, 0, kv, hd) for _ in range(2 * L)]
     with torch.no_grad():
         pos_a = torch.arange(len(ids_a)).unsqueeze(0)
         ra = dec(embed[ids_a].unsqueeze(0), pos_a, *empty)

@@ -17,6 +17,7 @@ import time
 
 import torch
 
+from train.vlm.export import step_graph_io
 from train.vlm.modeling import Decoder, VisionEncoder, count_params
 
 ap = argparse.ArgumentParser()
@@ -52,13 +53,8 @@ with torch.no_grad():
     frames = torch.rand(2, 3, v["imageHeight"], v["imageWidth"]) * 2 - 1
     torch.onnx.export(vision, (frames,), os.path.join(a.out, "vision.onnx"), input_names=["pixel_values"], output_names=["visual_embeds"],
                       dynamic_axes={"pixel_values": {0: "F"}, "visual_embeds": {0: "F"}}, opset_version=17, dynamo=False)
-    kv_in = [f"past_{n}_{i}" for i in range(L) for n in ("key", "value")]
-    kv_out = [f"new_{n}_{i}" for i in range(L) for n in ("key", "value")]
-    axes = {"inputs_embeds": {1: "T"}, "position_ids": {1: "T"}, "logits": {1: "T"}}
-    axes.update({n: {1: "P"} for n in kv_in})
-    axes.update({n: {1: "T"} for n in kv_out})
-    example = (torch.randn(1, 3, d), torch.arange(2, 5).unsqueeze(0)) + tuple(torch.randn(1, 2, kv, hd) for _ in kv_in)
-    names = dict(input_names=["inputs_embeds", "position_ids"] + kv_in, output_names=["logits"] + kv_out, dynamic_axes=axes, opset_version=17)
+    inputs, outputs, axes, example = step_graph_io(L, kv, hd, d)
+    names = dict(input_names=inputs, output_names=outputs, dynamic_axes=axes, opset_version=17)
     try:  # the TorchScript exporter (as train/vlm/export.py) moves > 2 GB of weights to external data itself
         torch.onnx.export(decoder, example, os.path.join(a.out, "decoder.onnx"), dynamo=False, **names)
     except Exception as err:  # noqa: BLE001 - fall back to the dynamo exporter, which takes external_data

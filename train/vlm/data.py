@@ -9,15 +9,9 @@ from concurrent.futures import ProcessPoolExecutor
 import cv2
 import numpy as np
 
+from .chat import CHAT
+
 SPECIAL = ["<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|vision|>"]
-CHAT = {
-    "system": "<|system|>{prompt}<|end|>",
-    "defaultPrompt": "You are a football commentator. Describe the match live.",
-    "roundHeader": "<|user|>Time={start}-{end} s",
-    "assistant": "<|assistant|>",
-    "silence": " ...",
-    "endOfTurn": "<|end|>",
-}
 NODE = os.environ.get("SIGHTLINE_NODE", "node")
 CLI = os.environ.get("SIGHTLINE_CLI", "dist/cli.js")
 

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import torch
 
-from .data import CHAT
+from .chat import CHAT
 
 
 def _export(module, args, path, inputs, outputs, axes):
@@ -15,6 +15,18 @@ def _export(module, args, path, inputs, outputs, axes):
     import onnx
 
     onnx.checker.check_model(onnx.load(path))
+
+
+def step_graph_io(layers: int, kv_heads: int, head_dim: int, hidden: int):
+    """Names, dynamic axes and an example input of the decoder step graph (docs/model-format.md), traced with
+    P=2 past and T=3 new tokens so neither axis is specialised."""
+    kv_in = [f"past_{n}_{i}" for i in range(layers) for n in ("key", "value")]
+    kv_out = [f"new_{n}_{i}" for i in range(layers) for n in ("key", "value")]
+    axes = {"inputs_embeds": {1: "T"}, "position_ids": {1: "T"}, "logits": {1: "T"}}
+    axes.update({n: {1: "P"} for n in kv_in})
+    axes.update({n: {1: "T"} for n in kv_out})
+    example = (torch.randn(1, 3, hidden), torch.arange(2, 5).unsqueeze(0)) + tuple(torch.randn(1, 2, kv_heads, head_dim) for _ in kv_in)
+    return ["inputs_embeds", "position_ids"] + kv_in, ["logits"] + kv_out, axes, example
 
 
 def _flat(t):
@@ -32,18 +44,12 @@ def export_model(decoder, vision, tok, cfg: dict, out: str) -> dict:
         _export(vision, (frames,), os.path.join(out, "vision.onnx"), ["pixel_values"], ["visual_embeds"],
                 {"pixel_values": {0: "F"}, "visual_embeds": {0: "F"}})
         vref = vision(frames)
-        kv_in = [f"past_{n}_{i}" for i in range(L) for n in ("key", "value")]
-        kv_out = [f"new_{n}_{i}" for i in range(L) for n in ("key", "value")]
-        axes = {"inputs_embeds": {1: "T"}, "position_ids": {1: "T"}, "logits": {1: "T"}}
-        axes.update({n: {1: "P"} for n in kv_in})
-        axes.update({n: {1: "T"} for n in kv_out})
-        example = (torch.randn(1, 3, d), torch.arange(2, 5).unsqueeze(0)) + tuple(torch.randn(1, 2, kv, hd) for _ in kv_in)
-        _export(decoder, example, os.path.join(out, "decoder.onnx"), ["inputs_embeds", "position_ids"] + kv_in,
-                ["logits"] + kv_out, axes)
+        inputs, outputs, axes, example = step_graph_io(L, kv, hd, d)
+        _export(decoder, example, os.path.join(out, "decoder.onnx"), inputs, outputs, axes)
         embed = decoder.embed.weight.detach()
         ids_a = tok.encode("<|user|>Time=3-4 s<|assistant|> Goal!").ids
         ids_b = tok.encode(" Red pass").ids
-        empty = [torch.zeros(1, 0, kv, hd) for _ in kv_in]
+        empty = [torch.zeros(1, 0, kv, hd) for _ in range(2 * L)]
         pos_a = torch.arange(len(ids_a)).unsqueeze(0)
         ra = decoder(embed[ids_a].unsqueeze(0), pos_a, *empty)
         pos_b = torch.arange(len(ids_a), len(ids_a) + len(ids_b)).unsqueeze(0)
