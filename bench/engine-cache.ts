@@ -78,22 +78,19 @@ for (const policy of policies) {
   const last = Math.max(...marks) * 60;
   const t0 = performance.now();
   for (let sec = 0; sec < last; sec++) {
-    const before = rowsEncoded;
-    const t = performance.now();
-    const cpu0 = process.cpuUsage();
+    let cost: Awaited<ReturnType<typeof timedStep>>;
     try {
-      await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixels, frames });
+      cost = await timedStep(engine, sec);
     } catch (err) {
       if (!isSightlineError(err) || err.code !== 'cache_full') throw err;
       const s = engine.cache.stats();
       rows.push({ policy, minute: +(sec / 60).toFixed(2), p50Ms: pct(window, 0.5), p99Ms: pct(window, 0.99), cpuP50Ms: pct(cpuWindow, 0.5), rowsPerSec: windowRows / window.length, kvBytes: s.bytes, tokens: s.tokens, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), note: `cache_full at ${sec} s` });
       break;
     }
-    window.push(performance.now() - t);
-    const cpu = process.cpuUsage(cpu0);
-    cpuWindow.push((cpu.user + cpu.system) / 1000);
+    window.push(cost.wallMs);
+    cpuWindow.push(cost.cpuMs);
     if (cpuWindow.length > 60) cpuWindow = cpuWindow.slice(-60);
-    windowRows += rowsEncoded - before;
+    windowRows += cost.rows;
     if (window.length > 60) window = window.slice(-60);
     if (marks.includes((sec + 1) / 60)) {
       const s = engine.cache.stats();
