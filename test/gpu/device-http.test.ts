@@ -115,6 +115,10 @@ describe('POST /v1/streams {device} with the real engine and no GPU adapter', ()
     expect(body.error.code).toBe('bad_input');
     expect(body.error.message).toMatch(/^device: .*cpu.*webgpu/);
     expect(pools.pools().length).toBe(before);
+    // The OpenAPI document (generated from the same zod schema) lists the field and its values.
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
+    expect(doc.components.schemas.CreateStreamBody.properties.device.enum).toEqual(['cpu', 'webgpu']);
+    expect(Object.keys(doc.components.schemas.StreamInfo.properties.device.properties).sort()).toEqual(['kv', 'notice', 'provider', 'requested']);
   });
 
   it('the device survives a restart: a new server on the same data dir lists it', async () => {
