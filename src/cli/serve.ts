@@ -3,13 +3,16 @@
  *   SIGHTLINE_TOKEN (write + view), SIGHTLINE_VIEW_TOKEN (view only), SIGHTLINE_DATA,
  *   SIGHTLINE_FILE_ROOTS (":"-separated), SIGHTLINE_ALLOW_PRIVATE=1, SIGHTLINE_LOG_LEVEL, SIGHTLINE_DEVICE.
  *
- * Streams run on one EnginePool (worker threads owning the model and every stream's KV cache) loaded
- * from --model. `--demo` starts a synthetic live match and a stream of it (src/cli/demo.ts).
+ * Streams run on EnginePools (worker threads owning the model and every stream's KV cache) loaded from
+ * --model, one per device (DevicePools): the default device's at startup, another when a stream first asks
+ * for it (POST /v1/streams {device}). `--demo` starts a synthetic live match and a stream of it (src/cli/demo.ts).
  * `startService(options, factory)` is the same server for code and tests.
  */
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import { defaultModelDir } from '../model/default-model.js';
+import { DevicePools } from '../model/device-pools.js';
+import { loadModelFolder } from '../model/model-folder.js';
 import { EnginePool } from '../model/pool.js';
 import type { Device } from '../model/providers.js';
 import { device } from './watch.js';
@@ -18,7 +21,7 @@ import { sessionFactory } from '../server/session-runner.js';
 import { startDemo } from './demo.js';
 import { defaultRetrievalDir } from '../search/encoder-folder.js';
 import { SearchService } from '../search/service.js';
-import { createLogger, type LogLevel } from '../server/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
 import { nonNegativeInteger, positiveInteger } from './options.js';
 
@@ -30,6 +33,8 @@ export interface ServiceOptions {
   token?: string;
   fileRoot?: string[];
   allowPrivate?: boolean;
+  /** Default: a JSON logger on stderr at SIGHTLINE_LOG_LEVEL (info). */
+  logger?: Logger;
 }
 
 /** Where `serve` keeps the search index by default: <data>/search (the CLI's .sightline/search). */
@@ -59,7 +64,7 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     host: options.host,
     auth: { writeToken: token, viewToken: env.SIGHTLINE_VIEW_TOKEN ?? token },
     policy: { fileRoots: roots, allowPrivate, allowLoopback: allowPrivate },
-    logger: createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
+    logger: options.logger ?? createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
     search,
   });
 }
@@ -85,18 +90,26 @@ export function registerServe(program: Command): Command {
     .action(async (opts: ServeOptions) => {
       // No --device/SIGHTLINE_DEVICE: the model's config.json decides (runtime.executionProvider, cpu by default).
       const dev = opts.device ?? (process.env.SIGHTLINE_DEVICE ? device(process.env.SIGHTLINE_DEVICE) : undefined);
-      const workers = opts.workers ?? (dev === 'webgpu' ? 1 : Math.min(4, cpus().length));
-      const pool = await EnginePool.create({ modelDir: opts.model, workers, device: dev });
-      if (pool.device.notice) process.stderr.write(`sightline: ${pool.device.notice}\n`);
+      const logger = createLogger((process.env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info');
+      // A stream may ask for another device (POST /v1/streams {device}); its pool starts on first use.
+      // --workers sizes the default device's pool; another device's pool gets that device's default (1 on a GPU).
+      const defaultDevice = dev ?? loadModelFolder(opts.model).config.runtime.executionProvider;
+      const workersFor = (provider: string): number =>
+        (provider === defaultDevice ? opts.workers : undefined) ?? (provider === 'webgpu' ? 1 : Math.min(4, cpus().length));
+      const pools = await DevicePools.create({
+        defaultDevice,
+        create: (provider) => EnginePool.create({ modelDir: opts.model, provider, workers: workersFor(provider) }),
+        onNotice: (d, notice) => logger.warn('device fallback', { device: d, notice }),
+      });
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
-      const server = await startService(opts, sessionFactory({ pool }), search);
+      const server = await startService({ ...opts, logger }, sessionFactory({ pools }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {
         void (async () => {
           await demo?.stop();
           await server.close();
-          await pool.destroy();
+          await pools.destroy();
           process.exit(0);
         })();
       };

@@ -67,14 +67,14 @@ export function buildOpenApi(): Record<string, unknown> {
     paths: {
       '/v1/streams': {
         post: {
-          summary: 'Start a stream',
+          summary: 'Start a stream (optionally on a given device; its engine pool starts on first use)',
           requestBody: { required: true, content: json('CreateStreamBody') },
-          responses: { 201: { description: 'Started', content: json('CreatedStream') }, ...errors, 403: { description: 'Source denied by policy', content: json('Error') }, 413: { description: 'Body too large', content: json('Error') }, 429: { description: 'Rate limited', content: json('Error') } },
+          responses: { 201: { description: 'Started', content: json('CreatedStream') }, ...errors, 403: { description: 'Source denied by policy', content: json('Error') }, 413: { description: 'Body too large', content: json('Error') }, 429: { description: 'Rate limited', content: json('Error') }, 500: { description: "The device's engine pool could not start (or another engine failure)", content: json('Error') } },
         },
         get: { summary: 'List streams (including ended ones from earlier runs)', parameters: [tokenParam], responses: { 200: { description: 'Streams', content: json('StreamList') }, ...errors } },
       },
       '/v1/streams/{id}': {
-        get: { summary: 'One stream: state and stats', parameters: [idParam, tokenParam], responses: { 200: { description: 'Stream', content: json('StreamInfo') }, ...errors } },
+        get: { summary: 'One stream: state, stats and the device its engine runs on', parameters: [idParam, tokenParam], responses: { 200: { description: 'Stream', content: json('StreamInfo') }, ...errors } },
         delete: {
           summary: 'Stop a stream (transcript kept); ?purge=true also deletes it',
           parameters: [idParam, { name: 'purge', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],

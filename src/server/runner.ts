@@ -4,7 +4,9 @@
  * tests use a scripted double. The server only subscribes; it never reaches into a runner.
  */
 import type { FrameChunk } from '../ingest/types.js';
+import type { Device } from '../model/providers.js';
 import type { SessionEvent, StatusEvent } from '../stream/events.js';
+import type { StreamDevice } from './schemas.js';
 
 /** What a client asked for in POST /v1/streams, after validation and the source policy. */
 export interface StreamSpec {
@@ -16,6 +18,8 @@ export interface StreamSpec {
   fps: number;
   /** Optional user instruction for the commentary model. */
   prompt?: string;
+  /** Where the model should run; absent: the server's default device. */
+  device?: Device;
 }
 
 /** Numbers shown by GET /v1/streams/:id and exported to /metrics. */
@@ -37,6 +41,8 @@ export interface StreamRunner {
   off(event: 'event', listener: (event: SessionEvent) => void): this;
   off(event: 'chunk', listener: (chunk: FrameChunk) => void): this;
   stats(): StreamStats;
+  /** Optional: where the engine runs, known once start() has resolved (StreamInfo.device). */
+  device?(): StreamDevice | undefined;
   /** Optional: change the instruction between steps. Absent means not supported. */
   setPrompt?(prompt: string): void;
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ClipResult, SearchResults } from '../search/query.js';
+import { DEVICES } from '../model/providers.js';
 
 /** Largest accepted prompt, in characters. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -13,6 +14,10 @@ export const CreateStreamBody = z
     source: z.string().min(1).max(2048).describe('File path under a configured root, or rtsp/rtmp/http(s)/hls/srt/udp URL'),
     fps: z.number().positive().max(30).default(2).describe('Sampling rate in frames per second'),
     prompt: z.string().max(MAX_PROMPT_CHARS).optional().describe('Instruction for the commentary model'),
+    device: z
+      .enum(DEVICES)
+      .optional()
+      .describe("Where this stream's model runs (webgpu: the GPU, falling back to the CPU with a notice when there is none); default: the server's device"),
   })
   .strict();
 export type CreateStreamBody = z.infer<typeof CreateStreamBody>;
@@ -32,6 +37,15 @@ export const StreamStatsSchema = z.object({
   skippedSeconds: z.number().int(),
 });
 
+/** Where a stream's engine runs: known once the stream has started. */
+export const StreamDevice = z.object({
+  requested: z.enum(DEVICES).optional().describe('The device the create request asked for; absent: the server default'),
+  provider: z.string().describe('Execution provider the engine actually runs on (cpu, webgpu, ...)'),
+  kv: z.string().describe('Where the K/V cache lives: host (CPU memory) or device (GPU memory)'),
+  notice: z.string().optional().describe('Why the stream does not run on the device asked for (e.g. no GPU adapter found)'),
+});
+export type StreamDevice = z.infer<typeof StreamDevice>;
+
 export const StreamInfo = z.object({
   id: StreamId,
   source: z.string(),
@@ -43,6 +57,7 @@ export const StreamInfo = z.object({
   viewers: z.number().int(),
   segments: z.number().int().describe('Commentary segments in the transcript'),
   stats: StreamStatsSchema.optional(),
+  device: StreamDevice.optional().describe('Where the engine runs; absent until the stream has started'),
 });
 export type StreamInfo = z.infer<typeof StreamInfo>;
 

@@ -1,18 +1,21 @@
 /**
- * The real StreamRunner: ingest (ffmpeg) -> CommentarySession (src/stream) on a shared EnginePool.
- * Chunks are tapped on their way to the session for the video preview; session events are passed on.
+ * The real StreamRunner: ingest (ffmpeg) -> CommentarySession (src/stream) on the shared EnginePool of
+ * the stream's device (DevicePools; resolved in start(), so the factory stays synchronous and a pool that
+ * cannot start fails only this stream's creation). Chunks are tapped on their way to the session for the
+ * video preview; session events are passed on.
  */
 import { EventEmitter } from 'node:events';
 import type { CachePolicyName } from '../cache/index.js';
 import type { FrameChunk, FrameSource } from '../ingest/types.js';
-import type { EnginePool } from '../model/pool.js';
+import type { DevicePools } from '../model/device-pools.js';
 import type { SessionEvent, StatusEvent } from '../stream/events.js';
 import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
+import type { StreamDevice } from './schemas.js';
 
 export interface SessionRunnerOptions {
-  pool: EnginePool;
+  pools: DevicePools;
   policy?: CachePolicyName;
 }
 
@@ -25,6 +28,7 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   private session?: CommentarySession;
   private running?: Promise<void>;
   private lastStatus: StreamStats = IDLE_STATS;
+  private engineDevice?: StreamDevice;
 
   constructor(private readonly spec: StreamSpec, private readonly o: SessionRunnerOptions) {
     super();
@@ -33,13 +37,15 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   }
 
   async start(): Promise<void> {
-    const { imageWidth, imageHeight } = this.o.pool.config.vision;
+    const { pool, device } = await this.o.pools.get(this.spec.device);
+    this.engineDevice = { ...(this.spec.device ? { requested: this.spec.device } : {}), ...device };
+    const { imageWidth, imageHeight } = pool.config.vision;
     // A service paces files to real time like any live source; behind real time, seconds are skipped.
     this.frames = openSource(this.spec.source, { fps: this.spec.fps, width: imageWidth, height: imageHeight, realtime: true });
     this.session = new CommentarySession({
       id: this.id,
       source: this.tap(this.frames),
-      engine: this.o.pool,
+      engine: pool,
       prompt: this.spec.prompt,
       policy: this.o.policy,
       skip: 'oldest',
@@ -55,6 +61,10 @@ class SessionRunner extends EventEmitter implements StreamRunner {
     this.session?.stop();
     await this.frames?.close();
     await this.running;
+  }
+
+  device(): StreamDevice | undefined {
+    return this.engineDevice;
   }
 
   stats(): StreamStats {

@@ -4,6 +4,7 @@
  * previous run (listed as ended, transcripts served) from the data dir.
  */
 import { randomBytes } from 'node:crypto';
+import type { Device } from '../model/providers.js';
 import { SightlineError, type ErrorCode } from '../errors.js';
 import { toWsClose, type WsClose } from './errors.js';
 import type { FrameChunk } from '../ingest/types.js';
@@ -101,15 +102,15 @@ export class StreamManager {
     return { meta, state: meta.state as State, hub, video: new VideoHub(this.options.videoQueueBytes), segments: 0 };
   }
 
-  /** Creates and starts a stream for an already policy-checked source. */
-  async create(source: string, fps: number, prompt?: string): Promise<ManagedStream> {
+  /** Creates and starts a stream for an already policy-checked source (on `device`, default: the server's). */
+  async create(source: string, fps: number, prompt?: string, device?: Device): Promise<ManagedStream> {
     const live = [...this.streams.values()].filter((s) => !isFinal(s.state)).length;
     const max = this.options.maxLiveStreams ?? DEFAULT_MAX_LIVE_STREAMS;
     if (live >= max) throw new SightlineError('rate_limited', `at most ${max} streams may run at once; delete one first`);
     const id = `s_${randomBytes(6).toString('hex')}`;
     const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting' };
     // The factory runs first: if it refuses, nothing is stored or listed.
-    const runner = this.options.factory({ id, source, fps, prompt });
+    const runner = this.options.factory({ id, source, fps, prompt, ...(device ? { device } : {}) });
     const stream = this.newEntry(meta);
     stream.writer = this.options.store.create(meta);
     stream.runner = runner;
@@ -123,7 +124,13 @@ export class StreamManager {
       throw err;
     }
     if (stream.state === 'starting') stream.state = 'live';
-    this.options.logger.info('stream started', { stream: id, source });
+    const engine = runner.device?.();
+    if (engine) {
+      stream.meta = { ...stream.meta, device: engine };
+      // Stored so a restart's listing still shows it (unless the stream was purged meanwhile).
+      if (this.streams.get(id) === stream) this.options.store.writeMeta(stream.meta);
+    }
+    this.options.logger.info('stream started', { stream: id, source, ...(engine ? { provider: engine.provider } : {}) });
     return stream;
   }
 
@@ -215,6 +222,7 @@ export class StreamManager {
       viewers: stream.hub.viewerCount + stream.video.viewerCount,
       segments: stream.segments,
       ...(stats ? { stats: { ...stats, state: stats.state } } : {}),
+      ...(meta.device ? { device: meta.device } : {}),
     };
   }
 

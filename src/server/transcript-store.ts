@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEVICES } from '../model/providers.js';
 
 export const DEFAULT_FSYNC_INTERVAL_MS = 5000;
 
@@ -32,6 +33,10 @@ export const StoredMeta = z.object({
   createdAt: z.string(),
   endedAt: z.string().optional(),
   state: z.string(),
+  /** Where the engine ran (StreamInfo.device), so a restart's listing still shows it. */
+  device: z
+    .object({ requested: z.enum(DEVICES).optional(), provider: z.string(), kv: z.string(), notice: z.string().optional() })
+    .optional(),
 });
 export type StoredMeta = z.infer<typeof StoredMeta>;
 

@@ -30,7 +30,7 @@ export function streamRoutes(parts: ServerParts): Hono<AppEnv> {
     parts.limiter.take(clientIp(c));
     // The policy decides before the factory (and so anything that connects) is called.
     const source = await checkSource(body.source, parts.policy);
-    const stream = await manager.create(source, body.fps, body.prompt);
+    const stream = await manager.create(source, body.fps, body.prompt, body.device);
     c.header('Location', `/v1/streams/${stream.meta.id}`);
     return c.json({ id: stream.meta.id }, 201);
   });
