@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what a training run needs on the GPU machine (no node, no npm, no ffmpeg there) into .device/:
-# the node binary (stripped, xz) and the Sightline CLI bundled into one ES module by esbuild (onnxruntime
+# the node binary (stripped, xz) and the `sightline synth` command bundled into one ES module by esbuild (onnxruntime,
 # left out: training only renders matches with `sightline synth`). Run from the project root after
 # `npm install`; then call the device tool with carry [".device"] and start the command with
 #   source .device/train-env.sh && python3 -m train.vlm.train ...
@@ -13,7 +13,16 @@ if [ ! -f "$OUT/node.xz" ]; then
   xz -T0 -6 -c "$tmp" > "$OUT/node.xz"; rm -f "$tmp"
 fi
 npm run build >/dev/null
-npx esbuild dist/cli.js --bundle --platform=node --format=esm --target=node20 \
+# Training only renders matches: bundle the synth command alone, so the search stack (LanceDB's native
+# module, not carried) is not imported at start-up.
+cat > dist/train-synth-cli.js <<'ENTRY'
+import { Command } from 'commander';
+import { registerSynth } from './cli/synth.js';
+const program = new Command().name('sightline');
+registerSynth(program);
+await program.parseAsync(process.argv);
+ENTRY
+npx esbuild dist/train-synth-cli.js --bundle --platform=node --format=esm --target=node20 \
   --external:onnxruntime-node --external:@lancedb/lancedb --external:@ffmpeg-installer/ffmpeg --external:@ffprobe-installer/ffprobe \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
   --outfile="$OUT/sightline.mjs" --log-level=warning

@@ -62,11 +62,14 @@ def render_match(args) -> dict:
     return {"seed": seed, "frames": np.stack(frames[: n * render["fps"]]), "texts": texts[:n], "events": ev, "captions": caps}
 
 
-def render_matches(seeds, cfg: dict, tmp: str, workers: int) -> list[dict]:
+def render_job(seed: int, cfg: dict, tmp: str) -> tuple:
     size = (cfg["vision"]["imageWidth"], cfg["vision"]["imageHeight"])
-    jobs = [(s, cfg["matchSeconds"], cfg["render"], cfg["degrade"], size, tmp, cfg.get("clipSeconds", 10)) for s in seeds]
+    return (seed, cfg["matchSeconds"], cfg["render"], cfg["degrade"], size, tmp, cfg.get("clipSeconds", 10))
+
+
+def render_matches(seeds, cfg: dict, tmp: str, workers: int) -> list[dict]:
     with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(render_match, jobs))
+        return list(pool.map(render_match, [render_job(s, cfg, tmp) for s in seeds]))
 
 
 def train_tokenizer(texts: list[str], vocab_size: int):

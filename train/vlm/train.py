@@ -2,6 +2,7 @@
 
     python3 -m train.vlm.train --out OUT1                                  # stage 1 (5 min on an H200)
     python3 -m train.vlm.train --stage 2 --resume OUT1/vlm.ckpt --out OUT2  # stage 2: fresh matches, context noise
+    python3 -m train.vlm.train --stage 3 --resume OUT1/vlm.ckpt --out OUT3  # stage 3: matches rendered while training
 
 Runs on the GPU machine (device tool): renders the matches with the carried node + built synth, trains
 for a time budget (device commands stop at 10 minutes), saves OUT/vlm.ckpt (resume from it in the next
@@ -35,13 +36,22 @@ class Batcher:
 
     def __init__(self, matches, layout: Layout, cfg: dict, device: str, rng: random.Random, augment: bool):
         self.layout, self.cfg, self.device, self.rng, self.augment = layout, cfg, device, rng, augment
-        self.texts = [lagged_commentary(m["texts"], m["events"]) for m in matches]
-        self.frames = [torch.from_numpy(m["frames"]).to(device) for m in matches]
-        self.targets = [torch.from_numpy(event_targets(m["events"], len(m["texts"]))).to(device) for m in matches]
+        self.texts, self.frames, self.targets = [], [], []
+        for m in matches:
+            self.add(m)
         v = cfg["vision"]
         self.fps = v["framesPerSecond"]
         self.mean = torch.tensor(v["mean"], device=device).view(1, 3, 1, 1)
         self.std = torch.tensor(v["std"], device=device).view(1, 3, 1, 1)
+
+    def add(self, m: dict) -> None:
+        self.texts.append(lagged_commentary(m["texts"], m["events"]))
+        self.frames.append(torch.from_numpy(m["frames"]).to(self.device))
+        self.targets.append(torch.from_numpy(event_targets(m["events"], len(m["texts"]))).to(self.device))
+
+    def drop_oldest(self) -> None:
+        for part in (self.texts, self.frames, self.targets):
+            part.pop(0)
 
     def pixels(self, frames_u8: torch.Tensor) -> torch.Tensor:
         x = frames_u8.permute(0, 3, 1, 2).float() / 255.0
@@ -102,8 +112,42 @@ def forward(decoder, vision, layout, ids, pixels, head=None, targets=None):
     return logits, aux
 
 
-def loss_of(logits, labels):
-    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
+def loss_of(logits, labels, first_token_weight: float = 1.0):
+    """Next-token loss over the commentary. `first_token_weight` > 1 weights each round's first answer token
+    (speak or stay silent, and with what: the decision evaluation scores) above the wording that follows."""
+    target = labels[:, 1:]
+    ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=-100, reduction="none")
+    first = ((target != -100) & (labels[:, :-1] == -100)).reshape(-1)
+    w = (target.reshape(-1) != -100).float() + (first_token_weight - 1.0) * first.float()
+    return (ce * w).sum() / w.sum().clamp(min=1.0)
+
+
+class FreshMatches:
+    """Renders training matches in background processes while the GPU trains, so every step can draw on
+    play the model has not seen yet (with a fixed set the validation loss rose as training went on). Each
+    finished match joins the batcher and the oldest leaves once `keep` are loaded."""
+
+    def __init__(self, seeds, cfg: dict, tmp: str, workers: int, keep: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .data import render_job, render_match
+
+        # Niced, so rendering yields the CPU to the training loop that feeds the GPU.
+        self.pool = ProcessPoolExecutor(workers, initializer=os.nice, initargs=(10,))
+        self.futures = [self.pool.submit(render_match, render_job(s, cfg, tmp)) for s in seeds]
+        self.keep, self.added = keep, 0
+
+    def feed(self, batcher: "Batcher", wait_for: int = 0) -> None:
+        while self.futures and (self.futures[0].done() or self.added < wait_for):
+            batcher.add(self.futures.pop(0).result())
+            self.added += 1
+            if len(batcher.texts) > self.keep:
+                batcher.drop_oldest()
+
+    def close(self) -> None:
+        for f in self.futures:
+            f.cancel()
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 @torch.no_grad()
@@ -143,7 +187,8 @@ def main():
     ap.add_argument("--resume", help="checkpoint path prefix: reads PREFIX.000, PREFIX.001, ...")
     ap.add_argument("--minutes", type=float, help="training time budget (default: the stage's, in the config)")
     ap.add_argument("--train-matches", type=int, help="fewer matches for a quick check")
-    ap.add_argument("--stage", type=int, default=1, choices=(1, 2), help="2: resume on fresh matches (seeds.trainStage2)")
+    ap.add_argument("--stage", type=int, default=1, choices=(1, 2, 3),
+                    help="2: resume on fresh matches (seeds.trainStage2); 3: resume on matches rendered during training")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
     args = ap.parse_args()
     cfg = json.load(open(args.config))
@@ -160,8 +205,16 @@ def main():
     train_seeds = list(range(lo, hi + 1))[: args.train_matches or None]
     val_seeds = list(range(cfg["seeds"]["val"][0], cfg["seeds"]["val"][1] + 1))
     tmp = tempfile.mkdtemp()
-    train_matches = render_matches(train_seeds, cfg, tmp, args.workers)
-    val_matches = render_matches(val_seeds, cfg, tmp, args.workers)
+    fresh = None
+    if stage.get("onTheFly") and not args.resume:
+        ap.error("a stage that renders during training resumes a checkpoint (its tokenizer comes from there)")
+    if stage.get("onTheFly"):
+        val_matches = render_matches(val_seeds, cfg, tmp, args.workers)
+        fresh = FreshMatches(train_seeds, cfg, tmp, max(1, args.workers - 2), stage["keepMatches"])
+        train_matches = []
+    else:
+        train_matches = render_matches(train_seeds, cfg, tmp, args.workers)
+        val_matches = render_matches(val_seeds, cfg, tmp, args.workers)
     n_sec = sum(len(m["texts"]) for m in train_matches)
     log(f"rendered {len(train_matches)} train matches ({n_sec} s) and {len(val_matches)} val in {time.time() - t_start:.0f}s")
 
@@ -188,6 +241,11 @@ def main():
     log(f"params: decoder {count_params(decoder):,} vision {count_params(vision):,}; resuming at step {step}")
 
     train_batches = Batcher(train_matches, layout, cfg, device, rng, augment=True)
+    if fresh:
+        fresh.feed(train_batches, wait_for=stage["startMatches"])
+        log(f"training starts with {len(train_batches.texts)} matches rendered on the fly")
+    first_weight = stage.get("firstTokenWeight", 1.0)
+    peak_lr = stage.get("lr", cfg["optim"]["lr"])
     val_batches = Batcher(val_matches, layout, cfg, device, random.Random(0), augment=False)
     silence_first = tok.encode(CHAT["silence"]).ids[0]
     warm = cfg["optim"]["warmupSteps"]
@@ -197,24 +255,30 @@ def main():
     while time.time() - t_train < budget:
         # Cosine over this call's time budget (one cycle per device call; a resumed call warms up again).
         frac = min(1.0, (time.time() - t_train) / budget)
-        lr = cfg["optim"]["lr"] * min(1.0, (step - first_step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        lr = peak_lr * min(1.0, (step - first_step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
         ids, labels, pixels, targets = train_batches.sample(cfg["optim"]["batchSize"])
         with torch.autocast("cuda", dtype=torch.bfloat16):
             logits, aux = forward(decoder, vision, layout, ids, pixels, head, targets)
-            lm = loss_of(logits, labels)
+            lm = loss_of(logits, labels, first_weight)
             loss = lm + cfg["optim"]["eventLossWeight"] * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg["optim"]["gradClip"])
         opt.step()
         step += 1
+        if fresh and step % 50 == 0:
+            fresh.feed(train_batches)
         if step % 200 == 0:
-            log(f"step {step} lm {lm.item():.4f} events {aux.item():.4f} lr {lr:.2e}")
+            seen = f" matches {fresh.added}" if fresh else ""
+            log(f"step {step} lm {lm.item():.4f} events {aux.item():.4f} lr {lr:.2e}{seen}")
         if step % 1000 == 0:
             log(f"val {validate(decoder, vision, layout, val_batches, silence_first)}")
             save(args.out, decoder, vision, step, rng, tok, None)
+    if fresh:
+        fresh.close()
+        train_matches, n_sec = range(fresh.added), fresh.added * cfg["matchSeconds"]
     val = validate(decoder, vision, layout, val_batches, silence_first)
     log(f"final step {step} val {val}")
     save(args.out, decoder, vision, step, rng, tok, val)
