@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what a training run needs on the GPU machine (no node, no npm, no ffmpeg there) into .device/:
-# the node binary (stripped, xz) and the `sightline synth` command bundled into one ES module by esbuild (onnxruntime,
-# left out: training only renders matches with `sightline synth`). Run from the project root after
+# the node binary (stripped, xz) and the `sightline synth` command bundled into one ES module by esbuild
+# (training only renders matches, so onnxruntime and LanceDB stay out). Run from the project root after
 # `npm install`; then call the device tool with carry [".device"] and start the command with
 #   source .device/train-env.sh && python3 -m train.vlm.train ...
 set -euo pipefail
