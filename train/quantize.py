@@ -1,25 +1,37 @@
 """int8 variant of a commentator folder: onnxruntime dynamic quantization (int8 weights per output
-channel, activations quantized at run time) of vision.onnx and decoder.onnx; other files copied.
-Needs the onnxruntime Python package (present on the GPU machine; see docs/commentator-model.md):
+channel, activations quantized at run time) of the chosen graphs; other files copied. Needs the
+onnxruntime Python package (present on the GPU machine; see docs/commentator-model.md):
 
-    python3 -m train.quantize models/sightline-commentator-v1 /tmp/int8
+    python3 -m train.quantize models/sightline-commentator-v2 /tmp/int8 \\
+        [--graphs decoder.onnx vision.onnx] [--exclude /lm_head/MatMul]
+
+`--graphs` lists the graphs to quantize (the others are copied in fp32); `--exclude` keeps the named nodes
+in fp32 inside a quantized graph.
 """
+import argparse
 import os
 import shutil
-import sys
 
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 
-def main(src: str, dst: str) -> None:
-    os.makedirs(dst, exist_ok=True)
-    for name in os.listdir(src):
-        if not name.endswith(".onnx") and name != "reference.json":  # fp32 references do not apply
-            shutil.copy(os.path.join(src, name), dst)
-    for graph in ("vision.onnx", "decoder.onnx"):
-        quantize_dynamic(os.path.join(src, graph), os.path.join(dst, graph), weight_type=QuantType.QInt8, per_channel=True)
-        print(graph, os.path.getsize(os.path.join(src, graph)), "->", os.path.getsize(os.path.join(dst, graph)))
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("src")
+    ap.add_argument("dst")
+    ap.add_argument("--graphs", nargs="+", default=["vision.onnx", "decoder.onnx"])
+    ap.add_argument("--exclude", nargs="*", default=[], help="node names kept in fp32")
+    a = ap.parse_args()
+    os.makedirs(a.dst, exist_ok=True)
+    for name in os.listdir(a.src):
+        quantized = name in a.graphs
+        if not quantized and name != "reference.json":  # fp32 references do not apply
+            shutil.copy(os.path.join(a.src, name), a.dst)
+    for graph in a.graphs:
+        src, dst = os.path.join(a.src, graph), os.path.join(a.dst, graph)
+        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=a.exclude)
+        print(graph, os.path.getsize(src), "->", os.path.getsize(dst))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main()

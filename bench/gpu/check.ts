@@ -32,7 +32,7 @@ import { TextTokenizer } from '../../src/model/tokenizer.js';
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: process.env.OUT ?? 'gpu-results' },
-    model: { type: 'string', default: 'models/sightline-commentator-v1' },
+    model: { type: 'string', default: 'models/sightline-commentator-v2' },
     tiny: { type: 'string', default: 'test/fixtures/models/tiny-random-1l' },
     sections: { type: 'string', default: 'graphs,commentary,equivalence,step,concurrency' },
     'step-seconds': { type: 'string', default: '60' },

@@ -22,7 +22,7 @@ from train.vlm.modeling import Decoder, VisionEncoder, count_params
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", required=True)
-ap.add_argument("--base", default="models/sightline-commentator-v1")
+ap.add_argument("--base", default="models/sightline-commentator-v2")
 ap.add_argument("--layers", type=int, default=23)
 ap.add_argument("--hidden", type=int, default=2048)
 ap.add_argument("--heads", type=int, default=16)

@@ -3,6 +3,7 @@
     python3 -m train.vlm.train --out OUT1                                  # stage 1 (5 min on an H200)
     python3 -m train.vlm.train --stage 2 --resume OUT1/vlm.ckpt --out OUT2  # stage 2: fresh matches, context noise
     python3 -m train.vlm.train --stage 3 --resume OUT1/vlm.ckpt --out OUT3  # stage 3: matches rendered while training
+    python3 -m train.vlm.train --stage 4 --resume OUT3/vlm.ckpt --out OUT4  # stage 4: more of it, plain loss
 
 Runs on the GPU machine (device tool): renders the matches with the carried node + built synth, trains
 for a time budget (device commands stop at 10 minutes), saves OUT/vlm.ckpt (resume from it in the next
@@ -187,8 +188,8 @@ def main():
     ap.add_argument("--resume", help="checkpoint path prefix: reads PREFIX.000, PREFIX.001, ...")
     ap.add_argument("--minutes", type=float, help="training time budget (default: the stage's, in the config)")
     ap.add_argument("--train-matches", type=int, help="fewer matches for a quick check")
-    ap.add_argument("--stage", type=int, default=1, choices=(1, 2, 3),
-                    help="2: resume on fresh matches (seeds.trainStage2); 3: resume on matches rendered during training")
+    ap.add_argument("--stage", type=int, default=1, choices=(1, 2, 3, 4),
+                    help="2: resume on fresh matches (seeds.trainStage2); 3 and 4: resume on matches rendered during training")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
     args = ap.parse_args()
     cfg = json.load(open(args.config))
