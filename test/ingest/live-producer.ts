@@ -32,6 +32,27 @@ export async function freeUdpPort(): Promise<number> {
 }
 
 /**
+ * Resolves once a datagram arrives on the loopback UDP port, i.e. the producer is sending; the port is
+ * free again afterwards. Tests open the ingest only then, so its short I/O timeouts measure stalls, not
+ * how long node + ffmpeg take to start on a busy machine.
+ */
+export async function firstDatagram(port: number, timeoutMs = 60_000): Promise<void> {
+  const socket = createSocket({ type: 'udp4', reuseAddr: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no datagram on udp port ${port} within ${timeoutMs} ms`)), timeoutMs);
+      socket.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.bind(port, '127.0.0.1');
+    });
+  } finally {
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+}
+
+/**
  * udp:// runs `sightline synth --live` (160x90, real time, MPEG-TS). srt:// and rtmp:// run a real-time
  * lavfi testsrc that is the listening server (SRT listener mode, RTMP -listen 1), so the ingest under test
  * connects to it as a camera's client would.

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSource, runningFfmpegCount, type FrameChunk, type FrameSource } from '../../src/ingest/index.js';
-import { freeUdpPort, startLiveProducer, type LiveProducer } from './live-producer.js';
+import { firstDatagram, freeUdpPort, startLiveProducer, type LiveProducer } from './live-producer.js';
 import { waitForState } from './collect.js';
 
 /** Short timeouts so a stall is noticed in ~1 s and reconnects retry quickly. */
@@ -27,8 +27,10 @@ function live(url: string): LiveProducer {
 
 describe('ingest: live udp mpegts', () => {
   it('is paced at real time, survives a slow consumer, reconnects and continues stream time', async () => {
-    const url = `udp://127.0.0.1:${await freeUdpPort()}`;
+    const port = await freeUdpPort();
+    const url = `udp://127.0.0.1:${port}`;
     const first = live(url);
+    await firstDatagram(port);
     source = openSource(url, { ...liveOptions, maxQueuedFrames: 4 });
     const states: string[] = [];
     source.on('state', (s) => states.push(s));
@@ -89,10 +91,11 @@ describe('ingest: live udp mpegts', () => {
   });
 
   it('gives up after maxReconnectAttempts with state failed', async () => {
-    const url = `udp://127.0.0.1:${await freeUdpPort()}`;
+    const port = await freeUdpPort();
+    const url = `udp://127.0.0.1:${port}`;
     const producer = live(url);
     // The short I/O timeout below must not fire before the producer (node + ffmpeg) has started sending.
-    await new Promise((r) => setTimeout(r, 2000));
+    await firstDatagram(port);
     source = openSource(url, { ...liveOptions, maxReconnectAttempts: 1, ioTimeoutMs: 600 });
     const states: string[] = [];
     source.on('state', (s) => states.push(s));
