@@ -41,6 +41,14 @@ export function commentaryReport(r: CommentaryEvalResult, o: { model: string; se
     `Counts: ${c.voiced} voiced events (${c.recalled} recalled; type named ${c.typeNamed}, team named ${c.teamNamed}), ${c.spoken} spoken model lines (${c.spokenRight} right), ` +
       `${c.quiet} quiet seconds (${c.quietKept} kept silent), ${c.goals} goals (${c.goalsRecalled} recalled), ${c.scoreClaims} score claims (${c.scoreClaimsRight} right).`,
     '',
+    'Voiced events by kind, all matches (unanswered: no spoken line at s or s + 1):',
+    '',
+    '| kind | voiced | recalled | type named | team named | unanswered |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(r.byKind)
+      .sort(([ka, a], [kb, b]) => b.voiced - a.voiced || ka.localeCompare(kb))
+      .map(([kind, o]) => `| ${kind} | ${o.voiced} | ${o.recalled} | ${o.typeNamed} | ${o.teamNamed} | ${o.unanswered} |`),
+    '',
   ].join('\n');
 }
 

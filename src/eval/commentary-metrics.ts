@@ -48,8 +48,33 @@ export const ZERO_COUNTS: CommentaryCounts = { voiced: 0, recalled: 0, typeNamed
 
 const isSilent = (text: string): boolean => text.trim() === '' || text.trim() === SILENCE.trim();
 
-/** Counts over seconds [fromSec, toSec) of one match; add counts across matches, then call `rates`. */
-export function countCommentary(events: MatchEvent[], reference: string[], model: Segment[], teams: readonly [string, string], fromSec = 0, toSec = reference.length): CommentaryCounts {
+/** How the voiced events of one kind fared: `unanswered` = no spoken line at s or s + 1 at all. */
+export interface KindOutcome {
+  voiced: number;
+  recalled: number;
+  typeNamed: number;
+  teamNamed: number;
+  unanswered: number;
+}
+
+/** Voiced events by headline kind (a pass adds its detail: "pass long"): where a model misses. */
+export type OutcomesByKind = Record<string, KindOutcome>;
+
+const kindOf = (e: MatchEvent): string => (e.type === 'pass' && e.detail ? `pass ${e.detail}` : e.type);
+
+export function addOutcomes(into: OutcomesByKind, from: OutcomesByKind): OutcomesByKind {
+  for (const [kind, o] of Object.entries(from)) {
+    const t = (into[kind] ??= { voiced: 0, recalled: 0, typeNamed: 0, teamNamed: 0, unanswered: 0 });
+    for (const k of Object.keys(o) as Array<keyof KindOutcome>) t[k] += o[k];
+  }
+  return into;
+}
+
+/**
+ * Counts over seconds [fromSec, toSec) of one match; add counts across matches, then call `rates`.
+ * `byKind`, when given, also receives each voiced event's outcome under its kind.
+ */
+export function countCommentary(events: MatchEvent[], reference: string[], model: Segment[], teams: readonly [string, string], fromSec = 0, toSec = reference.length, byKind?: OutcomesByKind): CommentaryCounts {
   const bySecond = new Map<number, MatchEvent[]>();
   for (const e of events) bySecond.set(e.second, [...(bySecond.get(e.second) ?? []), e]);
   const modelAt = new Map(model.map((s) => [Math.round(s.start), s.text]));
@@ -65,10 +90,16 @@ export function countCommentary(events: MatchEvent[], reference: string[], model
       if (top) {
         const near = [parsedAt(s), parsedAt(s + 1)].filter((p) => p !== undefined);
         const hit = near.some((p) => p.type === top.type && p.team === top.team);
+        const typeNamed = near.some((p) => p.type === top.type);
+        const teamNamed = near.some((p) => p.team === top.team);
         c.voiced++;
         if (hit) c.recalled++;
-        if (near.some((p) => p.type === top.type)) c.typeNamed++;
-        if (near.some((p) => p.team === top.team)) c.teamNamed++;
+        if (typeNamed) c.typeNamed++;
+        if (teamNamed) c.teamNamed++;
+        if (byKind) {
+          const outcome: KindOutcome = { voiced: 1, recalled: +hit, typeNamed: +typeNamed, teamNamed: +teamNamed, unanswered: +(near.length === 0) };
+          addOutcomes(byKind, { [kindOf(top)]: outcome });
+        }
         if (top.type === 'goal') {
           c.goals++;
           if (hit) c.goalsRecalled++;

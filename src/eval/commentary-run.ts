@@ -11,7 +11,7 @@ import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
 import type { SessionEvent } from '../stream/events.js';
 import { writeMatch, type MatchEvent } from '../synth/index.js';
-import { addCounts, countCommentary, rates, ZERO_COUNTS, type CommentaryCounts, type CommentaryMetrics, type Segment } from './commentary-metrics.js';
+import { addCounts, addOutcomes, countCommentary, rates, ZERO_COUNTS, type CommentaryCounts, type CommentaryMetrics, type OutcomesByKind, type Segment } from './commentary-metrics.js';
 
 export interface CommentaryEvalOptions {
   modelDir: string;
@@ -26,6 +26,7 @@ export interface MatchResult {
   seed: number;
   counts: CommentaryCounts;
   metrics: CommentaryMetrics;
+  byKind: OutcomesByKind;
   segments: Segment[];
 }
 
@@ -33,6 +34,7 @@ export interface CommentaryEvalResult {
   matches: MatchResult[];
   overall: CommentaryMetrics;
   counts: CommentaryCounts;
+  byKind: OutcomesByKind;
 }
 
 /** Render settings of a held-out match: the broadcast's own defaults (640x360, 25 fps) unless given. */
@@ -93,8 +95,9 @@ export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<Comm
         const reference = (JSON.parse(readFileSync(files.truth, 'utf8')).content as Array<[number, number, string]>).map((r) => r[2]);
         const events = readFileSync(files.events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MatchEvent);
         const teams = teamsOf(events);
-        const counts = countCommentary(events, reference, segments, teams);
-        const result = { seed, counts, metrics: rates(counts), segments };
+        const byKind: OutcomesByKind = {};
+        const counts = countCommentary(events, reference, segments, teams, 0, reference.length, byKind);
+        const result = { seed, counts, metrics: rates(counts), byKind, segments };
         matches.push(result);
         o.onMatchDone?.(seed, result.metrics);
       }
@@ -105,7 +108,8 @@ export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<Comm
   }
   matches.sort((a, b) => a.seed - b.seed);
   const counts = matches.reduce((acc, m) => addCounts(acc, m.counts), ZERO_COUNTS);
-  return { matches, overall: rates(counts), counts };
+  const byKind = matches.reduce((acc, m) => addOutcomes(acc, m.byKind), {} as OutcomesByKind);
+  return { matches, overall: rates(counts), counts, byKind };
 }
 
 /** [team 0, team 1] in the world's order, from the events' teamIndex. */

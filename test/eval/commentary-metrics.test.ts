@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countCommentary, rates, type Segment } from '../../src/eval/commentary-metrics.js';
+import { addOutcomes, countCommentary, rates, type OutcomesByKind, type Segment } from '../../src/eval/commentary-metrics.js';
 import { parseLine, parseScoreClaim } from '../../src/eval/event-parser.js';
 import { simulateTruth, type MatchEvent } from '../../src/synth/index.js';
 
@@ -67,5 +67,26 @@ describe('countCommentary', () => {
     // Quiet seconds: no worth-saying event at s-1 or s -> 0, 3, 6, 7 (the short pass at 6 is not worth saying).
     expect(c.quiet).toBe(4);
     expect(c.quietKept).toBe(3);
+  });
+
+  it('breaks voiced events down by kind, with the ones no line answered', () => {
+    const withCross = [...events, event(7, 'pass', 'Blue', [0, 1], 'cross')];
+    const ref = [...reference.slice(0, 7), 'Blue whip the cross into the box!'];
+    const model: Segment[] = [
+      { start: 1, text: 'Corner to Blue!' }, // type right, team wrong
+      { start: 5, text: 'Goal for Blue! Blue lead 1-0, 1st minute.' }, // one second late
+    ];
+    const byKind: OutcomesByKind = {};
+    const c = countCommentary(withCross, ref, model, teams, 0, ref.length, byKind);
+    expect(byKind).toEqual({
+      corner: { voiced: 1, recalled: 0, typeNamed: 1, teamNamed: 0, unanswered: 0 },
+      goal: { voiced: 1, recalled: 1, typeNamed: 1, teamNamed: 1, unanswered: 0 },
+      'pass cross': { voiced: 1, recalled: 0, typeNamed: 0, teamNamed: 0, unanswered: 1 },
+    });
+    expect(Object.values(byKind).reduce((n, o) => n + o.voiced, 0)).toBe(c.voiced);
+    // Matches add up kind by kind.
+    const twice = addOutcomes(addOutcomes({}, byKind), byKind);
+    expect(twice.goal).toEqual({ voiced: 2, recalled: 2, typeNamed: 2, teamNamed: 2, unanswered: 0 });
+    expect(byKind.goal.voiced).toBe(1); // the source is not modified
   });
 });
