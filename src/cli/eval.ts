@@ -77,7 +77,7 @@ export function registerEval(program: Command): void {
       mkdirSync(o.out, { recursive: true });
       const report = commentaryReport(result, { model: o.model, seconds });
       writeFileSync(join(o.out, 'commentary.md'), report);
-      writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, overall: result.overall, counts: result.counts, matches: result.matches }, null, 1));
+      writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, overall: result.overall, counts: result.counts, byKind: result.byKind, matches: result.matches }, null, 1));
       process.stdout.write(report);
     });
   registerEvalStreams(evalCmd);
