@@ -25,9 +25,10 @@ import { liveTensors } from '../../src/model/device-tensors.js';
 import { loadModelFolder, type ModelFolder } from '../../src/model/model-folder.js';
 import { createOnnxBackend, type KvResidence, type OnnxBackend } from '../../src/model/onnx-backend.js';
 import { EnginePool } from '../../src/model/pool.js';
-import { framesToPixelValues } from '../../src/model/preprocess.js';
 import { StreamEngine, type StreamEngineOptions } from '../../src/model/stream-engine.js';
 import { TextTokenizer } from '../../src/model/tokenizer.js';
+// The cache-equivalence test's own options and fresh recompute, so the GPU run is that test.
+import { freshLogits, pixelsFor, smallCacheEngineOptions } from '../../test/model/helpers.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,17 +72,6 @@ function diff(a: ArrayLike<number>, b: ArrayLike<number>): { maxAbs: number; rel
   return { maxAbs: m, relL2: Math.sqrt(num / (den || 1)), n: a.length };
 }
 
-function framesFor(sec: number, f: ModelFolder, frames = 2): Float32Array {
-  const v = f.config.vision;
-  const out = new Uint8Array(frames * v.imageWidth * v.imageHeight * 3);
-  let s = (sec + 1) * 2654435761;
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return framesToPixelValues(out, frames, v.imageWidth, v.imageHeight, v);
-}
-
 const backend = (f: ModelFolder, provider: string, kv: KvResidence, threads = 1): Promise<OnnxBackend> =>
   createOnnxBackend(f, { provider, intraOpThreads: threads, kv, fallbackToCpu: false });
 
@@ -107,7 +97,7 @@ if (sections.has('graphs')) {
   const cpu = await backend(folder, 'cpu', 'host');
   const gpu = await backend(folder, GPU, 'device');
   const rows: Record<string, unknown>[] = [];
-  const px = framesFor(0, folder);
+  const px = pixelsFor(folder, 0);
   rows.push({ graph: 'vision.onnx', ...diff(await gpu.encodeFrames(px, 2), await cpu.encodeFrames(px, 2)) });
   const sc = new KvStore(geometry, 512, invFreq);
   const sg = new KvStore(geometry, 512, invFreq, gpu.createKvOps!(geometry, 512));
@@ -164,7 +154,7 @@ if (sections.has('commentary')) {
     const ids: number[][] = [];
     const t0 = performance.now();
     for (let sec = 0; sec < seconds; sec++) {
-      const r = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: framesFor(sec, folder), frames: 2 });
+      const r = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixelsFor(folder, sec), frames: 2 });
       texts.push(r.text);
       ids.push(r.tokenIds);
     }
@@ -209,44 +199,21 @@ if (sections.has('equivalence')) {
   const tiny = loadModelFolder(values.tiny!);
   const tt = new TextTokenizer(tiny.tokenizerJson, tiny.tokenizerConfig);
   const b = await backend(tiny, GPU, 'device');
-  const tg = { numLayers: tiny.config.decoder.numLayers, numKvHeads: tiny.config.decoder.numKvHeads, headDim: tiny.config.decoder.headDim };
   const rows: Record<string, unknown>[] = [];
   for (const policy of ['streaming', 'window', 'full', 'recompute'] as CachePolicyName[]) {
-    const engine = new StreamEngine(b, tt, tiny.config, {
-      policy,
-      limits: { textSinkTokens: 6, textWindowTokens: 12, windowSec: 3 },
-      maxBytesPerStream: 64 << 20,
-      prompt: '',
-      sampling: { temperature: 0.9, topP: 0.95, repetitionPenalty: 1.05, seed: 1 },
-      maxTokensPerSecond: 4,
-      repetitionWindowTokens: 32,
-    });
+    const engine = new StreamEngine(b, tt, tiny.config, smallCacheEngineOptions(policy));
     await engine.restart([' Kick off.', ' Silva passes.']);
     let evicted = 0;
-    for (let sec = 0; sec < 24; sec++) evicted += (await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: framesFor(sec, tiny), frames: 2 })).evictedRounds;
+    for (let sec = 0; sec < 24; sec++) evicted += (await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixelsFor(tiny, sec), frames: 2 })).evictedRounds;
     const { cache } = engine;
     const probe = tt.encode(' Goal')[0];
     // Fresh recompute of exactly the kept rows at 0..n-1, on a fresh GPU-resident store.
-    const d = b.hiddenSize;
-    const parts: Float32Array[] = [b.embedIds([...cache.layout.systemIds, ...cache.layout.textSinkIds, ...cache.layout.textWindowIds])];
-    for (const r of cache.layout.rounds) {
-      parts.push(b.embedIds(r.headerIds));
-      if (r.visualTokens > 0) parts.push(await b.encodeFrames(framesFor(r.startSec, tiny), 2));
-      parts.push(b.embedIds([...r.assistantIds, ...r.commentaryIds]));
-    }
-    parts.push(b.embedIds([probe]));
-    const n = parts.reduce((x, p) => x + p.length / d, 0);
-    const all = new Float32Array(n * d);
-    let at = 0;
-    for (const p of parts) all.set(p, (at += p.length) - p.length);
-    const fresh = new KvStore(tg, n, inverseFrequencies(tiny.config.rope), b.createKvOps!(tg, n));
-    const expected = await b.decode(all, n, fresh);
-    fresh.dispose();
+    const expected = await freshLogits({ folder: tiny, backend: b, tokenizer: tt }, cache, probe);
     cache.beginSecond();
     if (policy === 'recompute') await (engine as unknown as { catchUp(): Promise<void> }).catchUp();
     const actual = await b.decode(b.embedIds([probe]), 1, cache.store);
     engine.dispose();
-    rows.push({ policy, evictedRounds: evicted, keptRows: n - 1, ...diff(actual, expected), pass: diff(actual, expected).maxAbs <= 1e-4 });
+    rows.push({ policy, evictedRounds: evicted, keptRows: cache.layout.totalTokens, ...diff(actual, expected), pass: diff(actual, expected).maxAbs <= 1e-4 });
   }
   await b.dispose();
   save('equivalence', { model: tiny.config.name, rows, liveTensorsAfter: liveTensors() });
@@ -275,7 +242,7 @@ if (sections.has('step')) {
     let visionMs = 0;
     for (let sec = 0; sec < seconds + 10; sec++) {
       const t = performance.now();
-      const r = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: framesFor(sec % 8, folder), frames: 2 });
+      const r = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixelsFor(folder, sec % 8), frames: 2 });
       if (sec < 10) continue; // warm-up: shader compilation, allocator growth
       ms.push(performance.now() - t);
       tokens += r.tokenIds.length + 1;

@@ -11,22 +11,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { liveTensors } from '../../src/model/device-tensors.js';
 import { loadModelFolder } from '../../src/model/model-folder.js';
 import { createOnnxBackend } from '../../src/model/onnx-backend.js';
-import { StreamEngine, type StreamEngineOptions } from '../../src/model/stream-engine.js';
-import { FIXTURES, loadTiny, maxAbsDiff, pixelsFor, type Tiny } from '../model/helpers.js';
+import { StreamEngine } from '../../src/model/stream-engine.js';
+import { FIXTURES, loadTiny, maxAbsDiff, pixelsFor, smallCacheEngineOptions, type Tiny } from '../model/helpers.js';
 
 // No Vulkan driver for this process and its children: WebGPU finds no adapter even on a GPU machine.
 const NO_GPU = { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json', XDG_RUNTIME_DIR: '/tmp' };
 Object.assign(process.env, NO_GPU);
 
-const OPTIONS: StreamEngineOptions = {
-  policy: 'streaming',
-  limits: { textSinkTokens: 6, textWindowTokens: 12, windowSec: 3 },
-  maxBytesPerStream: 64 << 20,
-  prompt: '',
-  sampling: { temperature: 0, topP: 1, repetitionPenalty: 1.05, seed: 1 },
-  maxTokensPerSecond: 4,
-  repetitionWindowTokens: 32,
-};
+const OPTIONS = smallCacheEngineOptions('streaming', { temperature: 0, topP: 1 });
 
 describe('engine with device-resident K/V ops (CPU provider) == host K/V', () => {
   let host: Tiny;

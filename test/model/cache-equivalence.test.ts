@@ -14,20 +14,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CachePolicyName } from '../../src/cache/index.js';
 import type { KvResidence } from '../../src/model/onnx-backend.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
-import { freshLogits, loadTiny, maxAbsDiff, pixelsFor, type Tiny } from './helpers.js';
+import { freshLogits, loadTiny, maxAbsDiff, pixelsFor, smallCacheEngineOptions, type Tiny } from './helpers.js';
 
 const SECONDS = 24;
 
 async function runStream(tiny: Tiny, policy: CachePolicyName): Promise<StreamEngine> {
-  const engine = new StreamEngine(tiny.backend, tiny.tokenizer, tiny.folder.config, {
-    policy,
-    limits: { textSinkTokens: 6, textWindowTokens: 12, windowSec: 3 },
-    maxBytesPerStream: 64 << 20,
-    prompt: '',
-    sampling: { temperature: 0.9, topP: 0.95, repetitionPenalty: 1.05, seed: 1 },
-    maxTokensPerSecond: 4,
-    repetitionWindowTokens: 32,
-  });
+  const engine = new StreamEngine(tiny.backend, tiny.tokenizer, tiny.folder.config, smallCacheEngineOptions(policy));
   await engine.restart([' Kick off.', ' Silva passes.']);
   for (let sec = 0; sec < SECONDS; sec++) {
     await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixelsFor(tiny.folder, sec), frames: 2 });

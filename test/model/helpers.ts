@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { KvStore, inverseFrequencies, type ContextCache } from '../../src/cache/index.js';
+import { KvStore, inverseFrequencies, type CachePolicyName, type ContextCache } from '../../src/cache/index.js';
 import type { InferenceBackend } from '../../src/model/backend.js';
 import { loadModelFolder, type ModelFolder } from '../../src/model/model-folder.js';
 import { createOnnxBackend, type KvResidence } from '../../src/model/onnx-backend.js';
 import { framesToPixelValues } from '../../src/model/preprocess.js';
+import type { StreamEngineOptions } from '../../src/model/stream-engine.js';
 import { TextTokenizer } from '../../src/model/tokenizer.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'models');
@@ -43,6 +44,23 @@ export function pixelsFor(folder: ModelFolder, sec: number, frames = 2): Float32
 }
 
 /**
+ * Engine options with a cache small enough that 24 s of a tiny model evict rounds and trim text: the cache
+ * equivalence test and its GPU twin (bench/gpu/check.ts) run exactly these. Sampling, not greedy, by
+ * default, so the commentary (and with it what previous text holds) varies from second to second.
+ */
+export function smallCacheEngineOptions(policy: CachePolicyName, sampling: Partial<StreamEngineOptions['sampling']> = {}): StreamEngineOptions {
+  return {
+    policy,
+    limits: { textSinkTokens: 6, textWindowTokens: 12, windowSec: 3 },
+    maxBytesPerStream: 64 << 20,
+    prompt: '',
+    sampling: { temperature: 0.9, topP: 0.95, repetitionPenalty: 1.05, seed: 1, ...sampling },
+    maxTokensPerSecond: 4,
+    repetitionWindowTokens: 32,
+  };
+}
+
+/**
  * Next-token logits of a FRESH encode of exactly the cache's kept rows at positions 0..n-1 (visual rows
  * re-encoded from the same frames), followed by `probeId`.
  */
@@ -63,8 +81,13 @@ export async function freshLogits(tiny: Tiny, cache: ContextCache, probeId: numb
     all.set(p, at);
     at += p.length;
   }
-  const store = new KvStore(folder.config.decoder, rows, inverseFrequencies(folder.config.rope));
-  return backend.decode(all, rows, store);
+  // A fresh store of the backend's own kind (GPU-resident when its K/V live there), released at once.
+  const store = new KvStore(folder.config.decoder, rows, inverseFrequencies(folder.config.rope), backend.createKvOps?.(folder.config.decoder, rows));
+  try {
+    return await backend.decode(all, rows, store);
+  } finally {
+    store.dispose();
+  }
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
