@@ -6,7 +6,8 @@ onnxruntime Python package (present on the GPU machine; see docs/commentator-mod
         [--graphs decoder.onnx vision.onnx] [--exclude /lm_head/MatMul]
 
 `--graphs` lists the graphs to quantize (the others are copied in fp32); `--exclude` keeps the named nodes
-in fp32 inside a quantized graph.
+in fp32 inside a quantized graph; `--per-tensor`, `--reduce-range` and `--weight-type uint8` are the other
+settings compared in docs/commentator-model.md.
 """
 import argparse
 import os
@@ -21,6 +22,9 @@ def main() -> None:
     ap.add_argument("dst")
     ap.add_argument("--graphs", nargs="+", default=["vision.onnx", "decoder.onnx"])
     ap.add_argument("--exclude", nargs="*", default=[], help="node names kept in fp32")
+    ap.add_argument("--per-tensor", action="store_true", help="one scale per weight tensor, not per output channel")
+    ap.add_argument("--reduce-range", action="store_true", help="7-bit weights (onnxruntime's reduce_range)")
+    ap.add_argument("--weight-type", choices=("int8", "uint8"), default="int8")
     a = ap.parse_args()
     os.makedirs(a.dst, exist_ok=True)
     for name in os.listdir(a.src):
@@ -29,7 +33,9 @@ def main() -> None:
             shutil.copy(os.path.join(a.src, name), a.dst)
     for graph in a.graphs:
         src, dst = os.path.join(a.src, graph), os.path.join(a.dst, graph)
-        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=a.exclude)
+        weight_type = QuantType.QInt8 if a.weight_type == "int8" else QuantType.QUInt8
+        quantize_dynamic(src, dst, weight_type=weight_type, per_channel=not a.per_tensor, reduce_range=a.reduce_range,
+                         nodes_to_exclude=a.exclude)
         print(graph, os.path.getsize(src), "->", os.path.getsize(dst))
 
 
