@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { evaluateCommentary, type CommentaryEvalResult } from '../eval/commentary-run.js';
 import type { CommentaryMetrics } from '../eval/commentary-metrics.js';
 import { defaultModelDir } from '../model/default-model.js';
-import { positiveInteger } from './options.js';
+import { positiveInteger, probability } from './options.js';
 import { registerEvalStreams } from './eval-streams.js';
 import { registerRetrievalEval } from './eval-retrieval.js';
 
@@ -25,12 +25,12 @@ function metricsRow(name: string, m: CommentaryMetrics): string {
   return `| ${name} | ${pct(m.eventRecall)} | ${pct(m.eventPrecision)} | ${pct(m.silenceAccuracy)} | ${pct(m.goalRecall)} | ${pct(m.scoreCorrectness)} |`;
 }
 
-export function commentaryReport(r: CommentaryEvalResult, o: { model: string; seconds: number }): string {
+export function commentaryReport(r: CommentaryEvalResult, o: { model: string; seconds: number; silenceThreshold?: number }): string {
   const c = r.counts;
   return [
     `# Commentary evaluation`,
     '',
-    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding.`,
+    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding${o.silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${o.silenceThreshold}`}.`,
     `Definitions: src/eval/commentary-metrics.ts. Percent.`,
     '',
     '| match | event recall | event precision | silence accuracy | goal recall | score correctness |',
@@ -63,7 +63,8 @@ export function registerEval(program: Command): void {
     .option('--quick', 'two 60-second matches (minutes, for tests)')
     .option('--cache <dir>', 'where rendered matches are kept', '.cache/eval')
     .option('--out <dir>', 'report folder', 'reports')
-    .action(async (o: { model: string; seeds: number[]; seconds: number; quick?: boolean; cache: string; out: string }) => {
+    .option('--silence-threshold <p>', "speak unless the silence token has at least this probability (default: the model's config, else plain greedy)", probability)
+    .action(async (o: { model: string; seeds: number[]; seconds: number; quick?: boolean; cache: string; out: string; silenceThreshold?: number }) => {
       const seeds = o.quick ? o.seeds.slice(0, 2) : o.seeds;
       const seconds = o.quick ? 60 : o.seconds;
       const t0 = Date.now();
@@ -72,10 +73,11 @@ export function registerEval(program: Command): void {
         seeds,
         seconds,
         cacheDir: o.cache,
+        silenceThreshold: o.silenceThreshold,
         onMatchDone: (seed, m) => process.stderr.write(`seed ${seed}: recall ${pct(m.eventRecall)} precision ${pct(m.eventPrecision)} silence ${pct(m.silenceAccuracy)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`),
       });
       mkdirSync(o.out, { recursive: true });
-      const report = commentaryReport(result, { model: o.model, seconds });
+      const report = commentaryReport(result, { model: o.model, seconds, silenceThreshold: o.silenceThreshold });
       writeFileSync(join(o.out, 'commentary.md'), report);
       writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, overall: result.overall, counts: result.counts, byKind: result.byKind, matches: result.matches }, null, 1));
       process.stdout.write(report);

@@ -18,3 +18,9 @@ export function positiveInteger(value: string): number {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a whole number > 0, got "${value}"`);
   return n;
 }
+
+export function probability(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a probability in (0, 1], got "${value}"`);
+  return n;
+}

@@ -19,6 +19,8 @@ export interface CommentaryEvalOptions {
   seconds: number;
   cacheDir: string;
   workers?: number;
+  /** Overrides the model's generation.silenceThreshold (the speak/silence decision on probability mass). */
+  silenceThreshold?: number;
   onMatchDone?(seed: number, metrics: CommentaryMetrics): void;
 }
 
@@ -64,10 +66,10 @@ export async function heldOutMatch(cacheDir: string, seed: number, seconds: numb
   return paths;
 }
 
-async function commentate(pool: EnginePool, video: string, id: string): Promise<Segment[]> {
+async function commentate(pool: EnginePool, video: string, id: string, silenceThreshold?: number): Promise<Segment[]> {
   const { imageWidth, imageHeight } = pool.config.vision;
   const source = openSource(video, { fps: pool.config.vision.framesPerSecond, width: imageWidth, height: imageHeight });
-  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', sampling: { temperature: 0 } });
+  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', sampling: { temperature: 0, ...(silenceThreshold === undefined ? {} : { silenceThreshold }) } });
   const segments: Segment[] = [];
   let failure: string | undefined;
   session.on('event', (e: SessionEvent) => {
@@ -91,7 +93,7 @@ export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<Comm
     const runOne = async (): Promise<void> => {
       for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
         const files = await heldOutMatch(o.cacheDir, seed, o.seconds);
-        const segments = await commentate(pool, files.video, `eval-${seed}`);
+        const segments = await commentate(pool, files.video, `eval-${seed}`, o.silenceThreshold);
         const reference = (JSON.parse(readFileSync(files.truth, 'utf8')).content as Array<[number, number, string]>).map((r) => r[2]);
         const events = readFileSync(files.events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MatchEvent);
         const teams = teamsOf(events);

@@ -51,6 +51,12 @@ export const ModelConfigSchema = z.object({
       temperature: z.number().nonnegative().default(0.9),
       topP: z.number().gt(0).lte(1).default(0.9),
       repetitionPenalty: z.number().positive().default(1.05),
+      /**
+       * Opt-in speak/silence decision on probability mass: a second is silent only when the silence token
+       * has at least this probability, otherwise the best line is spoken. Lower values trade precision
+       * for recall (measured in docs/commentator-model.md). Absent: the first token is picked like any other.
+       */
+      silenceThreshold: z.number().gt(0).lte(1).optional(),
     })
     .default({ maxTokensPerSecond: 20, temperature: 0.9, topP: 0.9, repetitionPenalty: 1.05 }),
   runtime: z.object({ executionProvider: z.string().default('cpu') }).default({ executionProvider: 'cpu' }),

@@ -10,6 +10,8 @@ export interface SamplingOptions {
   seed: number;
   /** Added to the logit of a token id before anything else (e.g. to force or ban a token). */
   logitBias?: Record<number, number>;
+  /** See ModelConfig generation.silenceThreshold. */
+  silenceThreshold?: number;
 }
 
 /** mulberry32: small, fast, seedable; quality is ample for sampling. */
@@ -31,15 +33,22 @@ export class Sampler {
     this.random = mulberry32(options.seed);
   }
 
-  /** `logits` is one row [vocab]; it is modified in place. */
-  pick(logits: Float32Array, recentIds: Iterable<number>): number {
-    const { temperature, topP, repetitionPenalty, logitBias } = this.options;
+  /**
+   * `logits` is one row [vocab]; it is modified in place. `silenceId` is given for a turn's first token:
+   * with a silenceThreshold, silence is then decided on its probability alone.
+   */
+  pick(logits: Float32Array, recentIds: Iterable<number>, silenceId?: number): number {
+    const { temperature, topP, repetitionPenalty, logitBias, silenceThreshold } = this.options;
     if (logitBias) for (const [id, bias] of Object.entries(logitBias)) logits[Number(id)] += bias;
     if (repetitionPenalty !== 1) {
       for (const id of new Set(recentIds)) {
         const l = logits[id];
         logits[id] = l > 0 ? l / repetitionPenalty : l * repetitionPenalty;
       }
+    }
+    if (silenceId !== undefined && silenceThreshold !== undefined) {
+      if (probabilityOf(logits, silenceId) >= silenceThreshold) return silenceId;
+      logits[silenceId] = -Infinity;
     }
     if (temperature === 0) return argmax(logits);
     let max = -Infinity;
@@ -59,6 +68,15 @@ export class Sampler {
     }
     return order[kept - 1];
   }
+}
+
+/** Softmax probability of one id in a logits row. */
+export function probabilityOf(logits: Float32Array, id: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return Math.exp(logits[id] - max) / sum;
 }
 
 export function argmax(row: Float32Array): number {

@@ -46,6 +46,8 @@ export class StreamEngine {
   readonly cache: ContextCache;
   private readonly sampler: Sampler;
   private readonly endId: number;
+  /** The silence marker's id when it is one token (the speak/silence decision needs it). */
+  private readonly silenceId: number | undefined;
   private readonly assistantIds: number[];
   private readonly recentIds: number[] = [];
   private prompt: string;
@@ -57,6 +59,7 @@ export class StreamEngine {
     private readonly options: StreamEngineOptions,
   ) {
     this.endId = tokenizer.singleTokenId(config.chat.endOfTurn)!;
+    this.silenceId = tokenizer.singleTokenId(config.chat.silence);
     this.assistantIds = tokenizer.encode(config.chat.assistant);
     this.sampler = new Sampler(options.sampling);
     this.prompt = options.prompt;
@@ -155,7 +158,7 @@ export class StreamEngine {
     const ids: number[] = [];
     let logits = first;
     for (;;) {
-      const id = this.sampler.pick(logits, this.recentIds);
+      const id = this.sampler.pick(logits, this.recentIds, ids.length === 0 ? this.silenceId : undefined);
       if (id === this.endId) break;
       ids.push(id);
       this.recentIds.push(id);
