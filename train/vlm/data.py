@@ -138,6 +138,22 @@ def event_targets(events: list[dict], seconds: int) -> np.ndarray:
     return y
 
 
+def possession_targets(events: list[dict], frames: int, fps: int) -> np.ndarray:
+    """Per sampled frame, the kit colour index of the team that last acted on the ball (the passer until the
+    pass is won, the tackler after a tackle, the team given a restart), or len(KIT_COLOURS) before any event
+    or when the acting side is not a kit colour: the dense auxiliary target."""
+    y = np.full(frames, len(KIT_COLOURS), np.int64)
+    ordered = sorted(events, key=lambda e: e["t"])
+    current, j = len(KIT_COLOURS), 0
+    for i in range(frames):
+        while j < len(ordered) and ordered[j]["t"] <= i / fps:
+            team = ordered[j]["team"]
+            current = KIT_COLOURS.index(team) if team in KIT_COLOURS else len(KIT_COLOURS)
+            j += 1
+        y[i] = current
+    return y
+
+
 class Layout:
     """Token ids of one training window, numbered and masked as the runtime cache keeps them."""
 

@@ -145,9 +145,21 @@ class VisionEncoder(nn.Module):
         self.attn = nn.MultiheadAttention(w, 4, batch_first=True)
         self.ln = nn.LayerNorm(w)
         self.proj = nn.Sequential(nn.Linear(w, d), nn.GELU(), nn.Linear(d, d))
+        self.detail = None
+        if v.get("detailBranch"):
+            # A finer path (stride-2 stem, so a ~2 px ball or a kit colour is not averaged into a 4x4 patch)
+            # to the same grid, added through a zero-initialised 1x1 conv: a model resumed from one without
+            # it starts out computing exactly what it did before.
+            self.detail = nn.Sequential(nn.Conv2d(3, w // 8, 2, stride=2), nn.BatchNorm2d(w // 8), nn.GELU(),
+                                        ConvBlock(w // 8, w // 4), ConvBlock(w // 4, w // 2), ConvBlock(w // 2, w))
+            self.detail_gate = nn.Conv2d(w, w, 1)
+            nn.init.zeros_(self.detail_gate.weight)
+            nn.init.zeros_(self.detail_gate.bias)
 
     def forward(self, pixel_values):
         x = self.blocks(self.stem(pixel_values))  # [F, w, gh, gw]
+        if self.detail is not None:
+            x = x + self.detail_gate(self.detail(pixel_values))
         grid = x.flatten(2).transpose(1, 2) + self.pos  # [F, gh*gw, w]
         q = self.queries.expand(grid.shape[0], -1, -1)
         pooled, _ = self.attn(q, grid, grid, need_weights=False)

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ..parts import read_parts, tar_dir_to_parts, write_parts
-from .data import CHAT, Layout, event_targets, lagged_commentary, render_matches, train_tokenizer
+from .data import CHAT, KIT_COLOURS, Layout, event_targets, lagged_commentary, possession_targets, render_matches, train_tokenizer
 from .export import export_model
 from .modeling import Decoder, VisionEncoder, count_params
 
@@ -37,7 +37,7 @@ class Batcher:
 
     def __init__(self, matches, layout: Layout, cfg: dict, device: str, rng: random.Random, augment: bool):
         self.layout, self.cfg, self.device, self.rng, self.augment = layout, cfg, device, rng, augment
-        self.texts, self.frames, self.targets = [], [], []
+        self.texts, self.frames, self.targets, self.possession = [], [], [], []
         for m in matches:
             self.add(m)
         v = cfg["vision"]
@@ -49,9 +49,11 @@ class Batcher:
         self.texts.append(lagged_commentary(m["texts"], m["events"]))
         self.frames.append(torch.from_numpy(m["frames"]).to(self.device))
         self.targets.append(torch.from_numpy(event_targets(m["events"], len(m["texts"]))).to(self.device))
+        fps = self.cfg["vision"]["framesPerSecond"]
+        self.possession.append(torch.from_numpy(possession_targets(m["events"], len(m["frames"]), fps)).to(self.device))
 
     def drop_oldest(self) -> None:
-        for part in (self.texts, self.frames, self.targets):
+        for part in (self.texts, self.frames, self.targets, self.possession):
             part.pop(0)
 
     def pixels(self, frames_u8: torch.Tensor) -> torch.Tensor:
@@ -60,7 +62,7 @@ class Batcher:
 
     def sample(self, batch_size: int, seconds=None, start=None, match=None):
         lo, hi = self.cfg["layout"]["windowSeconds"]
-        seqs, frames, targets = [], [], []
+        seqs, frames, targets, possession = [], [], [], []
         for _ in range(batch_size):
             m = self.rng.randrange(len(self.texts)) if match is None else match
             n = len(self.texts[m])
@@ -69,6 +71,7 @@ class Batcher:
             seqs.append(self.layout.window_ids(self.texts[m], s, w, self.rng if self.augment else None))
             frames.append(self.frames[m][s * self.fps : (s + w) * self.fps])
             targets.append(self.targets[m][s : s + w])
+            possession.append(self.possession[m][s * self.fps : (s + w) * self.fps])
         length = max(len(ids) for ids, _ in seqs)
         pad = self.layout.ids["<|pad|>"]
         ids = torch.full((batch_size, length), pad, dtype=torch.long)
@@ -76,7 +79,7 @@ class Batcher:
         for b, (i, l) in enumerate(seqs):
             ids[b, : len(i)] = torch.tensor(i)
             labels[b, : len(l)] = torch.tensor(l)
-        return ids.to(self.device), labels.to(self.device), self.pixels(torch.cat(frames)), targets
+        return ids.to(self.device), labels.to(self.device), self.pixels(torch.cat(frames)), targets, torch.cat(possession)
 
 
 class EventHead(torch.nn.Module):
@@ -92,7 +95,19 @@ class EventHead(torch.nn.Module):
         return self.out(self.mix(vis_rounds).mean(1))
 
 
-def forward(decoder, vision, layout, ids, pixels, head=None, targets=None):
+class PossessionHead(torch.nn.Module):
+    """Training only: from one frame's visual tokens, the kit colour of the team on the ball (or none). A dense
+    signal on every frame, where events are rare: a tackle or an interception is this answer changing."""
+
+    def __init__(self, d: int, n_out: int):
+        super().__init__()
+        self.out = torch.nn.Sequential(torch.nn.Linear(d, d), torch.nn.GELU(), torch.nn.Linear(d, n_out))
+
+    def forward(self, frame_tokens):  # [F, tokensPerFrame, D]
+        return self.out(frame_tokens.mean(1))
+
+
+def forward(decoder, vision, layout, ids, pixels, head=None, targets=None, poss_head=None, possession=None):
     emb = decoder.embed(ids)
     vis_tokens = vision(pixels)
     vis = vis_tokens.reshape(-1, emb.shape[-1]).to(emb.dtype)
@@ -110,7 +125,8 @@ def forward(decoder, vision, layout, ids, pixels, head=None, targets=None):
         ys.append(t[1:])
         r += w
     aux = F.binary_cross_entropy_with_logits(head(torch.cat(pairs)).float(), torch.cat(ys))
-    return logits, aux
+    poss = F.cross_entropy(poss_head(vis_tokens).float(), possession) if poss_head is not None else aux.new_zeros(())
+    return logits, aux, poss
 
 
 def loss_of(logits, labels, first_token_weight: float = 1.0):
@@ -151,6 +167,63 @@ class FreshMatches:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
+class FolderMatches:
+    """Training matches rendered by `train.vlm.render_pool` into a folder, which several trainers can share
+    (an A/B comparison on exactly the same fresh data). Same contract as FreshMatches."""
+
+    def __init__(self, folder: str, keep: int):
+        self.folder, self.keep, self.seen, self.added = folder, keep, set(), 0
+
+    def feed(self, batcher: "Batcher", wait_for: int = 0) -> None:
+        from .render_pool import load_match, training_files
+
+        while True:
+            new = [p for p in training_files(self.folder) if p not in self.seen]
+            if len(self.seen) + len(new) >= wait_for:
+                break
+            time.sleep(1)
+        self.seen.update(new)
+        for path in new[-self.keep :]:  # a warm folder may hold more than fit: the newest
+            try:
+                batcher.add(load_match(path))
+            except FileNotFoundError:  # the renderer removed it meanwhile
+                continue
+            self.added += 1
+            if len(batcher.texts) > self.keep:
+                batcher.drop_oldest()
+
+    def close(self) -> None:
+        pass
+
+
+def folder_val_matches(folder: str, seeds: list[int]) -> list[dict]:
+    from .render_pool import load_match
+
+    paths = [os.path.join(folder, f"val-{s}.npz") for s in seeds]
+    while not all(os.path.exists(p) for p in paths):
+        time.sleep(1)
+    return [load_match(p) for p in paths]
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def parse_setting(text: str) -> dict:
+    """"a.b=JSON" -> {"a": {"b": value}} (a bare word that is not JSON is taken as a string)."""
+    path, _, raw = text.partition("=")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    for key in reversed(path.split(".")):
+        value = {key: value}
+    return value
+
+
 @torch.no_grad()
 def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     """Teacher-forced loss and the per-second speak/silence decision at the first commentary token."""
@@ -158,7 +231,7 @@ def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     losses, decisions, correct = [], 0, 0
     for m in range(len(batcher.texts)):
         for start in range(0, len(batcher.texts[m]) - 16, 64):
-            ids, labels, pixels, _ = batcher.sample(1, seconds=16, start=start, match=m)
+            ids, labels, pixels, *_ = batcher.sample(1, seconds=16, start=start, match=m)
             with torch.autocast("cuda", dtype=torch.bfloat16):
                 logits = forward(decoder, vision, layout, ids, pixels)
             losses.append(loss_of(logits, labels).item())
@@ -171,12 +244,13 @@ def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     return {"loss": float(np.mean(losses)), "speakSilenceAcc": correct / max(decisions, 1)}
 
 
-def save(out, decoder, vision, step, rng, tok, val):
+def save(out, decoder, vision, step, rng, tok, val, heads):
     """Checkpoint as OUT/vlm.ckpt.NNN parts (weights only: Adam moments would triple the size past what
     the device tool returns; a resumed run restarts them under a short warm-up)."""
     os.makedirs(out, exist_ok=True)
     buf = io.BytesIO()
     torch.save({"decoder": decoder.state_dict(), "vision": vision.state_dict(), "step": step,
+                "heads": {k: h.state_dict() for k, h in heads.items() if h is not None},
                 "rng": rng.getstate(), "tokenizer": tok.to_str(), "val": val}, buf)
     write_parts(buf.getvalue(), os.path.join(out, "vlm.ckpt"))
 
@@ -188,11 +262,20 @@ def main():
     ap.add_argument("--resume", help="checkpoint path prefix: reads PREFIX.000, PREFIX.001, ...")
     ap.add_argument("--minutes", type=float, help="training time budget (default: the stage's, in the config)")
     ap.add_argument("--train-matches", type=int, help="fewer matches for a quick check")
-    ap.add_argument("--stage", type=int, default=1, choices=(1, 2, 3, 4),
-                    help="2: resume on fresh matches (seeds.trainStage2); 3 and 4: resume on matches rendered during training")
+    ap.add_argument("--stage", type=int, default=1,
+                    help="a key of the config's stages: 2 resumes on fresh matches; 3 and later on matches rendered during training")
+    ap.add_argument("--match-dir", help="read the matches train.vlm.render_pool writes there instead of rendering them here")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="override a config value, e.g. --set vision.detailBranch=false (repeatable)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
     args = ap.parse_args()
     cfg = json.load(open(args.config))
+    if str(args.stage) not in cfg["stages"]:
+        ap.error(f"--stage {args.stage}: the config has stages {', '.join(cfg['stages'])}")
+    # A stage may change the model or the optimiser (its "override"); --set changes one value for a run.
+    cfg = deep_merge(cfg, cfg["stages"][str(args.stage)].get("override", {}))
+    for setting in args.set:
+        cfg = deep_merge(cfg, parse_setting(setting))
     t_start = time.time()
     torch.manual_seed(cfg["seed"])
     rng = random.Random(cfg["seed"])
@@ -209,7 +292,11 @@ def main():
     fresh = None
     if stage.get("onTheFly") and not args.resume:
         ap.error("a stage that renders during training resumes a checkpoint (its tokenizer comes from there)")
-    if stage.get("onTheFly"):
+    if stage.get("onTheFly") and args.match_dir:
+        val_matches = folder_val_matches(args.match_dir, val_seeds)
+        fresh = FolderMatches(args.match_dir, stage["keepMatches"])
+        train_matches = []
+    elif stage.get("onTheFly"):
         val_matches = render_matches(val_seeds, cfg, tmp, args.workers)
         fresh = FreshMatches(train_seeds, cfg, tmp, max(1, args.workers - 2), stage["keepMatches"])
         train_matches = []
@@ -232,11 +319,21 @@ def main():
     decoder = Decoder(dec_cfg, cfg["rope"]).to(device)
     vision = VisionEncoder(cfg["vision"], dec_cfg["hiddenSize"]).to(device)
     head = EventHead(dec_cfg["hiddenSize"], event_targets([], 1).shape[1]).to(device)
-    params = list(decoder.parameters()) + list(vision.parameters()) + list(head.parameters())
+    poss_weight = cfg["optim"].get("possessionLossWeight", 0.0)
+    poss_head = PossessionHead(dec_cfg["hiddenSize"], len(KIT_COLOURS) + 1).to(device) if poss_weight else None
+    heads = {"events": head, "possession": poss_head}
+    params = [p for m in (decoder, vision, head, poss_head) if m is not None for p in m.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg["optim"]["lr"], weight_decay=cfg["optim"]["weightDecay"], betas=(0.9, 0.95))
     step = 0
     if ckpt:
-        decoder.load_state_dict(ckpt["decoder"]); vision.load_state_dict(ckpt["vision"])
+        decoder.load_state_dict(ckpt["decoder"])
+        missing, unexpected = vision.load_state_dict(ckpt["vision"], strict=False)
+        # Only a newly added detail branch may be missing (it starts as a no-op); anything else is a wrong checkpoint.
+        if unexpected or any(not k.startswith("detail") for k in missing):
+            raise SystemExit(f"--resume {args.resume}: vision weights do not fit (missing {missing}, unexpected {unexpected})")
+        for name, h in heads.items():
+            if h is not None and name in ckpt.get("heads", {}):
+                h.load_state_dict(ckpt["heads"][name])
         step = ckpt["step"]
         rng.setstate(ckpt["rng"])
     log(f"params: decoder {count_params(decoder):,} vision {count_params(vision):,}; resuming at step {step}")
@@ -259,11 +356,11 @@ def main():
         lr = peak_lr * min(1.0, (step - first_step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        ids, labels, pixels, targets = train_batches.sample(cfg["optim"]["batchSize"])
+        ids, labels, pixels, targets, possession = train_batches.sample(cfg["optim"]["batchSize"])
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            logits, aux = forward(decoder, vision, layout, ids, pixels, head, targets)
+            logits, aux, poss = forward(decoder, vision, layout, ids, pixels, head, targets, poss_head, possession)
             lm = loss_of(logits, labels, first_weight)
-            loss = lm + cfg["optim"]["eventLossWeight"] * aux
+            loss = lm + cfg["optim"]["eventLossWeight"] * aux + poss_weight * poss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg["optim"]["gradClip"])
@@ -273,16 +370,16 @@ def main():
             fresh.feed(train_batches)
         if step % 200 == 0:
             seen = f" matches {fresh.added}" if fresh else ""
-            log(f"step {step} lm {lm.item():.4f} events {aux.item():.4f} lr {lr:.2e}{seen}")
+            log(f"step {step} lm {lm.item():.4f} events {aux.item():.4f} possession {poss.item():.4f} lr {lr:.2e}{seen}")
         if step % 1000 == 0:
             log(f"val {validate(decoder, vision, layout, val_batches, silence_first)}")
-            save(args.out, decoder, vision, step, rng, tok, None)
+            save(args.out, decoder, vision, step, rng, tok, None, heads)
     if fresh:
         fresh.close()
         train_matches, n_sec = range(fresh.added), fresh.added * cfg["matchSeconds"]
     val = validate(decoder, vision, layout, val_batches, silence_first)
     log(f"final step {step} val {val}")
-    save(args.out, decoder, vision, step, rng, tok, val)
+    save(args.out, decoder, vision, step, rng, tok, val, heads)
     model_dir = os.path.join(tempfile.mkdtemp(), cfg["name"])
     diffs = export_model(decoder, vision, tok, cfg, model_dir)
     tar_dir_to_parts(model_dir, os.path.join(args.out, "model.tar"))
