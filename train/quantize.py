@@ -10,6 +10,7 @@ in fp32 inside a quantized graph; `--per-tensor`, `--reduce-range` and `--weight
 settings compared in docs/commentator-model.md.
 """
 import argparse
+import json
 import os
 import shutil
 
@@ -29,8 +30,15 @@ def main() -> None:
     os.makedirs(a.dst, exist_ok=True)
     for name in os.listdir(a.src):
         quantized = name in a.graphs
-        if not quantized and name != "reference.json":  # fp32 references do not apply
+        # fp32 references and the fp32 training log do not apply to the quantized folder
+        if not quantized and name != "reference.json" and not name.startswith("train-log"):
             shutil.copy(os.path.join(a.src, name), a.dst)
+    config_path = os.path.join(a.dst, "config.json")
+    if os.path.exists(config_path):
+        config = json.load(open(config_path))
+        config["name"] = config["name"].removesuffix("-int8") + "-int8"
+        with open(config_path, "w") as f:
+            json.dump(config, f, indent=2)
     for graph in a.graphs:
         src, dst = os.path.join(a.src, graph), os.path.join(a.dst, graph)
         weight_type = QuantType.QInt8 if a.weight_type == "int8" else QuantType.QUInt8

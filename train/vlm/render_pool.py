@@ -44,9 +44,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 8) - 2))
     ap.add_argument("--keep", type=int, default=300, help="training files kept on disk (oldest removed)")
+    ap.add_argument("--from", dest="first", type=int, help="first training seed (a later call on a fresh machine skips what earlier calls used)")
     args = ap.parse_args()
     cfg = json.load(open(args.config))
     lo, hi = cfg["seeds"][cfg["stages"][str(args.stage)]["trainSeeds"]]
+    if args.first is not None:
+        if not lo <= args.first <= hi:
+            raise SystemExit(f"--from {args.first}: outside the stage's training seeds {lo}-{hi}")
+        lo = args.first
     vlo, vhi = cfg["seeds"]["val"]
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp()
