@@ -3,7 +3,8 @@
     python3 -m train.vlm.train --out OUT1                                  # stage 1 (5 min on an H200)
     python3 -m train.vlm.train --stage 2 --resume OUT1/vlm.ckpt --out OUT2  # stage 2: fresh matches, context noise
     python3 -m train.vlm.train --stage 3 --resume OUT1/vlm.ckpt --out OUT3  # stage 3: matches rendered while training
-    python3 -m train.vlm.train --stage 4 --resume OUT3/vlm.ckpt --out OUT4  # stage 4: more of it, plain loss
+    python3 -m train.vlm.train --stage 4 --resume OUT3/vlm.ckpt --out OUT4  # stage 4: more of it, plain loss (v2)
+    python3 -m train.vlm.train --stage 5 --resume OUT4/vlm.ckpt --match-dir DIR --out OUT5  # v3: see scripts/train-pair.sh
 
 Runs on the GPU machine (device tool): renders the matches with the carried node + built synth, trains
 for a time budget (device commands stop at 10 minutes), saves OUT/vlm.ckpt (resume from it in the next

@@ -1,0 +1,42 @@
+"""Export a training checkpoint to a model folder (docs/model-format.md) on any machine, CPU included.
+
+    python3 -m train.vlm.export_checkpoint OUT5/vlm.ckpt /tmp/v3 --stage 5
+
+Used when a device call returned a checkpoint and graphs but not the folder's reference.json (the PyTorch
+reference outputs test/model/numerics.test.ts checks the graphs against). The stage picks the config
+override (its model name and any architecture change) the checkpoint was trained with.
+"""
+import argparse
+import io
+import json
+
+import torch
+from tokenizers import Tokenizer
+
+from ..parts import read_parts
+from .export import export_model
+from .modeling import Decoder, VisionEncoder
+from .train import deep_merge
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("checkpoint", help="path prefix: reads PREFIX.000, PREFIX.001, ...")
+    ap.add_argument("out")
+    ap.add_argument("--config", default="train/configs/vlm.json")
+    ap.add_argument("--stage", default="1")
+    a = ap.parse_args()
+    cfg = json.load(open(a.config))
+    cfg = deep_merge(cfg, cfg["stages"][a.stage].get("override", {}))
+    ckpt = torch.load(io.BytesIO(read_parts(a.checkpoint)), map_location="cpu", weights_only=False)
+    tok = Tokenizer.from_str(ckpt["tokenizer"])
+    decoder = Decoder({**cfg["decoder"], "vocabSize": tok.get_vocab_size()}, cfg["rope"])
+    decoder.load_state_dict(ckpt["decoder"])
+    vision = VisionEncoder(cfg["vision"], cfg["decoder"]["hiddenSize"])
+    vision.load_state_dict(ckpt["vision"])
+    diffs = export_model(decoder, vision, tok, cfg, a.out)
+    print(json.dumps({"step": ckpt["step"], "val": ckpt["val"], "exportMaxAbsDiff": diffs}))
+
+
+if __name__ == "__main__":
+    main()
