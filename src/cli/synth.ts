@@ -18,6 +18,7 @@ interface SynthFlags {
   fps: number;
   clipSeconds: number;
   halfSeconds: number;
+  startScore?: [number, number];
 }
 
 /** Even sizes only: libx264 with yuv420p needs them, and raw consumers are simpler for it. */
@@ -25,6 +26,13 @@ function evenSize(value: string): number {
   const n = positiveInteger(value);
   if (n % 2 !== 0 || n < 16) throw new InvalidArgumentError(`expected an even number of pixels >= 16, got "${value}"`);
   return n;
+}
+
+/** "11-9" -> [11, 9]: the score on the board at the start. */
+function scorePair(value: string): [number, number] {
+  const m = /^(\d{1,2})-(\d{1,2})$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected two scores of 0-99 like 11-9, got "${value}"`);
+  return [Number(m[1]), Number(m[2])];
 }
 
 /** Progress bar with ETA on stderr, only for file renders of more than a few seconds on a terminal. */
@@ -49,6 +57,7 @@ async function synth(flags: SynthFlags): Promise<void> {
     fps: flags.fps,
     clipSeconds: flags.clipSeconds,
     halfSeconds: flags.halfSeconds,
+    startScore: flags.startScore,
     truthPath: flags.truth,
     eventsPath: flags.events,
     captionsPath: flags.captions,
@@ -90,5 +99,6 @@ export function registerSynth(program: Command): void {
     .option('--fps <n>', 'frames per second', positiveNumber, 25)
     .option('--clip-seconds <n>', 'caption clip length', positiveInteger, 10)
     .option('--half-seconds <n>', 'length of each half on the match clock', positiveInteger, 2700)
+    .option('--start-score <a-b>', 'score on the board when the video starts, as when joining a match late (e.g. 11-9)', scorePair)
     .action(synth);
 }

@@ -15,6 +15,11 @@ import { Possession } from './possession.js';
 export interface MatchOptions {
   /** Length of each half on the match clock; after two halves a new match starts (score reset). Default 2700 (45 min). */
   halfSeconds?: number;
+  /**
+   * Score on the board when the video starts, as when a broadcast is joined late (default 0-0). Lets
+   * training see two-digit scores, which short matches never reach; a new match after full time starts at 0-0.
+   */
+  startScore?: readonly [number, number];
 }
 
 const secs = (s: number): number => Math.round(s * WORLD_HZ);
@@ -49,6 +54,7 @@ export class Match implements WorldView {
     this.teamNames = [this.kits[0].name, this.kits[1].name];
     this.possession = new Possession(this.rng);
     this.clock = new PeriodClock(secs(options.halfSeconds ?? 2700));
+    if (options.startScore) this.score = [options.startScore[0], options.startScore[1]];
     for (let team = 0; team < 2; team++) {
       FORMATION.forEach((slot, i) => {
         this.players.push({ team: team as 0 | 1, shirt: slot.shirt, keeper: slot.keeper, slot: i, x: 0, y: 0, vx: 0, vy: 0 });

@@ -69,6 +69,7 @@ describe('sightline synth', () => {
     [['--seconds', '1', '--out', '/nonexistent-dir/x.mp4'], /cannot write output \/nonexistent-dir\/x.mp4/],
     [['--seconds', '1', '--out', join(dir, 'a.mp4'), '--truth', '/nonexistent-dir/t.json'], /cannot write transcript/],
     [['--seconds', '1', '--width', '641', '--out', 'x.mp4'], /even number/],
+    [['--seconds', '1', '--start-score', '11:9', '--out', 'x.mp4'], /--start-score.*expected two scores of 0-99 like 11-9, got "11:9"/],
     [['--seconds', '1', '--live', 'nosuchproto://x', '--width', '64', '--height', '36'], /ffmpeg failed writing nosuchproto:\/\/x/],
   ])('rejects bad input %j with one clear line', (args, message) => {
     const r = cli(args);

@@ -77,6 +77,18 @@ describe('synthetic match truth', () => {
     expect(events.some((e) => e.type === 'kickoff' && e.t > ht.t && e.half === 1)).toBe(true);
   });
 
+  it('starts from a given score, counts goals on from it, and resets it for a new match', () => {
+    const { events } = simulateTruth(3, 130, { halfSeconds: 60, startScore: [11, 9] });
+    expect(events[0].score).toEqual([11, 9]);
+    const fullTime = events.find((e) => e.type === 'full_time')!;
+    const before = events.filter((e) => e.t <= fullTime.t);
+    const goals = before.filter((e) => e.type === 'goal');
+    expect(fullTime.score[0] + fullTime.score[1]).toBe(20 + goals.length);
+    expect(fullTime.detail).toContain(`${fullTime.score[0]}-${fullTime.score[1]}`);
+    const nextKickoff = events.find((e) => e.t > fullTime.t && e.type === 'kickoff');
+    expect(nextKickoff?.score).toEqual([0, 0]);
+  });
+
   it('writes one discriminative caption per clip naming both teams and the score', () => {
     const { captions, events } = simulateTruth(2, 120, { clipSeconds: 10 });
     expect(captions).toHaveLength(12);

@@ -31,7 +31,7 @@ def degrade(frame: np.ndarray, rng: np.random.Generator, cfg: dict, size: tuple[
 
 def render_match(args) -> dict:
     """Render one match with the synth CLI to a pipe, degrade each 2 fps frame, keep the transcript."""
-    seed, seconds, render, degrade_cfg, size, tmp, clip_seconds = args
+    seed, seconds, render, degrade_cfg, size, tmp, clip_seconds, start_score = args
     w, h = render["width"], render["height"]
     truth = os.path.join(tmp, f"{seed}.truth.json")
     events = os.path.join(tmp, f"{seed}.events.jsonl")
@@ -39,6 +39,8 @@ def render_match(args) -> dict:
     cmd = [NODE, CLI, "synth", "--seed", str(seed), "--seconds", str(seconds), "--width", str(w), "--height", str(h),
            "--fps", str(render["fps"]), "--out", "-", "--truth", truth, "--events", events,
            "--captions", captions, "--clip-seconds", str(clip_seconds)]
+    if start_score:
+        cmd += ["--start-score", start_score]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     rng = np.random.default_rng(seed)
     frames = []
@@ -62,9 +64,24 @@ def render_match(args) -> dict:
     return {"seed": seed, "frames": np.stack(frames[: n * render["fps"]]), "texts": texts[:n], "events": ev, "captions": caps}
 
 
+def start_score(seed: int, render: dict) -> str | None:
+    """`render.startScore` {share, max}: that share of matches (chosen by seed) starts from a random score up
+    to max-max, as a broadcast joined late, so two-digit scoreboards are seen in training (600-s matches from
+    0-0 never get there, and long streams do)."""
+    spec = render.get("startScore")
+    if not spec:
+        return None
+    rng = np.random.default_rng([seed, 7])
+    if rng.random() >= spec["share"]:
+        return None
+    a, b = rng.integers(0, spec["max"] + 1, 2)
+    return f"{a}-{b}"
+
+
 def render_job(seed: int, cfg: dict, tmp: str) -> tuple:
     size = (cfg["vision"]["imageWidth"], cfg["vision"]["imageHeight"])
-    return (seed, cfg["matchSeconds"], cfg["render"], cfg["degrade"], size, tmp, cfg.get("clipSeconds", 10))
+    return (seed, cfg["matchSeconds"], cfg["render"], cfg["degrade"], size, tmp, cfg.get("clipSeconds", 10),
+            start_score(seed, cfg["render"]))
 
 
 def render_matches(seeds, cfg: dict, tmp: str, workers: int) -> list[dict]:
