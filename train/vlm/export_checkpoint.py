@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 from ..parts import read_parts
 from .export import export_model
 from .modeling import Decoder, VisionEncoder
-from .train import deep_merge
+from .config import stage_config
 
 
 def main() -> None:
@@ -26,8 +26,7 @@ def main() -> None:
     ap.add_argument("--config", default="train/configs/vlm.json")
     ap.add_argument("--stage", default="1")
     a = ap.parse_args()
-    cfg = json.load(open(a.config))
-    cfg = deep_merge(cfg, cfg["stages"][a.stage].get("override", {}))
+    cfg = stage_config(a.config, a.stage)
     ckpt = torch.load(io.BytesIO(read_parts(a.checkpoint)), map_location="cpu", weights_only=False)
     tok = Tokenizer.from_str(ckpt["tokenizer"])
     decoder = Decoder({**cfg["decoder"], "vocabSize": tok.get_vocab_size()}, cfg["rope"])

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from .data import render_job, render_match
-from .train import deep_merge
+from .config import stage_config
 
 
 def save_match(m: dict, path: str) -> None:
@@ -47,9 +47,8 @@ def main():
     ap.add_argument("--keep", type=int, default=300, help="training files kept on disk (oldest removed)")
     ap.add_argument("--from", dest="first", type=int, help="first training seed (a later call on a fresh machine skips what earlier calls used)")
     args = ap.parse_args()
-    cfg = json.load(open(args.config))
     # The stage's override may change rendering (stage 6: matches that start from a given score).
-    cfg = deep_merge(cfg, cfg["stages"][str(args.stage)].get("override", {}))
+    cfg = stage_config(args.config, args.stage)
     lo, hi = cfg["seeds"][cfg["stages"][str(args.stage)]["trainSeeds"]]
     if args.first is not None:
         if not lo <= args.first <= hi:

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..parts import read_parts, tar_dir_to_parts, write_parts
+from .config import stage_config
 from .data import CHAT, KIT_COLOURS, Layout, event_targets, lagged_commentary, possession_targets, render_matches, train_tokenizer
 from .export import export_model
 from .modeling import Decoder, VisionEncoder, count_params
@@ -206,25 +207,6 @@ def folder_val_matches(folder: str, seeds: list[int]) -> list[dict]:
     return [load_match(p) for p in paths]
 
 
-def deep_merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for k, v in extra.items():
-        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def parse_setting(text: str) -> dict:
-    """"a.b=JSON" -> {"a": {"b": value}} (a bare word that is not JSON is taken as a string)."""
-    path, _, raw = text.partition("=")
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    for key in reversed(path.split(".")):
-        value = {key: value}
-    return value
-
-
 @torch.no_grad()
 def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     """Teacher-forced loss and the per-second speak/silence decision at the first commentary token."""
@@ -270,13 +252,11 @@ def main():
                     help="override a config value, e.g. --set vision.detailBranch=false (repeatable)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
     args = ap.parse_args()
-    cfg = json.load(open(args.config))
-    if str(args.stage) not in cfg["stages"]:
-        ap.error(f"--stage {args.stage}: the config has stages {', '.join(cfg['stages'])}")
-    # A stage may change the model or the optimiser (its "override"); --set changes one value for a run.
-    cfg = deep_merge(cfg, cfg["stages"][str(args.stage)].get("override", {}))
-    for setting in args.set:
-        cfg = deep_merge(cfg, parse_setting(setting))
+    try:
+        # A stage may change the model or the optimiser (its "override"); --set changes one value for a run.
+        cfg = stage_config(args.config, args.stage, args.set)
+    except KeyError as e:
+        ap.error(f"--{e.args[0]}")
     t_start = time.time()
     torch.manual_seed(cfg["seed"])
     rng = random.Random(cfg["seed"])
