@@ -99,6 +99,13 @@ class Decoder(nn.Module):
         self.norm = RMSNorm(c["hiddenSize"], c["rmsNormEps"])
         self.lm_head = nn.Linear(c["hiddenSize"], c["vocabSize"], bias=False)
 
+    def grow_from(self, trained_layers: int) -> None:
+        """Layers added on top of a trained model start as the identity (their attention and MLP outputs
+        zeroed, so the residual stream passes through unchanged): deeper, yet the same function at first."""
+        for layer in self.layers[trained_layers:]:
+            nn.init.zeros_(layer.o.weight)
+            nn.init.zeros_(layer.down.weight)
+
     def forward_train(self, inputs_embeds, position_ids):
         cos, sin = rope_cos_sin(position_ids, self.c["headDim"], self.rope["theta"])
         x = inputs_embeds
@@ -130,15 +137,34 @@ class ConvBlock(nn.Module):
         return x + F.gelu(self.norm2(self.conv2(x)))
 
 
+class GridBlock(nn.Module):
+    """A stride-1 residual block on the stride-16 grid: more vision depth where it is cheap (16x9 cells). Its
+    last norm starts at zero, so the block starts as the identity and a model resumed without it computes
+    exactly what it did before."""
+
+    def __init__(self, w: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(w, w, 3, padding=1)
+        self.norm1 = nn.BatchNorm2d(w)
+        self.conv2 = nn.Conv2d(w, w, 3, padding=1)
+        self.norm2 = nn.BatchNorm2d(w)
+        nn.init.zeros_(self.norm2.weight)
+
+    def forward(self, x):
+        return x + self.norm2(self.conv2(F.gelu(self.norm1(self.conv1(x)))))
+
+
 class VisionEncoder(nn.Module):
     """CNN to a stride-16 grid, then learned queries attend over the grid: tokensPerFrame tokens per frame,
     projected to the decoder width. Cheap on CPU (a few ms per 256x144 frame)."""
 
     def __init__(self, v: dict, d: int):
         super().__init__()
+        self.v = v
         w = v["width"]
         self.stem = nn.Sequential(nn.Conv2d(3, w // 4, 4, stride=4), nn.BatchNorm2d(w // 4), nn.GELU())
         self.blocks = nn.Sequential(ConvBlock(w // 4, w // 2), ConvBlock(w // 2, w))
+        self.grid_blocks = nn.Sequential(*[GridBlock(w) for _ in range(v.get("gridBlocks", 0))])
         gh, gw = v["imageHeight"] // 16, v["imageWidth"] // 16
         self.pos = nn.Parameter(0.02 * torch.randn(1, gh * gw, w))
         self.queries = nn.Parameter(0.02 * torch.randn(1, v["tokensPerFrame"], w))
@@ -160,6 +186,7 @@ class VisionEncoder(nn.Module):
         x = self.blocks(self.stem(pixel_values))  # [F, w, gh, gw]
         if self.detail is not None:
             x = x + self.detail_gate(self.detail(pixel_values))
+        x = self.grid_blocks(x)
         grid = x.flatten(2).transpose(1, 2) + self.pos  # [F, gh*gw, w]
         q = self.queries.expand(grid.shape[0], -1, -1)
         pooled, _ = self.attn(q, grid, grid, need_weights=False)

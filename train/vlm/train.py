@@ -227,12 +227,33 @@ def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     return {"loss": float(np.mean(losses)), "speakSilenceAcc": correct / max(decisions, 1)}
 
 
+def trained_layers(decoder_state: dict) -> int:
+    return len({k.split(".")[1] for k in decoder_state if k.startswith("layers.")})
+
+
+def load_grown(decoder, vision, ckpt: dict, source: str) -> None:
+    """Load a checkpoint into a model that may be larger: decoder layers on top, vision grid blocks or a
+    detail branch, each starting as the identity or a no-op (see modeling.py), so training resumes from the
+    same function with more capacity. Anything else that does not fit is a wrong checkpoint."""
+    old = trained_layers(ckpt["decoder"])
+    missing, unexpected = decoder.load_state_dict(ckpt["decoder"], strict=False)
+    bad = unexpected + [k for k in missing if not (k.startswith("layers.") and int(k.split(".")[1]) >= old)]
+    missing_v, unexpected_v = vision.load_state_dict(ckpt["vision"], strict=False)
+    bad += unexpected_v + [k for k in missing_v if not k.startswith(("detail", "grid_blocks"))]
+    if bad:
+        raise SystemExit(f"--resume {source}: weights do not fit this model ({', '.join(bad[:6])})")
+    decoder.grow_from(old)
+    if len(decoder.layers) > old:
+        log(f"decoder grown from {old} to {len(decoder.layers)} layers (new layers start as the identity)")
+
+
 def save(out, decoder, vision, step, rng, tok, val, heads):
     """Checkpoint as OUT/vlm.ckpt.NNN parts (weights only: Adam moments would triple the size past what
     the device tool returns; a resumed run restarts them under a short warm-up)."""
     os.makedirs(out, exist_ok=True)
     buf = io.BytesIO()
     torch.save({"decoder": decoder.state_dict(), "vision": vision.state_dict(), "step": step,
+                "architecture": {"decoder": decoder.c, "vision": vision.v},
                 "heads": {k: h.state_dict() for k, h in heads.items() if h is not None},
                 "rng": rng.getstate(), "tokenizer": tok.to_str(), "val": val}, buf)
     write_parts(buf.getvalue(), os.path.join(out, "vlm.ckpt"))
@@ -307,11 +328,7 @@ def main():
     opt = torch.optim.AdamW(params, lr=cfg["optim"]["lr"], weight_decay=cfg["optim"]["weightDecay"], betas=(0.9, 0.95))
     step = 0
     if ckpt:
-        decoder.load_state_dict(ckpt["decoder"])
-        missing, unexpected = vision.load_state_dict(ckpt["vision"], strict=False)
-        # Only a newly added detail branch may be missing (it starts as a no-op); anything else is a wrong checkpoint.
-        if unexpected or any(not k.startswith("detail") for k in missing):
-            raise SystemExit(f"--resume {args.resume}: vision weights do not fit (missing {missing}, unexpected {unexpected})")
+        load_grown(decoder, vision, ckpt, args.resume)
         for name, h in heads.items():
             if h is not None and name in ckpt.get("heads", {}):
                 h.load_state_dict(ckpt["heads"][name])
