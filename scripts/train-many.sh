@@ -47,6 +47,7 @@ for loss, x, step, acc in sorted(rows):
 print(f"winner {min(rows)[1]}")
 PY
 W=$(awk '/^winner/ {print $2}' $OUT/log.txt)
+echo $W > /root/keep/winner  # a next call on the warm machine can resume /root/keep/$(cat /root/keep/winner)
 mkdir -p $OUT/$W
 # Graphs without reference.json (5 MB of fixtures) so they fit the device tool's 16 MiB files; the shipped
 # folder's reference.json is re-made from the checkpoint by train.vlm.export_checkpoint.

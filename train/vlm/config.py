@@ -28,7 +28,11 @@ def stage_config(path: str, stage, settings=()) -> dict:
     cfg = json.load(open(path))
     if str(stage) not in cfg["stages"]:
         raise KeyError(f"stage {stage}: the config has stages {', '.join(cfg['stages'])}")
-    cfg = deep_merge(cfg, cfg["stages"][str(stage)].get("override", {}))
+    return stage_config_with(deep_merge(cfg, cfg["stages"][str(stage)].get("override", {})), settings)
+
+
+def stage_config_with(cfg: dict, settings=()) -> dict:
+    """`cfg` with `--set KEY=JSON` values merged in."""
     for setting in settings:
         cfg = deep_merge(cfg, parse_setting(setting))
     return cfg

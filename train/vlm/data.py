@@ -122,15 +122,21 @@ def visible_second(t: float) -> int:
     return int(t + 0.5)
 
 
-def lagged_commentary(texts: list[str], events: list[dict]) -> list[str]:
-    """Move each spoken line to the chunk where its headline event first shows in a sampled frame: an event
-    in the last half of second s is invisible in that chunk's frames (s, s + 0.5). Training on what can be
-    seen makes the model speak up to half a second after the reference; evaluation allows one second."""
+def lagged_commentary(texts: list[str], events: list[dict], queue: bool = False) -> list[str]:
+    """Move each spoken line to a chunk whose frames can show its headline event: an event in the last half of
+    second s is invisible in that chunk's frames (s, s + 0.5), so its line can come at s + 1 at the earliest.
+    Evaluation accepts a line at s or s + 1, so each line has a slot [first visible chunk, s + 1].
+
+    Two lines can want the same chunk (a shot late in s and the save early in s + 1). With `queue` False
+    (stages 1-6) the higher-priority line wins and the other is lost, which caps recall at about 91% even for
+    a perfect model. With `queue` True (stage 7 on) lines are placed earliest deadline first, each in the
+    first free chunk of its slot (the shot at s + 1, the save one chunk later), and only a line with no free
+    chunk left falls back to the priority rule: every line of the reference fits on the seeds measured."""
     by_second: dict[int, list[dict]] = {}
     for e in events:
         by_second.setdefault(e["second"], []).append(e)
-    out = [CHAT["silence"]] * len(texts)
-    rank = [-1] * len(texts)
+    last = len(texts) - 1
+    lines = []  # (deadline, first chunk, priority, text)
     for s, text in enumerate(texts):
         if text == CHAT["silence"] or s not in by_second:
             continue
@@ -138,9 +144,16 @@ def lagged_commentary(texts: list[str], events: list[dict]) -> list[str]:
         for e in by_second[s]:
             if top is None or PRIORITY[e["type"]] > PRIORITY[top["type"]]:
                 top = e
-        target = min(visible_second(top["t"]), len(texts) - 1)
-        if PRIORITY[top["type"]] > rank[target]:
-            out[target], rank[target] = text, PRIORITY[top["type"]]
+        first = min(visible_second(top["t"]), last)
+        lines.append((min(s + 1, last) if queue else first, first, PRIORITY[top["type"]], text))
+    out = [CHAT["silence"]] * len(texts)
+    rank = [-1] * len(texts)
+    for deadline, first, priority, text in sorted(lines, key=lambda l: l[:2]) if queue else lines:
+        slots = range(first, max(first, deadline) + 1)
+        free = [m for m in slots if rank[m] < 0]
+        m = free[0] if free else min(slots, key=lambda m: rank[m])
+        if priority > rank[m]:
+            out[m], rank[m] = text, priority
     return out
 
 

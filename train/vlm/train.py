@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..parts import read_parts, tar_dir_to_parts, write_parts
-from .config import stage_config
+from .config import stage_config, stage_config_with
 from .data import CHAT, KIT_COLOURS, Layout, event_targets, lagged_commentary, possession_targets, render_matches, train_tokenizer
 from .export import export_model
 from .modeling import Decoder, VisionEncoder, count_params
@@ -48,7 +48,7 @@ class Batcher:
         self.std = torch.tensor(v["std"], device=device).view(1, 3, 1, 1)
 
     def add(self, m: dict) -> None:
-        self.texts.append(lagged_commentary(m["texts"], m["events"]))
+        self.texts.append(lagged_commentary(m["texts"], m["events"], queue=self.cfg.get("targets", {}).get("queue", False)))
         self.frames.append(torch.from_numpy(m["frames"]).to(self.device))
         self.targets.append(torch.from_numpy(event_targets(m["events"], len(m["texts"]))).to(self.device))
         fps = self.cfg["vision"]["framesPerSecond"]
@@ -309,6 +309,12 @@ def main():
     log(f"rendered {len(train_matches)} train matches ({n_sec} s) and {len(val_matches)} val in {time.time() - t_start:.0f}s")
 
     ckpt = torch.load(io.BytesIO(read_parts(args.resume)), map_location="cpu", weights_only=False) if args.resume else None
+    if ckpt and "architecture" in ckpt:
+        # A grown checkpoint keeps its shapes; --set may still grow it further.
+        arch = ckpt["architecture"]
+        cfg["decoder"] = {**cfg["decoder"], **{k: v for k, v in arch["decoder"].items() if k != "vocabSize"}}
+        cfg["vision"] = {**cfg["vision"], **arch["vision"]}
+        cfg = stage_config_with(cfg, args.set)
     if ckpt:
         from tokenizers import Tokenizer
 
