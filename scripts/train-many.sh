@@ -31,7 +31,7 @@ for x in $TRAINERS; do
 done
 wait "${PIDS[@]}"
 kill $RP 2>/dev/null
-for x in $TRAINERS; do echo "== $x"; cat /tmp/$x.log; cat /root/keep/$x/train-log.json; done >> $OUT/log.txt
+for x in $TRAINERS; do echo "== $x"; cat /tmp/$x.log; cat /root/keep/$x/train-log.json; echo; done >> $OUT/log.txt
 tail -5 /tmp/render.log >> $OUT/log.txt; echo "rendered: $(wc -l < $M/rendered.txt), last $(tail -1 $M/rendered.txt)" >> $OUT/log.txt
 python3 - $TRAINERS >> $OUT/log.txt <<'PY'
 import json, sys
