@@ -33,7 +33,7 @@ import { freshLogits, pixelsFor, smallCacheEngineOptions } from '../../test/mode
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: process.env.OUT ?? 'gpu-results' },
-    model: { type: 'string', default: 'models/sightline-commentator-v3' },
+    model: { type: 'string', default: 'models/sightline-commentator-v4' },
     tiny: { type: 'string', default: 'test/fixtures/models/tiny-random-1l' },
     sections: { type: 'string', default: 'graphs,commentary,equivalence,step,concurrency' },
     'step-seconds': { type: 'string', default: '60' },
