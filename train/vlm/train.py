@@ -4,7 +4,8 @@
     python3 -m train.vlm.train --stage 2 --resume OUT1/vlm.ckpt --out OUT2  # stage 2: fresh matches, context noise
     python3 -m train.vlm.train --stage 3 --resume OUT1/vlm.ckpt --out OUT3  # stage 3: matches rendered while training
     python3 -m train.vlm.train --stage 4 --resume OUT3/vlm.ckpt --out OUT4  # stage 4: more of it, plain loss (v2)
-    python3 -m train.vlm.train --stage 5 --resume OUT4/vlm.ckpt --match-dir DIR --out OUT5  # v3: see scripts/train-pair.sh
+    python3 -m train.vlm.train --stage 5 --resume OUT4/vlm.ckpt --match-dir DIR --out OUT5  # v3; stages 5-7 (v4): see scripts/train-many.sh
+    python3 -m train.vlm.train --stage 7 --resume CKPT --match-dir DIR --out OUT --set decoder.numLayers=8  # grow it
 
 Runs on the GPU machine (device tool): renders the matches with the carried node + built synth, trains
 for a time budget (device commands stop at 10 minutes), saves OUT/vlm.ckpt (resume from it in the next
@@ -186,8 +187,9 @@ class FolderMatches:
             time.sleep(1)
         self.seen.update(new)
         # The first fill takes up to `keep` (a warm folder may hold more: the newest); later feeds at most
-        # `per_feed` (the newest): loading every match that 56 render workers finished (133 MB each) is the
-        # likely reason stage 7's trainers made about 217 steps a minute where one trainer alone made 324.
+        # `per_feed` (the newest; a stage's newMatchesPerFeed, else `keep`). Loading every match that 56
+        # render workers finished (133 MB each) is the likely reason stage 7's trainers made about 217 steps
+        # a minute where one trainer alone made 324; a cap is for the next stage (not yet run on a GPU).
         for path in new[-(self.keep if wait_for else self.per_feed) :]:
             try:
                 batcher.add(load_match(path))
@@ -299,7 +301,7 @@ def main():
         ap.error("a stage that renders during training resumes a checkpoint (its tokenizer comes from there)")
     if stage.get("onTheFly") and args.match_dir:
         val_matches = folder_val_matches(args.match_dir, val_seeds)
-        fresh = FolderMatches(args.match_dir, stage["keepMatches"], stage.get("newMatchesPerFeed", 8))
+        fresh = FolderMatches(args.match_dir, stage["keepMatches"], stage.get("newMatchesPerFeed", stage["keepMatches"]))
         train_matches = []
     elif stage.get("onTheFly"):
         val_matches = render_matches(val_seeds, cfg, tmp, args.workers)
