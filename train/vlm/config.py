@@ -36,3 +36,14 @@ def stage_config_with(cfg: dict, settings=()) -> dict:
     for setting in settings:
         cfg = deep_merge(cfg, parse_setting(setting))
     return cfg
+
+
+def checkpoint_config(cfg: dict, checkpoint: dict, settings=()) -> dict:
+    """`cfg` with the shapes a checkpoint carries (since stage 6: a grown model differs from the config's),
+    then `--set` values again, so a setting can still grow it further."""
+    arch = checkpoint.get("architecture")
+    if not arch:
+        return cfg
+    decoder = {k: v for k, v in arch["decoder"].items() if k != "vocabSize"}
+    cfg = {**cfg, "decoder": {**cfg["decoder"], **decoder}, "vision": {**cfg["vision"], **arch["vision"]}}
+    return stage_config_with(cfg, settings)

@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 from ..parts import read_parts
 from .export import export_model
 from .modeling import Decoder, VisionEncoder
-from .config import stage_config
+from .config import checkpoint_config, stage_config
 
 
 def main() -> None:
@@ -27,12 +27,8 @@ def main() -> None:
     ap.add_argument("--stage", default="1")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="as train.vlm.train's --set")
     a = ap.parse_args()
-    cfg = stage_config(a.config, a.stage, a.set)
     ckpt = torch.load(io.BytesIO(read_parts(a.checkpoint)), map_location="cpu", weights_only=False)
-    # Checkpoints since stage 6 carry their own shapes (a grown model differs from the config's).
-    arch = ckpt.get("architecture")
-    if arch:
-        cfg = {**cfg, "decoder": {**cfg["decoder"], **arch["decoder"]}, "vision": {**cfg["vision"], **arch["vision"]}}
+    cfg = checkpoint_config(stage_config(a.config, a.stage, a.set), ckpt, a.set)
     tok = Tokenizer.from_str(ckpt["tokenizer"])
     decoder = Decoder({**cfg["decoder"], "vocabSize": tok.get_vocab_size()}, cfg["rope"])
     decoder.load_state_dict(ckpt["decoder"])

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ..parts import read_parts, tar_dir_to_parts, write_parts
-from .config import stage_config, stage_config_with
+from .config import checkpoint_config, stage_config
 from .data import CHAT, KIT_COLOURS, Layout, event_targets, lagged_commentary, possession_targets, render_matches, train_tokenizer
 from .export import export_model
 from .modeling import Decoder, VisionEncoder, count_params
@@ -314,13 +314,8 @@ def main():
     log(f"rendered {len(train_matches)} train matches ({n_sec} s) and {len(val_matches)} val in {time.time() - t_start:.0f}s")
 
     ckpt = torch.load(io.BytesIO(read_parts(args.resume)), map_location="cpu", weights_only=False) if args.resume else None
-    if ckpt and "architecture" in ckpt:
-        # A grown checkpoint keeps its shapes; --set may still grow it further.
-        arch = ckpt["architecture"]
-        cfg["decoder"] = {**cfg["decoder"], **{k: v for k, v in arch["decoder"].items() if k != "vocabSize"}}
-        cfg["vision"] = {**cfg["vision"], **arch["vision"]}
-        cfg = stage_config_with(cfg, args.set)
     if ckpt:
+        cfg = checkpoint_config(cfg, ckpt, args.set)
         from tokenizers import Tokenizer
 
         tok = Tokenizer.from_str(ckpt["tokenizer"])
