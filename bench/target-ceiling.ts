@@ -5,17 +5,26 @@
  * (docs/commentator-model.md): with the priority rule of stages 1-6 a line that wants the same second as a
  * more important one is lost, which caps recall near 91%; the queue of stage 7 places every line.
  *
- *   npx tsx bench/target-ceiling.ts [--seeds 300000-300004] [--seconds 600]
+ *   npx tsx bench/target-ceiling.ts [--seeds 300000-300004] [--seconds 600] [--model DIR]
+ *
+ * It also prints how long the reference lines are in the model's tokens against the model's cap per second
+ * (generation.maxTokensPerSecond): a line longer than the cap is cut off mid-sentence.
  *
  * The two placements mirror `lagged_commentary` in train/vlm/data.py (queue=False / queue=True), which
  * makes the training targets: each reference line moves to the first second whose sampled frames show its
  * headline event, and may stay there until the second after the reference (the eval's one-second grace).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addCounts, countCommentary, rates, ZERO_COUNTS } from '../src/eval/commentary-metrics.js';
+import { SHIPPED_MODEL_DIR } from '../src/model/default-model.js';
+import { TextTokenizer } from '../src/model/tokenizer.js';
 import { headlineEvent, PRIORITY, simulateTruth, type MatchEvent } from '../src/synth/index.js';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '300000-300004' }, seconds: { type: 'string', default: '600' } } });
+const { values } = parseArgs({
+  options: { seeds: { type: 'string', default: '300000-300004' }, seconds: { type: 'string', default: '600' }, model: { type: 'string', default: SHIPPED_MODEL_DIR } },
+});
 const [firstSeed, lastSeed] = values.seeds!.split('-').map(Number);
 const seconds = Number(values.seconds);
 const SILENCE = ' ...';
@@ -57,3 +66,12 @@ for (const queue of [false, true]) {
   const pct = (x: number) => (100 * x).toFixed(1);
   console.log(`${queue ? 'queue (stage 7)   ' : 'priority (1-6)    '} seeds ${values.seeds}: event recall ${pct(r.eventRecall)} (${counts.recalled} of ${counts.voiced}), precision ${pct(r.eventPrecision)}, silence ${pct(r.silenceAccuracy)}, goal recall ${pct(r.goalRecall)}`);
 }
+
+const tokenizer = new TextTokenizer(JSON.parse(readFileSync(join(values.model!, 'tokenizer.json'), 'utf8')));
+const cap = JSON.parse(readFileSync(join(values.model!, 'config.json'), 'utf8')).generation.maxTokensPerSecond as number;
+const lengths: number[] = [];
+for (let seed = firstSeed; seed <= lastSeed; seed++) {
+  for (const row of simulateTruth(seed, seconds).transcript.content) if (row[2].trim() !== SILENCE.trim()) lengths.push(tokenizer.encode(row[2]).length);
+}
+const over = (n: number) => lengths.filter((l) => l > n).length;
+console.log(`reference lines: ${lengths.length}, longest ${Math.max(...lengths)} tokens; over 20 tokens: ${over(20)} (${((100 * over(20)) / lengths.length).toFixed(1)}%); over the model's cap of ${cap}: ${over(cap)}`);
