@@ -45,7 +45,7 @@ function placeLines(reference: string[], events: MatchEvent[], queue: boolean): 
   const out = reference.map(() => SILENCE);
   const rank = reference.map(() => -1);
   for (const line of lines) {
-    const slots = Array.from({ length: Math.max(line.first, line.deadline) - line.first + 1 }, (_, i) => line.first + i);
+    const slots = Array.from({ length: line.deadline - line.first + 1 }, (_, i) => line.first + i);
     const free = slots.find((m) => rank[m] < 0);
     const m = free ?? slots.reduce((low, x) => (rank[x] < rank[low] ? x : low));
     if (line.priority > rank[m]) [out[m], rank[m]] = [line.text, line.priority];

@@ -5,19 +5,15 @@ tokens and decoder logits on random inputs. Runs on CPU.
     python3 -m train.vlm.check_growth CKPT --set decoder.numLayers=8 --set vision.gridBlocks=2
 """
 import argparse
-import io
 
 import torch
 
-from ..parts import read_parts
 from .config import checkpoint_config, stage_config
-from .modeling import Decoder, VisionEncoder
-from .train import load_grown
+from .modeling import build_model, load_grown, read_checkpoint
 
 
 def build(cfg: dict, ckpt: dict, vocab: int):
-    decoder = Decoder({**cfg["decoder"], "vocabSize": vocab}, cfg["rope"])
-    vision = VisionEncoder(cfg["vision"], cfg["decoder"]["hiddenSize"])
+    decoder, vision = build_model(cfg, vocab)
     load_grown(decoder, vision, ckpt, "checkpoint")
     return decoder.eval(), vision.eval()
 
@@ -29,7 +25,7 @@ def main() -> None:
     ap.add_argument("--stage", default="7")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="the growth, as train.vlm.train's --set")
     a = ap.parse_args()
-    ckpt = torch.load(io.BytesIO(read_parts(a.checkpoint)), map_location="cpu", weights_only=False)
+    ckpt = read_checkpoint(a.checkpoint)
     vocab = ckpt["decoder"]["embed.weight"].shape[0]
     base = stage_config(a.config, a.stage)
     trained = build(checkpoint_config(base, ckpt), ckpt, vocab)

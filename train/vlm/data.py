@@ -149,7 +149,7 @@ def lagged_commentary(texts: list[str], events: list[dict], queue: bool = False)
     out = [CHAT["silence"]] * len(texts)
     rank = [-1] * len(texts)
     for deadline, first, priority, text in sorted(lines, key=lambda l: l[:2]) if queue else lines:
-        slots = range(first, max(first, deadline) + 1)
+        slots = range(first, deadline + 1)
         free = [m for m in slots if rank[m] < 0]
         m = free[0] if free else min(slots, key=lambda m: rank[m])
         if priority > rank[m]:

@@ -7,16 +7,13 @@ reference outputs test/model/numerics.test.ts checks the graphs against). The st
 override (its model name and any architecture change) the checkpoint was trained with.
 """
 import argparse
-import io
 import json
 
-import torch
 from tokenizers import Tokenizer
 
-from ..parts import read_parts
-from .export import export_model
-from .modeling import Decoder, VisionEncoder
 from .config import checkpoint_config, stage_config
+from .export import export_model
+from .modeling import build_model, read_checkpoint
 
 
 def main() -> None:
@@ -27,12 +24,11 @@ def main() -> None:
     ap.add_argument("--stage", default="1")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="as train.vlm.train's --set")
     a = ap.parse_args()
-    ckpt = torch.load(io.BytesIO(read_parts(a.checkpoint)), map_location="cpu", weights_only=False)
+    ckpt = read_checkpoint(a.checkpoint)
     cfg = checkpoint_config(stage_config(a.config, a.stage, a.set), ckpt, a.set)
     tok = Tokenizer.from_str(ckpt["tokenizer"])
-    decoder = Decoder({**cfg["decoder"], "vocabSize": tok.get_vocab_size()}, cfg["rope"])
+    decoder, vision = build_model(cfg, tok.get_vocab_size())
     decoder.load_state_dict(ckpt["decoder"])
-    vision = VisionEncoder(cfg["vision"], cfg["decoder"]["hiddenSize"])
     vision.load_state_dict(ckpt["vision"])
     diffs = export_model(decoder, vision, tok, cfg, a.out)
     print(json.dumps({"step": ckpt["step"], "val": ckpt["val"], "exportMaxAbsDiff": diffs}))

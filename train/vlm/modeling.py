@@ -3,6 +3,7 @@
 One module serves training (batched, full causal attention over a window) and export (the step graph:
 new tokens attend to all past keys/values and causally to each other). Keys are cached after RoPE.
 """
+import io
 import math
 
 import torch
@@ -195,3 +196,31 @@ class VisionEncoder(nn.Module):
 
 def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def read_checkpoint(prefix: str) -> dict:
+    """A training checkpoint written as PREFIX.000, PREFIX.001, ... (train.py's save)."""
+    from ..parts import read_parts
+
+    return torch.load(io.BytesIO(read_parts(prefix)), map_location="cpu", weights_only=False)
+
+
+def build_model(cfg: dict, vocab_size: int) -> tuple["Decoder", "VisionEncoder"]:
+    """The decoder and vision encoder of a (stage) config, untrained."""
+    decoder = Decoder({**cfg["decoder"], "vocabSize": vocab_size}, cfg["rope"])
+    return decoder, VisionEncoder(cfg["vision"], cfg["decoder"]["hiddenSize"])
+
+
+def load_grown(decoder: Decoder, vision: VisionEncoder, ckpt: dict, source: str) -> int:
+    """Load a checkpoint into a model that may be larger: decoder layers on top, vision grid blocks or a
+    detail branch, each starting as the identity or a no-op, so training resumes from the same function with
+    more capacity. Anything else that does not fit is a wrong checkpoint. Returns the trained layer count."""
+    old = len({k.split(".")[1] for k in ckpt["decoder"] if k.startswith("layers.")})
+    missing, unexpected = decoder.load_state_dict(ckpt["decoder"], strict=False)
+    bad = unexpected + [k for k in missing if not (k.startswith("layers.") and int(k.split(".")[1]) >= old)]
+    missing_v, unexpected_v = vision.load_state_dict(ckpt["vision"], strict=False)
+    bad += unexpected_v + [k for k in missing_v if not k.startswith(("detail", "grid_blocks"))]
+    if bad:
+        raise SystemExit(f"--resume {source}: weights do not fit this model ({', '.join(bad[:6])})")
+    decoder.grow_from(old)
+    return old

@@ -24,11 +24,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..parts import read_parts, tar_dir_to_parts, write_parts
+from ..parts import tar_dir_to_parts, write_parts
 from .config import checkpoint_config, stage_config
 from .data import CHAT, KIT_COLOURS, Layout, event_targets, lagged_commentary, possession_targets, render_matches, train_tokenizer
 from .export import export_model
-from .modeling import Decoder, VisionEncoder, count_params
+from .modeling import build_model, count_params, load_grown, read_checkpoint
 
 
 def log(msg: str) -> None:
@@ -232,26 +232,6 @@ def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     return {"loss": float(np.mean(losses)), "speakSilenceAcc": correct / max(decisions, 1)}
 
 
-def trained_layers(decoder_state: dict) -> int:
-    return len({k.split(".")[1] for k in decoder_state if k.startswith("layers.")})
-
-
-def load_grown(decoder, vision, ckpt: dict, source: str) -> None:
-    """Load a checkpoint into a model that may be larger: decoder layers on top, vision grid blocks or a
-    detail branch, each starting as the identity or a no-op (see modeling.py), so training resumes from the
-    same function with more capacity. Anything else that does not fit is a wrong checkpoint."""
-    old = trained_layers(ckpt["decoder"])
-    missing, unexpected = decoder.load_state_dict(ckpt["decoder"], strict=False)
-    bad = unexpected + [k for k in missing if not (k.startswith("layers.") and int(k.split(".")[1]) >= old)]
-    missing_v, unexpected_v = vision.load_state_dict(ckpt["vision"], strict=False)
-    bad += unexpected_v + [k for k in missing_v if not k.startswith(("detail", "grid_blocks"))]
-    if bad:
-        raise SystemExit(f"--resume {source}: weights do not fit this model ({', '.join(bad[:6])})")
-    decoder.grow_from(old)
-    if len(decoder.layers) > old:
-        log(f"decoder grown from {old} to {len(decoder.layers)} layers (new layers start as the identity)")
-
-
 def save(out, decoder, vision, step, rng, tok, val, heads):
     """Checkpoint as OUT/vlm.ckpt.NNN parts (weights only: Adam moments would triple the size past what
     the device tool returns; a resumed run restarts them under a short warm-up)."""
@@ -313,7 +293,7 @@ def main():
     n_sec = sum(len(m["texts"]) for m in train_matches)
     log(f"rendered {len(train_matches)} train matches ({n_sec} s) and {len(val_matches)} val in {time.time() - t_start:.0f}s")
 
-    ckpt = torch.load(io.BytesIO(read_parts(args.resume)), map_location="cpu", weights_only=False) if args.resume else None
+    ckpt = read_checkpoint(args.resume) if args.resume else None
     if ckpt:
         cfg = checkpoint_config(cfg, ckpt, args.set)
         from tokenizers import Tokenizer
@@ -323,18 +303,19 @@ def main():
         tok = train_tokenizer([t for m in train_matches for t in m["texts"]], cfg["tokenizer"]["vocabSize"])
     layout = Layout(tok, cfg)
     layout.context_dropout, layout.colour_noise = stage["contextDropout"], stage["contextColourNoise"]
-    dec_cfg = {**cfg["decoder"], "vocabSize": tok.get_vocab_size()}
-    decoder = Decoder(dec_cfg, cfg["rope"]).to(device)
-    vision = VisionEncoder(cfg["vision"], dec_cfg["hiddenSize"]).to(device)
-    head = EventHead(dec_cfg["hiddenSize"], event_targets([], 1).shape[1]).to(device)
+    decoder, vision = (m.to(device) for m in build_model(cfg, tok.get_vocab_size()))
+    d = cfg["decoder"]["hiddenSize"]
+    head = EventHead(d, event_targets([], 1).shape[1]).to(device)
     poss_weight = cfg["optim"].get("possessionLossWeight", 0.0)
-    poss_head = PossessionHead(dec_cfg["hiddenSize"], len(KIT_COLOURS) + 1).to(device) if poss_weight else None
+    poss_head = PossessionHead(d, len(KIT_COLOURS) + 1).to(device) if poss_weight else None
     heads = {"events": head, "possession": poss_head}
     params = [p for m in (decoder, vision, head, poss_head) if m is not None for p in m.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg["optim"]["lr"], weight_decay=cfg["optim"]["weightDecay"], betas=(0.9, 0.95))
     step = 0
     if ckpt:
-        load_grown(decoder, vision, ckpt, args.resume)
+        trained = load_grown(decoder, vision, ckpt, args.resume)
+        if len(decoder.layers) > trained:
+            log(f"decoder grown from {trained} to {len(decoder.layers)} layers (new layers start as the identity)")
         for name, h in heads.items():
             if h is not None and name in ckpt.get("heads", {}):
                 h.load_state_dict(ckpt["heads"][name])
