@@ -11,8 +11,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isSilent } from '../src/eval/commentary-metrics.js';
 import { parseLine } from '../src/eval/event-parser.js';
-import { headlineEvent, SILENCE, simulateTruth, type MatchEvent } from '../src/synth/index.js';
+import { headlineEvent, simulateTruth, type MatchEvent } from '../src/synth/index.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,7 +25,6 @@ const report = JSON.parse(readFileSync(positionals[0], 'utf8')) as {
   matches: Array<{ seed: number; segments: Array<{ start: number; text: string }> }>;
 };
 
-const isSilent = (text: string | undefined) => text === undefined || text.trim() === '' || text.trim() === SILENCE.trim();
 const describe = (e: MatchEvent) => `${e.type}${e.detail ? `/${e.detail}` : ''}:${e.team}`;
 const tally = new Map<string, number>();
 let missed = 0;
@@ -34,8 +34,8 @@ for (const match of report.matches) {
   const eventsAt = (s: number) => events.filter((e) => e.second === s);
   for (let s = 0; s < report.seconds; s++) {
     const top = headlineEvent(eventsAt(s));
-    if (isSilent(transcript.content[s]?.[2]) || top?.type !== values.kind) continue;
-    const near = [said.get(s), said.get(s + 1)].map((t) => (isSilent(t) ? undefined : parseLine(t!)));
+    if (isSilent(transcript.content[s]?.[2] ?? '') || top?.type !== values.kind) continue;
+    const near = [said.get(s), said.get(s + 1)].map((t) => (t === undefined || isSilent(t) ? undefined : parseLine(t)));
     if (near.some((p) => p?.type === top.type && p.team === top.team)) continue;
     missed++;
     const key = near.map((p) => (p ? `${p.type}${p.team === top.team ? '' : '(other team)'}` : 'silent')).join(' / ');

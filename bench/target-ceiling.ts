@@ -17,17 +17,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addCounts, countCommentary, rates, ZERO_COUNTS } from '../src/eval/commentary-metrics.js';
+import { addCounts, countCommentary, isSilent, rates, ZERO_COUNTS } from '../src/eval/commentary-metrics.js';
 import { SHIPPED_MODEL_DIR } from '../src/model/default-model.js';
 import { TextTokenizer } from '../src/model/tokenizer.js';
-import { headlineEvent, PRIORITY, simulateTruth, type MatchEvent } from '../src/synth/index.js';
+import { headlineEvent, PRIORITY, SILENCE, simulateTruth, type MatchEvent } from '../src/synth/index.js';
 
 const { values } = parseArgs({
   options: { seeds: { type: 'string', default: '300000-300004' }, seconds: { type: 'string', default: '600' }, model: { type: 'string', default: SHIPPED_MODEL_DIR } },
 });
 const [firstSeed, lastSeed] = values.seeds!.split('-').map(Number);
 const seconds = Number(values.seconds);
-const SILENCE = ' ...';
 
 /** The first ingest chunk whose frames (at s and s + 0.5) show an event at time t. */
 const visibleSecond = (t: number): number => Math.floor(t + 0.5);
@@ -37,7 +36,7 @@ function placeLines(reference: string[], events: MatchEvent[], queue: boolean): 
   const lines: Array<{ deadline: number; first: number; priority: number; text: string }> = [];
   reference.forEach((text, s) => {
     const top = headlineEvent(events.filter((e) => e.second === s));
-    if (text.trim() === SILENCE.trim() || !top) return;
+    if (isSilent(text) || !top) return;
     const first = Math.min(visibleSecond(top.t), last);
     lines.push({ deadline: queue ? Math.min(s + 1, last) : first, first, priority: PRIORITY[top.type], text });
   });
@@ -71,7 +70,7 @@ const tokenizer = new TextTokenizer(JSON.parse(readFileSync(join(values.model!, 
 const cap = JSON.parse(readFileSync(join(values.model!, 'config.json'), 'utf8')).generation.maxTokensPerSecond as number;
 const lengths: number[] = [];
 for (let seed = firstSeed; seed <= lastSeed; seed++) {
-  for (const row of simulateTruth(seed, seconds).transcript.content) if (row[2].trim() !== SILENCE.trim()) lengths.push(tokenizer.encode(row[2]).length);
+  for (const row of simulateTruth(seed, seconds).transcript.content) if (!isSilent(row[2])) lengths.push(tokenizer.encode(row[2]).length);
 }
 const over = (n: number) => lengths.filter((l) => l > n).length;
 console.log(`reference lines: ${lengths.length}, longest ${Math.max(...lengths)} tokens; over 20 tokens: ${over(20)} (${((100 * over(20)) / lengths.length).toFixed(1)}%); over the model's cap of ${cap}: ${over(cap)}`);

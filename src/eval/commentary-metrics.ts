@@ -46,7 +46,8 @@ export interface CommentaryMetrics {
 
 export const ZERO_COUNTS: CommentaryCounts = { voiced: 0, recalled: 0, typeNamed: 0, teamNamed: 0, spoken: 0, spokenRight: 0, quiet: 0, quietKept: 0, goals: 0, goalsRecalled: 0, scoreClaims: 0, scoreClaimsRight: 0 };
 
-const isSilent = (text: string): boolean => text.trim() === '' || text.trim() === SILENCE.trim();
+/** An empty line or the silence marker: the model (or the reference) said nothing that second. */
+export const isSilent = (text: string): boolean => text.trim() === '' || text.trim() === SILENCE.trim();
 
 /** How the voiced events of one kind fared: `unanswered` = no spoken line at s or s + 1 at all. */
 export interface KindOutcome {
