@@ -91,8 +91,8 @@ describe('sightline eval retrieval', () => {
   });
 
   it('a folder that is not a retrieval model is named with the cause', () => {
-    const r = cli(['--quick', '--models', 'models/sightline-commentator-v4', '--out', join(dir, 'y'), '--cache', join(dir, 'cache-wrong')], 60_000);
+    const r = cli(['--quick', '--models', 'models/sightline-commentator-v5', '--out', join(dir, 'y'), '--cache', join(dir, 'cache-wrong')], 60_000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^sightline: retrieval model folder .*sightline-commentator-v4: config\.json is not a sightline-retrieval config: format/);
+    expect(r.stderr).toMatch(/^sightline: retrieval model folder .*sightline-commentator-v5: config\.json is not a sightline-retrieval config: format/);
   });
 });

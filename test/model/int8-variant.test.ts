@@ -6,7 +6,7 @@ import { KvStore, inverseFrequencies } from '../../src/cache/index.js';
 import { SHIPPED_MODEL_DIR } from '../../src/model/default-model.js';
 import { loadModel, type Tiny } from './helpers.js';
 
-const INT8_DIR = join(SHIPPED_MODEL_DIR, '..', 'sightline-commentator-v4-int8');
+const INT8_DIR = join(SHIPPED_MODEL_DIR, '..', 'sightline-commentator-v5-int8');
 const ref = JSON.parse(readFileSync(join(SHIPPED_MODEL_DIR, 'reference.json'), 'utf8')) as {
   vision: { shape: number[]; pixel_values: number[]; visual_embeds: number[] };
   stepA: { ids: number[]; logits: number[]; logitsShape: number[] };
@@ -17,13 +17,13 @@ const argmax = (xs: ArrayLike<number>): number => {
   return best;
 };
 
-describe('sightline-commentator-v4-int8', () => {
+describe('sightline-commentator-v5-int8', () => {
   let model: Tiny;
   afterAll(() => model?.backend.dispose());
 
   it('loads as a model folder of the same layout and names itself int8', async () => {
     model = await loadModel(INT8_DIR);
-    expect(model.folder.config.name).toBe('sightline-commentator-v4-int8');
+    expect(model.folder.config.name).toBe('sightline-commentator-v5-int8');
   });
 
   it('vision embeddings stay close to the fp32 reference (quantization error, not garbage)', async () => {
