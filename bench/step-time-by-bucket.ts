@@ -29,7 +29,8 @@ for (const video of readdirSync(join(reportDir, 'runs')).sort()) {
   for (const row of readRows(file)) {
     if (row.step_ms === undefined) continue;
     const b = Math.floor(row.start_time / bucketSec);
-    steps.set(b, [...(steps.get(b) ?? []), row.step_ms]);
+    if (!steps.has(b)) steps.set(b, []);
+    steps.get(b)!.push(row.step_ms);
     kvTokens.set(b, Math.max(kvTokens.get(b) ?? 0, row.kv_tokens ?? 0));
   }
 }

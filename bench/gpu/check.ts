@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CACHE_LIMITS, KvStore, inverseFrequencies, type CachePolicyName, type ContextCache } from '../../src/cache/index.js';
 import { liveTensors } from '../../src/model/device-tensors.js';
+import { defaultModelDir } from '../../src/model/default-model.js';
 import { loadModelFolder, type ModelFolder } from '../../src/model/model-folder.js';
 import { createOnnxBackend, type KvResidence, type OnnxBackend } from '../../src/model/onnx-backend.js';
 import { EnginePool } from '../../src/model/pool.js';
@@ -33,7 +34,8 @@ import { freshLogits, pixelsFor, smallCacheEngineOptions } from '../../test/mode
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: process.env.OUT ?? 'gpu-results' },
-    model: { type: 'string', default: 'models/sightline-commentator-v4' },
+    // The shipped model, or $SIGHTLINE_MODEL (the GPU bundle's env.sh points it at its own copy).
+    model: { type: 'string', default: defaultModelDir() },
     tiny: { type: 'string', default: 'test/fixtures/models/tiny-random-1l' },
     sections: { type: 'string', default: 'graphs,commentary,equivalence,step,concurrency' },
     'step-seconds': { type: 'string', default: '60' },

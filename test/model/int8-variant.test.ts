@@ -1,12 +1,14 @@
 /** The shipped int8 variant against the fp32 model's PyTorch reference: same greedy choice, close logits. */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvStore, inverseFrequencies } from '../../src/cache/index.js';
 import { SHIPPED_MODEL_DIR } from '../../src/model/default-model.js';
 import { loadModel, type Tiny } from './helpers.js';
 
-const INT8_DIR = join(SHIPPED_MODEL_DIR, '..', 'sightline-commentator-v5-int8');
+// The int8 variant ships beside the default model as NAME-int8 (docs/commentator-model.md).
+const INT8_NAME = `${basename(SHIPPED_MODEL_DIR)}-int8`;
+const INT8_DIR = join(SHIPPED_MODEL_DIR, '..', INT8_NAME);
 const ref = JSON.parse(readFileSync(join(SHIPPED_MODEL_DIR, 'reference.json'), 'utf8')) as {
   vision: { shape: number[]; pixel_values: number[]; visual_embeds: number[] };
   stepA: { ids: number[]; logits: number[]; logitsShape: number[] };
@@ -17,13 +19,13 @@ const argmax = (xs: ArrayLike<number>): number => {
   return best;
 };
 
-describe('sightline-commentator-v5-int8', () => {
+describe(INT8_NAME, () => {
   let model: Tiny;
   afterAll(() => model?.backend.dispose());
 
   it('loads as a model folder of the same layout and names itself int8', async () => {
     model = await loadModel(INT8_DIR);
-    expect(model.folder.config.name).toBe('sightline-commentator-v5-int8');
+    expect(model.folder.config.name).toBe(INT8_NAME);
   });
 
   it('vision embeddings stay close to the fp32 reference (quantization error, not garbage)', async () => {

@@ -187,9 +187,9 @@ class FolderMatches:
             time.sleep(1)
         self.seen.update(new)
         # The first fill takes up to `keep` (a warm folder may hold more: the newest); later feeds at most
-        # `per_feed` (the newest; a stage's newMatchesPerFeed, else `keep`). Loading every match that 56
-        # render workers finished (133 MB each) is the likely reason stage 7's trainers made about 217 steps
-        # a minute where one trainer alone made 324; a cap is for the next stage (not yet run on a GPU).
+        # `per_feed` (the newest; a stage's newMatchesPerFeed, else `keep`). A cap buys steps (stage 8: 261
+        # a minute capped at 8 against about 200 uncapped) but repeats matches, and it lost on validation
+        # loss (0.1688 against 0.1628), so no stage sets it (docs/commentator-model.md, stage 8).
         for path in new[-(self.keep if wait_for else self.per_feed) :]:
             try:
                 batcher.add(load_match(path))
