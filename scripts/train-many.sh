@@ -2,11 +2,13 @@
 # One device call of commentator training (stage 5 and later, docs/commentator-model.md): several trainers
 # read the same freshly rendered matches (train.vlm.render_pool) and differ only in their settings; they are
 # spread over the machine's GPUs (trainer i on GPU i mod #GPUs; one trainer does not fill an H100). The one
-# with the lowest validation loss sends back its checkpoint and its graphs; the others stay in
-# /root/keep/NAME while the machine is warm.
+# with the lowest validation loss is named the winner; every trainer sends back its checkpoint in fp16
+# (train.vlm.pack_checkpoint: one file each, so four fit what a call returns; export the graphs here with
+# train.vlm.export_checkpoint). The fp32 checkpoints stay in /root/keep/NAME while the machine is warm.
 # On the GPU machine, from the checkout root, with .device (scripts/train-bundle.sh) carried:
 #   RESUME=.ckpt/vlm.ckpt FROM=105320 STAGE=6 TRAINERS="a b" SET_b="--set decoder.numLayers=6" bash scripts/train-many.sh
-# env: RESUME (checkpoint prefix), FROM (first training seed: the last call's log says where it stopped),
+# env: RESUME (checkpoint prefix; RESUME_<name> for one trainer, e.g. its own /root/keep/<name>/vlm.ckpt on a
+#      warm machine), FROM (first training seed: the last call's log says where it stopped),
 #      MIN (training minutes, default 8.6), STAGE (default 5), TRAINERS (names, default "a b"),
 #      SET_<name> (that trainer's extra train.vlm.train arguments), WORKERS (render processes)
 set -u
@@ -23,9 +25,9 @@ python3 -m train.vlm.render_pool --stage $STAGE --out $M --workers $WORKERS --ke
 RP=$!
 i=0; PIDS=()
 for x in $TRAINERS; do
-  v=SET_$x
-  echo "$x: ${!v:-}" >> $OUT/log.txt
-  CUDA_VISIBLE_DEVICES=$(( i % GPUS )) OMP_NUM_THREADS=2 python3 -m train.vlm.train --stage $STAGE --resume $RESUME \
+  v=SET_$x r=RESUME_$x
+  echo "$x: from ${!r:-$RESUME} ${!v:-}" >> $OUT/log.txt
+  CUDA_VISIBLE_DEVICES=$(( i % GPUS )) OMP_NUM_THREADS=2 python3 -m train.vlm.train --stage $STAGE --resume ${!r:-$RESUME} \
     --match-dir $M --out /root/keep/$x --minutes $MIN ${!v:-} > /tmp/$x.log 2>&1 &
   PIDS+=($!); i=$((i + 1))
 done
@@ -39,17 +41,15 @@ rows = []
 for x in sys.argv[1:]:
     try:
         log = json.load(open(f"/root/keep/{x}/train-log.json"))
-        rows.append((log["val"]["loss"], x, log["step"], log["val"]["speakSilenceAcc"]))
+        rows.append((log["val"]["loss"], x, log["step"], log["val"]["speakSilenceAcc"], log["val"].get("goalFirstTokenAcc")))
     except (OSError, KeyError):
         print(f"{x}: no result (see its log above)")
-for loss, x, step, acc in sorted(rows):
-    print(f"result {x}: val loss {loss:.4f} speak/silence {acc:.4f} step {step}")
+for loss, x, step, acc, goal in sorted(rows):
+    print(f"result {x}: val loss {loss:.4f} speak/silence {acc:.4f} goal first token {goal} step {step}")
 print(f"winner {min(rows)[1]}")
 PY
 W=$(awk '/^winner/ {print $2}' $OUT/log.txt)
 echo $W > /root/keep/winner  # a next call on the warm machine can resume /root/keep/$(cat /root/keep/winner)
-mkdir -p $OUT/$W
-# Graphs without reference.json (5 MB of fixtures) so they fit the device tool's 16 MiB files; the shipped
-# folder's reference.json is re-made from the checkpoint by train.vlm.export_checkpoint.
-d=$(mktemp -d); (cd $d && cat /root/keep/$W/model.tar.* | tar -xf - && rm -f */reference.json && tar -cf - * | xz -1 -T0 | split -b 15M -d -a 1 - $OUT/$W/model.tar.xz.)
-cp /root/keep/$W/vlm.ckpt.* $OUT/$W/
+for x in $TRAINERS; do
+  [ -f /root/keep/$x/vlm.ckpt.000 ] && mkdir -p $OUT/$x && python3 -m train.vlm.pack_checkpoint /root/keep/$x/vlm.ckpt $OUT/$x/vlm16.ckpt
+done

@@ -3,6 +3,7 @@ degraded as live video is (JPEG compression, rescale, noise), and laid out exact
 keeps them (docs/model-format.md): system | previous text (sink + window) | rounds."""
 import json
 import os
+import re
 import subprocess
 from concurrent.futures import ProcessPoolExecutor
 
@@ -11,6 +12,8 @@ import numpy as np
 
 from .chat import CHAT
 
+# The openings of src/synth/commentary.ts's goal lines ("Goal kick to ..." is not one).
+GOAL_LINE = re.compile(r"^(GOAL!|It's in!|Goal for )| have scored!")
 SPECIAL = ["<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|vision|>"]
 NODE = os.environ.get("SIGHTLINE_NODE", "node")
 CLI = os.environ.get("SIGHTLINE_CLI", "dist/cli.js")
@@ -224,7 +227,8 @@ class Layout:
         return ids
 
     def window_ids(self, texts: list[str], start: int, seconds: int, rng=None):
-        """ids (vision slots marked with <|vision|>), labels (-100 where not trained). With `rng`, the
+        """ids (vision slots marked with <|vision|>), labels (-100 where not trained), and goal marks (1 on
+        the answer of a goal round: the trainer can weight the loss there, validation scores it). With `rng`, the
         previous-text block is sometimes dropped (a fresh stream) or given wrong team names, so naming a
         team has to come from the picture (without this the model copies names from the context)."""
         previous = self.previous(texts, start)
@@ -238,9 +242,11 @@ class Layout:
                 previous = self.previous(texts, start, rename=lambda t: rename_colours(t, dict(zip(KIT_COLOURS, shuffled))))
         ids = list(self.system) + previous
         labels = [-100] * len(ids)
+        goal = [0.0] * len(ids)
         for s in range(start, start + seconds):
             prompt = self.header(s) + [self.vision] * self.vis_per_second + self.assistant
             answer = self.text_ids(texts[s] if texts[s].strip() else CHAT["silence"]) + [self.end]
             ids += prompt + answer
             labels += [-100] * len(prompt) + answer
-        return ids, labels
+            goal += [0.0] * len(prompt) + [1.0 if GOAL_LINE.search(texts[s]) else 0.0] * len(answer)
+        return ids, labels, goal

@@ -75,14 +75,17 @@ class Batcher:
             frames.append(self.frames[m][s * self.fps : (s + w) * self.fps])
             targets.append(self.targets[m][s : s + w])
             possession.append(self.possession[m][s * self.fps : (s + w) * self.fps])
-        length = max(len(ids) for ids, _ in seqs)
+        length = max(len(ids) for ids, *_ in seqs)
         pad = self.layout.ids["<|pad|>"]
         ids = torch.full((batch_size, length), pad, dtype=torch.long)
         labels = torch.full((batch_size, length), -100, dtype=torch.long)
-        for b, (i, l) in enumerate(seqs):
+        goal = torch.zeros((batch_size, length))
+        for b, (i, l, g) in enumerate(seqs):
             ids[b, : len(i)] = torch.tensor(i)
             labels[b, : len(l)] = torch.tensor(l)
-        return ids.to(self.device), labels.to(self.device), self.pixels(torch.cat(frames)), targets, torch.cat(possession)
+            goal[b, : len(g)] = torch.tensor(g)
+        return (ids.to(self.device), labels.to(self.device), self.pixels(torch.cat(frames)), targets, torch.cat(possession),
+                goal.to(self.device))
 
 
 class EventHead(torch.nn.Module):
@@ -132,13 +135,16 @@ def forward(decoder, vision, layout, ids, pixels, head=None, targets=None, poss_
     return logits, aux, poss
 
 
-def loss_of(logits, labels, first_token_weight: float = 1.0):
+def loss_of(logits, labels, first_token_weight: float = 1.0, token_weights=None):
     """Next-token loss over the commentary. `first_token_weight` > 1 weights each round's first answer token
-    (speak or stay silent, and with what: the decision evaluation scores) above the wording that follows."""
+    (speak or stay silent, and with what: the decision evaluation scores) above the wording that follows;
+    `token_weights` (the batcher's, per label) scales whole rounds, such as goals."""
     target = labels[:, 1:]
     ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), target.reshape(-1), ignore_index=-100, reduction="none")
     first = ((target != -100) & (labels[:, :-1] == -100)).reshape(-1)
     w = (target.reshape(-1) != -100).float() + (first_token_weight - 1.0) * first.float()
+    if token_weights is not None:
+        w = w * token_weights[:, 1:].reshape(-1)
     return (ce * w).sum() / w.sum().clamp(min=1.0)
 
 
@@ -216,20 +222,24 @@ def folder_val_matches(folder: str, seeds: list[int]) -> list[dict]:
 def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     """Teacher-forced loss and the per-second speak/silence decision at the first commentary token."""
     decoder.eval(); vision.eval()
-    losses, decisions, correct = [], 0, 0
+    losses, decisions, correct, goals, goals_opened = [], 0, 0, 0, 0
     for m in range(len(batcher.texts)):
         for start in range(0, len(batcher.texts[m]) - 16, 64):
-            ids, labels, pixels, *_ = batcher.sample(1, seconds=16, start=start, match=m)
+            ids, labels, pixels, _, _, goal_marks = batcher.sample(1, seconds=16, start=start, match=m)
             with torch.autocast("cuda", dtype=torch.bfloat16):
                 logits = forward(decoder, vision, layout, ids, pixels)
-            losses.append(loss_of(logits, labels).item())
+            losses.append(loss_of(logits, labels).item())  # unweighted, so trainers with other weights compare
             first = (labels[0, 1:] != -100) & (labels[0, :-1] == -100)  # first answer token of each round
             pred = logits[0, :-1].argmax(-1)[first]
             truth = labels[0, 1:][first]
             decisions += int(first.sum())
             correct += int(((pred == silence_first) == (truth == silence_first)).sum())
+            goal = goal_marks[0, 1:][first] > 0  # did the goal rounds open with the right token (goal, not silence)
+            goals += int(goal.sum())
+            goals_opened += int((pred[goal] == truth[goal]).sum())
     decoder.train(); vision.train()
-    return {"loss": float(np.mean(losses)), "speakSilenceAcc": correct / max(decisions, 1)}
+    return {"loss": float(np.mean(losses)), "speakSilenceAcc": correct / max(decisions, 1),
+            "goalFirstTokenAcc": goals_opened / max(goals, 1), "goalRounds": goals}
 
 
 def save(out, decoder, vision, step, rng, tok, val, heads):
@@ -328,6 +338,7 @@ def main():
         fresh.feed(train_batches, wait_for=stage["startMatches"])
         log(f"training starts with {len(train_batches.texts)} matches rendered on the fly")
     first_weight = stage.get("firstTokenWeight", 1.0)
+    goal_weight = stage.get("goalRoundWeight", 1.0)  # > 1: a goal round's answer counts that many tokens' worth
     peak_lr = stage.get("lr", cfg["optim"]["lr"])
     val_batches = Batcher(val_matches, layout, cfg, device, random.Random(0), augment=False)
     silence_first = tok.encode(CHAT["silence"]).ids[0]
@@ -341,10 +352,10 @@ def main():
         lr = peak_lr * min(1.0, (step - first_step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        ids, labels, pixels, targets, possession = train_batches.sample(cfg["optim"]["batchSize"])
+        ids, labels, pixels, targets, possession, goal_marks = train_batches.sample(cfg["optim"]["batchSize"])
         with torch.autocast("cuda", dtype=torch.bfloat16):
             logits, aux, poss = forward(decoder, vision, layout, ids, pixels, head, targets, poss_head, possession)
-            lm = loss_of(logits, labels, first_weight)
+            lm = loss_of(logits, labels, first_weight, 1.0 + (goal_weight - 1.0) * goal_marks)
             loss = lm + cfg["optim"]["eventLossWeight"] * aux + poss_weight * poss
         opt.zero_grad(set_to_none=True)
         loss.backward()
