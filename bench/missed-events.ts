@@ -6,7 +6,8 @@
  *   npx tsx bench/missed-events.ts REPORT/commentary.json [--kind shot] [--show]
  *
  * Prints, for each missed event of the kind, what the model said at the event's second and the next (the
- * eval's window) as a tally ("silent / save(other team)": silent at s, a save by the other team at s + 1);
+ * eval's window) as a tally ("silent / save(other team)": silent at s, a save by the other team at s + 1;
+ * "unread": a line that names no event type and team the parser knows);
  * --show also prints the seconds around each miss with their events.
  */
 import { readFileSync } from 'node:fs';
@@ -35,10 +36,11 @@ for (const match of report.matches) {
   for (let s = 0; s < report.seconds; s++) {
     const top = headlineEvent(eventsAt(s));
     if (isSilent(transcript.content[s]?.[2] ?? '') || top?.type !== values.kind) continue;
-    const near = [said.get(s), said.get(s + 1)].map((t) => (t === undefined || isSilent(t) ? undefined : parseLine(t)));
-    if (near.some((p) => p?.type === top.type && p.team === top.team)) continue;
+    // A spoken line the parser cannot place (no event type and team, e.g. "It's in!" alone) is 'unread', not silent.
+    const near = [said.get(s), said.get(s + 1)].map((t) => (t === undefined || isSilent(t) ? 'silent' : parseLine(t) ?? 'unread'));
+    if (near.some((p) => typeof p === 'object' && p.type === top.type && p.team === top.team)) continue;
     missed++;
-    const key = near.map((p) => (p ? `${p.type}${p.team === top.team ? '' : '(other team)'}` : 'silent')).join(' / ');
+    const key = near.map((p) => (typeof p === 'object' ? `${p.type}${p.team === top.team ? '' : '(other team)'}` : p)).join(' / ');
     tally.set(key, (tally.get(key) ?? 0) + 1);
     if (values.show) {
       console.log(`seed ${match.seed} second ${s}: ${describe(top)}, reference "${transcript.content[s][2].trim()}"`);
