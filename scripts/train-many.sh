@@ -41,11 +41,11 @@ rows = []
 for x in sys.argv[1:]:
     try:
         log = json.load(open(f"/root/keep/{x}/train-log.json"))
-        rows.append((log["val"]["loss"], x, log["step"], log["val"]["speakSilenceAcc"], log["val"].get("goalLoss")))
+        rows.append((log["val"]["loss"], x, log["step"], log["val"]["speakSilenceAcc"], log["val"].get("goalLoss"), log["val"].get("goalCompletionLoss")))
     except (OSError, KeyError):
         print(f"{x}: no result (see its log above)")
-for loss, x, step, acc, goal in sorted(rows):
-    print(f"result {x}: val loss {loss:.4f} speak/silence {acc:.4f} goal loss {goal} step {step}")
+for loss, x, step, acc, goal, completion in sorted(rows):
+    print(f"result {x}: val loss {loss:.4f} speak/silence {acc:.4f} goal loss {goal} completion {completion} step {step}")
 print(f"winner {min(rows)[1]}")
 PY
 W=$(awk '/^winner/ {print $2}' $OUT/log.txt)

@@ -25,12 +25,13 @@ function metricsRow(name: string, m: CommentaryMetrics): string {
   return `| ${name} | ${pct(m.eventRecall)} | ${pct(m.eventPrecision)} | ${pct(m.silenceAccuracy)} | ${pct(m.goalRecall)} | ${pct(m.scoreCorrectness)} |`;
 }
 
-export function commentaryReport(r: CommentaryEvalResult, o: { model: string; seconds: number; silenceThreshold?: number }): string {
+export function commentaryReport(r: CommentaryEvalResult, o: { model: string; seconds: number }): string {
   const c = r.counts;
+  const { silenceThreshold, endThreshold } = r.decoding;
   return [
     `# Commentary evaluation`,
     '',
-    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding${o.silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${o.silenceThreshold}`}.`,
+    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding${silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${silenceThreshold}`}${endThreshold === undefined ? '' : `, a line ends only when P(end of turn) >= ${endThreshold}`}.`,
     `Definitions: src/eval/commentary-metrics.ts. Percent.`,
     '',
     '| match | event recall | event precision | silence accuracy | goal recall | score correctness |',
@@ -64,7 +65,8 @@ export function registerEval(program: Command): void {
     .option('--cache <dir>', 'where rendered matches are kept', '.cache/eval')
     .option('--out <dir>', 'report folder', 'reports')
     .option('--silence-threshold <p>', "speak unless the silence token has at least this probability (default: the model's config, else plain greedy)", probability)
-    .action(async (o: { model: string; seeds: number[]; seconds: number; quick?: boolean; cache: string; out: string; silenceThreshold?: number }) => {
+    .option('--end-threshold <p>', "end a line only when the end-of-turn token has at least this probability (default: the model's config, else plain greedy)", probability)
+    .action(async (o: { model: string; seeds: number[]; seconds: number; quick?: boolean; cache: string; out: string; silenceThreshold?: number; endThreshold?: number }) => {
       const seeds = o.quick ? o.seeds.slice(0, 2) : o.seeds;
       const seconds = o.quick ? 60 : o.seconds;
       const t0 = Date.now();
@@ -74,12 +76,13 @@ export function registerEval(program: Command): void {
         seconds,
         cacheDir: o.cache,
         silenceThreshold: o.silenceThreshold,
+        endThreshold: o.endThreshold,
         onMatchDone: (seed, m) => process.stderr.write(`seed ${seed}: recall ${pct(m.eventRecall)} precision ${pct(m.eventPrecision)} silence ${pct(m.silenceAccuracy)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`),
       });
       mkdirSync(o.out, { recursive: true });
-      const report = commentaryReport(result, { model: o.model, seconds, silenceThreshold: o.silenceThreshold });
+      const report = commentaryReport(result, { model: o.model, seconds });
       writeFileSync(join(o.out, 'commentary.md'), report);
-      writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, overall: result.overall, counts: result.counts, byKind: result.byKind, matches: result.matches }, null, 1));
+      writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, decoding: result.decoding, overall: result.overall, counts: result.counts, byKind: result.byKind, matches: result.matches }, null, 1));
       process.stdout.write(report);
     });
   registerEvalStreams(evalCmd);

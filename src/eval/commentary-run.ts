@@ -21,6 +21,8 @@ export interface CommentaryEvalOptions {
   workers?: number;
   /** Overrides the model's generation.silenceThreshold (the speak/silence decision on probability mass). */
   silenceThreshold?: number;
+  /** Overrides the model's generation.endThreshold (the end-of-line decision on probability mass). */
+  endThreshold?: number;
   onMatchDone?(seed: number, metrics: CommentaryMetrics): void;
 }
 
@@ -32,7 +34,14 @@ export interface MatchResult {
   segments: Segment[];
 }
 
+/** The probability-mass decisions in effect (the options' overrides, else the model's config). */
+export interface DecodingThresholds {
+  silenceThreshold?: number;
+  endThreshold?: number;
+}
+
 export interface CommentaryEvalResult {
+  decoding: DecodingThresholds;
   matches: MatchResult[];
   overall: CommentaryMetrics;
   counts: CommentaryCounts;
@@ -66,10 +75,10 @@ export async function heldOutMatch(cacheDir: string, seed: number, seconds: numb
   return paths;
 }
 
-async function commentate(pool: EnginePool, video: string, id: string, silenceThreshold?: number): Promise<Segment[]> {
+async function commentate(pool: EnginePool, video: string, id: string, decoding: DecodingThresholds): Promise<Segment[]> {
   const { imageWidth, imageHeight } = pool.config.vision;
   const source = openSource(video, { fps: pool.config.vision.framesPerSecond, width: imageWidth, height: imageHeight });
-  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', sampling: { temperature: 0, ...(silenceThreshold === undefined ? {} : { silenceThreshold }) } });
+  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', sampling: { temperature: 0, ...decoding } });
   const segments: Segment[] = [];
   let failure: string | undefined;
   session.on('event', (e: SessionEvent) => {
@@ -88,12 +97,17 @@ async function commentate(pool: EnginePool, video: string, id: string, silenceTh
 export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<CommentaryEvalResult> {
   const pool = await EnginePool.create({ modelDir: o.modelDir, workers: o.workers ?? 2 });
   const matches: MatchResult[] = [];
+  const gen = pool.config.generation;
+  const decoding: DecodingThresholds = {
+    silenceThreshold: o.silenceThreshold ?? gen.silenceThreshold,
+    endThreshold: o.endThreshold ?? gen.endThreshold,
+  };
   try {
     const queue = [...o.seeds];
     const runOne = async (): Promise<void> => {
       for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
         const files = await heldOutMatch(o.cacheDir, seed, o.seconds);
-        const segments = await commentate(pool, files.video, `eval-${seed}`, o.silenceThreshold);
+        const segments = await commentate(pool, files.video, `eval-${seed}`, decoding);
         const reference = (JSON.parse(readFileSync(files.truth, 'utf8')).content as Array<[number, number, string]>).map((r) => r[2]);
         const events = readFileSync(files.events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MatchEvent);
         const teams = teamsOf(events);
@@ -111,7 +125,7 @@ export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<Comm
   matches.sort((a, b) => a.seed - b.seed);
   const counts = matches.reduce((acc, m) => addCounts(acc, m.counts), ZERO_COUNTS);
   const byKind = matches.reduce((acc, m) => addOutcomes(acc, m.byKind), {} as OutcomesByKind);
-  return { matches, overall: rates(counts), counts, byKind };
+  return { decoding, matches, overall: rates(counts), counts, byKind };
 }
 
 /** [team 0, team 1] in the world's order, from the events' teamIndex. */

@@ -57,6 +57,13 @@ export const ModelConfigSchema = z.object({
        * for recall (measured in docs/commentator-model.md). Absent: the first token is picked like any other.
        */
       silenceThreshold: z.number().gt(0).lte(1).optional(),
+      /**
+       * Opt-in end-of-line decision on probability mass: a started line ends only when the end-of-turn
+       * token has at least this probability, otherwise it goes on with the likeliest other token (greedy
+       * argmax ends "It's in!" when the end holds 0.48 and the ways to go on 0.52 between them).
+       * maxTokensPerSecond still caps the line. Absent: the end of turn is picked like any other token.
+       */
+      endThreshold: z.number().gt(0).lte(1).optional(),
     })
     .default({ maxTokensPerSecond: 20, temperature: 0.9, topP: 0.9, repetitionPenalty: 1.05 }),
   runtime: z.object({ executionProvider: z.string().default('cpu') }).default({ executionProvider: 'cpu' }),

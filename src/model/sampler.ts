@@ -12,6 +12,8 @@ export interface SamplingOptions {
   logitBias?: Record<number, number>;
   /** See ModelConfig generation.silenceThreshold. */
   silenceThreshold?: number;
+  /** See ModelConfig generation.endThreshold. */
+  endThreshold?: number;
 }
 
 /** mulberry32: small, fast, seedable; quality is ample for sampling. */
@@ -34,11 +36,12 @@ export class Sampler {
   }
 
   /**
-   * `logits` is one row [vocab]; it is modified in place. `silenceId` is given for a turn's first token:
-   * with a silenceThreshold, silence is then decided on its probability alone.
+   * `logits` is one row [vocab]; it is modified in place. `silenceId` is given for a turn's first token,
+   * `endId` for the tokens after it: with a silenceThreshold (endThreshold), silence (the end of the line)
+   * is then decided on its own probability, not on being the single likeliest token.
    */
-  pick(logits: Float32Array, recentIds: Iterable<number>, silenceId?: number): number {
-    const { temperature, topP, repetitionPenalty, logitBias, silenceThreshold } = this.options;
+  pick(logits: Float32Array, recentIds: Iterable<number>, silenceId?: number, endId?: number): number {
+    const { temperature, topP, repetitionPenalty, logitBias, silenceThreshold, endThreshold } = this.options;
     if (logitBias) for (const [id, bias] of Object.entries(logitBias)) logits[Number(id)] += bias;
     if (repetitionPenalty !== 1) {
       for (const id of new Set(recentIds)) {
@@ -49,6 +52,10 @@ export class Sampler {
     if (silenceId !== undefined && silenceThreshold !== undefined) {
       if (probabilityOf(logits, silenceId) >= silenceThreshold) return silenceId;
       logits[silenceId] = -Infinity;
+    }
+    if (endId !== undefined && endThreshold !== undefined) {
+      if (probabilityOf(logits, endId) >= endThreshold) return endId;
+      logits[endId] = -Infinity;
     }
     if (temperature === 0) return argmax(logits);
     let max = -Infinity;

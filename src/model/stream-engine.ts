@@ -158,7 +158,8 @@ export class StreamEngine {
     const ids: number[] = [];
     let logits = first;
     for (;;) {
-      const id = this.sampler.pick(logits, this.recentIds, ids.length === 0 ? this.silenceId : undefined);
+      const first = ids.length === 0;
+      const id = this.sampler.pick(logits, this.recentIds, first ? this.silenceId : undefined, first ? undefined : this.endId);
       if (id === this.endId) break;
       ids.push(id);
       this.recentIds.push(id);

@@ -66,7 +66,7 @@ export class CommentarySession extends EventEmitter {
       limits: { ...DEFAULT_CACHE_LIMITS, ...o.limits },
       maxBytesPerStream: o.maxBytesPerStream ?? 256 << 20,
       prompt: o.prompt ?? '',
-      sampling: { temperature: gen.temperature, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, silenceThreshold: gen.silenceThreshold, seed: hashSeed(o.id), ...o.sampling },
+      sampling: { temperature: gen.temperature, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, silenceThreshold: gen.silenceThreshold, endThreshold: gen.endThreshold, seed: hashSeed(o.id), ...o.sampling },
       maxTokensPerSecond: o.maxTokensPerSecond ?? gen.maxTokensPerSecond,
       repetitionWindowTokens: 64,
     };

@@ -43,5 +43,20 @@ describe('Sampler', () => {
     expect(new Set(Array.from({ length: 100 }, () => sampled.pick(row(), [], 0))).has(0)).toBe(false);
   });
 
+  it('endThreshold ends a line on the end token\'s own probability, else goes on with the best other token', () => {
+    // End of turn (id 4) is the likeliest single token at 0.45; going on holds 0.55 between the others.
+    const row = () => Float32Array.from([Math.log(0.05), Math.log(0.3), Math.log(0.15), Math.log(0.05), Math.log(0.45)]);
+    const plain = new Sampler({ temperature: 0, topP: 1, repetitionPenalty: 1, seed: 1 });
+    expect(plain.pick(row(), [], undefined, 4)).toBe(4);
+    const decided = (t: number) => new Sampler({ temperature: 0, topP: 1, repetitionPenalty: 1, seed: 1, endThreshold: t });
+    expect(decided(0.5).pick(row(), [], undefined, 4)).toBe(1);
+    expect(decided(0.45).pick(row(), [], undefined, 4)).toBe(4);
+    // A turn's first token (silenceId given, no endId) is not gated by it.
+    expect(decided(0.5).pick(row(), [], 0)).toBe(4);
+    // Sampling never draws the end once going on is decided.
+    const sampled = new Sampler({ temperature: 1, topP: 1, repetitionPenalty: 1, seed: 3, endThreshold: 0.5 });
+    expect(new Set(Array.from({ length: 100 }, () => sampled.pick(row(), [], undefined, 4))).has(4)).toBe(false);
+  });
+
   it('argmax', () => expect(argmax(Float32Array.from([1, 5, 5, 2]))).toBe(1));
 });

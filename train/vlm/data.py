@@ -14,6 +14,9 @@ from .chat import CHAT
 
 # The openings of src/synth/commentary.ts's goal lines ("Goal kick to ..." is not one).
 GOAL_LINE = re.compile(r"^(GOAL!|It's in!|Goal for )| have scored!")
+# Goal marks on a goal round's answer tokens: the opening (where the model decides to call a goal) and the
+# completion after it (scorer, team, score: what a goal call that stops at "It's in!" leaves out).
+GOAL_OPENING, GOAL_COMPLETION = 1.0, 2.0
 SPECIAL = ["<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|vision|>"]
 NODE = os.environ.get("SIGHTLINE_NODE", "node")
 CLI = os.environ.get("SIGHTLINE_CLI", "dist/cli.js")
@@ -227,8 +230,9 @@ class Layout:
         return ids
 
     def window_ids(self, texts: list[str], start: int, seconds: int, rng=None):
-        """ids (vision slots marked with <|vision|>), labels (-100 where not trained), and goal marks (1 on
-        the answer of a goal round: the trainer can weight the loss there, validation scores it). With `rng`, the
+        """ids (vision slots marked with <|vision|>), labels (-100 where not trained), and goal marks (on the
+        answer of a goal round, GOAL_OPENING then GOAL_COMPLETION: the trainer can weight the loss there,
+        validation scores it). With `rng`, the
         previous-text block is sometimes dropped (a fresh stream) or given wrong team names, so naming a
         team has to come from the picture (without this the model copies names from the context)."""
         previous = self.previous(texts, start)
@@ -248,5 +252,14 @@ class Layout:
             answer = self.text_ids(texts[s] if texts[s].strip() else CHAT["silence"]) + [self.end]
             ids += prompt + answer
             labels += [-100] * len(prompt) + answer
-            goal += [0.0] * len(prompt) + [1.0 if GOAL_LINE.search(texts[s]) else 0.0] * len(answer)
+            goal += [0.0] * len(prompt) + self.goal_marks(texts[s], len(answer))
         return ids, labels, goal
+
+    def goal_marks(self, text: str, n: int) -> list[float]:
+        """Per answer token (n, end of turn included): 0 unless a goal line, then its opening's tokens (up to
+        the end of the matched opening, e.g. "It's in!" or "Sky Blue have scored!") and the rest."""
+        m = GOAL_LINE.search(text)
+        if not m:
+            return [0.0] * n
+        opening = min(len(self.text_ids(text[: m.end()].rstrip())), n)
+        return [GOAL_OPENING] * opening + [GOAL_COMPLETION] * (n - opening)

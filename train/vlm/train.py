@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from ..parts import tar_dir_to_parts, write_parts
 from .config import checkpoint_config, stage_config
-from .data import CHAT, KIT_COLOURS, Layout, event_targets, lagged_commentary, possession_targets, render_matches, train_tokenizer
+from .data import CHAT, GOAL_COMPLETION, KIT_COLOURS, Layout, event_targets, lagged_commentary, possession_targets, render_matches, train_tokenizer
 from .export import export_model
 from .modeling import build_model, count_params, load_grown, read_checkpoint
 
@@ -221,9 +221,9 @@ def folder_val_matches(folder: str, seeds: list[int]) -> list[dict]:
 @torch.no_grad()
 def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
     """Teacher-forced loss, the per-second speak/silence decision at the first commentary token, and the goal
-    rounds' own loss."""
+    rounds' own loss (whole answer, and completion only)."""
     decoder.eval(); vision.eval()
-    losses, goal_losses, decisions, correct, goals = [], [], 0, 0, 0
+    losses, goal_losses, completion_losses, decisions, correct, goals = [], [], [], 0, 0, 0
     for m in range(len(batcher.texts)):
         for start in range(0, len(batcher.texts[m]) - 16, 64):
             ids, labels, pixels, _, _, goal_marks = batcher.sample(1, seconds=16, start=start, match=m)
@@ -238,9 +238,12 @@ def validate(decoder, vision, layout, batcher, silence_first: int) -> dict:
             goals += int((goal_marks[0, 1:][first] > 0).sum())
             if goal_marks.sum() > 0:  # how sure of the goal lines, unweighted: the goal rounds' own loss
                 goal_losses.append(loss_of(logits, labels.masked_fill(goal_marks == 0, -100)).item())
+                # ... and of their completions alone (after "It's in!" and the like: scorer, team, score)
+                completion_losses.append(loss_of(logits, labels.masked_fill(goal_marks != GOAL_COMPLETION, -100)).item())
     decoder.train(); vision.train()
+    mean = lambda xs: float(np.mean(xs)) if xs else None
     return {"loss": float(np.mean(losses)), "speakSilenceAcc": correct / max(decisions, 1),
-            "goalRounds": goals, "goalLoss": float(np.mean(goal_losses)) if goal_losses else None}
+            "goalRounds": goals, "goalLoss": mean(goal_losses), "goalCompletionLoss": mean(completion_losses)}
 
 
 def save(out, decoder, vision, step, rng, tok, val, heads):
@@ -340,6 +343,9 @@ def main():
         log(f"training starts with {len(train_batches.texts)} matches rendered on the fly")
     first_weight = stage.get("firstTokenWeight", 1.0)
     goal_weight = stage.get("goalRoundWeight", 1.0)  # > 1: a goal round's answer counts that many tokens' worth
+    # > 1: only the completion of a goal line (after its opening) counts more, so the model learns to finish
+    # a goal call it has started without being pushed to start more of them (goalRoundWeight did that).
+    completion_weight = stage.get("goalCompletionWeight", 1.0)
     peak_lr = stage.get("lr", cfg["optim"]["lr"])
     val_batches = Batcher(val_matches, layout, cfg, device, random.Random(0), augment=False)
     silence_first = tok.encode(CHAT["silence"]).ids[0]
@@ -356,7 +362,8 @@ def main():
         ids, labels, pixels, targets, possession, goal_marks = train_batches.sample(cfg["optim"]["batchSize"])
         with torch.autocast("cuda", dtype=torch.bfloat16):
             logits, aux, poss = forward(decoder, vision, layout, ids, pixels, head, targets, poss_head, possession)
-            lm = loss_of(logits, labels, first_weight, 1.0 + (goal_weight - 1.0) * goal_marks)
+            weights = 1.0 + (goal_weight - 1.0) * (goal_marks > 0) + (completion_weight - 1.0) * (goal_marks == GOAL_COMPLETION)
+            lm = loss_of(logits, labels, first_weight, weights)
             loss = lm + cfg["optim"]["eventLossWeight"] * aux + poss_weight * poss
         opt.zero_grad(set_to_none=True)
         loss.backward()

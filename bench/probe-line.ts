@@ -1,0 +1,69 @@
+/**
+ * Why a line ends where it does: greedy-commentates a cached held-out match (as `sightline eval commentary`
+ * does, but in this thread) and prints, at the chosen seconds, the five likeliest candidates of every
+ * generated token with the model's own probabilities (before repetition penalty and thresholds), and the pick.
+ *
+ *   npx tsx bench/probe-line.ts --model DIR --video .cache/eval/match-SEED-600s.mp4 --at 436,437 [--end-threshold P]
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_CACHE_LIMITS } from '../src/cache/index.js';
+import { openSource } from '../src/ingest/index.js';
+import { loadModelFolder } from '../src/model/model-folder.js';
+import { createOnnxBackend } from '../src/model/onnx-backend.js';
+import { framesToPixelValues } from '../src/model/preprocess.js';
+import type { Sampler } from '../src/model/sampler.js';
+import { StreamEngine } from '../src/model/stream-engine.js';
+import { TextTokenizer } from '../src/model/tokenizer.js';
+import { packFrames } from '../src/stream/session.js';
+
+const { values } = parseArgs({ options: { model: { type: 'string' }, video: { type: 'string' }, at: { type: 'string' }, 'end-threshold': { type: 'string' } } });
+if (!values.model || !values.video || !values.at) throw new Error('usage: --model DIR --video FILE --at S1,S2,...');
+const at = new Set(values.at.split(',').map(Number));
+const first = Math.min(...at);
+const last = Math.max(...at);
+const folder = loadModelFolder(values.model);
+const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 2 });
+const gen = folder.config.generation;
+const engine = new StreamEngine(backend, tokenizer, folder.config, {
+  policy: 'streaming',
+  limits: { ...DEFAULT_CACHE_LIMITS },
+  maxBytesPerStream: 1 << 30,
+  prompt: '',
+  sampling: {
+    temperature: 0, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, seed: 1, silenceThreshold: gen.silenceThreshold,
+    endThreshold: values['end-threshold'] === undefined ? gen.endThreshold : Number(values['end-threshold']),
+  },
+  maxTokensPerSecond: gen.maxTokensPerSecond,
+  repetitionWindowTokens: 64, // as CommentarySession
+});
+await engine.restart([]);
+
+// The sampler changes the row in place (penalty, then bans): keep a copy of what the model gave.
+const sampler = (engine as unknown as { sampler: Sampler }).sampler;
+const pick = sampler.pick.bind(sampler);
+let probing = false;
+sampler.pick = (logits, recent, silenceId, endId) => {
+  const candidates = Float32Array.from(logits);
+  const id = pick(logits, recent, silenceId, endId);
+  if (probing) {
+    const max = candidates.reduce((m, l) => Math.max(m, l), -Infinity);
+    const sum = candidates.reduce((s, l) => s + Math.exp(l - max), 0);
+    const top = Array.from(candidates.keys()).sort((a, b) => candidates[b] - candidates[a]).slice(0, 5);
+    console.log('   ', top.map((t) => `${JSON.stringify(tokenizer.decode([t]))} ${(Math.exp(candidates[t] - max) / sum).toFixed(3)}`).join('  '), '->', JSON.stringify(tokenizer.decode([id])));
+  }
+  return id;
+};
+
+const v = folder.config.vision;
+const source = openSource(values.video, { fps: v.framesPerSecond, width: v.imageWidth, height: v.imageHeight });
+for await (const chunk of source) {
+  const s = chunk.startSec;
+  probing = at.has(s);
+  const m = packFrames(chunk);
+  const r = await engine.step({ startSec: m.startSec, endSec: m.endSec, frames: m.frames, pixelValues: framesToPixelValues(m.rgb, m.frames, v.imageWidth, v.imageHeight, v) });
+  if (s >= first - 3) console.log(s, JSON.stringify(r.text));
+  if (s >= last) break;
+}
+await source.close();
+engine.dispose();
