@@ -4,9 +4,11 @@
  * generated token with the model's own probabilities (before repetition penalty and thresholds), and the pick.
  *
  *   npx tsx bench/probe-line.ts --model DIR --video .cache/eval/match-SEED-600s.mp4 --at 436,437 [--end-threshold P]
+ *     [--fresh-at S]   restart the stream with no context at second S (does the line depend on what came before?)
+ *     [--policy P]     cache policy (default streaming; recompute re-encodes the whole context every second)
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CACHE_LIMITS } from '../src/cache/index.js';
+import { DEFAULT_CACHE_LIMITS, type CachePolicyName } from '../src/cache/index.js';
 import { openSource } from '../src/ingest/index.js';
 import { loadModelFolder } from '../src/model/model-folder.js';
 import { createOnnxBackend } from '../src/model/onnx-backend.js';
@@ -16,7 +18,7 @@ import { StreamEngine } from '../src/model/stream-engine.js';
 import { TextTokenizer } from '../src/model/tokenizer.js';
 import { packFrames } from '../src/stream/session.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, video: { type: 'string' }, at: { type: 'string' }, 'end-threshold': { type: 'string' } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, video: { type: 'string' }, at: { type: 'string' }, 'end-threshold': { type: 'string' }, 'fresh-at': { type: 'string' }, policy: { type: 'string', default: 'streaming' } } });
 if (!values.model || !values.video || !values.at) throw new Error('usage: --model DIR --video FILE --at S1,S2,...');
 const at = new Set(values.at.split(',').map(Number));
 const first = Math.min(...at);
@@ -26,7 +28,7 @@ const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig
 const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 2 });
 const gen = folder.config.generation;
 const engine = new StreamEngine(backend, tokenizer, folder.config, {
-  policy: 'streaming',
+  policy: values.policy as CachePolicyName,
   limits: { ...DEFAULT_CACHE_LIMITS },
   maxBytesPerStream: 1 << 30,
   prompt: '',
@@ -60,6 +62,7 @@ const source = openSource(values.video, { fps: v.framesPerSecond, width: v.image
 for await (const chunk of source) {
   const s = chunk.startSec;
   probing = at.has(s);
+  if (values['fresh-at'] !== undefined && s === Number(values['fresh-at'])) await engine.restart([]);
   const m = packFrames(chunk);
   const r = await engine.step({ startSec: m.startSec, endSec: m.endSec, frames: m.frames, pixelValues: framesToPixelValues(m.rgb, m.frames, v.imageWidth, v.imageHeight, v) });
   if (s >= first - 3) console.log(s, JSON.stringify(r.text));

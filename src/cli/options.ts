@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { CACHE_POLICIES, type CachePolicyName } from '../cache/index.js';
 
 /** commander option parsers that reject bad numbers with one clear line. */
 export function positiveNumber(value: string): number {
@@ -23,4 +24,11 @@ export function probability(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a probability in (0, 1], got "${value}"`);
   return n;
+}
+
+export function cachePolicyName(value: string): CachePolicyName {
+  if (!(CACHE_POLICIES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${CACHE_POLICIES.join(', ')}, got "${value}"`);
+  }
+  return value as CachePolicyName;
 }

@@ -9,7 +9,7 @@ import { DEVICES, type Device } from '../model/providers.js';
 import type { SessionEvent } from '../stream/events.js';
 import { openSource } from '../ingest/index.js';
 import { CommentarySession } from '../stream/session.js';
-import { positiveInteger, positiveNumber } from './options.js';
+import { cachePolicyName, positiveInteger, positiveNumber } from './options.js';
 
 export interface WatchOptions {
   fps: number;
@@ -21,13 +21,6 @@ export interface WatchOptions {
   prompt?: string;
   provider?: string;
   device?: Device;
-}
-
-function policy(value: string): CachePolicyName {
-  if (!(CACHE_POLICIES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected one of ${CACHE_POLICIES.join(', ')}, got "${value}"`);
-  }
-  return value as CachePolicyName;
 }
 
 export function device(value: string): Device {
@@ -75,7 +68,7 @@ export function registerWatch(program: Command): void {
     .description('commentary for one source (file, URL, webcam, stdin) to stdout, one line per second')
     .option('--fps <n>', 'frames sampled per second', positiveNumber, 2)
     .option('--seconds <n>', 'stop after this many seconds of stream time', positiveInteger)
-    .option('--policy <name>', `KV cache policy: ${CACHE_POLICIES.join('|')}`, policy, 'streaming')
+    .option('--policy <name>', `KV cache policy: ${CACHE_POLICIES.join('|')}`, cachePolicyName, 'streaming')
     .option('--realtime', 'pace a file to real time (skips seconds when inference falls behind)')
     .option('--json', 'one JSON line per second: {"type":"segment","start","end","text"}')
     .option('--model <dir>', 'model folder (docs/model-format.md); default: the shipped model', defaultModelDir())

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { CachePolicyName } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
 import { EnginePool } from '../model/pool.js';
 import { openSource } from '../ingest/index.js';
@@ -23,6 +24,8 @@ export interface CommentaryEvalOptions {
   silenceThreshold?: number;
   /** Overrides the model's generation.endThreshold (the end-of-line decision on probability mass). */
   endThreshold?: number;
+  /** KV cache policy of every session (default streaming, as the live service). */
+  policy?: CachePolicyName;
   onMatchDone?(seed: number, metrics: CommentaryMetrics): void;
 }
 
@@ -42,6 +45,7 @@ export interface DecodingThresholds {
 
 export interface CommentaryEvalResult {
   decoding: DecodingThresholds;
+  policy: CachePolicyName;
   matches: MatchResult[];
   overall: CommentaryMetrics;
   counts: CommentaryCounts;
@@ -75,10 +79,10 @@ export async function heldOutMatch(cacheDir: string, seed: number, seconds: numb
   return paths;
 }
 
-async function commentate(pool: EnginePool, video: string, id: string, decoding: DecodingThresholds): Promise<Segment[]> {
+async function commentate(pool: EnginePool, video: string, id: string, decoding: DecodingThresholds, policy?: CachePolicyName): Promise<Segment[]> {
   const { imageWidth, imageHeight } = pool.config.vision;
   const source = openSource(video, { fps: pool.config.vision.framesPerSecond, width: imageWidth, height: imageHeight });
-  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', sampling: { temperature: 0, ...decoding } });
+  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', policy, sampling: { temperature: 0, ...decoding } });
   const segments: Segment[] = [];
   let failure: string | undefined;
   session.on('event', (e: SessionEvent) => {
@@ -107,7 +111,7 @@ export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<Comm
     const runOne = async (): Promise<void> => {
       for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
         const files = await heldOutMatch(o.cacheDir, seed, o.seconds);
-        const segments = await commentate(pool, files.video, `eval-${seed}`, decoding);
+        const segments = await commentate(pool, files.video, `eval-${seed}`, decoding, o.policy);
         const reference = (JSON.parse(readFileSync(files.truth, 'utf8')).content as Array<[number, number, string]>).map((r) => r[2]);
         const events = readFileSync(files.events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MatchEvent);
         const teams = teamsOf(events);
@@ -125,7 +129,7 @@ export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<Comm
   matches.sort((a, b) => a.seed - b.seed);
   const counts = matches.reduce((acc, m) => addCounts(acc, m.counts), ZERO_COUNTS);
   const byKind = matches.reduce((acc, m) => addOutcomes(acc, m.byKind), {} as OutcomesByKind);
-  return { decoding, matches, overall: rates(counts), counts, byKind };
+  return { decoding, policy: o.policy ?? 'streaming', matches, overall: rates(counts), counts, byKind };
 }
 
 /** [team 0, team 1] in the world's order, from the events' teamIndex. */

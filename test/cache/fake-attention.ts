@@ -71,12 +71,17 @@ export function rowIds(cache: ContextCache): number[] {
 export const visualId = (sec: number, i: number): number => 1_000_000 + sec * 64 + i;
 
 /** One simulated second: catch up, append a round, "generate" `words` tokens, commit, evict. */
-export function simulateSecond(cache: ContextCache, sec: number, words: number, invFreq: Float64Array): number {
-  cache.beginSecond();
+/** Encode the rows the layout holds and the store lacks (a reset, a rebuild, a re-encoding eviction). */
+export function catchUp(cache: ContextCache, invFreq: Float64Array): void {
   for (const m of cache.missingRows()) {
     if (m.kind === 'ids') appendIds(cache, m.ids, invFreq);
     else appendIds(cache, Array.from(m.embeds.subarray(0, m.rows), (x) => Math.round(x)), invFreq);
   }
+}
+
+export function simulateSecond(cache: ContextCache, sec: number, words: number, invFreq: Float64Array): number {
+  cache.beginSecond();
+  catchUp(cache, invFreq);
   const silent = words === 0;
   const commentary = silent ? [7, 4] : Array.from({ length: words }, (_, i) => 100 + ((sec * 7 + i) % 50)).concat(4);
   const visual = Array.from({ length: 4 }, (_, i) => visualId(sec, i));

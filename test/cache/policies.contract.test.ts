@@ -8,7 +8,7 @@ import {
   type CachePolicyName,
   type ContextCacheOptions,
 } from '../../src/cache/index.js';
-import { GEOMETRY, ROPE, SYSTEM, maxDiffFromFresh, simulateSecond, smallCacheOptions } from './fake-attention.js';
+import { GEOMETRY, ROPE, SYSTEM, catchUp, maxDiffFromFresh, simulateSecond, smallCacheOptions } from './fake-attention.js';
 
 const invFreq = inverseFrequencies(ROPE);
 const options = smallCacheOptions;
@@ -27,6 +27,7 @@ describe.each(CACHE_POLICIES)('cache policy %s (contract)', (policy) => {
     const cache = makeCache(policy);
     for (let sec = 0; sec < 40; sec++) {
       if (simulateSecond(cache, sec, wordsAt(sec), invFreq) < 0) break;
+      catchUp(cache, invFreq); // what the next second does first (refresh re-encodes what it evicted)
       expect(cache.store.length).toBe(cache.layout.totalTokens);
       expect(maxDiffFromFresh(cache, invFreq)).toBeLessThanOrEqual(1e-5);
     }
@@ -69,6 +70,25 @@ describe('policy-specific layout', () => {
     expect(prev).toEqual([100, 101, 102, 4]);
     expect(cache.layout.textSinkIds).toHaveLength(4);
     expect(cache.layout.rounds.map((r) => r.startSec)).toEqual([2, 3]);
+  });
+
+  it('refresh drops a moving line and the rounds after it, to be encoded again after the previous text', () => {
+    const cache = makeCache('refresh', { limits: { textSinkTokens: 4, textWindowTokens: 1000, windowSec: 2 } });
+    simulateSecond(cache, 0, 0, invFreq); // silent: dropped whole, nothing to re-encode
+    simulateSecond(cache, 1, 2, invFreq);
+    expect(simulateSecond(cache, 2, 1, invFreq)).toBe(1);
+    expect(cache.store.length).toBe(cache.layout.totalTokens);
+    expect(simulateSecond(cache, 3, 1, invFreq)).toBe(1); // second 1's line moves
+    const line = [...cache.layout.textSinkIds, ...cache.layout.textWindowIds];
+    expect(line).toEqual([100 + 7, 100 + 8, 4]);
+    expect(cache.store.length).toBe(SYSTEM.length);
+    const missing = cache.missingRows();
+    expect(missing[0]).toEqual({ kind: 'ids', ids: line });
+    // ... then both kept rounds, visual rows from their kept embeddings.
+    expect(missing.filter((m) => m.kind === 'visual')).toHaveLength(2);
+    catchUp(cache, invFreq);
+    expect(cache.store.length).toBe(cache.layout.totalTokens);
+    expect(maxDiffFromFresh(cache, invFreq)).toBeLessThanOrEqual(1e-5);
   });
 
   it('streaming trims the window but keeps the text sink for good', () => {
