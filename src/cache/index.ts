@@ -14,17 +14,20 @@
  *      and become the newest previous text (silent rounds " ..." are dropped whole);
  *   2. if the text window is over its limit, drop its oldest rows (just after the text sink);
  *   each drop moves the later rows down and rotates their keys by -gap (keys are cached after RoPE).
+ * Policy `refresh` (the service default) keeps the layout but not a spoken line's rows: it drops them and
+ * every later round's, and the next second re-encodes them after the previous text, as training does.
  *
  * Invariants (asserted in ContextCache and in test/cache):
- *   - between seconds, store.length === layout.totalTokens and row i was encoded at position i;
+ *   - between seconds, store.length === layout.totalTokens (refresh: once the next second has caught up)
+ *     and row i was encoded at position i;
  *   - store.capacityTokens is fixed at creation (planCache) and bytes never change afterwards;
  *   - system <= maxSystemTokens, text sink <= textSinkTokens, text window <= textWindowTokens,
- *     rounds <= windowSec after eviction (streaming, window, recompute); `full` never evicts and reports
+ *     rounds <= windowSec after eviction (streaming, refresh, window, recompute); `full` never evicts and reports
  *     "does not fit" (FitCheck) when the next round would pass its capacity.
  */
 export { HostKvOps, KvStore, type KvGeometry, type KvOps, type KvRows, type RowRotation } from './kv-store.js';
 export { ContextLayout, roundTokens, roundPrefixTokens, type RoundRecord } from './layout.js';
-export { CACHE_POLICIES, cachePolicy, type CacheLimits, type CachePolicy, type CachePolicyName } from './policies.js';
+export { CACHE_POLICIES, DEFAULT_CACHE_POLICY, cachePolicy, type CacheLimits, type CachePolicy, type CachePolicyName } from './policies.js';
 export {
   ContextCache,
   bytesPerToken,

@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { evaluateCommentary, type CommentaryEvalResult } from '../eval/commentary-run.js';
 import type { CommentaryMetrics } from '../eval/commentary-metrics.js';
 import { defaultModelDir } from '../model/default-model.js';
-import { CACHE_POLICIES, type CachePolicyName } from '../cache/index.js';
+import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
 import { cachePolicyName, positiveInteger, probability } from './options.js';
 import { registerEvalStreams } from './eval-streams.js';
 import { registerRetrievalEval } from './eval-retrieval.js';
@@ -32,7 +32,7 @@ export function commentaryReport(r: CommentaryEvalResult, o: { model: string; se
   return [
     `# Commentary evaluation`,
     '',
-    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding${silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${silenceThreshold}`}${endThreshold === undefined ? '' : `, a line ends only when P(end of turn) >= ${endThreshold}`}${r.policy === 'streaming' ? '' : `, KV cache policy ${r.policy}`}.`,
+    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding${silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${silenceThreshold}`}${endThreshold === undefined ? '' : `, a line ends only when P(end of turn) >= ${endThreshold}`}, KV cache policy ${r.policy}.`,
     `Definitions: src/eval/commentary-metrics.ts. Percent.`,
     '',
     '| match | event recall | event precision | silence accuracy | goal recall | score correctness |',
@@ -67,7 +67,7 @@ export function registerEval(program: Command): void {
     .option('--out <dir>', 'report folder', 'reports')
     .option('--silence-threshold <p>', "speak unless the silence token has at least this probability (default: the model's config, else plain greedy)", probability)
     .option('--end-threshold <p>', "end a line only when the end-of-turn token has at least this probability (default: the model's config, else plain greedy)", probability)
-    .option('--policy <name>', `KV cache policy of the sessions: ${CACHE_POLICIES.join('|')}`, cachePolicyName, 'streaming')
+    .option('--policy <name>', `KV cache policy of the sessions: ${CACHE_POLICIES.join('|')}`, cachePolicyName, DEFAULT_CACHE_POLICY)
     .action(async (o: { model: string; seeds: number[]; seconds: number; quick?: boolean; cache: string; out: string; silenceThreshold?: number; endThreshold?: number; policy: CachePolicyName }) => {
       const seeds = o.quick ? o.seeds.slice(0, 2) : o.seeds;
       const seconds = o.quick ? 60 : o.seconds;

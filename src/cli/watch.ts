@@ -1,6 +1,6 @@
 /** `sightline watch <source>`: commentary for one source on stdout, one line per second. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { CACHE_POLICIES, type CachePolicyName } from '../cache/index.js';
+import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
 import type { FrameChunk } from '../ingest/types.js';
 import { defaultModelDir } from '../model/default-model.js';
@@ -68,7 +68,7 @@ export function registerWatch(program: Command): void {
     .description('commentary for one source (file, URL, webcam, stdin) to stdout, one line per second')
     .option('--fps <n>', 'frames sampled per second', positiveNumber, 2)
     .option('--seconds <n>', 'stop after this many seconds of stream time', positiveInteger)
-    .option('--policy <name>', `KV cache policy: ${CACHE_POLICIES.join('|')}`, cachePolicyName, 'streaming')
+    .option('--policy <name>', `KV cache policy: ${CACHE_POLICIES.join('|')}`, cachePolicyName, DEFAULT_CACHE_POLICY)
     .option('--realtime', 'pace a file to real time (skips seconds when inference falls behind)')
     .option('--json', 'one JSON line per second: {"type":"segment","start","end","text"}')
     .option('--model <dir>', 'model folder (docs/model-format.md); default: the shipped model', defaultModelDir())

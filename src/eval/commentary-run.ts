@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { CachePolicyName } from '../cache/index.js';
+import { DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
 import { EnginePool } from '../model/pool.js';
 import { openSource } from '../ingest/index.js';
@@ -24,7 +24,7 @@ export interface CommentaryEvalOptions {
   silenceThreshold?: number;
   /** Overrides the model's generation.endThreshold (the end-of-line decision on probability mass). */
   endThreshold?: number;
-  /** KV cache policy of every session (default streaming, as the live service). */
+  /** KV cache policy of every session (default: the live service's, DEFAULT_CACHE_POLICY). */
   policy?: CachePolicyName;
   onMatchDone?(seed: number, metrics: CommentaryMetrics): void;
 }
@@ -129,7 +129,7 @@ export async function evaluateCommentary(o: CommentaryEvalOptions): Promise<Comm
   matches.sort((a, b) => a.seed - b.seed);
   const counts = matches.reduce((acc, m) => addCounts(acc, m.counts), ZERO_COUNTS);
   const byKind = matches.reduce((acc, m) => addOutcomes(acc, m.byKind), {} as OutcomesByKind);
-  return { decoding, policy: o.policy ?? 'streaming', matches, overall: rates(counts), counts, byKind };
+  return { decoding, policy: o.policy ?? DEFAULT_CACHE_POLICY, matches, overall: rates(counts), counts, byKind };
 }
 
 /** [team 0, team 1] in the world's order, from the events' teamIndex. */

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CacheLimits, CachePolicyName } from '../cache/index.js';
-import { DEFAULT_CACHE_LIMITS } from '../cache/index.js';
+import { DEFAULT_CACHE_LIMITS, DEFAULT_CACHE_POLICY } from '../cache/index.js';
 import { SightlineError, isSightlineError } from '../errors.js';
 import type { FrameChunk } from '../ingest/types.js';
 import type { EnginePool, FramesMessage } from '../model/pool.js';
@@ -62,7 +62,7 @@ export class CommentarySession extends EventEmitter {
     this.queue = new ChunkQueue(o.maxQueuedChunks ?? 8);
     const gen = o.engine.config.generation;
     this.engineOptions = {
-      policy: o.policy ?? 'streaming',
+      policy: o.policy ?? DEFAULT_CACHE_POLICY,
       limits: { ...DEFAULT_CACHE_LIMITS, ...o.limits },
       maxBytesPerStream: o.maxBytesPerStream ?? 256 << 20,
       prompt: o.prompt ?? '',

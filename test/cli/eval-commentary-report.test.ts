@@ -13,7 +13,7 @@ describe('eval commentary report', () => {
     const rows = md.split('\n').filter((l) => /^\| (goal|dribble) \|/.test(l));
     expect(rows).toEqual(['| dribble | 4 | 1 | 2 | 2 | 2 |', '| goal | 1 | 1 | 1 | 1 | 0 |']);
     expect(md.indexOf('Counts: 5 voiced events')).toBeLessThan(md.indexOf('| kind | voiced |'));
-    expect(md).toContain('greedy decoding.');
+    expect(md).toContain('greedy decoding, KV cache policy streaming.');
   });
 
   it('states the probability-mass decisions the run used', () => {
