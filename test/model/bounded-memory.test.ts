@@ -7,10 +7,10 @@ import { loadTiny, pixelsFor, type Tiny } from './helpers.js';
 let tiny: Tiny;
 afterAll(() => tiny?.backend.dispose());
 
-it('streaming keeps KV bytes fixed and rows bounded by sinks + windows', async () => {
-  tiny = await loadTiny('tiny-random-1l');
+it.each(['streaming', 'refresh'] as const)('%s keeps KV bytes fixed and rows bounded by sinks + windows', async (policy) => {
+  tiny ??= await loadTiny('tiny-random-1l');
   const engine = new StreamEngine(tiny.backend, tiny.tokenizer, tiny.folder.config, {
-    policy: 'streaming',
+    policy,
     limits: { ...DEFAULT_CACHE_LIMITS },
     maxBytesPerStream: 64 << 20,
     prompt: '',
