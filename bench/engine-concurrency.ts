@@ -3,10 +3,12 @@
  * Each level starts N sessions on one EnginePool (default 2 workers, 1 onnxruntime thread each); every
  * session gets one chunk per wall-clock second (staggered), for --seconds seconds.
  *
- *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers 2] [--seconds 20] [--levels 1,4,16,32,64,96,128]
+ *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers 2] [--seconds 20] [--levels 1,4,16,32,64,96,128] [--policy refresh]
  *
  * Sessions start with ~1,100 tokens of previous text so the cache is near its steady-state size (text
  * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
+ * The frames are noise, so how often a model speaks (and with `refresh`, re-encodes its window) is its own
+ * reaction to noise: run --seconds well past the 16-s window for `refresh`.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,8 @@ import type { FrameChunk } from '../src/ingest/types.js';
 import { EnginePool } from '../src/model/pool.js';
 import type { SessionEvent } from '../src/stream/events.js';
 import { CommentarySession } from '../src/stream/session.js';
+import { DEFAULT_CACHE_POLICY } from '../src/cache/index.js';
+import { cachePolicyName } from '../src/cli/options.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,8 +25,10 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '20' },
     levels: { type: 'string', default: '1,4,16,32,64,96,128' },
+    policy: { type: 'string', default: DEFAULT_CACHE_POLICY },
   },
 });
+const policy = cachePolicyName(values.policy!);
 const seconds = Number(values.seconds);
 const pool = await EnginePool.create({ modelDir: values.model!, workers: Number(values.workers) });
 const v = pool.config.vision;
@@ -53,7 +59,7 @@ for (const [i, n] of [2, ...levels].entries()) {
   const latencies: number[] = [];
   let skipped = 0;
   const sessions = Array.from({ length: n }, (_, i) => {
-    const s = new CommentarySession({ id: `s${i}`, engine: pool, source: realtimeChunks((1000 * i) / n, warmup ? 5 : seconds), skip: 'oldest', maxBacklogSec: 1, previousTexts });
+    const s = new CommentarySession({ id: `s${i}`, engine: pool, source: realtimeChunks((1000 * i) / n, warmup ? 5 : seconds), skip: 'oldest', maxBacklogSec: 1, previousTexts, policy });
     s.on('event', (e: SessionEvent) => {
       if (e.type === 'commentary') latencies.push(e.latencyMs);
       if (e.type === 'status' && e.state === 'ended') skipped += e.skippedSeconds;
@@ -69,6 +75,6 @@ for (const [i, n] of [2, ...levels].entries()) {
   fits = n;
 }
 await pool.destroy();
-console.log(`model ${pool.config.name}, ${values.workers} workers, ${seconds} s per level, real-time ${fps} fps streams`);
+console.log(`model ${pool.config.name}, ${values.workers} workers, policy ${policy}, ${seconds} s per level, real-time ${fps} fps streams`);
 console.table(results);
 console.log(`streams that fit with p99 <= 1 s and no skipped seconds: ${fits} (largest level tried that passed)`);
