@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_POLICIES, ContextCache, inverseFrequencies, type CachePolicyName, type ContextCacheOptions } from '../../src/cache/index.js';
 import { liveTensors, runGuarded } from '../../src/model/device-tensors.js';
 import { CacheGraphs, GraphKvOps } from '../../src/model/kv-graph-ops.js';
-import { GEOMETRY, ROPE, SYSTEM, maxDiffFromFresh, rowIds, fakeRows, simulateSecond, smallCacheOptions } from '../cache/fake-attention.js';
+import { GEOMETRY, ROPE, SYSTEM, catchUp, maxDiffFromFresh, rowIds, fakeRows, simulateSecond, smallCacheOptions } from '../cache/fake-attention.js';
 
 const invFreq = inverseFrequencies(ROPE);
 const wordsAt = (sec: number): number => (sec % 4 === 3 ? 0 : 1 + (sec % 5));
@@ -53,6 +53,8 @@ describe.each(CACHE_POLICIES)('graph cache ops on the CPU provider == host ops (
       }
     }
     if (policy !== 'full') expect(evicted).toBeGreaterThan(10);
+    catchUp(host, invFreq); // what the next second does first (refresh re-encodes what it evicted)
+    catchUp(graph, invFreq);
     // And equal to a fresh encode of the kept rows at 0..n-1 (what the host store is checked against).
     const fresh = fakeRows(rowIds(graph), 0, invFreq);
     const rows = await graph.store.read();
