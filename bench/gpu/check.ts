@@ -10,7 +10,7 @@
  *                kv_append, kv_gather (remove + re-rotate, truncate), kv_read
  *   commentary   60 s of greedy commentary, CPU provider + host K/V vs WebGPU + GPU K/V: same tokens?
  *                max |logit diff| over every decoder call; cache rows after the evictions
- *   equivalence  tiny-random-1l on WebGPU with GPU K/V: cache after evictions == fresh recompute (4 policies)
+ *   equivalence  tiny-random-1l on WebGPU with GPU K/V: cache after evictions == fresh recompute (5 policies)
  *   step         per-second step latency, one stream, streaming policy at steady state: cpu (1 thread),
  *                cpu (all cores), webgpu with host K/V (CPU tensors in/out), webgpu with GPU K/V
  *   concurrency  stream-seconds per wall second with many streams on one EnginePool (= real-time 2 fps
@@ -202,7 +202,7 @@ if (sections.has('equivalence')) {
   const tt = new TextTokenizer(tiny.tokenizerJson, tiny.tokenizerConfig);
   const b = await backend(tiny, GPU, 'device');
   const rows: Record<string, unknown>[] = [];
-  for (const policy of ['streaming', 'window', 'full', 'recompute'] as CachePolicyName[]) {
+  for (const policy of ['streaming', 'refresh', 'window', 'full', 'recompute'] as CachePolicyName[]) {
     const engine = new StreamEngine(b, tt, tiny.config, smallCacheEngineOptions(policy));
     await engine.restart([' Kick off.', ' Silva passes.']);
     let evicted = 0;
@@ -212,7 +212,8 @@ if (sections.has('equivalence')) {
     // Fresh recompute of exactly the kept rows at 0..n-1, on a fresh GPU-resident store.
     const expected = await freshLogits({ folder: tiny, backend: b, tokenizer: tt }, cache, probe);
     cache.beginSecond();
-    if (policy === 'recompute') await (engine as unknown as { catchUp(): Promise<void> }).catchUp();
+    // recompute re-encodes everything each second, refresh what its last eviction dropped: catch up first.
+    if (policy === 'recompute' || policy === 'refresh') await (engine as unknown as { catchUp(): Promise<void> }).catchUp();
     const actual = await b.decode(b.embedIds([probe]), 1, cache.store);
     engine.dispose();
     rows.push({ policy, evictedRounds: evicted, keptRows: cache.layout.totalTokens, ...diff(actual, expected), pass: diff(actual, expected).maxAbs <= 1e-4 });
