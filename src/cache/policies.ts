@@ -37,6 +37,7 @@ export interface CachePolicy {
 /**
  * Move the oldest round's commentary into previous text: drop its header, visual and assistant rows
  * (the commentary K/V stay, re-rotated to their new positions), then trim the window to its limit.
+ * With `reencode` a spoken line's rows go too, with every later round's, for the engine to encode again.
  */
 function evictOldestIntoPreviousText(layout: ContextLayout, store: KvStore, limits: CacheLimits, reencode = false): void {
   const round = layout.rounds[0];
