@@ -18,7 +18,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CachePolicyName, KvStore } from '../src/cache/index.js';
+import type { CachePolicyName } from '../src/cache/index.js';
 import { DEFAULT_CACHE_LIMITS } from '../src/cache/index.js';
 import { isSightlineError } from '../src/errors.js';
 import { loadModelFolder } from '../src/model/model-folder.js';
@@ -26,6 +26,7 @@ import { createOnnxBackend } from '../src/model/onnx-backend.js';
 import { StreamEngine } from '../src/model/stream-engine.js';
 import { TextTokenizer } from '../src/model/tokenizer.js';
 import { framesToPixelValues } from '../src/model/preprocess.js';
+import { countDecoderRows } from './video-engine.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,9 +43,7 @@ const recomputeCheckpoints = values['recompute-minutes']!.split(',').map(Number)
 const folder = loadModelFolder(values.model!);
 const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
 const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1 });
-let rowsEncoded = 0;
-const decode = backend.decode.bind(backend);
-backend.decode = (e: Float32Array, t: number, s: KvStore) => ((rowsEncoded += t), decode(e, t, s));
+const decoder = countDecoderRows(backend);
 
 const v = folder.config.vision;
 const frames = Math.ceil(v.framesPerSecond);
@@ -123,12 +122,12 @@ await backend.dispose();
 
 /** One step's cost: wall ms, CPU ms (this thread runs onnxruntime), decoder rows, generated tokens. */
 async function timedStep(engine: StreamEngine, sec: number) {
-  const rows0 = rowsEncoded;
+  const rows0 = decoder.rows();
   const cpu0 = process.cpuUsage();
   const t = performance.now();
   const result = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixels, frames });
   const cpu = process.cpuUsage(cpu0);
-  return { wallMs: performance.now() - t, cpuMs: (cpu.user + cpu.system) / 1000, rows: rowsEncoded - rows0, tokens: result.tokenIds.length, kvBytes: result.cache.bytes };
+  return { wallMs: performance.now() - t, cpuMs: (cpu.user + cpu.system) / 1000, rows: decoder.rows() - rows0, tokens: result.tokenIds.length, kvBytes: result.cache.bytes };
 }
 
 async function pairedCheck(old: StreamEngine, oldSec: number): Promise<void> {

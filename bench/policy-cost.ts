@@ -6,14 +6,13 @@
  *   npx tsx bench/policy-cost.ts --model DIR --video .cache/eval/match-SEED-600s.mp4 [--policies streaming,refresh] [--seconds 600]
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CACHE_LIMITS, type CachePolicyName, type KvStore } from '../src/cache/index.js';
-import { openSource } from '../src/ingest/index.js';
+import { cachePolicyName } from '../src/cli/options.js';
 import { loadModelFolder } from '../src/model/model-folder.js';
 import { createOnnxBackend } from '../src/model/onnx-backend.js';
-import { framesToPixelValues } from '../src/model/preprocess.js';
 import { StreamEngine } from '../src/model/stream-engine.js';
 import { TextTokenizer } from '../src/model/tokenizer.js';
-import { packFrames } from '../src/stream/session.js';
+import { sessionEngineOptions } from '../src/stream/session.js';
+import { countDecoderRows, videoSeconds } from './video-engine.js';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, video: { type: 'string' }, policies: { type: 'string', default: 'streaming,refresh' }, seconds: { type: 'string', default: '600' } },
@@ -22,37 +21,26 @@ if (!values.model || !values.video) throw new Error('usage: --model DIR --video 
 const folder = loadModelFolder(values.model);
 const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
 const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1 });
-let rows = 0;
-const decode = backend.decode.bind(backend);
-backend.decode = (e: Float32Array, t: number, s: KvStore) => ((rows += t), decode(e, t, s));
-const gen = folder.config.generation;
-const v = folder.config.vision;
+const decoder = countDecoderRows(backend);
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
 const results: { policy: string; seconds: number; spoken: number; rowsPerSec: number; p50Ms: number; p99Ms: number; maxMs: number }[] = [];
-for (const policy of values.policies.split(',') as CachePolicyName[]) {
-  const engine = new StreamEngine(backend, tokenizer, folder.config, {
-    policy, limits: { ...DEFAULT_CACHE_LIMITS }, maxBytesPerStream: 1 << 30, prompt: '',
-    sampling: { temperature: 0, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, seed: 1, silenceThreshold: gen.silenceThreshold, endThreshold: gen.endThreshold },
-    maxTokensPerSecond: gen.maxTokensPerSecond, repetitionWindowTokens: 64,
-  });
+for (const policy of values.policies.split(',').map(cachePolicyName)) {
+  // As an eval session runs: greedy, the model's generation settings.
+  const engine = new StreamEngine(backend, tokenizer, folder.config, sessionEngineOptions(folder.config.generation, { id: 'bench', policy, sampling: { temperature: 0 } }));
   await engine.restart([]);
-  rows = 0;
+  const rows0 = decoder.rows();
   const steps: number[] = [];
   let spoken = 0;
-  const source = openSource(values.video, { fps: v.framesPerSecond, width: v.imageWidth, height: v.imageHeight });
-  for await (const chunk of source) {
-    if (chunk.startSec >= Number(values.seconds)) break;
-    const m = packFrames(chunk);
-    const pixelValues = framesToPixelValues(m.rgb, m.frames, v.imageWidth, v.imageHeight, v);
+  for await (const second of videoSeconds(values.video, folder.config.vision)) {
+    if (second.startSec >= Number(values.seconds)) break;
     const t0 = performance.now();
-    const r = await engine.step({ startSec: m.startSec, endSec: m.endSec, frames: m.frames, pixelValues });
+    const r = await engine.step(second);
     steps.push(performance.now() - t0);
     if (!r.silent) spoken++;
   }
-  await source.close();
   engine.dispose();
-  results.push({ policy, seconds: steps.length, spoken, rowsPerSec: Math.round(rows / steps.length), p50Ms: pct(steps, 0.5), p99Ms: pct(steps, 0.99), maxMs: Math.max(...steps) });
+  results.push({ policy, seconds: steps.length, spoken, rowsPerSec: Math.round((decoder.rows() - rows0) / steps.length), p50Ms: pct(steps, 0.5), p99Ms: pct(steps, 0.99), maxMs: Math.max(...steps) });
 }
 console.table(results);
 const base = results[0];

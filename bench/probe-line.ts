@@ -8,15 +8,14 @@
  *     [--policy P]     cache policy (default streaming; recompute re-encodes the whole context every second)
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CACHE_LIMITS, type CachePolicyName } from '../src/cache/index.js';
-import { openSource } from '../src/ingest/index.js';
+import { cachePolicyName } from '../src/cli/options.js';
 import { loadModelFolder } from '../src/model/model-folder.js';
 import { createOnnxBackend } from '../src/model/onnx-backend.js';
-import { framesToPixelValues } from '../src/model/preprocess.js';
 import type { Sampler } from '../src/model/sampler.js';
 import { StreamEngine } from '../src/model/stream-engine.js';
 import { TextTokenizer } from '../src/model/tokenizer.js';
-import { packFrames } from '../src/stream/session.js';
+import { sessionEngineOptions } from '../src/stream/session.js';
+import { videoSeconds } from './video-engine.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, video: { type: 'string' }, at: { type: 'string' }, 'end-threshold': { type: 'string' }, 'fresh-at': { type: 'string' }, policy: { type: 'string', default: 'streaming' } } });
 if (!values.model || !values.video || !values.at) throw new Error('usage: --model DIR --video FILE --at S1,S2,...');
@@ -26,19 +25,10 @@ const last = Math.max(...at);
 const folder = loadModelFolder(values.model);
 const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
 const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 2 });
-const gen = folder.config.generation;
-const engine = new StreamEngine(backend, tokenizer, folder.config, {
-  policy: values.policy as CachePolicyName,
-  limits: { ...DEFAULT_CACHE_LIMITS },
-  maxBytesPerStream: 1 << 30,
-  prompt: '',
-  sampling: {
-    temperature: 0, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, seed: 1, silenceThreshold: gen.silenceThreshold,
-    endThreshold: values['end-threshold'] === undefined ? gen.endThreshold : Number(values['end-threshold']),
-  },
-  maxTokensPerSecond: gen.maxTokensPerSecond,
-  repetitionWindowTokens: 64, // as CommentarySession
-});
+// As an eval session runs: greedy, the model's generation settings (end threshold overridable).
+const endThreshold = values['end-threshold'] === undefined ? {} : { endThreshold: Number(values['end-threshold']) };
+const options = sessionEngineOptions(folder.config.generation, { id: 'probe', policy: cachePolicyName(values.policy!), sampling: { temperature: 0, ...endThreshold } });
+const engine = new StreamEngine(backend, tokenizer, folder.config, options);
 await engine.restart([]);
 
 // The sampler changes the row in place (penalty, then bans): keep a copy of what the model gave.
@@ -57,16 +47,12 @@ sampler.pick = (logits, recent, silenceId, endId) => {
   return id;
 };
 
-const v = folder.config.vision;
-const source = openSource(values.video, { fps: v.framesPerSecond, width: v.imageWidth, height: v.imageHeight });
-for await (const chunk of source) {
-  const s = chunk.startSec;
+for await (const second of videoSeconds(values.video, folder.config.vision)) {
+  const s = second.startSec;
   probing = at.has(s);
   if (values['fresh-at'] !== undefined && s === Number(values['fresh-at'])) await engine.restart([]);
-  const m = packFrames(chunk);
-  const r = await engine.step({ startSec: m.startSec, endSec: m.endSec, frames: m.frames, pixelValues: framesToPixelValues(m.rgb, m.frames, v.imageWidth, v.imageHeight, v) });
-  if (s >= first - 3) console.log(s, JSON.stringify(r.text));
+  const r = await engine.step(second);
+  if (s >= first - 3) console.log(s, JSON.stringify(r.text), `(previous text ${r.cache.previousTextTokens} tokens)`);
   if (s >= last) break;
 }
-await source.close();
 engine.dispose();

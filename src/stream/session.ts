@@ -9,6 +9,7 @@ import type { CacheLimits, CachePolicyName } from '../cache/index.js';
 import { DEFAULT_CACHE_LIMITS, DEFAULT_CACHE_POLICY } from '../cache/index.js';
 import { SightlineError, isSightlineError } from '../errors.js';
 import type { FrameChunk } from '../ingest/types.js';
+import type { ModelConfig } from '../model/config.js';
 import type { EnginePool, FramesMessage } from '../model/pool.js';
 import type { SamplingOptions } from '../model/sampler.js';
 import type { SecondResult, StreamEngineOptions } from '../model/stream-engine.js';
@@ -60,16 +61,7 @@ export class CommentarySession extends EventEmitter {
     super();
     this.id = o.id;
     this.queue = new ChunkQueue(o.maxQueuedChunks ?? 8);
-    const gen = o.engine.config.generation;
-    this.engineOptions = {
-      policy: o.policy ?? DEFAULT_CACHE_POLICY,
-      limits: { ...DEFAULT_CACHE_LIMITS, ...o.limits },
-      maxBytesPerStream: o.maxBytesPerStream ?? 256 << 20,
-      prompt: o.prompt ?? '',
-      sampling: { temperature: gen.temperature, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, silenceThreshold: gen.silenceThreshold, endThreshold: gen.endThreshold, seed: hashSeed(o.id), ...o.sampling },
-      maxTokensPerSecond: o.maxTokensPerSecond ?? gen.maxTokensPerSecond,
-      repetitionWindowTokens: 64,
-    };
+    this.engineOptions = sessionEngineOptions(o.engine.config.generation, o);
   }
 
   /** Change the prompt; applied before the next second. */
@@ -219,6 +211,25 @@ export class CommentarySession extends EventEmitter {
   get restartCount(): number {
     return this.restarts;
   }
+}
+
+/**
+ * The engine options of a session: the model's generation settings, the service's cache defaults, and the
+ * session's overrides. Benches that drive a StreamEngine directly use it to run as a session does.
+ */
+export function sessionEngineOptions(
+  gen: ModelConfig['generation'],
+  o: Pick<SessionOptions, 'id' | 'policy' | 'limits' | 'maxBytesPerStream' | 'prompt' | 'sampling' | 'maxTokensPerSecond'>,
+): StreamEngineOptions {
+  return {
+    policy: o.policy ?? DEFAULT_CACHE_POLICY,
+    limits: { ...DEFAULT_CACHE_LIMITS, ...o.limits },
+    maxBytesPerStream: o.maxBytesPerStream ?? 256 << 20,
+    prompt: o.prompt ?? '',
+    sampling: { temperature: gen.temperature, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, silenceThreshold: gen.silenceThreshold, endThreshold: gen.endThreshold, seed: hashSeed(o.id), ...o.sampling },
+    maxTokensPerSecond: o.maxTokensPerSecond ?? gen.maxTokensPerSecond,
+    repetitionWindowTokens: 64,
+  };
 }
 
 /** Frames of one chunk packed into one buffer (all frames share the first frame's size). */
