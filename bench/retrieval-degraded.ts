@@ -10,7 +10,7 @@
  *
  * Only the frames the clips use are drawn (8 of every 20), so this is cheaper than the H.264 path.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -31,7 +31,8 @@ const { values } = parseArgs({
 const [lo, hi] = values.seeds!.split('-').map(Number);
 const seeds = Array.from({ length: (hi ?? lo) - lo + 1 }, (_, i) => lo + i);
 const r = HELD_OUT_RENDER;
-const MODELS = ['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1'].map((m) => join(import.meta.dirname, '..', 'models', m));
+// The shipped model, and its mean-pooling baseline where restored (scripts/restore-model.sh sightline-retrieval-meanpool-v1).
+const MODELS = [join(import.meta.dirname, '..', 'models', 'sightline-retrieval-v1'), join(import.meta.dirname, '..', '.cache', 'models', 'sightline-retrieval-meanpool-v1')].filter((m) => existsSync(m));
 const KERNELS = ['linear', 'cubic', 'lanczos3'] as const; // OpenCV's bilinear, bicubic; lanczos3 stands in for INTER_AREA
 
 async function degrade(raw: Uint8Array, rng: Rng, out: Uint8Array, at: number): Promise<void> {

@@ -19,7 +19,7 @@ import { TextTokenizer } from '../src/model/tokenizer.js';
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: join(import.meta.dirname, '..', 'models') },
-    names: { type: 'string', default: 'sightline-retrieval-v1,sightline-retrieval-meanpool-v1' },
+    names: { type: 'string', default: 'sightline-retrieval-v1' },
     runs: { type: 'string', default: '200' },
     warmup: { type: 'string', default: '10' },
     threads: { type: 'string', default: '1,2' },

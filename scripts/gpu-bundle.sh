@@ -72,7 +72,7 @@ done
 echo '{"type":"module"}' > "$OUT/package.json"
 cp bench/gpu/*.py "$OUT/" 2>/dev/null || true
 if [ "$MODELS" = 1 ]; then
-  mkdir -p "$OUT/models" && cp -r models/sightline-commentator-v5 test/fixtures/models/tiny-random-1l test/fixtures/models/tiny-random-2l "$OUT/models/"
+  mkdir -p "$OUT/models" && cp -r models/sightline-commentator-v5-int8 test/fixtures/models/tiny-random-1l test/fixtures/models/tiny-random-2l "$OUT/models/"
 fi
 # 5. environment and runner
 cat > "$OUT/env.sh" <<'ENV'
@@ -88,7 +88,8 @@ export PATH=/tmp/sl-node/bin:$PATH
 export LD_LIBRARY_PATH=/tmp/sl-vk:${LD_LIBRARY_PATH:-} XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 ICD=$(ls /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd*.json /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json 2>/dev/null | head -1)
 [ -n "$ICD" ] && export VK_ICD_FILENAMES=$ICD VK_DRIVER_FILES=$ICD
-[ -d "$B/models" ] && export SIGHTLINE_MODEL=${SIGHTLINE_MODEL:-$B/models/sightline-commentator-v5}
+if [ -d "$B/models" ]; then export SIGHTLINE_MODEL=${SIGHTLINE_MODEL:-$B/models/sightline-commentator-v5-int8}
+elif [ -d "$B/../models" ]; then export SIGHTLINE_MODEL=${SIGHTLINE_MODEL:-$(cd "$B/.." && pwd)/models/sightline-commentator-v5-int8}; fi
 ENV
 cat > "$OUT/run.sh" <<'RUN'
 #!/usr/bin/env bash

@@ -8,9 +8,15 @@ import { evaluateRetrieval, type RetrievalProgress } from '../eval/retrieval-run
 import { readTrainingReference, writeRetrievalReport } from '../eval/retrieval-report.js';
 import { positiveInteger } from './options.js';
 
-const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
-/** Prompt Switch first, then its mean-pooling baseline: the report's margin is first minus second. */
-const DEFAULT_MODELS = ['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1'].map((m) => resolve(MODELS_DIR, m));
+const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The shipped Prompt-Switch model. Its mean-pooling baseline left models/ (size budget): for the ablation,
+ * restore it (scripts/restore-model.sh sightline-retrieval-meanpool-v1) and pass both, Prompt Switch first:
+ * the report's margin is first minus second.
+ */
+const DEFAULT_MODELS = [resolve(REPO_DIR, 'models/sightline-retrieval-v1')];
+/** The training run's own metrics (train/retrieval), where the checkout has them (not in an npm install). */
+const TRAINING_REPORT = resolve(REPO_DIR, 'train/logs/retrieval-v1/retrieval-report.json');
 const TEST_SEEDS = '300000-300016';
 const TEST_PAIRS = 1000;
 
@@ -64,7 +70,7 @@ export function registerRetrievalEval(evalCmd: Command, parseSeeds: (value: stri
     .option('--cache <dir>', 'where rendered matches are kept', '.cache/eval')
     .option('--out <dir>', 'report folder', 'reports/retrieval')
     .option('--threads <n>', 'onnxruntime threads per session', positiveInteger, 2)
-    .option('--reference <json>', "training-time metrics to compare with (train/retrieval's report)", resolve(DEFAULT_MODELS[0], 'retrieval-report.json'))
+    .option('--reference <json>', "training-time metrics to compare with (train/retrieval's report)", TRAINING_REPORT)
     .action(async (o: Flags) => {
       const seeds = o.quick ? o.seeds.slice(0, 1) : o.seeds;
       const pairs = o.quick ? Math.min(o.pairs, 60) : o.pairs;

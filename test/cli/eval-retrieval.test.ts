@@ -1,10 +1,11 @@
 /**
  * `sightline eval retrieval --quick` end to end through the built CLI: one held-out match rendered to
- * H.264, decoded by the ingest, embedded by both shipped models, scored and reported. Uses its own cache
- * folder, so the render really happens (about a minute on 2 cores).
+ * H.264, decoded by the ingest, embedded by the shipped model and by a renamed copy of it (the two-model
+ * report path: identical weights must give a margin of exactly zero), scored and reported. Uses its own
+ * cache folder, so the render really happens (about a minute on 2 cores).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,10 +29,15 @@ interface Summary {
 }
 
 describe('sightline eval retrieval', () => {
-  it('--quick writes a markdown + JSON report of both models with consistent, better-than-chance metrics', () => {
+  it('--quick writes a markdown + JSON report of two models with consistent, better-than-chance metrics', () => {
     const out = join(dir, 'report');
     const cache = join(dir, 'cache');
-    const r = cli(['--quick', '--out', out, '--cache', cache], 420_000);
+    const shipped = join(import.meta.dirname, '..', '..', 'models', 'sightline-retrieval-v1');
+    const copy = join(dir, 'copy');
+    cpSync(shipped, copy, { recursive: true });
+    const config = JSON.parse(readFileSync(join(copy, 'config.json'), 'utf8'));
+    writeFileSync(join(copy, 'config.json'), JSON.stringify({ ...config, name: 'sightline-retrieval-v1-copy' }));
+    const r = cli(['--quick', '--models', `${shipped},${copy}`, '--out', out, '--cache', cache], 420_000);
     expect(r.stderr).not.toMatch(/^sightline:/m);
     expect(r.status).toBe(0);
 
@@ -39,11 +45,11 @@ describe('sightline eval retrieval', () => {
     expect(r.stdout).toBe(md);
     expect(md).toMatch(/^# Retrieval evaluation/);
     expect(md).toContain('| model | direction | R@1 | R@5 | R@10 | MdR | MnR |');
-    for (const name of ['sightline-retrieval-v1 (prompt-switch)', 'sightline-retrieval-meanpool-v1 (mean-pooling)']) {
+    for (const name of ['sightline-retrieval-v1 (prompt-switch)', 'sightline-retrieval-v1-copy (prompt-switch)']) {
       expect(md).toContain(`| ${name} | text-to-video |`);
       expect(md).toContain(`| ${name} | video-to-text |`);
     }
-    expect(md).toMatch(/minus .* R@1:\*\* text-to-video [+-]\d+\.\d points, video-to-text [+-]\d+\.\d points/);
+    expect(md).toMatch(/minus .* R@1:\*\* text-to-video \+0\.0 points, video-to-text \+0\.0 points/);
 
     const json = JSON.parse(readFileSync(join(out, 'retrieval.json'), 'utf8'));
     const n: number = json.pairs;
@@ -60,7 +66,8 @@ describe('sightline eval retrieval', () => {
       if (i > 0) expect(p.start).toBeGreaterThan(pairs[i - 1].start);
     }
 
-    expect(json.models.map((m: { name: string }) => m.name)).toEqual(['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1']);
+    expect(json.models.map((m: { name: string }) => m.name)).toEqual(['sightline-retrieval-v1', 'sightline-retrieval-v1-copy']);
+    expect(json.models[1].metrics).toEqual(json.models[0].metrics);
     for (const m of json.models) {
       const sim = new Float32Array(readFileSync(join(out, m.similarityFile)).buffer.slice(0));
       expect(sim.length).toBe(n * n);

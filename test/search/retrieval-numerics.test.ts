@@ -1,7 +1,9 @@
 /**
- * The shipped retrieval models (docs/retrieval-model.md) through onnxruntime-node against the PyTorch
- * outputs stored in each folder's reference.json: video.onnx on the pattern clip, text.onnx on the padded
- * reference texts, and the tokenizer (tokenizers.js) against the ids the Python tokenizer gave.
+ * The shipped retrieval model (docs/retrieval-model.md) through onnxruntime-node against the PyTorch
+ * outputs of its training export (test/fixtures/references/NAME.json): video.onnx on the pattern clip,
+ * text.onnx on the padded reference texts, and the tokenizer (tokenizers.js) against the ids the Python
+ * tokenizer gave. The weights are stored as float16 (scripts/store-weights-fp16.ts), so the embeddings
+ * differ from PyTorch's by rounding (4.8e-5 at most here), inside the tolerance.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TextTokenizer } from '../../src/model/tokenizer.js';
 
 const MODELS = process.env.SIGHTLINE_RETRIEVAL_MODELS ?? join(import.meta.dirname, '..', '..', 'models');
+const REFERENCES = join(import.meta.dirname, '..', 'fixtures', 'references');
 const TOLERANCE = 1e-4;
 
 interface RetrievalConfig {
@@ -55,10 +58,10 @@ function rowNorms(x: Float32Array, dim: number): number[] {
 const int64 = (rows: number[][]): ort.Tensor =>
   new ort.Tensor('int64', BigInt64Array.from(rows.flat().map((v) => BigInt(v))), [rows.length, rows[0].length]);
 
-describe.each(['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1'] as const)('%s vs PyTorch', (name) => {
+describe.each(['sightline-retrieval-v1'] as const)('%s vs PyTorch', (name) => {
   const dir = join(MODELS, name);
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RetrievalConfig;
-  const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+  const ref = JSON.parse(readFileSync(join(REFERENCES, `${name}.json`), 'utf8')) as Reference;
   let video: ort.InferenceSession;
   let text: ort.InferenceSession;
 
@@ -73,8 +76,8 @@ describe.each(['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1'] as c
 
   it('is a sightline-retrieval folder of files under 50 MB', () => {
     expect(config.format).toBe('sightline-retrieval');
-    expect(config.promptCube).toBe(name === 'sightline-retrieval-v1');
-    for (const f of ['video.onnx', 'text.onnx', 'tokenizer.json', 'config.json', 'reference.json', 'README.md']) {
+    expect(config.promptCube).toBe(true);
+    for (const f of ['video.onnx', 'text.onnx', 'tokenizer.json', 'config.json', 'README.md']) {
       expect(statSync(join(dir, f)).size, f).toBeLessThan(50_000_000);
     }
   });
