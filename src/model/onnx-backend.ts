@@ -39,6 +39,10 @@ async function openSession(folder: ModelFolder, path: string, o: BackendOptions,
       intraOpNumThreads: o.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // Our graphs have no quantized activations: weights stored as int8 + DequantizeLinear
+      // (scripts/store-weights.ts) are then folded into float32 constants at load, so they run at float32
+      // speed on every provider instead of dequantizing at each call.
+      extra: { session: { disable_quant_qdq: '1' } },
       ...extra,
     });
     return { name, provider: o.provider, session };
