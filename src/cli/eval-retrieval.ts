@@ -1,14 +1,14 @@
 /** `sightline eval retrieval`: text-video retrieval of the shipped (or given) models on the held-out set. */
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.js';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { HELD_OUT_RENDER } from '../eval/retrieval-data.js';
-import { evaluateRetrieval, type RetrievalProgress } from '../eval/retrieval-run.js';
-import { readTrainingReference, writeRetrievalReport } from '../eval/retrieval-report.js';
+import { HELD_OUT_RENDER } from '../../eval/retrieval-data.js';
+import { evaluateRetrieval, type RetrievalProgress } from '../../eval/retrieval-run.js';
+import { readTrainingReference, writeRetrievalReport } from '../../eval/retrieval-report.js';
 import { positiveInteger } from './options.js';
 
-const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+const MODELS_DIR = packagePath('models');
 /** Prompt Switch first, then its mean-pooling baseline: the report's margin is first minus second. */
 const DEFAULT_MODELS = ['sightline-retrieval-v1', 'sightline-retrieval-meanpool-v1'].map((m) => resolve(MODELS_DIR, m));
 const TEST_SEEDS = '300000-300016';

@@ -1,11 +1,11 @@
-/** `sightline eval streams` and `sightline eval efficiency` (src/eval/streams): flags, progress bars, Ctrl-C. */
+/** `sightline eval streams` and `sightline eval efficiency` (eval/streams): flags, progress bars, Ctrl-C. */
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { SightlineError } from '../errors.js';
-import { evaluateEfficiency, evaluateStreams } from '../eval/streams/evaluate.js';
-import { EVAL_POLICIES, type EvalPolicy } from '../eval/streams/run-policy.js';
-import type { JobEvent } from '../eval/streams/runner.js';
-import { DEFAULT_SUITE_MATCHES, externalSuite, syntheticSuite, TEST_SEEDS } from '../eval/streams/suite.js';
+import { evaluateEfficiency, evaluateStreams } from '../../eval/streams/evaluate.js';
+import { EVAL_POLICIES, type EvalPolicy } from '../../eval/streams/run-policy.js';
+import type { JobEvent } from '../../eval/streams/runner.js';
+import { DEFAULT_SUITE_MATCHES, externalSuite, syntheticSuite, TEST_SEEDS } from '../../eval/streams/suite.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { nonNegativeInteger, positiveInteger } from './options.js';
 

@@ -21,7 +21,7 @@ interface Result {
 /** Runs the CLI; `interruptWhen` is polled and the process gets SIGINT once it returns true. */
 function cli(args: string[], interruptWhen?: () => boolean): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/cli.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/src/cli.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -10,14 +10,14 @@
  * `full` runs until its cache does not fit (the engine's `cache_full`); the seconds after are written as
  * not produced (`response: null`) and the cap is recorded in the run summary.
  */
-import type { CachePolicyName } from '../../cache/index.js';
-import { bytesPerToken } from '../../cache/index.js';
-import { SightlineError } from '../../errors.js';
-import type { FrameChunk } from '../../ingest/types.js';
-import type { EnginePool } from '../../model/pool.js';
-import type { SecondResult } from '../../model/stream-engine.js';
-import { CommentarySession, type EngineClient } from '../../stream/session.js';
-import type { SessionEvent } from '../../stream/events.js';
+import type { CachePolicyName } from '../../src/cache/index.js';
+import { bytesPerToken } from '../../src/cache/index.js';
+import { SightlineError } from '../../src/errors.js';
+import type { FrameChunk } from '../../src/ingest/types.js';
+import type { EnginePool } from '../../src/model/pool.js';
+import type { SecondResult } from '../../src/model/stream-engine.js';
+import { CommentarySession, type EngineClient } from '../../src/stream/session.js';
+import type { SessionEvent } from '../../src/stream/events.js';
 import type { RowWriter, RunSummary } from './outputs.js';
 
 export type EvalPolicy = CachePolicyName | 'resets';

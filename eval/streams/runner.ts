@@ -10,8 +10,8 @@
  * cannot be restored mid-stream without changing what the model saw.
  */
 import { join } from 'node:path';
-import { EnginePool } from '../../model/pool.js';
-import { openSource } from '../../ingest/index.js';
+import { EnginePool } from '../../src/model/pool.js';
+import { openSource } from '../../src/ingest/index.js';
 import { readSummary, RowWriter, writeSummary, type RunSummary } from './outputs.js';
 import { runPolicy, type ChunkStream, type EvalPolicy } from './run-policy.js';
 import { previousTextBefore, type StreamCase } from './suite.js';

@@ -5,13 +5,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
-import { SightlineError } from '../errors.js';
-import { EnginePool } from '../model/pool.js';
-import { openSource } from '../ingest/index.js';
-import { CommentarySession } from '../stream/session.js';
-import type { SessionEvent } from '../stream/events.js';
-import { writeMatch, type MatchEvent } from '../synth/index.js';
+import { DEFAULT_CACHE_POLICY, type CachePolicyName } from '../src/cache/index.js';
+import { SightlineError } from '../src/errors.js';
+import { EnginePool } from '../src/model/pool.js';
+import { openSource } from '../src/ingest/index.js';
+import { CommentarySession } from '../src/stream/session.js';
+import type { SessionEvent } from '../src/stream/events.js';
+import { writeMatch, type MatchEvent } from '../src/synth/index.js';
 import { addCounts, addOutcomes, countCommentary, rates, ZERO_COUNTS, type CommentaryCounts, type CommentaryMetrics, type OutcomesByKind, type Segment } from './commentary-metrics.js';
 
 export interface CommentaryEvalOptions {
