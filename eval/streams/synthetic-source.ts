@@ -3,7 +3,7 @@
  * source of `eval efficiency`, which measures engine cost over any stream length without encoding and
  * decoding hours of H.264 first. Frames are rendered on demand (one second ahead at most).
  */
-import type { FrameChunk } from '../../src/ingest/types.js';
+import type { FrameChunk } from '../../src/stream/index.js';
 import { createMatch } from '../../src/synth/index.js';
 import type { ChunkStream } from './run-policy.js';
 
