@@ -4,14 +4,13 @@
  * The stream starts at `fromSec` with the previous text given (the reference before t0), runs as fast as
  * the machine allows and writes one row per second (outputs.ts).
  *
- * Policies: `streaming`, `window`, `full`, `recompute` are cache policies of one continuous session;
- * `resets` is `streaming` with the session (and so its KV cache) restarted every `resetEverySec` seconds
+ * Policies: every cache policy the engine supports (CACHE_POLICIES: `streaming`, `refresh`, `window`, `full`,
+ * `recompute`, ...) runs as one continuous session; `resets` is `streaming` with the session (and so its KV cache) restarted every `resetEverySec` seconds
  * of stream time: the first session starts with the previous text, later ones from an empty cache.
  * `full` runs until its cache does not fit (the engine's `cache_full`); the seconds after are written as
  * not produced (`response: null`) and the cap is recorded in the run summary.
  */
-import type { CachePolicyName } from '../../src/cache/index.js';
-import { bytesPerToken } from '../../src/cache/index.js';
+import { bytesPerToken, CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../../src/cache/index.js';
 import { SightlineError } from '../../src/errors.js';
 import type { EnginePool } from '../../src/model/pool.js';
 import type { SecondResult } from '../../src/model/stream-engine.js';
@@ -19,7 +18,13 @@ import { startCommentary, type EngineClient, type FrameChunk, type RunningCommen
 import type { RowWriter, RunSummary } from './outputs.js';
 
 export type EvalPolicy = CachePolicyName | 'resets';
-export const EVAL_POLICIES: readonly EvalPolicy[] = ['streaming', 'resets', 'window', 'full', 'recompute'];
+/** Derived from the cache's own list, so a policy the engine gains (or ships as default) can be evaluated. */
+export const EVAL_POLICIES: readonly EvalPolicy[] = [...CACHE_POLICIES, 'resets'];
+
+/** A default policy list plus the shipped default policy, so a default run always measures what ships. */
+export function withShippedPolicy(policies: readonly EvalPolicy[]): EvalPolicy[] {
+  return [...new Set<EvalPolicy>([...policies, DEFAULT_CACHE_POLICY])];
+}
 
 /** Chunks in stream order; `close()` stops the producer (kills ffmpeg). */
 export interface ChunkStream extends AsyncIterable<FrameChunk> {

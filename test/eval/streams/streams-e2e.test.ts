@@ -45,7 +45,8 @@ function cli(args: string[], interruptWhen?: () => boolean): Promise<Result> {
 }
 
 const rowsOf = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
-const POLICIES = ['streaming', 'resets', 'window', 'full'];
+// The default list: the protocol's policies plus the shipped default cache policy (refresh).
+const POLICIES = ['streaming', 'resets', 'window', 'full', 'refresh'];
 
 describe('sightline eval streams --quick', () => {
   it('runs every policy, resumes after an interruption, writes the report and plots', async () => {
@@ -134,13 +135,28 @@ describe('sightline eval streams --quick', () => {
     expect(asked).toBe(2 * windows);
   }, 180_000);
 
+  it('runs the shipped default cache policy alone: --policies refresh', async () => {
+    // Every policy the cache supports is accepted; the tiny model keeps this quick.
+    const dir = mkdtempSync(join(tmpdir(), 'sightline-refresh-'));
+    const out = join(dir, 'report');
+    const r = await cli(['eval', 'streams', '--quick', '--policies', 'refresh', '--model', 'test/fixtures/models/tiny-random-1l', '--out', out, '--cache', join(dir, 'cache')]);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = join(out, 'runs', 'synth-300000');
+    expect(readdirSync(runs).sort()).toEqual(['refresh.done.json', 'refresh.jsonl']);
+    expect(JSON.parse(readFileSync(join(runs, 'refresh.done.json'), 'utf8'))).toMatchObject({ policy: 'refresh', fromSec: 60, toSec: 180, capSec: null });
+    const rows = rowsOf(join(runs, 'refresh.jsonl'));
+    expect(rows[0].start_time).toBe(60);
+    expect(rows.at(-1).end_time).toBe(180);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/^\| refresh \| \d/m);
+  }, 120_000);
+
   it('rejects bad input with one clear line', async () => {
     const bad = async (args: string[]) => {
       const r = await cli(['eval', 'streams', '--out', join(tmpdir(), 'sightline-never'), ...args]);
       expect(r.code).not.toBe(0);
       return r.stderr.trim();
     };
-    expect(await bad(['--policies', 'streaming,bogus'])).toMatch(/expected policies from streaming, resets, window, full, recompute, got "streaming,bogus"/);
+    expect(await bad(['--policies', 'streaming,bogus'])).toMatch(/expected policies from streaming, refresh, full, window, recompute, resets, got "streaming,bogus"/);
     expect(await bad(['--seconds', '100'])).toBe('sightline: --t0 1000 must be before the end of the match (--seconds 100)');
     expect(await bad(['--first-seed', '100000', '--matches', '2'])).toBe('sightline: held-out seeds must lie in the test range 300000-300099, got 100000-100001');
     expect(await bad(['--data', join(tmpdir(), 'sightline-missing.jsonl')])).toMatch(/sightline-missing\.jsonl: cannot read the evaluation data: ENOENT$/);
