@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
+// Retrieval frames, not a commentary session: decoded straight from ingest, as src/search does when indexing.
 import { openSource } from '../src/ingest/index.js';
 import { writeMatch, type ClipCaption } from '../src/synth/index.js';
 import { SightlineError } from '../src/errors.js';
