@@ -12,10 +12,8 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { FrameChunk } from '../src/ingest/types.js';
 import { EnginePool } from '../src/model/pool.js';
-import type { SessionEvent } from '../src/stream/events.js';
-import { CommentarySession } from '../src/stream/session.js';
+import { startCommentary, type FrameChunk, type SessionEvent } from '../src/stream/index.js';
 import { DEFAULT_CACHE_POLICY } from '../src/cache/index.js';
 import { cachePolicyName } from '../src/cli/options.js';
 
@@ -59,12 +57,12 @@ for (const [i, n] of [2, ...levels].entries()) {
   const latencies: number[] = [];
   let skipped = 0;
   const sessions = Array.from({ length: n }, (_, i) => {
-    const s = new CommentarySession({ id: `s${i}`, engine: pool, source: realtimeChunks((1000 * i) / n, warmup ? 5 : seconds), skip: 'oldest', maxBacklogSec: 1, previousTexts, policy });
-    s.on('event', (e: SessionEvent) => {
+    const onEvent = (e: SessionEvent): void => {
       if (e.type === 'commentary') latencies.push(e.latencyMs);
       if (e.type === 'status' && e.state === 'ended') skipped += e.skippedSeconds;
-    });
-    return s.run();
+    };
+    const source = realtimeChunks((1000 * i) / n, warmup ? 5 : seconds);
+    return startCommentary(source, pool, { id: `s${i}`, skip: 'oldest', maxBacklogSec: 1, previousTexts, policy, onEvent }).done;
   });
   await Promise.all(sessions);
   const row = { streams: n, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), skippedSeconds: skipped, segments: latencies.length };

@@ -2,14 +2,14 @@
  * Goals the commentator announced that did not happen: a `sightline eval commentary --out` report's goal lines
  * checked against the re-simulated truth. Goal recall says how many goals were called; this says what calling
  * them cost (a false goal also puts a wrong score on screen). A goal line at second t is right when a goal
- * happened at t or t - 1, the window recall uses (src/eval/commentary-metrics.ts).
+ * happened at t or t - 1, the window recall uses (eval/commentary-metrics.ts).
  *
  *   npx tsx bench/goal-calls.ts REPORT/commentary.json [MORE.json ...] [--show]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isSilent } from '../src/eval/commentary-metrics.js';
-import { parseLine } from '../src/eval/event-parser.js';
+import { isSilent } from '../eval/commentary-metrics.js';
+import { parseLine } from '../eval/event-parser.js';
 import { simulateTruth } from '../src/synth/index.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { show: { type: 'boolean', default: false } } });

@@ -12,8 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isSilent } from '../src/eval/commentary-metrics.js';
-import { parseLine } from '../src/eval/event-parser.js';
+import { isSilent } from '../eval/commentary-metrics.js';
+import { parseLine } from '../eval/event-parser.js';
 import { headlineEvent, simulateTruth, type MatchEvent } from '../src/synth/index.js';
 
 const { values, positionals } = parseArgs({

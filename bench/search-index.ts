@@ -61,7 +61,7 @@ function cached(name: string, make: (out: string) => void): string {
 const sources = [
   {
     label: `synthetic match 640x360 25 fps, ${synthSeconds} s`,
-    path: cached(`synth-300200-${synthSeconds}s.mp4`, (out) => execFileSync('node', ['dist/cli.js', 'synth', '--seed', '300200', '--seconds', String(synthSeconds), '--out', out], { stdio: 'inherit' })),
+    path: cached(`synth-300200-${synthSeconds}s.mp4`, (out) => execFileSync('node', ['dist/src/cli.js', 'synth', '--seed', '300200', '--seconds', String(synthSeconds), '--out', out], { stdio: 'inherit' })),
   },
   {
     label: `1080p30 testsrc2 H.264, ${hdSeconds} s`,

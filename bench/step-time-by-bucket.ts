@@ -10,8 +10,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readRows } from '../src/eval/streams/outputs.js';
-import { median } from '../src/eval/streams/stream-time.js';
+import { readRows } from '../eval/streams/outputs.js';
+import { median } from '../eval/streams/stream-time.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -1,6 +1,6 @@
 /**
  * The best event recall a commentator trained on our targets could reach: the eval's own metrics
- * (src/eval/commentary-metrics.ts) applied to the training targets themselves, as if a model said exactly
+ * (eval/commentary-metrics.ts) applied to the training targets themselves, as if a model said exactly
  * what it was taught. The figures behind the model card's "colliding lines" finding
  * (docs/commentator-model.md): with the priority rule of stages 1-6 a line that wants the same second as a
  * more important one is lost, which caps recall near 91%; the queue of stage 7 places every line.
@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addCounts, countCommentary, isSilent, rates, ZERO_COUNTS } from '../src/eval/commentary-metrics.js';
+import { addCounts, countCommentary, isSilent, rates, ZERO_COUNTS } from '../eval/commentary-metrics.js';
 import { SHIPPED_MODEL_DIR } from '../src/model/default-model.js';
 import { TextTokenizer } from '../src/model/tokenizer.js';
 import { headlineEvent, PRIORITY, SILENCE, simulateTruth, type MatchEvent } from '../src/synth/index.js';

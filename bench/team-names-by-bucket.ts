@@ -12,8 +12,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseLine } from '../src/eval/event-parser.js';
-import { readRows } from '../src/eval/streams/outputs.js';
+import { parseLine } from '../eval/event-parser.js';
+import { readRows } from '../eval/streams/outputs.js';
 import { simulateTruth } from '../src/synth/index.js';
 
 const { values, positionals } = parseArgs({

@@ -3,17 +3,16 @@
  * as engine input, and a count of the decoder rows a backend encodes (hardware-independent work).
  */
 import type { KvStore } from '../src/cache/index.js';
-import { openSource } from '../src/ingest/index.js';
 import type { InferenceBackend } from '../src/model/backend.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { framesToPixelValues } from '../src/model/preprocess.js';
 import type { SecondInput } from '../src/model/stream-engine.js';
-import { packFrames } from '../src/stream/session.js';
+import { openModelSource, packFrames } from '../src/stream/index.js';
 
 /** The video's seconds at the model's frame size and rate, as a session would hand them to its engine. */
 export async function* videoSeconds(video: string, vision: ModelConfig['vision']): AsyncGenerator<SecondInput> {
   const { imageWidth, imageHeight } = vision;
-  const source = openSource(video, { fps: vision.framesPerSecond, width: imageWidth, height: imageHeight });
+  const source = openModelSource(video, vision);
   try {
     for await (const chunk of source) {
       const m = packFrames(chunk);

@@ -63,7 +63,7 @@ fi
 npx tsc -p tsconfig.build.json
 BANNER="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 EXT="--external:onnxruntime-node --external:@lancedb/lancedb --external:sharp --external:@ffmpeg-installer/ffmpeg --external:@ffprobe-installer/ffprobe"
-npx esbuild dist/cli.js --bundle --platform=node --format=esm --target=node20 --minify $EXT --banner:js="$BANNER" --outfile="$OUT/sightline.mjs" --log-level=warning
+npx esbuild dist/src/cli.js --bundle --platform=node --format=esm --target=node20 --minify $EXT --banner:js="$BANNER" --outfile="$OUT/sightline.mjs" --log-level=warning
 # The engine worker is loaded by URL next to the module that starts it (src/model/pool.ts).
 npx esbuild src/model/engine.worker.ts --bundle --platform=node --format=esm --target=node20 --minify $EXT --banner:js="$BANNER" --outfile="$OUT/engine.worker.js" --log-level=warning
 for b in bench/gpu/*.ts; do

@@ -15,14 +15,14 @@ fi
 npm run build >/dev/null
 # Training only renders matches: bundle the synth command alone, so the search stack (LanceDB's native
 # module, not carried) is not imported at start-up.
-cat > dist/train-synth-cli.js <<'ENTRY'
+cat > dist/src/train-synth-cli.js <<'ENTRY'
 import { Command } from 'commander';
 import { registerSynth } from './cli/synth.js';
 const program = new Command().name('sightline');
 registerSynth(program);
 await program.parseAsync(process.argv);
 ENTRY
-npx esbuild dist/train-synth-cli.js --bundle --platform=node --format=esm --target=node20 \
+npx esbuild dist/src/train-synth-cli.js --bundle --platform=node --format=esm --target=node20 \
   --external:onnxruntime-node --external:@lancedb/lancedb --external:@ffmpeg-installer/ffmpeg --external:@ffprobe-installer/ffprobe \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
   --outfile="$OUT/sightline.mjs" --log-level=warning

@@ -1,22 +1,20 @@
 /** `sightline eval retrieval`: text-video retrieval of the shipped (or given) models on the held-out set. */
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { packagePath } from '../package-root.js';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { HELD_OUT_RENDER } from '../eval/retrieval-data.js';
-import { evaluateRetrieval, type RetrievalProgress } from '../eval/retrieval-run.js';
-import { readTrainingReference, writeRetrievalReport } from '../eval/retrieval-report.js';
+import { HELD_OUT_RENDER } from '../../eval/retrieval-data.js';
+import { evaluateRetrieval, type RetrievalProgress } from '../../eval/retrieval-run.js';
+import { readTrainingReference, writeRetrievalReport } from '../../eval/retrieval-report.js';
 import { positiveInteger } from './options.js';
 
-const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * The shipped Prompt-Switch model. Its mean-pooling baseline left models/ (size budget): for the ablation,
  * restore it (scripts/restore-model.sh sightline-retrieval-meanpool-v1) and pass both, Prompt Switch first:
  * the report's margin is first minus second.
  */
-const DEFAULT_MODELS = [resolve(REPO_DIR, 'models/sightline-retrieval-v1')];
+const DEFAULT_MODELS = [packagePath('models', 'sightline-retrieval-v1')];
 /** The training run's own metrics (train/retrieval), where the checkout has them (not in an npm install). */
-const TRAINING_REPORT = resolve(REPO_DIR, 'train/logs/retrieval-v1/retrieval-report.json');
+const TRAINING_REPORT = packagePath('train', 'logs', 'retrieval-v1', 'retrieval-report.json');
 const TEST_SEEDS = '300000-300016';
 const TEST_PAIRS = 1000;
 

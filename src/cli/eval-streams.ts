@@ -1,11 +1,11 @@
-/** `sightline eval streams` and `sightline eval efficiency` (src/eval/streams): flags, progress bars, Ctrl-C. */
+/** `sightline eval streams` and `sightline eval efficiency` (eval/streams): flags, progress bars, Ctrl-C. */
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { SightlineError } from '../errors.js';
-import { evaluateEfficiency, evaluateStreams } from '../eval/streams/evaluate.js';
-import { EVAL_POLICIES, type EvalPolicy } from '../eval/streams/run-policy.js';
-import type { JobEvent } from '../eval/streams/runner.js';
-import { DEFAULT_SUITE_MATCHES, externalSuite, syntheticSuite, TEST_SEEDS } from '../eval/streams/suite.js';
+import { evaluateEfficiency, evaluateStreams } from '../../eval/streams/evaluate.js';
+import { EVAL_POLICIES, withShippedPolicy, type EvalPolicy } from '../../eval/streams/run-policy.js';
+import type { JobEvent } from '../../eval/streams/runner.js';
+import { DEFAULT_SUITE_MATCHES, externalSuite, syntheticSuite, TEST_SEEDS } from '../../eval/streams/suite.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { nonNegativeInteger, positiveInteger } from './options.js';
 
@@ -193,7 +193,7 @@ export function registerEvalStreams(evalCmd: Command): void {
     .option('--seconds <n>', 'seconds of each match', positiveInteger, 7200)
     .option('--t0 <s>', 'stream start; the reference before it is the previous text (default 1000; 60 with --quick)', nonNegativeInteger)
     .option('--quick', 'one 3-minute match, t0 60 s, 30-s buckets, windows and resets (for tests)')
-    .option('--policies <list>', `policies, from ${EVAL_POLICIES.join(',')}`, policyList, policyList('streaming,resets,window,full'))
+    .option('--policies <list>', `policies, from ${EVAL_POLICIES.join(',')}`, policyList, withShippedPolicy(['streaming', 'resets', 'window', 'full']))
     .option('--data <file>', 'external data in the Inf-Streams layout ({video, content} rows, JSON or JSONL) instead of synthetic matches')
     .option('--first-seed <n>', `first held-out seed (test range ${TEST_SEEDS.first}-${TEST_SEEDS.last})`, nonNegativeInteger, TEST_SEEDS.first)
     .option('--reset-every <s>', 'restart period of the resets baseline (default 100; 30 with --quick)', positiveInteger)
@@ -215,7 +215,7 @@ export function registerEvalStreams(evalCmd: Command): void {
     .option('--out <dir>', 'report folder (runs/ inside it are resumed)', 'reports/efficiency')
     .option('--seconds <n>', 'stream length in seconds', positiveInteger, 1800)
     .option('--quick', '60-second streams (for tests)')
-    .option('--policies <list>', `policies, from ${EVAL_POLICIES.join(',')}`, policyList, policyList('streaming,window,full'))
+    .option('--policies <list>', `policies, from ${EVAL_POLICIES.join(',')}`, policyList, withShippedPolicy(['streaming', 'window', 'full']))
     .option('--seed <n>', 'synthetic match seed', nonNegativeInteger, TEST_SEEDS.first)
     .action(efficiency);
 }

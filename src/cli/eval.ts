@@ -2,8 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { evaluateCommentary, type CommentaryEvalResult } from '../eval/commentary-run.js';
-import type { CommentaryMetrics } from '../eval/commentary-metrics.js';
+import { evaluateCommentary, type CommentaryEvalResult } from '../../eval/commentary-run.js';
+import type { CommentaryMetrics } from '../../eval/commentary-metrics.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
 import { cachePolicyName, positiveInteger, probability } from './options.js';
@@ -33,7 +33,7 @@ export function commentaryReport(r: CommentaryEvalResult, o: { model: string; se
     `# Commentary evaluation`,
     '',
     `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding${silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${silenceThreshold}`}${endThreshold === undefined ? '' : `, a line ends only when P(end of turn) >= ${endThreshold}`}, KV cache policy ${r.policy}.`,
-    `Definitions: src/eval/commentary-metrics.ts. Percent.`,
+    `Definitions: eval/commentary-metrics.ts. Percent.`,
     '',
     '| match | event recall | event precision | silence accuracy | goal recall | score correctness |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -2,13 +2,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
-import type { FrameChunk } from '../ingest/types.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { EnginePool } from '../model/pool.js';
 import { DEVICES, type Device } from '../model/providers.js';
-import type { SessionEvent } from '../stream/events.js';
-import { openSource } from '../ingest/index.js';
-import { CommentarySession } from '../stream/session.js';
+import { startCommentary, type ChunkSource, type SessionEvent } from '../stream/index.js';
 import { cachePolicyName, positiveInteger, positiveNumber } from './options.js';
 
 export interface WatchOptions {
@@ -37,26 +34,28 @@ function clock(sec: number): string {
  * Run one session over `chunks` (opened from the source unless given) and print each second.
  * Exported for tests, which pass synthetic chunks.
  */
-export async function watch(source: string, o: WatchOptions, write: (line: string) => void, chunks?: AsyncIterable<FrameChunk>): Promise<void> {
+export async function watch(source: string, o: WatchOptions, write: (line: string) => void, chunks?: ChunkSource): Promise<void> {
   const pool = await EnginePool.create({ modelDir: o.model, workers: 1, provider: o.provider, device: o.device });
   if (pool.device.notice) process.stderr.write(`sightline: ${pool.device.notice}\n`);
-  const { imageWidth, imageHeight } = pool.config.vision;
-  let frames: AsyncIterable<FrameChunk> | undefined;
   let failure: SessionEvent | undefined;
   try {
-    frames = chunks ?? openSource(source, { fps: o.fps, width: imageWidth, height: imageHeight, realtime: o.realtime, seconds: o.seconds });
-    const session = new CommentarySession({ id: source, source: frames, engine: pool, policy: o.policy, prompt: o.prompt, skip: o.realtime ? 'oldest' : 'none' });
-    session.on('event', (e: SessionEvent) => {
-      if (e.type === 'commentary') {
-        write(o.json ? JSON.stringify({ type: 'segment', start: e.start, end: e.end, text: e.text }) : `[${clock(e.start)}-${clock(e.end)}] ${e.text.trim()}`);
-      } else if (e.type === 'error') {
-        failure = e;
-        process.stderr.write(`sightline: ${e.message}\n`);
-      }
+    const commentary = startCommentary(chunks ?? source, pool, {
+      id: source,
+      policy: o.policy,
+      prompt: o.prompt,
+      ingest: { fps: o.fps, realtime: o.realtime, seconds: o.seconds },
+      skip: o.realtime ? 'oldest' : 'none',
+      onEvent: (e: SessionEvent) => {
+        if (e.type === 'commentary') {
+          write(o.json ? JSON.stringify({ type: 'segment', start: e.start, end: e.end, text: e.text }) : `[${clock(e.start)}-${clock(e.end)}] ${e.text.trim()}`);
+        } else if (e.type === 'error') {
+          failure = e;
+          process.stderr.write(`sightline: ${e.message}\n`);
+        }
+      },
     });
-    await session.run();
+    await commentary.done;
   } finally {
-    if (frames && 'close' in frames && typeof frames.close === 'function') await frames.close();
     await pool.destroy();
   }
   if (failure?.type === 'error') throw new SightlineError('internal', `watch ${source} stopped: ${failure.message}`);

@@ -12,13 +12,13 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.js';
 import { z } from 'zod';
 import { SightlineError } from '../errors.js';
 import { TextTokenizer } from '../model/tokenizer.js';
 
 /** The shipped Prompt-Switch model; $SIGHTLINE_RETRIEVAL_MODEL overrides it. */
-export const SHIPPED_RETRIEVAL_DIR = fileURLToPath(new URL('../../models/sightline-retrieval-v1', import.meta.url));
+export const SHIPPED_RETRIEVAL_DIR = packagePath('models', 'sightline-retrieval-v1');
 
 export function defaultRetrievalDir(): string {
   return process.env.SIGHTLINE_RETRIEVAL_MODEL ?? SHIPPED_RETRIEVAL_DIR;

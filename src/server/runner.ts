@@ -3,7 +3,7 @@
  * engine's CommentarySession (src/stream), wired in by the integrator through a StreamFactory;
  * tests use a scripted double. The server only subscribes; it never reaches into a runner.
  */
-import type { FrameChunk } from '../ingest/types.js';
+import type { FrameChunk } from '../stream/index.js';
 import type { Device } from '../model/providers.js';
 import type { SessionEvent, StatusEvent } from '../stream/events.js';
 import type { StreamDevice } from './schemas.js';

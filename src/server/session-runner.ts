@@ -1,16 +1,13 @@
 /**
- * The real StreamRunner: ingest (ffmpeg) -> CommentarySession (src/stream) on the shared EnginePool of
- * the stream's device (DevicePools; resolved in start(), so the factory stays synchronous and a pool that
+ * The real StreamRunner: startCommentary (src/stream: ingest -> CommentarySession) on the shared EnginePool
+ * of the stream's device (DevicePools; resolved in start(), so the factory stays synchronous and a pool that
  * cannot start fails only this stream's creation). Chunks are tapped on their way to the session for the
  * video preview; session events are passed on.
  */
 import { EventEmitter } from 'node:events';
 import type { CachePolicyName } from '../cache/index.js';
-import type { FrameChunk, FrameSource } from '../ingest/types.js';
 import type { DevicePools } from '../model/device-pools.js';
-import type { SessionEvent, StatusEvent } from '../stream/events.js';
-import { openSource } from '../ingest/index.js';
-import { CommentarySession } from '../stream/session.js';
+import { startCommentary, type FrameChunk, type RunningCommentary, type SessionEvent, type StatusEvent } from '../stream/index.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
 import type { StreamDevice } from './schemas.js';
 
@@ -24,9 +21,7 @@ const IDLE_STATS: StreamStats = { state: 'starting', time: 0, ingestFps: 0, drop
 class SessionRunner extends EventEmitter implements StreamRunner {
   readonly id: string;
   readonly source: string;
-  private frames?: FrameSource;
-  private session?: CommentarySession;
-  private running?: Promise<void>;
+  private commentary?: RunningCommentary;
   private lastStatus: StreamStats = IDLE_STATS;
   private engineDevice?: StreamDevice;
 
@@ -39,28 +34,23 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   async start(): Promise<void> {
     const { pool, device } = await this.o.pools.get(this.spec.device);
     this.engineDevice = { ...(this.spec.device ? { requested: this.spec.device } : {}), ...device };
-    const { imageWidth, imageHeight } = pool.config.vision;
-    // A service paces files to real time like any live source; behind real time, seconds are skipped.
-    this.frames = openSource(this.spec.source, { fps: this.spec.fps, width: imageWidth, height: imageHeight, realtime: true });
-    this.session = new CommentarySession({
+    this.commentary = startCommentary(this.spec.source, pool, {
       id: this.id,
-      source: this.tap(this.frames),
-      engine: pool,
       prompt: this.spec.prompt,
       policy: this.o.policy,
+      // A service paces files to real time like any live source; behind real time, seconds are skipped.
+      ingest: { fps: this.spec.fps, realtime: true },
       skip: 'oldest',
+      onChunk: (chunk: FrameChunk) => this.emit('chunk', chunk), // the video preview
+      onEvent: (e: SessionEvent) => {
+        if (e.type === 'status') this.lastStatus = pickStats(e);
+        this.emit('event', e);
+      },
     });
-    this.session.on('event', (e: SessionEvent) => {
-      if (e.type === 'status') this.lastStatus = pickStats(e);
-      this.emit('event', e);
-    });
-    this.running = this.session.run();
   }
 
   async stop(): Promise<void> {
-    this.session?.stop();
-    await this.frames?.close();
-    await this.running;
+    await this.commentary?.stop();
   }
 
   device(): StreamDevice | undefined {
@@ -72,23 +62,7 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   }
 
   setPrompt(prompt: string): void {
-    this.session?.setPrompt(prompt);
-  }
-
-  /** Passes chunks through to the session and, on the way, to 'chunk' listeners (the preview). */
-  private tap(frames: FrameSource): AsyncIterable<FrameChunk> & { stats: () => { outputFps: number } } {
-    const emit = (chunk: FrameChunk): void => {
-      this.emit('chunk', chunk);
-    };
-    return {
-      stats: () => frames.stats(),
-      async *[Symbol.asyncIterator]() {
-        for await (const chunk of frames) {
-          emit(chunk);
-          yield chunk;
-        }
-      },
-    };
+    this.commentary?.setPrompt(prompt);
   }
 }
 

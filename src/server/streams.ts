@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Device } from '../model/providers.js';
 import { SightlineError, type ErrorCode } from '../errors.js';
 import { toWsClose, type WsClose } from './errors.js';
-import type { FrameChunk } from '../ingest/types.js';
+import type { FrameChunk } from '../stream/index.js';
 import type { SessionEvent } from '../stream/events.js';
 import { FanoutHub, type FanoutOptions } from './fanout.js';
 import type { Logger } from './logger.js';

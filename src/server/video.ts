@@ -7,7 +7,7 @@
  * `maxQueueBytes` simply misses frames until it catches up. Nothing queues without bound.
  */
 import sharp from 'sharp';
-import type { FrameChunk } from '../ingest/types.js';
+import type { FrameChunk } from '../stream/index.js';
 
 /** Default bytes buffered towards one video viewer before frames are skipped for it: 512 KiB. */
 export const DEFAULT_VIDEO_QUEUE_BYTES = 512 * 1024;

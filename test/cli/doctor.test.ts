@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const cli = (args: string[]) => execFileSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8' });
+const cli = (args: string[]) => execFileSync(process.execPath, ['dist/src/cli.js', ...args], { encoding: 'utf8' });
 
 describe('sightline doctor', () => {
   it('names a working ffmpeg and ffprobe and the cpu execution provider', () => {
@@ -17,7 +17,7 @@ describe('sightline doctor', () => {
 
   it('falls back to the ffmpeg shipped in the npm package when the system has none', () => {
     const report = JSON.parse(
-      execFileSync(process.execPath, ['dist/cli.js', 'doctor', '--json'], {
+      execFileSync(process.execPath, ['dist/src/cli.js', 'doctor', '--json'], {
         encoding: 'utf8',
         env: { ...process.env, PATH: '/nonexistent' },
       }),
@@ -28,6 +28,6 @@ describe('sightline doctor', () => {
   });
 
   it('rejects an unknown command with a non-zero exit', () => {
-    expect(() => execFileSync(process.execPath, ['dist/cli.js', 'nope'], { stdio: 'pipe' })).toThrow();
+    expect(() => execFileSync(process.execPath, ['dist/src/cli.js', 'nope'], { stdio: 'pipe' })).toThrow();
   });
 });

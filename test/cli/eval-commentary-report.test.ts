@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commentaryReport } from '../../src/cli/eval.js';
-import { rates, ZERO_COUNTS } from '../../src/eval/commentary-metrics.js';
+import { rates, ZERO_COUNTS } from '../../eval/commentary-metrics.js';
 
 describe('eval commentary report', () => {
   it('lists voiced events by kind, most frequent first, after the totals', () => {

@@ -9,14 +9,14 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { retrievalMetrics } from '../../src/eval/retrieval-metrics.js';
+import { retrievalMetrics } from '../../eval/retrieval-metrics.js';
 import { SHIPPED_MODEL_DIR } from '../../src/model/default-model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sightline-eval-retrieval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[], timeoutMs: number): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cli.js', 'eval', 'retrieval', ...args], { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(process.execPath, ['dist/src/cli.js', 'eval', 'retrieval', ...args], { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

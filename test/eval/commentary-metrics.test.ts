@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addOutcomes, countCommentary, rates, type OutcomesByKind, type Segment } from '../../src/eval/commentary-metrics.js';
-import { parseLine, parseScoreClaim } from '../../src/eval/event-parser.js';
+import { addOutcomes, countCommentary, rates, type OutcomesByKind, type Segment } from '../../eval/commentary-metrics.js';
+import { parseLine, parseScoreClaim } from '../../eval/event-parser.js';
 import { simulateTruth, type MatchEvent } from '../../src/synth/index.js';
 
 describe('parseLine', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SightlineError } from '../../src/errors.js';
-import { loadInfStreams, resolveVideo } from '../../src/eval/inf-streams-data.js';
+import { loadInfStreams, resolveVideo } from '../../eval/inf-streams-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sightline-infstreams-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

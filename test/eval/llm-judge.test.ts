@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SightlineError } from '../../src/errors.js';
-import { buildJudgePrompt, llmJudge, llmPreference, parseVerdict } from '../../src/eval/llm-judge.js';
-import type { PairWindow } from '../../src/eval/windows.js';
+import { buildJudgePrompt, llmJudge, llmPreference, parseVerdict } from '../../eval/llm-judge.js';
+import type { PairWindow } from '../../eval/windows.js';
 
 interface Seen {
   url: string;

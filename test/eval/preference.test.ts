@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCiderIdf } from '../../src/eval/text-metrics.js';
+import { buildCiderIdf } from '../../eval/text-metrics.js';
 import {
   comparePairwise,
   metricJudge,
@@ -10,8 +10,8 @@ import {
   type JudgeRequest,
   type PairJudge,
   type Verdict,
-} from '../../src/eval/preference.js';
-import type { PairWindow } from '../../src/eval/windows.js';
+} from '../../eval/preference.js';
+import type { PairWindow } from '../../eval/windows.js';
 
 const w = (k: number, a: string, b: string, reference: string): PairWindow => ({ start: k * 100, end: (k + 1) * 100, a, b, reference });
 

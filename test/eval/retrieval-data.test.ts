@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipFrameIndices, selectPairs, HELD_OUT_RENDER, type RenderedMatch } from '../../src/eval/retrieval-data.js';
+import { clipFrameIndices, selectPairs, HELD_OUT_RENDER, type RenderedMatch } from '../../eval/retrieval-data.js';
 
 describe('clipFrameIndices', () => {
   it('takes the frame at the centre of each of 8 equal parts of a 10 s clip at 2 fps, as training does', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagonalRanks, retrievalMetrics, similarityMatrix, summariseRanks } from '../../src/eval/retrieval-metrics.js';
+import { diagonalRanks, retrievalMetrics, similarityMatrix, summariseRanks } from '../../eval/retrieval-metrics.js';
 
 const m = (rows: number[][]): Float32Array => Float32Array.from(rows.flat());
 

@@ -9,7 +9,7 @@ import {
   rougeL,
   rougeLPair,
   tokenize,
-} from '../../src/eval/text-metrics.js';
+} from '../../eval/text-metrics.js';
 
 describe('tokenize', () => {
   it('lowercases, strips punctuation, splits on whitespace', () => {

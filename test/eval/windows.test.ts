@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSilence, outputsFromResponses, pairWindows, windowTexts, type ContentRow, type TimedText } from '../../src/eval/windows.js';
+import { isSilence, outputsFromResponses, pairWindows, windowTexts, type ContentRow, type TimedText } from '../../eval/windows.js';
 
 const out = (start: number, text: string): TimedText => ({ start, end: start + 1, text });
 

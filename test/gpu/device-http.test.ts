@@ -26,7 +26,7 @@ const NOTICE = /^device webgpu: no GPU adapter found \(.+\); running on the CPU 
 let root: string;
 beforeAll(() => {
   root = tempDir('sightline-device-media-');
-  execFileSync(process.execPath, ['dist/cli.js', 'synth', '--seed', '6', '--seconds', '6', '--out', join(root, 'match.mp4')], { timeout: 120_000 });
+  execFileSync(process.execPath, ['dist/src/cli.js', 'synth', '--seed', '6', '--seconds', '6', '--out', join(root, 'match.mp4')], { timeout: 120_000 });
 });
 
 async function getInfo(base: string, id: string): Promise<StreamInfo> {

@@ -83,8 +83,8 @@ describe('--device webgpu without a GPU adapter', () => {
 
   it('sightline watch --device webgpu prints one notice on stderr and the commentary on stdout', () => {
     const video = join(mkdtempSync(join(tmpdir(), 'sightline-gpu-')), 'match.mp4');
-    execFileSync(process.execPath, ['dist/cli.js', 'synth', '--seed', '6', '--seconds', '3', '--out', video], { timeout: 120_000 });
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'watch', video, '--json', '--device', 'webgpu', '--model', join(FIXTURES, 'tiny-random-2l')], {
+    execFileSync(process.execPath, ['dist/src/cli.js', 'synth', '--seed', '6', '--seconds', '3', '--out', video], { timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['dist/src/cli.js', 'watch', video, '--json', '--device', 'webgpu', '--model', join(FIXTURES, 'tiny-random-2l')], {
       encoding: 'utf8',
       timeout: 120_000,
       env: { ...process.env, ...NO_GPU },
@@ -96,7 +96,7 @@ describe('--device webgpu without a GPU adapter', () => {
   });
 
   it('rejects an unknown device name', () => {
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'watch', 'x', '--device', 'tpu'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['dist/src/cli.js', 'watch', 'x', '--device', 'tpu'], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/expected one of cpu, webgpu, got "tpu"/);
   });

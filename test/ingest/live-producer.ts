@@ -60,7 +60,7 @@ export async function firstDatagram(port: number, timeoutMs = 60_000): Promise<v
 export function startLiveProducer(url: string): LiveProducer {
   const scheme = new URL(url).protocol.replace(':', '');
   if (scheme === 'udp') {
-    const synth = spawn(process.execPath, ['dist/cli.js', 'synth', '--seed', '2', '--live', url, '--width', '160', '--height', '90'], { stdio: 'ignore' });
+    const synth = spawn(process.execPath, ['dist/src/cli.js', 'synth', '--seed', '2', '--live', url, '--width', '160', '--height', '90'], { stdio: 'ignore' });
     return producer(url, synth);
   }
   const output =

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileS
 import { join } from 'node:path';
 import { MEDIA_DIR } from '../ingest/media.js';
 
-export const CLI = 'dist/cli.js';
+export const CLI = 'dist/src/cli.js';
 export const RETRIEVAL_MODEL = join(import.meta.dirname, '..', '..', 'models', 'sightline-retrieval-v1');
 
 /** Newest mtime under a folder, to rebuild dist only when sources changed. */
@@ -17,7 +17,7 @@ function newest(path: string): number {
 export function ensureBuilt(): void {
   let built = 0;
   try {
-    built = statSync('dist/cli/search.js').mtimeMs;
+    built = statSync('dist/src/cli/search.js').mtimeMs;
   } catch {
     built = 0;
   }

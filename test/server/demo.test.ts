@@ -23,7 +23,7 @@ afterAll(async () => {
 /** Starts the demo and resolves with the page URL it prints. */
 async function startDemo(): Promise<{ pageUrl: string; base: string; id: string }> {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-demo-'));
-  serve = spawn(process.execPath, ['dist/cli.js', 'serve', '--demo', '--port', '0', '--data', data, '--workers', '1'], {
+  serve = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--demo', '--port', '0', '--data', data, '--workers', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SIGHTLINE_LOG_LEVEL: 'warn' },
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const cli = (args: string[]) => execFileSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+const cli = (args: string[]) => execFileSync(process.execPath, ['dist/src/cli.js', ...args], { encoding: 'utf8', timeout: 120_000 });
 
 describe('sightline watch --json', () => {
   it('prints one segment per second of a generated mp4 with exact timestamps, silence as " ..."', () => {

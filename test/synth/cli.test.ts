@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ffprobePath } from '../../src/ingest/ffmpeg-binary.js';
 import { frames } from '../../src/synth/index.js';
 
-const CLI = 'dist/cli.js';
+const CLI = 'dist/src/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'sightline-synth-'));
 
 /** Newest mtime under a folder, to rebuild dist only when sources changed. */
@@ -25,7 +25,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 beforeAll(() => {
   let built = 0;
   try {
-    built = statSync('dist/cli/synth.js').mtimeMs;
+    built = statSync('dist/src/cli/synth.js').mtimeMs;
   } catch {
     built = 0;
   }

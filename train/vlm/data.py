@@ -19,7 +19,7 @@ GOAL_LINE = re.compile(r"^(GOAL!|It's in!|Goal for )| have scored!")
 GOAL_OPENING, GOAL_COMPLETION = 1.0, 2.0
 SPECIAL = ["<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|vision|>"]
 NODE = os.environ.get("SIGHTLINE_NODE", "node")
-CLI = os.environ.get("SIGHTLINE_CLI", "dist/cli.js")
+CLI = os.environ.get("SIGHTLINE_CLI", "dist/src/cli.js")
 
 
 def degrade(frame: np.ndarray, rng: np.random.Generator, cfg: dict, size: tuple[int, int]) -> np.ndarray:

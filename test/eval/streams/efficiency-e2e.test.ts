@@ -13,7 +13,7 @@ const rowsOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter(B
 describe('sightline eval efficiency', () => {
   it('records cost per second per policy and where full hits its cap', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sightline-eff-')), 'eff');
-    const stdout = execFileSync(process.execPath, ['dist/cli.js', 'eval', 'efficiency', '--seconds', '130', '--policies', 'streaming,full', '--model', 'test/fixtures/models/tiny-random-1l', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const stdout = execFileSync(process.execPath, ['dist/src/cli.js', 'eval', 'efficiency', '--seconds', '130', '--policies', 'streaming,full', '--model', 'test/fixtures/models/tiny-random-1l', '--out', out], { encoding: 'utf8', timeout: 120_000 });
     expect(stdout).toMatch(/^streaming: step p50 .* ms, KV .* MiB, RSS .* MiB$/m);
     const runs = join(out, 'runs', 'synth-300000');
     const streaming = rowsOf(join(runs, 'streaming.jsonl'));

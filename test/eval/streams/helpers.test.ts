@@ -3,14 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ZERO_COUNTS } from '../../../src/eval/commentary-metrics.js';
-import { costSeries, flatCheck } from '../../../src/eval/streams/efficiency.js';
-import { checkGoals } from '../../../src/eval/streams/goals.js';
-import { readRows, RowWriter, type OutputRow } from '../../../src/eval/streams/outputs.js';
-import type { PairScore, PolicyScore, RangeScore } from '../../../src/eval/streams/score.js';
-import { buckets, earlyLateSplit, eventF1, flatRanges, median } from '../../../src/eval/streams/stream-time.js';
-import { previousTextBefore, suiteSeeds } from '../../../src/eval/streams/suite.js';
-import { barChart, lineChart, niceStep } from '../../../src/eval/streams/svg.js';
+import { ZERO_COUNTS } from '../../../eval/commentary-metrics.js';
+import { costSeries, flatCheck } from '../../../eval/streams/efficiency.js';
+import { checkGoals } from '../../../eval/streams/goals.js';
+import { readRows, RowWriter, type OutputRow } from '../../../eval/streams/outputs.js';
+import type { PairScore, PolicyScore, RangeScore } from '../../../eval/streams/score.js';
+import { buckets, earlyLateSplit, eventF1, flatRanges, median } from '../../../eval/streams/stream-time.js';
+import { previousTextBefore, suiteSeeds } from '../../../eval/streams/suite.js';
+import { barChart, lineChart, niceStep } from '../../../eval/streams/svg.js';
 
 describe('stream time', () => {
   it('cuts buckets at multiples of the bucket length of video time', () => {

@@ -21,7 +21,7 @@ interface Result {
 /** Runs the CLI; `interruptWhen` is polled and the process gets SIGINT once it returns true. */
 function cli(args: string[], interruptWhen?: () => boolean): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/cli.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/src/cli.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -45,6 +45,8 @@ function cli(args: string[], interruptWhen?: () => boolean): Promise<Result> {
 }
 
 const rowsOf = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+// The protocol's policies, named so the run's length stays within the test's budget (the default list also
+// has the shipped `refresh`, checked below through --help and run alone in its own test).
 const POLICIES = ['streaming', 'resets', 'window', 'full'];
 
 describe('sightline eval streams --quick', () => {
@@ -52,7 +54,7 @@ describe('sightline eval streams --quick', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sightline-streams-'));
     const out = join(dir, 'report');
     const runs = join(out, 'runs', 'synth-300000');
-    const args = ['eval', 'streams', '--quick', '--out', out, '--cache', join(dir, 'cache'), '--jobs', '2'];
+    const args = ['eval', 'streams', '--quick', '--policies', POLICIES.join(','), '--out', out, '--cache', join(dir, 'cache'), '--jobs', '2'];
 
     // Two pairs at a time: interrupt once the first two are done and the third has some seconds.
     const first = await cli(args, () => existsSync(join(runs, 'streaming.done.json')) && existsSync(join(runs, 'resets.done.json')) && rowsOf(join(runs, 'window.jsonl')).length >= 3);
@@ -134,13 +136,31 @@ describe('sightline eval streams --quick', () => {
     expect(asked).toBe(2 * windows);
   }, 180_000);
 
+  it('runs the shipped default cache policy alone: --policies refresh', async () => {
+    // Every policy the cache supports is accepted; the tiny model keeps this quick.
+    const dir = mkdtempSync(join(tmpdir(), 'sightline-refresh-'));
+    const out = join(dir, 'report');
+    const r = await cli(['eval', 'streams', '--quick', '--policies', 'refresh', '--model', 'test/fixtures/models/tiny-random-1l', '--out', out, '--cache', join(dir, 'cache')]);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = join(out, 'runs', 'synth-300000');
+    expect(readdirSync(runs).sort()).toEqual(['refresh.done.json', 'refresh.jsonl']);
+    expect(JSON.parse(readFileSync(join(runs, 'refresh.done.json'), 'utf8'))).toMatchObject({ policy: 'refresh', fromSec: 60, toSec: 180, capSec: null });
+    const rows = rowsOf(join(runs, 'refresh.jsonl'));
+    expect(rows[0].start_time).toBe(60);
+    expect(rows.at(-1).end_time).toBe(180);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/^\| refresh \| \d/m);
+    // ...and a default run measures it beside the protocol's policies.
+    const help = await cli(['eval', 'streams', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('(default: ["streaming","resets","window","full","refresh"])');
+  }, 120_000);
+
   it('rejects bad input with one clear line', async () => {
     const bad = async (args: string[]) => {
       const r = await cli(['eval', 'streams', '--out', join(tmpdir(), 'sightline-never'), ...args]);
       expect(r.code).not.toBe(0);
       return r.stderr.trim();
     };
-    expect(await bad(['--policies', 'streaming,bogus'])).toMatch(/expected policies from streaming, resets, window, full, recompute, got "streaming,bogus"/);
+    expect(await bad(['--policies', 'streaming,bogus'])).toMatch(/expected policies from streaming, refresh, full, window, recompute, resets, got "streaming,bogus"/);
     expect(await bad(['--seconds', '100'])).toBe('sightline: --t0 1000 must be before the end of the match (--seconds 100)');
     expect(await bad(['--first-seed', '100000', '--matches', '2'])).toBe('sightline: held-out seeds must lie in the test range 300000-300099, got 100000-100001');
     expect(await bad(['--data', join(tmpdir(), 'sightline-missing.jsonl')])).toMatch(/sightline-missing\.jsonl: cannot read the evaluation data: ENOENT$/);

@@ -7,9 +7,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { openSource } from '../ingest/index.js';
-import { writeMatch, type ClipCaption } from '../synth/index.js';
-import { SightlineError } from '../errors.js';
+// Retrieval frames, not a commentary session: decoded straight from ingest, as src/search does when indexing.
+import { openSource } from '../src/ingest/index.js';
+import { writeMatch, type ClipCaption } from '../src/synth/index.js';
+import { SightlineError } from '../src/errors.js';
 
 /** How the test matches are rendered (train/configs/retrieval.json "render", "matchSeconds", "clipSeconds"). */
 export interface HeldOutRender {

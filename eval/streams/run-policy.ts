@@ -1,27 +1,30 @@
 /**
  * One (video, policy) run of the Inf-Streams protocol through the live service's own code: chunks from
- * the source (ingest's openSource, or the synthetic world) -> CommentarySession -> EnginePool, greedy.
+ * the source (src/stream's openModelSource, or the synthetic world) -> startCommentary -> EnginePool, greedy.
  * The stream starts at `fromSec` with the previous text given (the reference before t0), runs as fast as
  * the machine allows and writes one row per second (outputs.ts).
  *
- * Policies: `streaming`, `window`, `full`, `recompute` are cache policies of one continuous session;
- * `resets` is `streaming` with the session (and so its KV cache) restarted every `resetEverySec` seconds
+ * Policies: every cache policy the engine supports (CACHE_POLICIES: `streaming`, `refresh`, `window`, `full`,
+ * `recompute`, ...) runs as one continuous session; `resets` is `streaming` with the session (and so its KV cache) restarted every `resetEverySec` seconds
  * of stream time: the first session starts with the previous text, later ones from an empty cache.
  * `full` runs until its cache does not fit (the engine's `cache_full`); the seconds after are written as
  * not produced (`response: null`) and the cap is recorded in the run summary.
  */
-import type { CachePolicyName } from '../../cache/index.js';
-import { bytesPerToken } from '../../cache/index.js';
-import { SightlineError } from '../../errors.js';
-import type { FrameChunk } from '../../ingest/types.js';
-import type { EnginePool } from '../../model/pool.js';
-import type { SecondResult } from '../../model/stream-engine.js';
-import { CommentarySession, type EngineClient } from '../../stream/session.js';
-import type { SessionEvent } from '../../stream/events.js';
+import { bytesPerToken, CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../../src/cache/index.js';
+import { SightlineError } from '../../src/errors.js';
+import type { EnginePool } from '../../src/model/pool.js';
+import type { SecondResult } from '../../src/model/stream-engine.js';
+import { startCommentary, type EngineClient, type FrameChunk, type RunningCommentary, type SessionEvent } from '../../src/stream/index.js';
 import type { RowWriter, RunSummary } from './outputs.js';
 
 export type EvalPolicy = CachePolicyName | 'resets';
-export const EVAL_POLICIES: readonly EvalPolicy[] = ['streaming', 'resets', 'window', 'full', 'recompute'];
+/** Derived from the cache's own list, so a policy the engine gains (or ships as default) can be evaluated. */
+export const EVAL_POLICIES: readonly EvalPolicy[] = [...CACHE_POLICIES, 'resets'];
+
+/** A default policy list plus the shipped default policy, so a default run always measures what ships. */
+export function withShippedPolicy(policies: readonly EvalPolicy[]): EvalPolicy[] {
+  return [...new Set<EvalPolicy>([...policies, DEFAULT_CACHE_POLICY])];
+}
 
 /** Chunks in stream order; `close()` stops the producer (kills ffmpeg). */
 export interface ChunkStream extends AsyncIterable<FrameChunk> {
@@ -119,9 +122,9 @@ export async function runPolicy(o: PolicyRunOptions): Promise<RunSummary> {
   let capSec: number | null = null;
   let lastEnd = o.fromSec;
   let resets = 0;
-  let session: CommentarySession | undefined;
+  let commentary: RunningCommentary | undefined;
   const onAbort = (): void => {
-    session?.stop();
+    void commentary?.stop();
     void source.close();
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -130,37 +133,35 @@ export async function runPolicy(o: PolicyRunOptions): Promise<RunSummary> {
       const results = new Map<number, SecondResult>();
       const failures: string[] = [];
       const id = `${o.id}-${o.policy}${period === Infinity ? '' : `-${resets}`}`;
-      session = new CommentarySession({
+      commentary = startCommentary(cursor.until(Math.min(segStart + period, o.toSec)), recordingClient(o.pool, results), {
         id,
-        source: cursor.until(Math.min(segStart + period, o.toSec)),
-        engine: recordingClient(o.pool, results),
         policy: cachePolicy,
         // Only the first session of a run starts from the reference; a reset loses everything.
         previousTexts: segStart === o.fromSec && cachePolicy !== 'window' ? o.previousTexts : [],
         sampling: { temperature: 0 },
         skip: 'none',
+        onEvent: (e: SessionEvent) => {
+          if (e.type === 'commentary') {
+            const r = results.get(e.start);
+            results.delete(e.start);
+            o.writer.write({
+              start_time: e.start,
+              end_time: e.end,
+              response: e.text,
+              step_ms: r ? Math.round(r.timings.totalMs * 100) / 100 : undefined,
+              kv_tokens: r?.cache.tokens,
+              kv_bytes: r ? r.cache.tokens * perToken : undefined,
+              rss_bytes: process.memoryUsage.rss(),
+            });
+            lastEnd = e.end;
+            o.onSecond?.(e.end);
+          } else if (e.type === 'error') {
+            if (e.code === 'cache_full' && cachePolicy === 'full') capSec = lastEnd;
+            else failures.push(e.message);
+          }
+        },
       });
-      session.on('event', (e: SessionEvent) => {
-        if (e.type === 'commentary') {
-          const r = results.get(e.start);
-          results.delete(e.start);
-          o.writer.write({
-            start_time: e.start,
-            end_time: e.end,
-            response: e.text,
-            step_ms: r ? Math.round(r.timings.totalMs * 100) / 100 : undefined,
-            kv_tokens: r?.cache.tokens,
-            kv_bytes: r ? r.cache.tokens * perToken : undefined,
-            rss_bytes: process.memoryUsage.rss(),
-          });
-          lastEnd = e.end;
-          o.onSecond?.(e.end);
-        } else if (e.type === 'error') {
-          if (e.code === 'cache_full' && cachePolicy === 'full') capSec = lastEnd;
-          else failures.push(e.message);
-        }
-      });
-      await session.run();
+      await commentary.done;
       if (o.signal?.aborted) break;
       if (failures.length > 0) throw new SightlineError('internal', `${o.id}: ${failures[0]}`);
       if (cursor.exhausted && !cursor.hasHeld) break; // the video ended before toSec

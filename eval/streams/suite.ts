@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { SightlineError } from '../../errors.js';
-import type { MatchEvent } from '../../synth/index.js';
+import { SightlineError } from '../../src/errors.js';
+import type { MatchEvent } from '../../src/synth/index.js';
 import { heldOutMatch } from '../commentary-run.js';
 import { loadInfStreams, resolveVideo } from '../inf-streams-data.js';
 import type { ContentRow } from '../windows.js';

@@ -10,8 +10,8 @@
  * cannot be restored mid-stream without changing what the model saw.
  */
 import { join } from 'node:path';
-import { EnginePool } from '../../model/pool.js';
-import { openSource } from '../../ingest/index.js';
+import { EnginePool } from '../../src/model/pool.js';
+import { openModelSource } from '../../src/stream/index.js';
 import { readSummary, RowWriter, writeSummary, type RunSummary } from './outputs.js';
 import { runPolicy, type ChunkStream, type EvalPolicy } from './run-policy.js';
 import { previousTextBefore, type StreamCase } from './suite.js';
@@ -51,9 +51,9 @@ export const runFiles = (outDir: string, caseId: string, policy: string) => ({
   summary: join(outDir, 'runs', caseId, `${policy}.done.json`),
 });
 
+/** One source for the whole run: a `resets` run hands consecutive slices of it to successive sessions. */
 function ingestChunks(c: StreamCase, pool: EnginePool): ChunkStream {
-  const v = pool.config.vision;
-  return openSource(c.video, { fps: v.framesPerSecond, width: v.imageWidth, height: v.imageHeight });
+  return openModelSource(c.video, pool.config.vision);
 }
 
 export async function runStreams(o: StreamsRunOptions): Promise<PairResult[]> {

@@ -3,8 +3,8 @@
  * source of `eval efficiency`, which measures engine cost over any stream length without encoding and
  * decoding hours of H.264 first. Frames are rendered on demand (one second ahead at most).
  */
-import type { FrameChunk } from '../../ingest/types.js';
-import { createMatch } from '../../synth/index.js';
+import type { FrameChunk } from '../../src/stream/index.js';
+import { createMatch } from '../../src/synth/index.js';
 import type { ChunkStream } from './run-policy.js';
 
 export function syntheticChunks(seed: number, o: { width: number; height: number; fps: number; seconds: number }): ChunkStream {

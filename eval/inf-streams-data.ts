@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { SightlineError } from '../errors.js';
+import { SightlineError } from '../src/errors.js';
 import type { ContentRow } from './windows.js';
 
 export interface InfStreamsRow {

@@ -11,7 +11,7 @@
  * comparePairwise, never thrown. Network failures, timeouts, non-2xx statuses and bodies that are not
  * JSON become SightlineError('provider_unavailable') naming the endpoint (never the key).
  */
-import { SightlineError } from '../errors.js';
+import { SightlineError } from '../src/errors.js';
 import {
   comparePairwise,
   type JudgeAnswer,

@@ -3,7 +3,7 @@
  * from the synth's own templates (every phrasing, every detail variant), so the judge and the world
  * cannot drift apart: a new template is a new pattern.
  */
-import { KIT_PALETTE, TEMPLATES, type Ctx, type EventType, type MatchEvent } from '../synth/index.js';
+import { KIT_PALETTE, TEMPLATES, type Ctx, type EventType, type MatchEvent } from '../src/synth/index.js';
 
 export interface ParsedLine {
   type: EventType;

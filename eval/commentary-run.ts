@@ -1,17 +1,16 @@
 /**
  * Held-out commentary evaluation on the synthetic world: each match is rendered and encoded as H.264
- * (cached), read back through the real ingest (ffmpeg, 2 fps, the model's frame size), commentated by the
- * same CommentarySession as the live service with greedy decoding, and scored against the structured truth.
+ * (cached), read back through the real ingest (ffmpeg, 2 fps, the model's frame size) and commentated by
+ * startCommentary (src/stream) as the live service is, with greedy decoding, then scored against the
+ * structured truth.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
-import { SightlineError } from '../errors.js';
-import { EnginePool } from '../model/pool.js';
-import { openSource } from '../ingest/index.js';
-import { CommentarySession } from '../stream/session.js';
-import type { SessionEvent } from '../stream/events.js';
-import { writeMatch, type MatchEvent } from '../synth/index.js';
+import { DEFAULT_CACHE_POLICY, type CachePolicyName } from '../src/cache/index.js';
+import { SightlineError } from '../src/errors.js';
+import { EnginePool } from '../src/model/pool.js';
+import { startCommentary, type SessionEvent } from '../src/stream/index.js';
+import { writeMatch, type MatchEvent } from '../src/synth/index.js';
 import { addCounts, addOutcomes, countCommentary, rates, ZERO_COUNTS, type CommentaryCounts, type CommentaryMetrics, type OutcomesByKind, type Segment } from './commentary-metrics.js';
 
 export interface CommentaryEvalOptions {
@@ -80,20 +79,19 @@ export async function heldOutMatch(cacheDir: string, seed: number, seconds: numb
 }
 
 async function commentate(pool: EnginePool, video: string, id: string, decoding: DecodingThresholds, policy?: CachePolicyName): Promise<Segment[]> {
-  const { imageWidth, imageHeight } = pool.config.vision;
-  const source = openSource(video, { fps: pool.config.vision.framesPerSecond, width: imageWidth, height: imageHeight });
-  const session = new CommentarySession({ id, source, engine: pool, skip: 'none', policy, sampling: { temperature: 0, ...decoding } });
   const segments: Segment[] = [];
   let failure: string | undefined;
-  session.on('event', (e: SessionEvent) => {
-    if (e.type === 'commentary') segments.push({ start: e.start, text: e.text });
-    if (e.type === 'error') failure = e.message;
+  const commentary = startCommentary(video, pool, {
+    id,
+    skip: 'none',
+    policy,
+    sampling: { temperature: 0, ...decoding },
+    onEvent: (e: SessionEvent) => {
+      if (e.type === 'commentary') segments.push({ start: e.start, text: e.text });
+      if (e.type === 'error') failure = e.message;
+    },
   });
-  try {
-    await session.run();
-  } finally {
-    await source.close();
-  }
+  await commentary.done;
   if (failure) throw new Error(`evaluation of ${video} failed: ${failure}`);
   return segments;
 }

@@ -12,7 +12,7 @@
  * - *Goal recall*: recall over voiced goals only. *Score correctness*: of model lines that claim a score,
  *   the share that match the score on the board at that second.
  */
-import { headlineEvent, isWorthSaying, SILENCE, type MatchEvent } from '../synth/index.js';
+import { headlineEvent, isWorthSaying, SILENCE, type MatchEvent } from '../src/synth/index.js';
 import { parseLine, parseScoreClaim } from './event-parser.js';
 
 export interface Segment {

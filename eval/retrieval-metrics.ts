@@ -11,7 +11,7 @@
  * - R@k: percent of queries with rank <= k. MdR: median rank (mean of the two middle ranks when n is
  *   even, as numpy's median). MnR: mean rank.
  */
-import { SightlineError } from '../errors.js';
+import { SightlineError } from '../src/errors.js';
 
 export interface RetrievalSummary {
   /** Percent of queries whose true item ranks first / in the top 5 / top 10. */

@@ -1,0 +1,86 @@
+/**
+ * startCommentary: the one way to start commentary on a source. The server, the evaluation, `watch` and the
+ * benches all start sessions here, so none of them opens a source or wires a session by hand:
+ *
+ *   const run = startCommentary('match.mp4', pool, { id: 'm1', onEvent: (e) => ... });
+ *   await run.done;              // or run.stop() to end it early
+ *
+ * A source given by name is opened through src/ingest at the model's frame size and (unless `ingest.fps`
+ * says otherwise) the model's frame rate; it is closed when the session ends, whatever the reason. Chunks
+ * produced elsewhere (the synthetic world, a slice of another stream, tests) are passed straight through
+ * and stay their producer's to close.
+ */
+import { openSource, type FrameChunk, type FrameSource, type IngestOptions } from '../ingest/index.js';
+import type { ModelConfig } from '../model/config.js';
+import type { SessionEvent } from './events.js';
+import { CommentarySession, type EngineClient, type SessionOptions } from './session.js';
+
+/** Chunks in stream order from a producer other than ingest; `stats` feeds the status events' ingestFps. */
+export type ChunkSource = SessionOptions['source'];
+
+/** How a source given by name is read; the frame size is always the model's. */
+export type SourceOptions = Omit<IngestOptions, 'width' | 'height'>;
+
+export interface CommentaryOptions extends Omit<SessionOptions, 'source' | 'engine'> {
+  /** Ingest settings for a source given by name (fps default: the model's framesPerSecond). */
+  ingest?: SourceOptions;
+  /** Every session event, from the first `status` on (attached before the session starts). */
+  onEvent?(e: SessionEvent): void;
+  /** Each chunk on its way to the session (the server's video preview). */
+  onChunk?(chunk: FrameChunk): void;
+}
+
+export interface RunningCommentary {
+  readonly id: string;
+  /**
+   * Settles once the session has ended (source over, stopped, or failed: failures arrive as `error` events,
+   * never as a rejection) and a source opened here is closed.
+   */
+  readonly done: Promise<void>;
+  /** Applied before the next second. */
+  setPrompt(prompt: string): void;
+  /** Stops after the second in progress, closes a source opened here, and waits for `done`. */
+  stop(): Promise<void>;
+}
+
+/** Opens `source` through ingest as the model wants it: its frame size, and its frame rate unless given. */
+export function openModelSource(source: string, vision: ModelConfig['vision'], options: SourceOptions = {}): FrameSource {
+  return openSource(source, { ...options, fps: options.fps ?? vision.framesPerSecond, width: vision.imageWidth, height: vision.imageHeight });
+}
+
+export function startCommentary(source: string | ChunkSource, engine: EngineClient, options: CommentaryOptions): RunningCommentary {
+  const { ingest, onEvent, onChunk, ...sessionOptions } = options;
+  const opened = typeof source === 'string' ? openModelSource(source, engine.config.vision, ingest) : undefined;
+  const chunks = opened ?? (source as ChunkSource);
+  const session = new CommentarySession({ ...sessionOptions, engine, source: onChunk ? tap(chunks, onChunk) : chunks });
+  if (onEvent) session.on('event', onEvent);
+  const done = session.run().finally(() => opened?.close().catch(() => undefined));
+  return {
+    id: session.id,
+    done,
+    setPrompt: (prompt) => session.setPrompt(prompt),
+    stop: async () => {
+      session.stop();
+      await opened?.close(); // a live source may be waiting on the network for its next second
+      await done;
+    },
+  };
+}
+
+/**
+ * Passes chunks through, calling `onChunk` on the way. Keeps the source's `stats` and `close` so the
+ * session still reports ingest fps and can close a blocked live source when it ends.
+ */
+function tap(source: ChunkSource, onChunk: (chunk: FrameChunk) => void): ChunkSource {
+  const closable = source as { close?: () => Promise<void> };
+  return {
+    stats: source.stats && (() => source.stats!()),
+    ...(typeof closable.close === 'function' ? { close: () => closable.close!() } : {}),
+    async *[Symbol.asyncIterator]() {
+      for await (const chunk of source) {
+        onChunk(chunk);
+        yield chunk;
+      }
+    },
+  } as ChunkSource;
+}
