@@ -24,7 +24,6 @@ let draining = false;
 const post = (m: FromWorker): void => port.postMessage(m);
 
 async function handle(m: ToWorker): Promise<void> {
-  if (m.type === 'crash') return;
   const engine = engines.get(m.streamId);
   switch (m.type) {
     case 'open': {
@@ -64,19 +63,13 @@ async function drain(): Promise<void> {
       await handle(m);
     } catch (err) {
       const code = isSightlineError(err) ? err.code : ((err as { code?: string }).code ?? 'internal');
-      if (m.type !== 'crash') post({ type: 'error', seq: m.seq, code, message: (err as Error).message });
+      post({ type: 'error', seq: m.seq, code, message: (err as Error).message });
     }
   }
   draining = false;
 }
 
 port.on('message', (m: ToWorker) => {
-  if (m?.type === 'crash') {
-    setImmediate(() => {
-      throw new Error('engine worker crash requested (test hook)');
-    });
-    return;
-  }
   if (!m || !['open', 'step', 'setPrompt', 'close'].includes(m.type)) return; // unknown: ignored
   queue.push(m);
   void drain();

@@ -32,6 +32,13 @@ export interface EnginePoolOptions {
   intraOpThreads?: number;
   /** Requests waiting per worker before new ones are refused (default 64). */
   maxQueuedPerWorker?: number;
+  /**
+   * The module each worker thread runs (default: `engine.worker` next to this file, .js when built, .ts
+   * under tsx/vitest). It must speak the protocol in protocol.ts with `WorkerInit` as its workerData, e.g.
+   * a wrapper that preloads instrumentation and then imports the engine worker. A `.ts` URL is started
+   * through tsx.
+   */
+  workerUrl?: URL;
 }
 
 export interface FramesMessage {
@@ -58,7 +65,7 @@ interface Slot {
 }
 
 /** engine.worker.js next to the built pool.js, engine.worker.ts next to the source under vitest/tsx. */
-const WORKER_URL = new URL(`./engine.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const ENGINE_WORKER_URL = new URL(`./engine.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 export class EnginePool extends EventEmitter {
   private readonly slots: (Slot | undefined)[];
@@ -71,6 +78,7 @@ export class EnginePool extends EventEmitter {
     private readonly init: WorkerInit,
     private readonly maxQueued: number,
     workers: number,
+    private readonly workerUrl: URL,
   ) {
     super();
     this.slots = new Array(workers).fill(undefined);
@@ -85,7 +93,7 @@ export class EnginePool extends EventEmitter {
     const defaultWorkers = provider === 'cpu' ? Math.max(1, Math.min(2, availableParallelism())) : 1;
     const workers = options.workers ?? defaultWorkers;
     const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv };
-    const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers);
+    const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL);
     try {
       await Promise.all(pool.slots.map((_, i) => pool.slot(i).ready));
     } catch (err) {
@@ -148,11 +156,6 @@ export class EnginePool extends EventEmitter {
     return this.byStream.has(streamId);
   }
 
-  /** Test hook: make the worker that holds `streamId` throw an uncaught error. */
-  crashWorkerOf(streamId: string): void {
-    this.slotOf(streamId).worker.postMessage({ type: 'crash' } satisfies ToWorker);
-  }
-
   async destroy(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s && !s.dead && s.worker.terminate()));
@@ -181,7 +184,7 @@ export class EnginePool extends EventEmitter {
     const existing = this.slots[i];
     if (existing && !existing.dead) return existing;
     if (this.closed) throw new SightlineError('worker_failed', 'engine pool is closed');
-    const worker = startWorker(WORKER_URL, this.init);
+    const worker = startWorker(this.workerUrl, this.init);
     let markReady!: () => void;
     let markFailed!: (err: Error) => void;
     const ready = new Promise<void>((res, rej) => ((markReady = res), (markFailed = rej)));

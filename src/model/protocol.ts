@@ -30,9 +30,7 @@ export type ToWorker =
       height: number;
     }
   | { type: 'setPrompt'; seq: number; streamId: string; prompt: string }
-  | { type: 'close'; seq: number; streamId: string }
-  /** Test hook: the worker throws an uncaught error (exercises the crash path). */
-  | { type: 'crash' };
+  | { type: 'close'; seq: number; streamId: string };
 
 export type FromWorker =
   /** Loaded; `provider` is what runs (cpu after a webgpu fallback, which `notice` explains). */

@@ -2,8 +2,21 @@
  * Prometheus metrics on a registry owned by one server (several servers can share a process, as
  * tests do). Gauges are read from the stream manager at scrape time; per-stream series are
  * removed when a stream is purged so label sets stay bounded by the streams kept.
+ *
+ * Names follow Prometheus' rules as `promtool check metrics` applies them: counters end in `_total`, no
+ * gauge does. prom-client's default metrics break that rule in three places, dropped here (below).
  */
 import client from 'prom-client';
+
+/** Prefix of prom-client's default process and Node.js metrics. */
+const DEFAULT_METRICS_PREFIX = 'sightline_process_';
+
+/**
+ * Default gauges that prom-client names `*_total`: each is the sum of the gauge of the same name without
+ * the suffix, which is labelled by handle/request/resource type, so `sum(sightline_process_nodejs_active_handles)`
+ * gives the same number under a valid name.
+ */
+const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface StreamGaugeSource {
   streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number }[];
@@ -18,7 +31,8 @@ export class ServerMetrics {
 
   constructor(source: StreamGaugeSource) {
     const registers = [this.registry];
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'sightline_process_' });
+    client.collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
+    for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
     new client.Gauge({
       name: 'sightline_streams',
       help: 'Streams known to the server, by state',

@@ -21,7 +21,7 @@ export { SILENCE, TEMPLATES, PRIORITY, headlineEvent, isWorthSaying, type Ctx } 
 export { KIT_PALETTE, type Kit, type Rgb } from './teams.js';
 export { PITCH, PLAYERS_PER_TEAM, WORLD_HZ } from './pitch.js';
 export { Rng } from './rng.js';
-export { writeMatch, streamLive, isRawOutput, FRAMES_IN_FLIGHT, type WriteMatchOptions, type StreamLiveOptions, type RunResult } from './output.js';
+export { writeMatch, streamLive, isRawOutput, FRAMES_IN_FLIGHT, type WriteMatchOptions, type StreamLiveOptions, type PaceClock, type RunResult } from './output.js';
 export type { MatchEvent, EventType, TranscriptRow, ClipCaption } from './types.js';
 
 /** A match you pull frames from in order (`renderFrame(i, out)`); truth arrives through `sinks`. */

@@ -35,6 +35,19 @@ export interface WriteMatchOptions extends BroadcastOptions, TruthPaths {
   onProgress?(secondsDone: number): void;
 }
 
+/** The time a live stream is paced by. */
+export interface PaceClock {
+  nowMs(): number;
+  /** Resolves after `ms` milliseconds, or early once `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Real time: `performance.now()` and a timer. */
+const wallClock: PaceClock = {
+  nowMs: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+};
+
 export interface StreamLiveOptions extends BroadcastOptions, TruthPaths {
   seed: number;
   /** Any ffmpeg output URL: udp://host:port (mpegts), rtmp://... (flv), srt://, pipe:1, a file. */
@@ -43,6 +56,8 @@ export interface StreamLiveOptions extends BroadcastOptions, TruthPaths {
   seconds?: number;
   signal?: AbortSignal;
   onProgress?(secondsDone: number): void;
+  /** What frames are paced by (default: wall clock); a simulated clock streams as fast as the sink takes. */
+  clock?: PaceClock;
 }
 
 class RawSink implements FrameSink {
@@ -83,7 +98,7 @@ export function isRawOutput(out: string, format?: string): boolean {
  */
 export async function writeMatch(options: WriteMatchOptions): Promise<RunResult> {
   if (!(options.seconds > 0)) throw new SightlineError('bad_input', `seconds must be > 0, got ${options.seconds}`);
-  return run(options, options.seconds, false, () => {
+  return run(options, options.seconds, undefined, () => {
     if (isRawOutput(options.out, options.format)) return new RawSink(options.out);
     closeSync(openForWrite(options.out, 'output'));
     return ffmpegSink(options, { file: options.out });
@@ -98,7 +113,7 @@ export async function writeMatch(options: WriteMatchOptions): Promise<RunResult>
 export async function streamLive(options: StreamLiveOptions): Promise<RunResult> {
   const seconds = options.seconds ?? Infinity;
   if (!(seconds > 0)) throw new SightlineError('bad_input', `seconds must be > 0, got ${seconds}`);
-  return run(options, seconds, true, () => ffmpegSink(options, { url: options.url }));
+  return run(options, seconds, options.clock ?? wallClock, () => ffmpegSink(options, { url: options.url }));
 }
 
 function ffmpegSink(options: BroadcastOptions, target: { file: string } | { url: string }): FrameSink {
@@ -115,7 +130,8 @@ function ffmpegSink(options: BroadcastOptions, target: { file: string } | { url:
 async function run(
   options: (WriteMatchOptions | StreamLiveOptions) & { seed: number },
   seconds: number,
-  paced: boolean,
+  /** Paces frame i to i / fps seconds after the start on this clock; undefined: as fast as possible. */
+  clock: PaceClock | undefined,
   openSink: () => FrameSink,
 ): Promise<RunResult> {
   const video = options.video ?? ('out' in options ? basename(options.out) : options.url);
@@ -131,16 +147,16 @@ async function run(
     // A stalled sink must not stall shutdown: waits end at abort, and close() kills what will not finish.
     const abort = options.signal;
     const aborted = new Promise<void>((resolve) => abort?.addEventListener('abort', () => resolve(), { once: true }));
-    const startMs = performance.now();
+    const startMs = clock?.nowMs() ?? 0;
     let frames = 0;
     let reported = 0;
     while (frames < totalFrames && !options.signal?.aborted && !sink.failure) {
       const slot = frames % FRAMES_IN_FLIGHT;
       await Promise.race([inFlight[slot], aborted]);
       if (abort?.aborted) break;
-      if (paced) {
-        const waitMs = startMs + (frames * 1000) / fps - performance.now();
-        if (waitMs > 1) await sleep(waitMs, undefined, { signal: options.signal }).catch(() => undefined);
+      if (clock) {
+        const waitMs = startMs + (frames * 1000) / fps - clock.nowMs();
+        if (waitMs > 1) await clock.sleep(waitMs, options.signal);
         if (options.signal?.aborted) break;
       }
       broadcast.renderFrame(frames, pool[slot]);

@@ -88,10 +88,11 @@ describe('ingest: bad sources give one clear error', () => {
   });
 
   it.each(['http', 'rtsp'])('%s server that accepts and never answers -> source_timeout', async (scheme) => {
-    const started = Date.now();
     const message = await expectFailure(`${scheme}://127.0.0.1:${silentPort()}/stream`, 'source_timeout', { ioTimeoutMs: 800 });
-    expect(message).toMatch(/timed out/);
-    expect(Date.now() - started).toBeLessThan(8000);
+    // What fired is a limit set here: ffmpeg's I/O timeout (its own "connection timed out", or our reading
+    // of a generic error after it), or the first-frame watchdog (I/O + 5 s); not a default (5 s I/O,
+    // 10 s first frame) and not the test's own timeout.
+    expect(message).toMatch(/: (connection timed out|timed out \((no answer within 0\.8 s|no video for 5\.8 s)\))$/);
   });
 
   it('udp port with nothing sending -> source_timeout', async () => {

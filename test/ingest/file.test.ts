@@ -86,13 +86,14 @@ describe('ingest: local files', () => {
   it('close() and an AbortSignal stop a paced file and its ffmpeg', async () => {
     const controller = new AbortController();
     const source = openSource(await testsrc60Mp4(), { realtime: true, signal: controller.signal });
-    const started = Date.now();
+    const seen: number[] = [];
     for await (const chunk of source) {
-      expect(chunk.startSec).toBe(0);
+      seen.push(chunk.startSec);
       controller.abort();
     }
+    // Iteration ended right after the abort, 59 s of the paced file unread.
+    expect(seen).toEqual([0]);
     await source.close();
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(source.stats().state).toBe('ended');
     expect(runningFfmpegCount()).toBe(0);
   });

@@ -96,3 +96,11 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/**
+ * An EnginePool `workerUrl` for the fixture worker that runs the real engine but dies (uncaught error, the
+ * thread exits) when the `crashOnStep`-th step request reaches it; each new worker counts from zero.
+ */
+export function crashingEngineWorker(crashOnStep: number): URL {
+  return new URL(`./fixtures/crashing-engine.worker.ts?crashOnStep=${crashOnStep}`, import.meta.url);
+}

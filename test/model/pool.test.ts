@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnginePool } from '../../src/model/pool.js';
 import type { StreamEngineOptions } from '../../src/model/stream-engine.js';
-import { FIXTURES, framesFor } from './helpers.js';
+import { FIXTURES, crashingEngineWorker, framesFor } from './helpers.js';
 
 const MODEL = join(FIXTURES, 'tiny-random-1l');
 const OPTIONS: StreamEngineOptions = {
@@ -42,21 +42,39 @@ describe('EnginePool', () => {
     await expect(pool.step('a', { ...frames(2), width: 16, height: 16, rgb: new Uint8Array(16 * 16 * 6) })).rejects.toMatchObject({ code: 'bad_input' });
     await expect(pool.step('a', frames(2))).resolves.toMatchObject({ startSec: 2 });
   });
+});
+
+describe('EnginePool with a worker that dies', () => {
+  let pool: EnginePool;
+  const exits: { streams: string[]; error: Error }[] = [];
+  beforeAll(async () => {
+    // The real engine in a fixture worker whose thread dies with an uncaught error on its 3rd step.
+    pool = await EnginePool.create({ modelDir: MODEL, workers: 1, workerUrl: crashingEngineWorker(3) });
+    pool.on('workerExit', (e) => exits.push(e));
+  });
+  afterAll(() => pool?.destroy());
 
   it('reports a crashed worker, rejects its in-flight work, and serves reopened streams', async () => {
-    const exits: { streams: string[] }[] = [];
-    pool.on('workerExit', (e) => exits.push(e));
-    const inflight = pool.step('a', frames(3));
-    pool.crashWorkerOf('a');
-    const late = pool.step('b', frames(3));
-    const results = await Promise.allSettled([inflight, late]);
-    // The first may have finished before the crash; anything not finished is rejected as worker_failed.
-    expect(results.some((r) => r.status === 'rejected')).toBe(true);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'worker_failed' });
+    await pool.open('a', OPTIONS);
+    await pool.open('b', OPTIONS);
+    await expect(pool.step('a', frames(0))).resolves.toMatchObject({ startSec: 0 });
+    const inflight = pool.step('a', frames(1));
+    const fatal = pool.step('b', frames(1)); // the worker's 3rd step: it dies when this arrives
+    const [first, second] = await Promise.allSettled([inflight, fatal]);
+    // The fatal request is rejected with the worker's own error; the one before it, unless it finished first.
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'worker_failed', message: expect.stringMatching(/crashed on step 3 \(b at 1s\)/) } });
+    if (first.status === 'rejected') expect(first.reason).toMatchObject({ code: 'worker_failed' });
+    expect(exits).toHaveLength(1);
     expect(exits[0].streams.sort()).toEqual(['a', 'b']);
+    expect(exits[0].error).toMatchObject({ code: 'worker_failed' });
     expect(pool.isOpen('a')).toBe(false);
+    expect(pool.isOpen('b')).toBe(false);
+    await expect(Promise.resolve().then(() => pool.step('b', frames(2)))).rejects.toMatchObject({ code: 'worker_failed', message: expect.stringMatching(/not open/) });
+    // A fresh worker takes the reopened stream (and counts its steps from zero).
     await pool.open('a', OPTIONS, [' Kick off.']);
-    await expect(pool.step('a', frames(4))).resolves.toMatchObject({ startSec: 4 });
+    await expect(pool.step('a', frames(2))).resolves.toMatchObject({ startSec: 2 });
+    await expect(pool.step('a', frames(3))).resolves.toMatchObject({ startSec: 3 });
+    expect(exits).toHaveLength(1);
   });
 });
 

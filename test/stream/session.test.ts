@@ -5,7 +5,7 @@ import { EnginePool } from '../../src/model/pool.js';
 import type { CommentaryEvent, SessionEvent, StatusEvent } from '../../src/stream/events.js';
 import { CommentarySession, type SessionOptions } from '../../src/stream/session.js';
 import { TextTokenizer } from '../../src/model/tokenizer.js';
-import { FIXTURES } from '../model/helpers.js';
+import { FIXTURES, crashingEngineWorker } from '../model/helpers.js';
 import { syntheticChunks } from './helpers.js';
 
 let pool: EnginePool;
@@ -60,21 +60,26 @@ describe('CommentarySession', () => {
   });
 
   it('restarts from its transcript after a worker crash and keeps every second', async () => {
-    const open = vi.spyOn(pool, 'open');
-    let crashed = false;
-    const { commentary, events, session } = await runSession({ id: 'crashy', source: syntheticChunks(8, { intervalMs: 20 }), skip: 'none' }, (_s, e) => {
-      if (!crashed && e.type === 'commentary' && e.start === 3) {
-        crashed = true;
-        pool.crashWorkerOf('crashy');
-      }
-    });
-    expect(events.some((e) => e.type === 'error' && e.code === 'worker_failed')).toBe(true);
-    expect(session.restartCount).toBe(1);
-    expect(commentary.map((c) => c.start)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    const reopen = open.mock.calls.at(-1)!;
-    const spoken = commentary.slice(0, 4).filter((c) => c.text !== ' ...').map((c) => c.text);
-    expect(reopen[2]).toEqual(spoken);
-    open.mockRestore();
+    // The real engine in a fixture worker that dies on its 5th step: second 4 of this stream.
+    const crashing = await EnginePool.create({ modelDir: join(FIXTURES, 'tiny-random-1l'), workers: 1, workerUrl: crashingEngineWorker(5) });
+    try {
+      const exits: { streams: string[] }[] = [];
+      crashing.on('workerExit', (e) => exits.push(e));
+      const open = vi.spyOn(crashing, 'open');
+      const { commentary, events, session } = await runSession({ id: 'crashy', engine: crashing, source: syntheticChunks(8), skip: 'none' });
+      expect(exits.map((e) => e.streams)).toEqual([['crashy']]);
+      const errors = events.filter((e) => e.type === 'error');
+      expect(errors).toEqual([expect.objectContaining({ code: 'worker_failed', message: expect.stringMatching(/crashed on step 5 \(crashy at 4s\)/) })]);
+      expect(session.restartCount).toBe(1);
+      expect(commentary.map((c) => c.start)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      // Reopened once, after second 3, with the transcript so far as previous text.
+      expect(open).toHaveBeenCalledTimes(2);
+      const reopen = open.mock.calls[1];
+      const spoken = commentary.slice(0, 4).filter((c) => c.text !== ' ...').map((c) => c.text);
+      expect(reopen[2]).toEqual(spoken);
+    } finally {
+      await crashing.destroy();
+    }
   });
 
   it("policy 'full' ends the stream with cache_full once the next round does not fit", async () => {

@@ -1,5 +1,5 @@
 /** Lag handling with a fake engine slower than real time (no model needed). */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ModelConfig } from '../../src/model/config.js';
 import type { SecondResult } from '../../src/model/stream-engine.js';
 import type { CommentaryEvent, SessionEvent, StatusEvent } from '../../src/stream/events.js';
@@ -29,11 +29,23 @@ function slowEngine(stepMs: number): EngineClient {
   } as EngineClient;
 }
 
+/**
+ * A source that yields a second every 10 ms and an engine that takes 40 ms a second, on a fake clock: the
+ * engine falls behind by the same amount on every run, however busy the machine is.
+ */
 async function run(skip: 'oldest' | 'none') {
-  const session = new CommentarySession({ id: 'lag', engine: slowEngine(40), source: syntheticChunks(30, { intervalMs: 10 }), skip, maxBacklogSec: 1 });
+  vi.useFakeTimers();
   const events: SessionEvent[] = [];
-  session.on('event', (e: SessionEvent) => events.push(e));
-  await session.run();
+  try {
+    const session = new CommentarySession({ id: 'lag', engine: slowEngine(40), source: syntheticChunks(30, { intervalMs: 10 }), skip, maxBacklogSec: 1 });
+    session.on('event', (e: SessionEvent) => events.push(e));
+    let finished = false;
+    const done = session.run().finally(() => (finished = true));
+    while (!finished) await vi.advanceTimersByTimeAsync(5);
+    await done;
+  } finally {
+    vi.useRealTimers();
+  }
   return {
     commentary: events.filter((e): e is CommentaryEvent => e.type === 'commentary'),
     status: events.filter((e): e is StatusEvent => e.type === 'status'),
@@ -52,8 +64,10 @@ describe('falling behind real time', () => {
   });
 
   it("skip 'none' keeps every second (files run as fast as the engine allows)", async () => {
-    const { commentary } = await run('none');
+    const { commentary, status } = await run('none');
     expect(commentary.map((c) => c.start)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(status.some((s) => s.state === 'lagging')).toBe(true);
+    expect(status.at(-1)!.skippedSeconds).toBe(0);
   });
 });
 

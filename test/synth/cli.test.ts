@@ -80,27 +80,27 @@ describe('sightline synth', () => {
 });
 
 /**
- * Starts the CLI streaming to a loopback UDP port and records when packets arrive. `killAfterMs` counts
+ * Starts the CLI streaming to a loopback UDP port and counts the packets that arrive. `killAfterMs` counts
  * from the first packet, so a slow start on a loaded machine does not cut the stream before it began.
+ * (Pacing itself is tested on a simulated clock in live.test.ts; here: the process, the wire, the exit.)
  */
-async function liveRun(extra: string[], killAfterMs?: number): Promise<{ code: number | null; arrivalsMs: number[]; elapsedMs: number; port: number }> {
+async function liveRun(extra: string[], killAfterMs?: number): Promise<{ code: number | null; packets: number; stderr: string; port: number }> {
   const sock = createSocket('udp4');
-  const arrivalsMs: number[] = [];
-  const t0 = performance.now();
+  let packets = 0;
   let onFirstPacket = (): void => undefined;
   sock.on('message', () => {
-    if (arrivalsMs.length === 0) onFirstPacket();
-    arrivalsMs.push(performance.now() - t0);
+    if (packets++ === 0) onFirstPacket();
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   const port = sock.address().port;
-  const child = spawn(process.execPath, [CLI, 'synth', '--seed', '3', '--live', `udp://127.0.0.1:${port}`, '--width', '160', '--height', '90', ...extra], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'synth', '--seed', '3', '--live', `udp://127.0.0.1:${port}`, '--width', '160', '--height', '90', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   if (killAfterMs) onFirstPacket = () => void setTimeout(() => child.kill('SIGTERM'), killAfterMs);
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  const elapsedMs = performance.now() - t0;
+  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
   await new Promise((r) => setTimeout(r, 200));
   sock.close();
-  return { code, arrivalsMs, elapsedMs, port };
+  return { code, packets, stderr, port };
 }
 
 function ffmpegFor(port: number): string {
@@ -108,28 +108,25 @@ function ffmpegFor(port: number): string {
 }
 
 describe('sightline synth --live', () => {
-  it('sends mpegts over udp paced in real time and stops at --seconds', async () => {
-    const { code, arrivalsMs, elapsedMs, port } = await liveRun(['--seconds', '3']);
+  it('sends mpegts over udp and stops at --seconds', async () => {
+    const { code, packets, stderr, port } = await liveRun(['--seconds', '3']);
     expect(code).toBe(0);
-    expect(arrivalsMs.length).toBeGreaterThan(20);
-    const spanMs = arrivalsMs[arrivalsMs.length - 1] - arrivalsMs[0];
-    // 3 s of video: paced, not dumped at once (x264 zerolatency sends as it goes).
-    expect(spanMs).toBeGreaterThan(1800);
-    expect(elapsedMs).toBeGreaterThan(2800);
-    expect(elapsedMs).toBeLessThan(15_000);
+    expect(packets).toBeGreaterThan(20);
+    expect(stderr).toBe(`synth: streamed 3 s to udp://127.0.0.1:${port}\n`);
     expect(ffmpegFor(port)).toBe('');
   });
 
   it('runs until SIGTERM, then exits cleanly and takes ffmpeg with it', async () => {
     const truth = join(dir, 'live-truth.json');
-    const { code, arrivalsMs, elapsedMs, port } = await liveRun(['--truth', truth], 2500);
+    const { code, packets, stderr, port } = await liveRun(['--truth', truth], 2500);
     expect(code).toBe(0);
-    // The transcript is closed properly on the way out: valid JSON, whole seconds only.
+    // Stopped by the signal after whole seconds, which the transcript holds: valid JSON, whole seconds only.
+    const streamed = Number(/^synth: streamed (\d+) s to udp:/.exec(stderr)?.[1]);
+    expect(streamed).toBeGreaterThanOrEqual(1);
     const transcript = JSON.parse(readFileSync(truth, 'utf8'));
-    expect(transcript.content.length).toBeGreaterThanOrEqual(1);
+    expect(transcript.content.length).toBe(streamed);
     expect(transcript.content[0][2]).toMatch(/kick|under way|restart|tap it off/i);
-    expect(arrivalsMs.length).toBeGreaterThan(10);
-    expect(elapsedMs).toBeLessThan(10_000);
+    expect(packets).toBeGreaterThan(10);
     expect(ffmpegFor(port)).toBe('');
   });
 });
