@@ -11,7 +11,7 @@ import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { SightlineError, isSightlineError } from '../errors.js';
 import { readClips, type ClipPlan, type DecodedClip } from './clip-reader.js';
-import type { ClipEncoder } from './encoder-client.js';
+import type { ClipEncoder } from '../model/index.js';
 import { SearchStore, type ClipRow } from './store.js';
 import { probeVideo, type VideoProbe } from './video-probe.js';
 

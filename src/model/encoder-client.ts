@@ -5,10 +5,10 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { SightlineError, type ErrorCode } from '../errors.js';
-import { startWorker } from '../model/worker-start.js';
+import { startWorker } from './worker-start.js';
 import { loadEncoderFolder, type EncoderSpec } from './encoder-folder.js';
 import type { EncoderWorkerInit, FromEncoder, ToEncoder } from './encoder-protocol.js';
-import type { ClipFrames } from './encoder-runtime.js';
+import type { ClipFrames, EncoderRuntime } from './encoder.js';
 
 /** encoder.worker.js next to the built client, encoder.worker.ts next to the source under vitest/tsx. */
 const WORKER_URL = new URL(`./encoder.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -20,12 +20,11 @@ export interface EncoderOptions {
   maxQueued?: number;
 }
 
-/** What the indexer and the search service need from an encoder (tests may pass a double). */
-export interface ClipEncoder {
-  readonly spec: EncoderSpec;
-  readonly embedDim: number;
-  embedClips(clips: ClipFrames[]): Promise<Float32Array[]>;
-  embedText(text: string): Promise<Float32Array>;
+/**
+ * What the indexer and the search service need from an encoder (tests may pass a double): the
+ * EncoderRuntime contract, held from another thread, closed instead of released.
+ */
+export interface ClipEncoder extends Pick<EncoderRuntime, 'spec' | 'embedDim' | 'embedClips' | 'embedText'> {
   close(): Promise<void>;
 }
 
