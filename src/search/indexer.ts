@@ -1,5 +1,5 @@
 /**
- * Indexing: video files -> clips -> vectors + thumbnails -> the store (store.ts has the crash-safe
+ * Indexing: video files -> clips -> vectors + thumbnails -> the store (store-writer.ts has the crash-safe
  * write protocol). Per video: stat, skip if unchanged, hash, probe (done for the next file while this
  * one runs), then decode (ffmpeg child) and encode (encoder worker) overlap: while one batch of clips
  * is being embedded the next is decoded.
