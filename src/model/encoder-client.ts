@@ -1,14 +1,14 @@
 /**
- * The one owner of the encoder worker: a retrieval encoder off the main thread. Requests are answered
- * once; a worker that dies rejects everything in flight with `worker_failed`. Queued clip requests are
- * bounded (`maxQueued`, default 64); the indexer awaits each batch, so decode runs at most one batch ahead.
+ * The one owner of the encoder worker: a retrieval encoder off the main thread (worker-channel.ts does
+ * the thread). Requests are answered once; a worker that dies rejects everything in flight with
+ * `worker_failed`. Queued requests are bounded (`maxQueued`, default 64); the indexer awaits each batch,
+ * so decode runs at most one batch ahead.
  */
-import type { Worker } from 'node:worker_threads';
-import { SightlineError, type ErrorCode } from '../errors.js';
-import { startWorker } from './worker-start.js';
+import { SightlineError } from '../errors.js';
 import { loadEncoderFolder, type EncoderSpec } from './encoder-folder.js';
 import type { EncoderWorkerInit, FromEncoder, ToEncoder } from './encoder-protocol.js';
 import type { ClipFrames, EncoderRuntime } from './encoder.js';
+import { WorkerChannel } from './worker-channel.js';
 
 /** encoder.worker.js next to the built client, encoder.worker.ts next to the source under vitest/tsx. */
 const WORKER_URL = new URL(`./encoder.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -28,45 +28,27 @@ export interface ClipEncoder extends Pick<EncoderRuntime, 'spec' | 'embedDim' | 
   close(): Promise<void>;
 }
 
-interface Pending {
-  resolve: (v: Float32Array[]) => void;
-  reject: (e: Error) => void;
-}
+type Channel = WorkerChannel<Extract<FromEncoder, { type: 'ready' }>, Extract<FromEncoder, { type: 'vectors' }>>;
 
 export class EncoderClient implements ClipEncoder {
-  private readonly pending = new Map<number, Pending>();
-  private seq = 0;
-  private dead: Error | undefined;
-
   private constructor(
     readonly spec: EncoderSpec,
     readonly embedDim: number,
-    private readonly worker: Worker,
-    private readonly maxQueued: number,
+    private readonly channel: Channel,
   ) {}
 
   /** Validates the folder here (clear errors before a thread starts), then waits for the worker to load it. */
   static async create(modelDir: string, options: EncoderOptions = {}): Promise<EncoderClient> {
     const spec = loadEncoderFolder(modelDir);
     const init: EncoderWorkerInit = { spec, intraOpThreads: options.intraOpThreads ?? 1 };
-    const worker = startWorker(WORKER_URL, init);
-    let lastError: Error | undefined;
-    worker.on('error', (err) => (lastError = err));
-    const embedDim = await new Promise<number>((resolve, reject) => {
-      const onMessage = (m: FromEncoder): void => {
-        if (m.type === 'ready') resolve(m.embedDim);
-        if (m.type === 'fatal') reject(new SightlineError(m.code as ErrorCode, m.message));
-      };
-      worker.on('message', onMessage);
-      worker.once('exit', (code) => reject(lastError ?? new SightlineError('worker_failed', `encoder worker exited with code ${code} while loading ${spec.dir}`)));
-    }).catch(async (err) => {
-      await worker.terminate();
+    const channel: Channel = new WorkerChannel(WORKER_URL, init, { name: 'encoder worker', maxQueued: options.maxQueued ?? 64 });
+    try {
+      const { embedDim } = await channel.ready;
+      return new EncoderClient(spec, embedDim, channel);
+    } catch (err) {
+      await channel.terminate();
       throw err;
-    });
-    const client = new EncoderClient(spec, embedDim, worker, options.maxQueued ?? 64);
-    worker.on('message', (m: FromEncoder) => client.onMessage(m));
-    worker.on('exit', (code) => client.fail(lastError, code));
-    return client;
+    }
   }
 
   embedClips(clips: ClipFrames[]): Promise<Float32Array[]> {
@@ -77,37 +59,15 @@ export class EncoderClient implements ClipEncoder {
   }
 
   async embedText(text: string): Promise<Float32Array> {
-    return (await this.request({ type: 'text', seq: 0, text }, []))[0];
+    return (await this.request({ type: 'text', seq: 0, text }))[0];
   }
 
   async close(): Promise<void> {
-    this.dead ??= new SightlineError('worker_failed', 'encoder is closed');
-    await this.worker.terminate();
+    await this.channel.terminate(new SightlineError('worker_failed', 'encoder is closed'));
   }
 
-  private request(msg: ToEncoder, transfer: ArrayBuffer[]): Promise<Float32Array[]> {
-    if (this.dead) return Promise.reject(this.dead);
-    if (this.pending.size >= this.maxQueued) return Promise.reject(new SightlineError('rate_limited', `encoder queue full (${this.maxQueued} requests)`));
-    msg.seq = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(msg.seq, { resolve, reject });
-      this.worker.postMessage(msg, transfer);
-    });
-  }
-
-  private onMessage(m: FromEncoder): void {
-    if (m.type !== 'vectors' && m.type !== 'error') return;
-    const p = this.pending.get(m.seq);
-    if (!p) return;
-    this.pending.delete(m.seq);
-    if (m.type === 'error') p.reject(new SightlineError(m.code as ErrorCode, m.message));
-    else p.resolve(m.vectors.map((b) => new Float32Array(b)));
-  }
-
-  private fail(cause: Error | undefined, code: number): void {
-    const failure = this.dead ?? new SightlineError('worker_failed', `encoder worker failed: ${cause?.message ?? `exit code ${code}`}`, { cause });
-    this.dead = failure;
-    for (const p of this.pending.values()) p.reject(failure);
-    this.pending.clear();
+  private async request(msg: ToEncoder, transfer: ArrayBuffer[] = []): Promise<Float32Array[]> {
+    const answer = await this.channel.request(msg, transfer);
+    return answer.vectors.map((b) => new Float32Array(b));
   }
 }
