@@ -66,7 +66,7 @@ export class WorkerChannel<Ready extends { type: 'ready' }, Answer extends { typ
   }
 
   /** Sends `msg` with a fresh seq; `transfer` buffers move to the worker (the caller must own them). */
-  request(msg: { seq: number }, transfer: ArrayBuffer[] = []): Promise<Answer> {
+  request<M extends { seq: number }>(msg: M, transfer: ArrayBuffer[] = []): Promise<Answer> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.pending.size >= this.o.maxQueued) return Promise.reject(new SightlineError('rate_limited', `${this.o.name} queue full (${this.o.maxQueued} requests)`));
     msg.seq = ++this.seq;
