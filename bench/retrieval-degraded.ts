@@ -16,8 +16,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { HELD_OUT_RENDER, selectPairs, type RenderedMatch } from '../eval/retrieval-data.js';
 import { diagonalRanks, similarityMatrix, summariseRanks, type RetrievalMetrics } from '../eval/retrieval-metrics.js';
-import { loadRetrievalModelFolder } from '../src/search/encoder-folder.js';
-import { createEncoderRuntime, embedPackedClips, stackRows } from '../src/search/encoder-runtime.js';
+import { createEncoderRuntime, embedPackedClips, loadRetrievalModelFolder, stackRows } from '../src/model/index.js';
 import { createMatch, Rng, simulateTruth, WORLD_HZ } from '../src/synth/index.js';
 
 const { values } = parseArgs({

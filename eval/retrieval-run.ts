@@ -7,8 +7,7 @@
 import { decodeFrames, renderHeldOutMatch, selectPairs, type HeldOutPair, type HeldOutRender, type RenderedMatch } from './retrieval-data.js';
 import { diagonalRanks, similarityMatrix, summariseRanks, type RetrievalMetrics } from './retrieval-metrics.js';
 import { SightlineError } from '../src/errors.js';
-import { loadRetrievalModelFolder, type EncoderSpec } from '../src/search/encoder-folder.js';
-import { createEncoderRuntime, embedPackedClips, stackRows, type EncoderRuntime } from '../src/search/encoder-runtime.js';
+import { createEncoderRuntime, embedPackedClips, loadRetrievalModelFolder, stackRows, type EncoderRuntime, type EncoderSpec } from '../src/model/index.js';
 
 /** A model under evaluation: the search core's folder reading and onnxruntime encoder, so eval measures what search runs. */
 interface EvalEncoder {

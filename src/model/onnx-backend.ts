@@ -7,16 +7,13 @@ import type { InferenceBackend } from './backend.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
-import { checkProvider, isNoAdapterError, noAdapterMessage } from './providers.js';
+import { openSession, type SessionSettings } from './onnx-session.js';
+import { checkProvider, isNoAdapterError } from './providers.js';
 
 /** Where a stream's K/V live: host Float32Arrays, or tensors of the decoder's provider (kv-graph-ops.ts). */
 export type KvResidence = 'host' | 'device';
 
-export interface BackendOptions {
-  /** Execution provider name: cpu (default), webgpu, cuda, ... */
-  provider: string;
-  /** onnxruntime intra-op threads per session (1 keeps several workers from fighting over cores). */
-  intraOpThreads: number;
+export interface BackendOptions extends SessionSettings {
   /** Default: `device` on a GPU provider (webgpu), `host` on the CPU. */
   kv?: KvResidence;
   /** When webgpu finds no GPU adapter: run on the CPU with a notice (default) instead of failing. */
@@ -31,44 +28,18 @@ export interface OnnxBackend extends InferenceBackend {
   readonly notice?: string;
 }
 
-async function openSession(folder: ModelFolder, path: string, o: BackendOptions, extra: ort.InferenceSession.SessionOptions = {}): Promise<GuardedSession> {
-  const name = path.split('/').pop()!;
-  try {
-    const session = await ort.InferenceSession.create(path, {
-      executionProviders: [o.provider],
-      intraOpNumThreads: o.intraOpThreads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      // Our graphs have no quantized activations: weights stored as int8 + DequantizeLinear
-      // (scripts/store-weights.ts) are then folded into float32 constants at load, so they run at float32
-      // speed on every provider instead of dequantizing at each call.
-      extra: { session: { disable_quant_qdq: '1' } },
-      ...extra,
-    });
-    return { name, provider: o.provider, session };
-  } catch (err) {
-    const msg = ((err as Error).message ?? String(err)).split('\n')[0];
-    if (isNoAdapterError(err)) throw new SightlineError('provider_unavailable', noAdapterMessage(o.provider, msg), { cause: err });
-    // Tell a missing provider from a bad file: if the CPU provider loads the graph, the provider was the problem.
-    if (o.provider !== 'cpu' && (await ort.InferenceSession.create(path).then((s) => s.release().then(() => true), () => false))) {
-      throw new SightlineError('provider_unavailable', `execution provider "${o.provider}" failed to start: ${msg}`, { cause: err });
-    }
-    throw new SightlineError('model_invalid', `model folder ${folder.dir}: ${name} cannot be loaded: ${msg}`, { cause: err });
-  }
-}
-
 export async function createOnnxBackend(folder: ModelFolder, options: BackendOptions): Promise<OnnxBackend> {
   await checkProvider(options.provider);
   let o = options;
   let notice: string | undefined;
   let vision: GuardedSession;
   try {
-    vision = await openSession(folder, folder.visionPath, o);
+    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o);
   } catch (err) {
     if (!(isNoAdapterError(err) && options.fallbackToCpu !== false)) throw err;
     notice = `${(err as Error).message}; running on the CPU instead`;
     o = { ...options, provider: 'cpu', kv: options.kv === 'device' ? 'device' : 'host' };
-    vision = await openSession(folder, folder.visionPath, o);
+    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o);
   }
   return createOn(folder, o, vision, notice);
 }
@@ -81,7 +52,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   // Device-resident K/V: only the logits come back to the host; new keys/values stay in GPU memory.
   const outputLocation: Record<string, ort.Tensor.DataLocation> = { logits: 'cpu' };
   for (let l = 0; l < numLayers; l++) outputLocation[`new_key_${l}`] = outputLocation[`new_value_${l}`] = 'gpu-buffer';
-  const decoder = await openSession(folder, folder.decoderPath, o, kv === 'device' && onDevice ? { preferredOutputLocation: outputLocation } : {});
+  const decoder = await openSession(`model folder ${folder.dir}`, folder.decoderPath, o, kv === 'device' && onDevice ? { preferredOutputLocation: outputLocation } : {});
   const want = ['inputs_embeds', 'position_ids'];
   for (let l = 0; l < numLayers; l++) want.push(`past_key_${l}`, `past_value_${l}`);
   const missing = want.filter((n) => !decoder.session.inputNames.includes(n));

@@ -6,13 +6,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { SightlineError, type ErrorCode } from '../errors.js';
+import { SightlineError } from '../errors.js';
 import type { ModelConfig } from './config.js';
 import { loadModelFolder, type ModelFolder } from './model-folder.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { checkProvider } from './providers.js';
-import { startWorker } from './worker-start.js';
+import { WorkerChannel } from './worker-channel.js';
 import type { SecondResult, StreamEngineOptions } from './stream-engine.js';
 
 export interface EnginePoolOptions {
@@ -50,18 +49,13 @@ export interface FramesMessage {
   height: number;
 }
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
-}
+type Ready = Extract<FromWorker, { type: 'ready' }>;
+type Answer = Extract<FromWorker, { type: 'result' | 'done' }>;
 
 interface Slot {
-  worker: Worker;
+  channel: WorkerChannel<Ready, Answer>;
   info?: { provider: string; kv: string; notice?: string };
-  ready: Promise<void>;
-  pending: Map<number, Pending>;
   streams: Set<string>;
-  dead: boolean;
 }
 
 /** engine.worker.js next to the built pool.js, engine.worker.ts next to the source under vitest/tsx. */
@@ -95,7 +89,7 @@ export class EnginePool extends EventEmitter {
     const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv };
     const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL);
     try {
-      await Promise.all(pool.slots.map((_, i) => pool.slot(i).ready));
+      await Promise.all(pool.slots.map((_, i) => pool.slot(i).channel.ready));
     } catch (err) {
       await pool.destroy();
       throw err;
@@ -120,7 +114,7 @@ export class EnginePool extends EventEmitter {
       if ((this.slots[i]?.streams.size ?? 0) < (this.slots[best]?.streams.size ?? 0)) best = i;
     }
     const slot = this.slot(best);
-    await slot.ready;
+    await slot.channel.ready;
     slot.streams.add(streamId);
     this.byStream.set(streamId, slot);
     try {
@@ -149,7 +143,7 @@ export class EnginePool extends EventEmitter {
     if (!slot) return;
     this.byStream.delete(streamId);
     slot.streams.delete(streamId);
-    if (!slot.dead) await this.request(slot, { type: 'close', seq: 0, streamId }).catch(() => undefined);
+    if (!slot.channel.dead) await this.request(slot, { type: 'close', seq: 0, streamId }).catch(() => undefined);
   }
 
   isOpen(streamId: string): boolean {
@@ -158,7 +152,7 @@ export class EnginePool extends EventEmitter {
 
   async destroy(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s && !s.dead && s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => s && !s.channel.dead && s.channel.terminate()));
   }
 
   private slotOf(streamId: string): Slot {
@@ -167,58 +161,30 @@ export class EnginePool extends EventEmitter {
     return slot;
   }
 
-  private request(slot: Slot, msg: ToWorker & { seq: number }, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (slot.dead) return Promise.reject(new SightlineError('worker_failed', 'engine worker is gone'));
-    if (slot.pending.size >= this.maxQueued) {
-      return Promise.reject(new SightlineError('rate_limited', `engine worker queue full (${this.maxQueued} requests)`));
-    }
-    msg.seq = ++this.seq;
-    return new Promise((resolve, reject) => {
-      slot.pending.set(msg.seq, { resolve, reject });
-      slot.worker.postMessage(msg, transfer);
-    });
+  private async request(slot: Slot, msg: ToWorker & { seq: number }, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const answer = await slot.channel.request(msg, transfer);
+    return answer.type === 'result' ? answer.result : undefined;
   }
 
   /** The worker in slot `i`, started if absent or dead. */
   private slot(i: number): Slot {
     const existing = this.slots[i];
-    if (existing && !existing.dead) return existing;
+    if (existing && !existing.channel.dead) return existing;
     if (this.closed) throw new SightlineError('worker_failed', 'engine pool is closed');
-    const worker = startWorker(this.workerUrl, this.init);
-    let markReady!: () => void;
-    let markFailed!: (err: Error) => void;
-    const ready = new Promise<void>((res, rej) => ((markReady = res), (markFailed = rej)));
-    ready.catch(() => undefined); // observed by create()/open(); never an unhandled rejection here
-    const slot: Slot = { worker, ready, pending: new Map(), streams: new Set(), dead: false };
-    let lastError: Error | undefined;
-    worker.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') {
-        slot.info = { provider: m.provider, kv: m.kv, notice: m.notice };
-        return markReady();
-      }
-      if (m.type === 'fatal') return markFailed((lastError = new SightlineError(m.code as ErrorCode, m.message)));
-      if (m.type !== 'result' && m.type !== 'done' && m.type !== 'error') return;
-      const p = slot.pending.get(m.seq);
-      if (!p) return;
-      slot.pending.delete(m.seq);
-      if (m.type === 'error') p.reject(new SightlineError(m.code as ErrorCode, m.message));
-      else p.resolve(m.type === 'result' ? m.result : undefined);
+    const streams = new Set<string>();
+    const channel = new WorkerChannel<Ready, Answer>(this.workerUrl, this.init, {
+      name: 'engine worker',
+      maxQueued: this.maxQueued,
+      // Its streams' caches died with it: forget them, so they are reopened (e.g. from their transcript).
+      onExit: (error) => {
+        const lost = [...streams];
+        for (const s of lost) this.byStream.delete(s);
+        streams.clear();
+        if (!this.closed) this.emit('workerExit', { streams: lost, error });
+      },
     });
-    worker.on('error', (err) => {
-      lastError = err;
-    });
-    worker.on('exit', (code) => {
-      slot.dead = true;
-      const cause = lastError?.message ?? `exit code ${code}`;
-      const failure = lastError instanceof SightlineError ? lastError : new SightlineError('worker_failed', `engine worker failed: ${cause}`, { cause: lastError });
-      markFailed(failure);
-      for (const p of slot.pending.values()) p.reject(failure);
-      slot.pending.clear();
-      const lost = [...slot.streams];
-      for (const s of lost) this.byStream.delete(s);
-      slot.streams.clear();
-      if (!this.closed) this.emit('workerExit', { streams: lost, error: failure });
-    });
+    const slot: Slot = { channel, streams };
+    channel.ready.then((m) => (slot.info = { provider: m.provider, kv: m.kv, notice: m.notice }), () => undefined);
     this.slots[i] = slot;
     return slot;
   }

@@ -1,11 +1,21 @@
 /**
- * src/search — video search: retrieval encoders (the project's sightline-retrieval folders or a CLIP
- * ONNX folder), the indexer (ingest -> clips -> vectors -> LanceDB), the live commentary index and
- * text queries. docs/search.md.
+ * src/search — video search: the indexer (ingest -> clips -> vectors -> LanceDB), the live commentary
+ * index and text queries. The retrieval encoders (the project's sightline-retrieval folders or a CLIP
+ * ONNX folder) are src/model's; re-exported here for search's callers. docs/search.md.
  */
-export { CLIP_DEFAULTS, defaultRetrievalDir, loadEncoderFolder, SHIPPED_RETRIEVAL_DIR, type EncoderSpec } from './encoder-folder.js';
-export { createEncoderRuntime, type ClipFrames, type EncoderRuntime } from './encoder-runtime.js';
-export { EncoderClient, type ClipEncoder, type EncoderOptions } from './encoder-client.js';
+export {
+  CLIP_DEFAULTS,
+  createEncoderRuntime,
+  defaultRetrievalDir,
+  EncoderClient,
+  loadEncoderFolder,
+  SHIPPED_RETRIEVAL_DIR,
+  type ClipEncoder,
+  type ClipFrames,
+  type EncoderOptions,
+  type EncoderRuntime,
+  type EncoderSpec,
+} from '../model/index.js';
 export { readClips, frameTimeSec, type ClipPlan, type DecodedClip } from './clip-reader.js';
 export { probeVideo } from './video-probe.js';
 export { collectVideoFiles, indexVideos, VIDEO_EXTENSIONS, type IndexEvent, type IndexReport } from './indexer.js';

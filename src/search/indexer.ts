@@ -1,5 +1,5 @@
 /**
- * Indexing: video files -> clips -> vectors + thumbnails -> the store (store.ts has the crash-safe
+ * Indexing: video files -> clips -> vectors + thumbnails -> the store (store-writer.ts has the crash-safe
  * write protocol). Per video: stat, skip if unchanged, hash, probe (done for the next file while this
  * one runs), then decode (ffmpeg child) and encode (encoder worker) overlap: while one batch of clips
  * is being embedded the next is decoded.
@@ -11,7 +11,7 @@ import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { SightlineError, isSightlineError } from '../errors.js';
 import { readClips, type ClipPlan, type DecodedClip } from './clip-reader.js';
-import type { ClipEncoder } from './encoder-client.js';
+import type { ClipEncoder } from '../model/index.js';
 import { SearchStore, type ClipRow } from './store.js';
 import { probeVideo, type VideoProbe } from './video-probe.js';
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SightlineError } from '../errors.js';
-import type { ClipEncoder } from './encoder-client.js';
+import type { ClipEncoder } from '../model/index.js';
 import type { LiveSegmentIndex } from './live-index.js';
 import type { SearchStore } from './store.js';
 

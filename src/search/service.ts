@@ -3,7 +3,7 @@
  * live segment index, and a queue that indexes files one at a time (the store has one writer).
  */
 import { SightlineError } from '../errors.js';
-import { EncoderClient, type ClipEncoder } from './encoder-client.js';
+import { EncoderClient, type ClipEncoder } from '../model/index.js';
 import { indexVideos, type IndexReport } from './indexer.js';
 import { LiveSegmentIndex, type LiveSegment } from './live-index.js';
 import { runSearch, type SearchQuery, type SearchResults } from './query.js';

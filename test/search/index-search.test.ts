@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EncoderClient } from '../../src/search/encoder-client.js';
+import { EncoderClient } from '../../src/model/index.js';
 import { parseQuery, runSearch } from '../../src/search/query.js';
 import { SearchStore, clipsTableName } from '../../src/search/store.js';
 import { RETRIEVAL_MODEL, badFiles, cli, ensureBuilt, jsonLines, synthMatch, type Caption } from './helpers.js';

@@ -1,5 +1,6 @@
 /**
- * Retrieval encoder folders, read and validated into plain data (crosses into the encoder worker as is).
+ * Retrieval encoder folders, read and validated into plain data (crosses into the encoder worker as is);
+ * the folder's `layout` picks the encoder implementation (encoder.ts).
  * Two layouts are understood:
  *
  *   sightline-retrieval   config.json {format: "sightline-retrieval"}, video.onnx (pixel_values
@@ -15,7 +16,7 @@ import { basename, join, resolve } from 'node:path';
 import { packagePath } from '../package-root.js';
 import { z } from 'zod';
 import { SightlineError } from '../errors.js';
-import { TextTokenizer } from '../model/tokenizer.js';
+import { TextTokenizer } from './tokenizer.js';
 
 /** The shipped Prompt-Switch model; $SIGHTLINE_RETRIEVAL_MODEL overrides it. */
 export const SHIPPED_RETRIEVAL_DIR = packagePath('models', 'sightline-retrieval-v1');

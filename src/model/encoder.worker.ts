@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isSightlineError } from '../errors.js';
 import type { EncoderWorkerInit, FromEncoder, ToEncoder } from './encoder-protocol.js';
-import { createEncoderRuntime, type EncoderRuntime } from './encoder-runtime.js';
+import { createEncoderRuntime, type EncoderRuntime } from './encoder.js';
 
 const init = workerData as EncoderWorkerInit;
 const port = parentPort!;

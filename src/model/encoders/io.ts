@@ -1,0 +1,53 @@
+/**
+ * The graph inputs and outputs both encoder layouts share: each graph opened through onnx-session.ts
+ * (CPU) and checked for the names its layout feeds and reads, clip bytes checked and turned into
+ * pixel values, token ids tokenizers.js could map, and the L2 normalisation of every vector returned.
+ */
+import { SightlineError } from '../../errors.js';
+import type { GuardedSession } from '../device-tensors.js';
+import type { ClipFrames } from '../encoder.js';
+import type { EncoderSpec } from '../encoder-folder.js';
+import { openSession } from '../onnx-session.js';
+import { framesToPixelValues } from '../preprocess.js';
+
+export function l2Normalize(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+  return v;
+}
+
+/** What a layout needs of one graph file: the inputs it feeds and the output it reads. */
+export interface GraphNames {
+  /** The file as the layout's docs name it, for errors. */
+  file: string;
+  inputs: string[];
+  output: string;
+}
+
+export async function openGraph(spec: EncoderSpec, path: string, names: GraphNames, intraOpThreads: number): Promise<GuardedSession> {
+  const graph = await openSession(`encoder folder ${spec.dir}`, path, { provider: 'cpu', intraOpThreads });
+  const missing = names.inputs.filter((n) => !graph.session.inputNames.includes(n));
+  if (!graph.session.outputNames.includes(names.output)) missing.push(`output ${names.output}`);
+  if (missing.length > 0) throw new SightlineError('model_invalid', `encoder folder ${spec.dir}: ${names.file} lacks ${missing.join(', ')}`);
+  return graph;
+}
+
+/** One clip -> pixel_values [frames, 3, H, W]; `bad_input` when its bytes are not `frames` frames of the spec's size. */
+export function clipPixels(spec: EncoderSpec, c: ClipFrames): Float32Array {
+  const { imageWidth: w, imageHeight: h } = spec;
+  if (c.frames < 1 || c.rgb.length !== c.frames * w * h * 3) {
+    throw new SightlineError('bad_input', `clip of ${c.frames} frames has ${c.rgb.length} bytes, expected ${c.frames * w * h * 3} (${w}x${h} RGB24)`);
+  }
+  return framesToPixelValues(c.rgb, c.frames, w, h, spec);
+}
+
+/** tokenizers.js gives no id for a word a WordLevel vocabulary lacks (no unk mapping): such words are dropped. */
+export const knownIds = (ids: number[]): number[] => ids.filter((id) => Number.isInteger(id));
+
+/** The vector size, from one black frame through the layout's video path. */
+export async function probeEmbedDim(spec: EncoderSpec, embedClips: (clips: ClipFrames[]) => Promise<Float32Array[]>): Promise<number> {
+  const [v] = await embedClips([{ rgb: new Uint8Array(spec.imageWidth * spec.imageHeight * 3), frames: 1 }]);
+  return v.length;
+}

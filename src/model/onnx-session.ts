@@ -1,0 +1,48 @@
+/**
+ * The one place onnxruntime sessions are created, for the VLM engine (onnx-backend.ts) and the
+ * retrieval encoders (encoders/) alike: provider, threads and optimisation set the same way, and a
+ * failure told apart as a missing provider (`provider_unavailable`) or a bad file (`model_invalid`).
+ */
+import * as ort from 'onnxruntime-node';
+import { SightlineError } from '../errors.js';
+import type { GuardedSession } from './device-tensors.js';
+import { isNoAdapterError, noAdapterMessage } from './providers.js';
+
+export interface SessionSettings {
+  /** Execution provider name: cpu, webgpu, cuda, ... */
+  provider: string;
+  /** onnxruntime intra-op threads per session (1 keeps several workers from fighting over cores). */
+  intraOpThreads: number;
+}
+
+/** Opens one graph file; errors name it as `${folderLabel}: file.onnx ...` (e.g. "model folder X"). */
+export async function openSession(
+  folderLabel: string,
+  path: string,
+  o: SessionSettings,
+  extra: ort.InferenceSession.SessionOptions = {},
+): Promise<GuardedSession> {
+  const name = path.split('/').pop()!;
+  try {
+    const session = await ort.InferenceSession.create(path, {
+      executionProviders: [o.provider],
+      intraOpNumThreads: o.intraOpThreads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      // Our graphs have no quantized activations: weights stored as int8 + DequantizeLinear
+      // (scripts/store-weights.ts) are then folded into float32 constants at load, so they run at float32
+      // speed on every provider instead of dequantizing at each call.
+      extra: { session: { disable_quant_qdq: '1' } },
+      ...extra,
+    });
+    return { name, provider: o.provider, session };
+  } catch (err) {
+    const msg = ((err as Error).message ?? String(err)).split('\n')[0];
+    if (isNoAdapterError(err)) throw new SightlineError('provider_unavailable', noAdapterMessage(o.provider, msg), { cause: err });
+    // Tell a missing provider from a bad file: if the CPU provider loads the graph, the provider was the problem.
+    if (o.provider !== 'cpu' && (await ort.InferenceSession.create(path).then((s) => s.release().then(() => true), () => false))) {
+      throw new SightlineError('provider_unavailable', `execution provider "${o.provider}" failed to start: ${msg}`, { cause: err });
+    }
+    throw new SightlineError('model_invalid', `${folderLabel}: ${name} cannot be loaded: ${msg}`, { cause: err });
+  }
+}
