@@ -8,7 +8,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 // Retrieval frames, not a commentary session: decoded straight from ingest, as src/search does when indexing.
-import { openSource } from '../src/ingest/index.js';
 import { writeMatch, type ClipCaption } from '../src/synth/index.js';
 import { SightlineError } from '../src/errors.js';
 
@@ -99,28 +98,4 @@ export function selectPairs(matches: readonly RenderedMatch[], r: HeldOutRender,
     }
   }
   return out;
-}
-
-/**
- * Decodes `video` through the ingest at `fps`, scaled to width x height, and keeps the frames whose index
- * (round(pts x fps)) is in `wanted`. Fails naming the video if one of them never arrives.
- */
-export async function decodeFrames(video: string, wanted: ReadonlySet<number>, o: { fps: number; width: number; height: number }): Promise<Map<number, Uint8Array>> {
-  const got = new Map<number, Uint8Array>();
-  const source = openSource(video, { fps: o.fps, width: o.width, height: o.height });
-  try {
-    for await (const chunk of source) {
-      for (const f of chunk.frames) {
-        const index = Math.round(f.ptsSec * o.fps);
-        if (wanted.has(index) && !got.has(index)) got.set(index, f.rgb.slice());
-      }
-    }
-  } finally {
-    await source.close();
-  }
-  const missing = [...wanted].filter((i) => !got.has(i));
-  if (missing.length > 0) {
-    throw new SightlineError('source_corrupt', `${video}: ${missing.length} of ${wanted.size} clip frames were not decoded (first missing: frame ${Math.min(...missing)})`);
-  }
-  return got;
 }

@@ -4,7 +4,8 @@
  * time (render if not cached, decode, embed its clips with every model) while the next one renders, so
  * memory holds one match's clip frames, never the whole set.
  */
-import { decodeFrames, renderHeldOutMatch, selectPairs, type HeldOutPair, type HeldOutRender, type RenderedMatch } from './retrieval-data.js';
+import { decodeFrames } from '../src/search/index.js';
+import { renderHeldOutMatch, selectPairs, type HeldOutPair, type HeldOutRender, type RenderedMatch } from './retrieval-data.js';
 import { diagonalRanks, similarityMatrix, summariseRanks, type RetrievalMetrics } from './retrieval-metrics.js';
 import { SightlineError } from '../src/errors.js';
 import { createEncoderRuntime, embedPackedClips, loadRetrievalModelFolder, stackRows, type EncoderRuntime, type EncoderSpec } from '../src/model/index.js';

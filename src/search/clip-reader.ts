@@ -93,3 +93,27 @@ export async function* readClips(path: string, plan: ClipPlan, durationSec: numb
     await source.close();
   }
 }
+
+/**
+ * Decodes `video` through the ingest at `fps`, scaled to width x height, and keeps the frames whose index
+ * (round(pts x fps)) is in `wanted`. Fails naming the video if one of them never arrives.
+ */
+export async function decodeFrames(video: string, wanted: ReadonlySet<number>, o: { fps: number; width: number; height: number }): Promise<Map<number, Uint8Array>> {
+  const got = new Map<number, Uint8Array>();
+  const source = openSource(video, { fps: o.fps, width: o.width, height: o.height });
+  try {
+    for await (const chunk of source) {
+      for (const f of chunk.frames) {
+        const index = Math.round(f.ptsSec * o.fps);
+        if (wanted.has(index) && !got.has(index)) got.set(index, f.rgb.slice());
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  const missing = [...wanted].filter((i) => !got.has(i));
+  if (missing.length > 0) {
+    throw new SightlineError('source_corrupt', `${video}: ${missing.length} of ${wanted.size} clip frames were not decoded (first missing: frame ${Math.min(...missing)})`);
+  }
+  return got;
+}

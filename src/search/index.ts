@@ -16,7 +16,7 @@ export {
   type EncoderRuntime,
   type EncoderSpec,
 } from '../model/index.js';
-export { readClips, frameTimeSec, type ClipPlan, type DecodedClip } from './clip-reader.js';
+export { decodeFrames, readClips, frameTimeSec, type ClipPlan, type DecodedClip } from './clip-reader.js';
 export { probeVideo } from './video-probe.js';
 export { collectVideoFiles, indexVideos, VIDEO_EXTENSIONS, type IndexEvent, type IndexReport } from './indexer.js';
 export { SearchStore, clipsTableName, type AnnIndexAction, type ClipHit, type StoreOptions, type VideoRow } from './store.js';
