@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import { findBinary } from '../ingest/ffmpeg-binary.js';
-
-interface Backend {
-  name: string;
-  bundled: boolean;
-}
+import { providerInfo, type ProviderInfo as Backend } from '../model/providers.js';
 
 /** `sightline doctor`: which ffmpeg/ffprobe runs, its version, and the onnxruntime execution providers. */
 export async function doctorReport(): Promise<Record<string, unknown>> {
@@ -17,8 +13,7 @@ export async function doctorReport(): Promise<Record<string, unknown>> {
     }
   }
   try {
-    const ort = (await import('onnxruntime-node')) as unknown as { listSupportedBackends(): Backend[] };
-    report.onnxruntime = { providers: ort.listSupportedBackends() };
+    report.onnxruntime = { providers: await providerInfo() };
   } catch (err) {
     report.onnxruntime = { error: (err as Error).message };
   }

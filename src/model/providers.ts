@@ -1,10 +1,21 @@
 import { SightlineError } from '../errors.js';
 
+export interface ProviderInfo {
+  name: string;
+  /** false: the provider needs libraries of the host (drivers), not shipped in the npm package */
+  bundled: boolean;
+}
+
+/** Execution providers this onnxruntime-node build ships or can load, with whether each is bundled. */
+export async function providerInfo(): Promise<ProviderInfo[]> {
+  const ort = await import('onnxruntime-node');
+  if (typeof ort.listSupportedBackends !== 'function') return [{ name: 'cpu', bundled: true }];
+  return (ort.listSupportedBackends() as Partial<ProviderInfo>[]).map((b) => ({ name: b.name!, bundled: b.bundled ?? true }));
+}
+
 /** Execution providers this onnxruntime-node build ships or can load (cpu is always there). */
 export async function availableProviders(): Promise<string[]> {
-  const ort = await import('onnxruntime-node');
-  const list = typeof ort.listSupportedBackends === 'function' ? ort.listSupportedBackends() : [{ name: 'cpu' }];
-  return list.map((b) => b.name);
+  return (await providerInfo()).map((b) => b.name);
 }
 
 /** Fail early and clearly when the requested provider is not part of this build. */

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { partImports, type Architecture } from './imports.js';
+import { listFiles, partImports, type Architecture } from './imports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const arch = JSON.parse(readFileSync(join(ROOT, 'docs', 'architecture.json'), 'utf8')) as Architecture;
@@ -36,6 +36,12 @@ describe('architecture: imports between parts', () => {
       .filter((i) => i.from !== FREE_FROM && i.to !== FREE_TO && !allowed.has(`${i.from} -> ${i.to}`))
       .map((i) => `${i.file} -> ${i.target} (${i.from} -> ${i.to} is not an arrow of docs/architecture.json)`);
     expect(unmapped).toEqual([]);
+  });
+
+  it('only src/model imports onnxruntime or starts worker threads (one owner of sessions, providers, workers)', () => {
+    const owners = listFiles(ROOT, ['src', 'eval']).filter((f) => /from ['"](onnxruntime-node|node:worker_threads)['"]|import\(['"]onnxruntime-node['"]\)/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(owners.length).toBeGreaterThan(0);
+    expect(owners.filter((f) => !f.startsWith('src/model/'))).toEqual([]);
   });
 
   it('nothing imports the CLI', () => {

@@ -27,6 +27,11 @@ function sourceFiles(root: string, dir: string): string[] {
   );
 }
 
+/** Source files (.ts, .js) under the given folders of root, as root-relative paths. */
+export function listFiles(root: string, dirs: string[]): string[] {
+  return dirs.flatMap((d) => sourceFiles(root, d));
+}
+
 export function partOf(arch: Architecture, file: string): string | undefined {
   for (const [name, part] of Object.entries(arch.parts)) {
     if (part.is.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p))) return name;
