@@ -1,33 +1,8 @@
 /** Lag handling with a fake engine slower than real time (no model needed). */
 import { describe, expect, it, vi } from 'vitest';
-import type { ModelConfig } from '../../src/model/config.js';
-import type { SecondResult } from '../../src/model/stream-engine.js';
 import type { CommentaryEvent, SessionEvent, StatusEvent } from '../../src/stream/events.js';
-import { CommentarySession, type EngineClient } from '../../src/stream/session.js';
-import { syntheticChunks } from './helpers.js';
-
-function slowEngine(stepMs: number): EngineClient {
-  const config = { generation: { temperature: 0, topP: 1, repetitionPenalty: 1, maxTokensPerSecond: 4 } } as ModelConfig;
-  return {
-    config,
-    open: async () => undefined,
-    close: async () => undefined,
-    setPrompt: async () => undefined,
-    step: async (_id, f) => {
-      await new Promise((r) => setTimeout(r, stepMs));
-      return {
-        startSec: f.startSec,
-        endSec: f.endSec,
-        text: ' ok',
-        tokenIds: [1],
-        silent: false,
-        evictedRounds: 0,
-        timings: { visionMs: 0, prefillMs: 0, decodeMs: stepMs, totalMs: stepMs },
-        cache: { tokens: 1, capacityTokens: 1, bytes: 1024, rounds: 1, previousTextTokens: 0 },
-      } satisfies SecondResult;
-    },
-  } as EngineClient;
-}
+import { CommentarySession } from '../../src/stream/session.js';
+import { fakeEngine, syntheticChunks } from './helpers.js';
 
 /**
  * A source that yields a second every 10 ms and an engine that takes 40 ms a second, on a fake clock: the
@@ -37,7 +12,7 @@ async function run(skip: 'oldest' | 'none') {
   vi.useFakeTimers();
   const events: SessionEvent[] = [];
   try {
-    const session = new CommentarySession({ id: 'lag', engine: slowEngine(40), source: syntheticChunks(30, { intervalMs: 10 }), skip, maxBacklogSec: 1 });
+    const session = new CommentarySession({ id: 'lag', engine: fakeEngine({ stepMs: 40 }), source: syntheticChunks(30, { intervalMs: 10 }), skip, maxBacklogSec: 1 });
     session.on('event', (e: SessionEvent) => events.push(e));
     let finished = false;
     const done = session.run().finally(() => (finished = true));
@@ -83,7 +58,7 @@ describe('stop', () => {
         closed = true;
       },
     };
-    const session = new CommentarySession({ id: 'stop', engine: slowEngine(1), source, skip: 'none' });
+    const session = new CommentarySession({ id: 'stop', engine: fakeEngine({ stepMs: 1 }), source, skip: 'none' });
     const starts: number[] = [];
     session.on('event', (e: SessionEvent) => {
       if (e.type === 'commentary') {

@@ -1,43 +1,16 @@
 /** startCommentary: the one way to start commentary, with a fake engine (no model needed). */
 import { describe, expect, it } from 'vitest';
-import type { ModelConfig } from '../../src/model/config.js';
-import type { SecondResult } from '../../src/model/stream-engine.js';
-import { startCommentary, type EngineClient, type FrameChunk, type SessionEvent } from '../../src/stream/index.js';
+import { startCommentary, type FrameChunk, type SessionEvent } from '../../src/stream/index.js';
 import { testsrc60Mp4 } from '../ingest/media.js';
-import { syntheticChunks } from './helpers.js';
+import { fakeEngine, syntheticChunks } from './helpers.js';
 
-/** Answers every second at once; records the frame size it was given. */
-function fakeEngine(sizes: string[] = []): EngineClient {
-  const config = {
-    generation: { temperature: 0, topP: 1, repetitionPenalty: 1, maxTokensPerSecond: 4 },
-    vision: { imageWidth: 32, imageHeight: 24, framesPerSecond: 2 },
-  } as ModelConfig;
-  return {
-    config,
-    open: async () => undefined,
-    close: async () => undefined,
-    setPrompt: async () => undefined,
-    step: async (_id, f) => {
-      sizes.push(`${f.width}x${f.height}x${f.frames}`);
-      return {
-        startSec: f.startSec,
-        endSec: f.endSec,
-        text: ' ok',
-        tokenIds: [1],
-        silent: false,
-        evictedRounds: 0,
-        timings: { visionMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 },
-        cache: { tokens: 1, capacityTokens: 1, bytes: 1, rounds: 1, previousTextTokens: 0 },
-      } satisfies SecondResult;
-    },
-  } as EngineClient;
-}
+const fakeEngineWith = (sizes: string[] = []) => fakeEngine({ sizes });
 
 describe('startCommentary', () => {
   it('runs given chunks to the end: every event from the first status on, each chunk tapped', async () => {
     const events: SessionEvent[] = [];
     const tapped: number[] = [];
-    const run = startCommentary(syntheticChunks(4), fakeEngine(), { id: 'c', skip: 'none', onEvent: (e) => events.push(e), onChunk: (c: FrameChunk) => tapped.push(c.startSec) });
+    const run = startCommentary(syntheticChunks(4), fakeEngineWith(), { id: 'c', skip: 'none', onEvent: (e) => events.push(e), onChunk: (c: FrameChunk) => tapped.push(c.startSec) });
     expect(run.id).toBe('c');
     await run.done;
     expect(events[0]).toMatchObject({ type: 'status', state: 'starting' });
@@ -49,7 +22,7 @@ describe('startCommentary', () => {
   it('opens a source by name through ingest at the model frame size and rate, and stop() closes it', async () => {
     const sizes: string[] = [];
     const commentary: number[] = [];
-    const run = startCommentary(await testsrc60Mp4(), fakeEngine(sizes), {
+    const run = startCommentary(await testsrc60Mp4(), fakeEngineWith(sizes), {
       id: 'f',
       skip: 'none',
       onEvent: (e) => {
