@@ -109,15 +109,17 @@ export class EnginePool extends EventEmitter {
 
   async open(streamId: string, options: StreamEngineOptions, previousTexts: string[] = []): Promise<void> {
     if (this.byStream.has(streamId)) await this.close(streamId);
+    // Pick and claim the worker in one synchronous block: opens started together (a bench, a restart that
+    // resumes every live stream) would otherwise all see the same counts and pile onto worker 0.
     let best = 0;
     for (let i = 1; i < this.slots.length; i++) {
       if ((this.slots[i]?.streams.size ?? 0) < (this.slots[best]?.streams.size ?? 0)) best = i;
     }
     const slot = this.slot(best);
-    await slot.channel.ready;
     slot.streams.add(streamId);
     this.byStream.set(streamId, slot);
     try {
+      await slot.channel.ready;
       await this.request(slot, { type: 'open', seq: 0, streamId, options, previousTexts });
     } catch (err) {
       slot.streams.delete(streamId);
