@@ -11,8 +11,8 @@
  * - `processes`: N processes, each an EnginePool of one worker (the upper bound: nothing shared);
  * - `ort-threads`: N worker threads of one process, each running the bare decoder session (1 intra-op thread)
  *   on 1 new row over 1,000 cached rows in a loop: onnxruntime alone, no pool (rate in calls/s, not stream-s/s).
- * Every stream runs closed loop (its next second as soon as the last one returns; noise frames, `streaming`
- * policy unless --policy), so throughput is what the machine sustains, not a real-time load. Per level: one
+ * Every stream runs closed loop (its next second as soon as the last one returns; the same noise frames,
+ * previous text and sampling seed for every stream, so each does the same work; `streaming` policy unless --policy), so throughput is what the machine sustains, not a real-time load. Per level: one
  * JSON line (mode, workers, streamSecondsPerSec, cores = CPU seconds / wall seconds of all its processes,
  * main-thread cores, speed-up and cores against the same mode's 1-worker level of this run). `--sample`
  * samples every thread's state and system call for 2 s mid-level (/proc/PID/task/TID/syscall): where the
@@ -40,6 +40,8 @@ interface ChildJob {
 }
 interface ChildReport {
   done: number;
+  /** Commentary tokens generated (pool modes). */
+  tokens: number;
   wallSec: number;
   cpuSec: number;
   mainThreadCpuSec: number;
@@ -114,6 +116,7 @@ async function child(job: ChildJob): Promise<void> {
   const send = (m: unknown): void => void process.send!(m);
   const go = new Promise<void>((r) => process.once('message', () => r()));
   let run: () => Promise<number>;
+  let generated = 0;
   let stop: () => Promise<void>;
   if (job.mode === 'ort-threads') {
     const workers = Array.from({ length: job.workers }, (): Worker => startWorker(new URL(import.meta.url), { model: job.model, seconds: job.seconds }));
@@ -131,21 +134,24 @@ async function child(job: ChildJob): Promise<void> {
     const rgb = new Uint8Array(2 * v.imageWidth * v.imageHeight * 3).map((_, i) => (i * 2654435761) >>> 24);
     const previousTexts = Array.from({ length: 120 }, (_, i) => ` Silva passes to Okafor, ${i} minutes played.`);
     const ids = Array.from({ length: job.streams }, (_, i) => `s${i}`);
-    await Promise.all(ids.map((id) => pool.open(id, sessionEngineOptions(pool.config.generation, { id, policy: cachePolicyName(job.policy) }), previousTexts)));
+    await Promise.all(ids.map((id) => pool.open(id, sessionEngineOptions(pool.config.generation, { id, policy: cachePolicyName(job.policy), sampling: { seed: 1 } }), previousTexts)));
     let sec = 0;
     const step = (id: string) => pool.step(id, { startSec: sec, endSec: sec + 1, rgb, frames: 2, width: v.imageWidth, height: v.imageHeight });
     for (let i = 0; i < 2; i++, sec++) await Promise.all(ids.map(step)); // warm-up seconds
     run = async () => {
       let done = 0;
+      let tokens = 0;
       const until = performance.now() + job.seconds * 1000;
       await Promise.all(
         ids.map(async (id) => {
           for (let s = sec; performance.now() < until; s++) {
-            await pool.step(id, { startSec: s, endSec: s + 1, rgb, frames: 2, width: v.imageWidth, height: v.imageHeight });
+            const r = await pool.step(id, { startSec: s, endSec: s + 1, rgb, frames: 2, width: v.imageWidth, height: v.imageHeight });
+            tokens += r.tokenIds.length;
             done++;
           }
         }),
       );
+      generated = tokens;
       return done;
     };
     stop = () => pool.destroy();
@@ -162,7 +168,7 @@ async function child(job: ChildJob): Promise<void> {
   const th1 = threadCpuSec();
   const kids1 = childPids(process.pid).map(processCpuSec).reduce((a, b) => a + b, 0);
   const main = (th1.get(String(process.pid)) ?? 0) - (th0.get(String(process.pid)) ?? 0);
-  const report: ChildReport = { done, wallSec, cpuSec: (c.user + c.system) / 1e6, mainThreadCpuSec: main, childCpuSec: kids1 - kids0, threads: th1.size };
+  const report: ChildReport = { done, tokens: generated, wallSec, cpuSec: (c.user + c.system) / 1e6, mainThreadCpuSec: main, childCpuSec: kids1 - kids0, threads: th1.size };
   send({ type: 'report', report });
   await stop();
   process.exit(0);
@@ -238,6 +244,7 @@ async function level(mode: Mode, n: number, o: { model: string; seconds: number;
     processes: mode === 'pool-processes' ? 1 + n : procs,
     streams: procs * job.streams,
     [mode === 'ort-threads' ? 'callsPerSec' : 'streamSecondsPerSec']: round(done / wall),
+    tokensPerSec: round(rs.reduce((a, r) => a + r.tokens, 0) / wall),
     cores: round(cpu / wall),
     mainThreadCores: round(rs.reduce((a, r) => a + r.mainThreadCpuSec, 0) / wall),
     seconds: round(wall),
