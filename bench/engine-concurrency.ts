@@ -35,7 +35,7 @@ const fps = Math.ceil(v.framesPerSecond);
 const frameBytes = v.imageWidth * v.imageHeight * 3;
 
 // Noise seconds made once: making each stream's frames every second (a JS callback per byte) cost the main
-// thread ~2 ms a stream-second, which at a hundred streams is the bench measuring itself.
+// thread ~3.4 ms a stream-second (VM), a third of a core at a hundred streams: the bench measuring itself.
 const NOISE = Array.from({ length: 16 }, (_, sec) => new Uint8Array(frameBytes * fps).map((_, i) => (i * 2654435761 + sec) >>> 24));
 
 async function* realtimeChunks(offsetMs: number, seconds: number, stream: number): AsyncGenerator<FrameChunk> {
