@@ -1,9 +1,9 @@
 /**
  * How many real-time 2 fps streams fit on this machine with p99 end-of-second -> commentary <= 1 s.
- * Each level starts N sessions on one EnginePool (default 2 workers, 1 onnxruntime thread each); every
- * session gets one chunk per wall-clock second (staggered), for --seconds seconds.
+ * Each level starts N sessions on one EnginePool (default one worker per core, 1 onnxruntime thread each);
+ * every session gets one chunk per wall-clock second (staggered), for --seconds seconds.
  *
- *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers 2] [--seconds 20] [--levels 1,4,16,32,64,96,128] [--policy refresh]
+ *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers N] [--seconds 20] [--levels 1,4,16,32,64,96,128] [--policy refresh]
  *
  * Sessions start with ~1,100 tokens of previous text so the cache is near its steady-state size (text
  * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
@@ -20,7 +20,7 @@ import { cachePolicyName } from '../src/cli/options.js';
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: join(import.meta.dirname, '..', 'test', 'fixtures', 'models', 'tiny-random-2l') },
-    workers: { type: 'string', default: '2' },
+    workers: { type: 'string' },
     seconds: { type: 'string', default: '20' },
     levels: { type: 'string', default: '1,4,16,32,64,96,128' },
     policy: { type: 'string', default: DEFAULT_CACHE_POLICY },
@@ -28,17 +28,22 @@ const { values } = parseArgs({
 });
 const policy = cachePolicyName(values.policy!);
 const seconds = Number(values.seconds);
-const pool = await EnginePool.create({ modelDir: values.model!, workers: Number(values.workers) });
+const pool = await EnginePool.create({ modelDir: values.model!, workers: values.workers ? Number(values.workers) : undefined });
+const workers = pool.streamsPerWorker.length;
 const v = pool.config.vision;
 const fps = Math.ceil(v.framesPerSecond);
 const frameBytes = v.imageWidth * v.imageHeight * 3;
 
-async function* realtimeChunks(offsetMs: number, seconds: number): AsyncGenerator<FrameChunk> {
+// Noise seconds made once: making each stream's frames every second (a JS callback per byte) cost the main
+// thread ~3.4 ms a stream-second (VM), a third of a core at a hundred streams: the bench measuring itself.
+const NOISE = Array.from({ length: 16 }, (_, sec) => new Uint8Array(frameBytes * fps).map((_, i) => (i * 2654435761 + sec) >>> 24));
+
+async function* realtimeChunks(offsetMs: number, seconds: number, stream: number): AsyncGenerator<FrameChunk> {
   const t0 = performance.now() + offsetMs;
   for (let sec = 0; sec < seconds; sec++) {
     const due = t0 + (sec + 1) * 1000; // a second is complete at its end
     await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-    const rgb = new Uint8Array(frameBytes * fps).map((_, i) => (i * 2654435761 + sec) >>> 24);
+    const rgb = NOISE[(sec + stream) % NOISE.length];
     yield {
       startSec: sec,
       dropped: 0,
@@ -48,7 +53,7 @@ async function* realtimeChunks(offsetMs: number, seconds: number): AsyncGenerato
 }
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
-const results: { streams: number; p50Ms: number; p99Ms: number; skippedSeconds: number; segments: number }[] = [];
+const results: { streams: number; p50Ms: number; p99Ms: number; skippedSeconds: number; segments: number; cores: number }[] = [];
 let fits = 0;
 const previousTexts = Array.from({ length: 120 }, (_, i) => ` Silva passes to Okafor, ${i} minutes played.`);
 const levels = values.levels!.split(',').map(Number);
@@ -56,16 +61,21 @@ for (const [i, n] of [2, ...levels].entries()) {
   const warmup = i === 0;
   const latencies: number[] = [];
   let skipped = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const sessions = Array.from({ length: n }, (_, i) => {
     const onEvent = (e: SessionEvent): void => {
       if (e.type === 'commentary') latencies.push(e.latencyMs);
       if (e.type === 'status' && e.state === 'ended') skipped += e.skippedSeconds;
     };
-    const source = realtimeChunks((1000 * i) / n, warmup ? 5 : seconds);
+    const source = realtimeChunks((1000 * i) / n, warmup ? 5 : seconds, i);
     return startCommentary(source, pool, { id: `s${i}`, skip: 'oldest', maxBacklogSec: 1, previousTexts, policy, onEvent }).done;
   });
   await Promise.all(sessions);
-  const row = { streams: n, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), skippedSeconds: skipped, segments: latencies.length };
+  const cpu = process.cpuUsage(cpu0);
+  // cores: CPU seconds of this process (main thread + engine workers) per wall second of the level.
+  const cores = Math.round(((cpu.user + cpu.system) / 1e3 / (performance.now() - t0)) * 100) / 100;
+  const row = { streams: n, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), skippedSeconds: skipped, segments: latencies.length, cores };
   if (warmup) continue;
   results.push(row);
   console.error(JSON.stringify(row));
@@ -73,6 +83,6 @@ for (const [i, n] of [2, ...levels].entries()) {
   fits = n;
 }
 await pool.destroy();
-console.log(`model ${pool.config.name}, ${values.workers} workers, policy ${policy}, ${seconds} s per level, real-time ${fps} fps streams`);
+console.log(`model ${pool.config.name}, ${workers} workers, policy ${policy}, ${seconds} s per level, real-time ${fps} fps streams`);
 console.table(results);
 console.log(`streams that fit with p99 <= 1 s and no skipped seconds: ${fits} (largest level tried that passed)`);

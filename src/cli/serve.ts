@@ -9,12 +9,11 @@
  * `startService(options, factory)` is the same server for code and tests.
  */
 import type { Command } from 'commander';
-import { cpus } from 'node:os';
 import { defaultModelDir } from '../model/default-model.js';
 import { DevicePools } from '../model/device-pools.js';
 import { defaultRetrievalDir } from '../model/encoder-folder.js';
 import { loadModelFolder } from '../model/model-folder.js';
-import { EnginePool } from '../model/pool.js';
+import { defaultEngineWorkers, EnginePool } from '../model/pool.js';
 import type { Device } from '../model/providers.js';
 import { device } from './watch.js';
 import { createServer, type RunningServer } from '../server/app.js';
@@ -80,7 +79,7 @@ export function registerServe(program: Command): Command {
     .option('--file-root <dir...>', 'folders file sources may be read from (env SIGHTLINE_FILE_ROOTS)')
     .option('--allow-private', 'allow network sources on private, link-local and loopback addresses')
     .option('--model <dir>', 'commentary model folder (docs/model-format.md); default: the shipped model', defaultModelDir())
-    .option('--workers <n>', 'engine worker threads (default: one per core, at most 4; 1 with --device webgpu)', positiveInteger)
+    .option('--workers <n>', 'engine workers (default: one per core, each on 1 onnxruntime thread; 1 with --device webgpu)', positiveInteger)
     .option('--device <name>', 'where the model runs: cpu|webgpu (env SIGHTLINE_DEVICE; webgpu keeps the KV cache on the GPU)', device)
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
@@ -95,7 +94,7 @@ export function registerServe(program: Command): Command {
       // --workers sizes the default device's pool; another device's pool gets that device's default (1 on a GPU).
       const defaultDevice = dev ?? loadModelFolder(opts.model).config.runtime.executionProvider;
       const workersFor = (provider: string): number =>
-        (provider === defaultDevice ? opts.workers : undefined) ?? (provider === 'webgpu' ? 1 : Math.min(4, cpus().length));
+        (provider === defaultDevice ? opts.workers : undefined) ?? defaultEngineWorkers(provider);
       const pools = await DevicePools.create({
         defaultDevice,
         create: (provider) => EnginePool.create({ modelDir: opts.model, provider, workers: workersFor(provider) }),

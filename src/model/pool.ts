@@ -16,7 +16,10 @@ import type { SecondResult, StreamEngineOptions } from './stream-engine.js';
 
 export interface EnginePoolOptions {
   modelDir: string;
-  /** Worker threads (default: min(2, cores)). Each runs one stream-second at a time. */
+  /**
+   * Engine workers (default `defaultEngineWorkers(provider)`: one per core on the CPU, one on a GPU). Each
+   * runs one stream-second at a time on one core.
+   */
   workers?: number;
   /** Execution provider; default from the model's config.json (cpu). */
   provider?: string;
@@ -58,6 +61,16 @@ interface Slot {
   streams: Set<string>;
 }
 
+/**
+ * Workers a pool starts when not told: one per core on the CPU (`os.availableParallelism()`: the cores this
+ * process may run on), one on a GPU (one worker owns the device; its streams interleave second by second).
+ * Each CPU worker runs onnxruntime with one intra-op thread, so N workers use N cores; measured on 16 cores,
+ * 16 workers in one process serve as many stream-seconds as 16 separate processes (docs/engine.md, "Cores").
+ */
+export function defaultEngineWorkers(provider: string): number {
+  return provider === 'cpu' ? Math.max(1, availableParallelism()) : 1;
+}
+
 /** engine.worker.js next to the built pool.js, engine.worker.ts next to the source under vitest/tsx. */
 const ENGINE_WORKER_URL = new URL(`./engine.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -83,9 +96,7 @@ export class EnginePool extends EventEmitter {
     const folder = loadModelFolder(options.modelDir);
     const provider = options.device ?? options.provider ?? folder.config.runtime.executionProvider;
     await checkProvider(provider);
-    // One GPU: one worker owns it (its streams interleave second by second); CPU: workers give the parallelism.
-    const defaultWorkers = provider === 'cpu' ? Math.max(1, Math.min(2, availableParallelism())) : 1;
-    const workers = options.workers ?? defaultWorkers;
+    const workers = options.workers ?? defaultEngineWorkers(provider);
     const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv };
     const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL);
     try {
@@ -109,19 +120,21 @@ export class EnginePool extends EventEmitter {
 
   async open(streamId: string, options: StreamEngineOptions, previousTexts: string[] = []): Promise<void> {
     if (this.byStream.has(streamId)) await this.close(streamId);
+    // Pick and claim the worker in one synchronous block: opens started together (a bench, a restart that
+    // resumes every live stream) would otherwise all see the same counts and pile onto worker 0.
     let best = 0;
     for (let i = 1; i < this.slots.length; i++) {
       if ((this.slots[i]?.streams.size ?? 0) < (this.slots[best]?.streams.size ?? 0)) best = i;
     }
     const slot = this.slot(best);
-    await slot.channel.ready;
     slot.streams.add(streamId);
     this.byStream.set(streamId, slot);
     try {
+      await slot.channel.ready;
       await this.request(slot, { type: 'open', seq: 0, streamId, options, previousTexts });
     } catch (err) {
       slot.streams.delete(streamId);
-      this.byStream.delete(streamId);
+      if (this.byStream.get(streamId) === slot) this.byStream.delete(streamId);
       throw err;
     }
   }
@@ -148,6 +161,11 @@ export class EnginePool extends EventEmitter {
 
   isOpen(streamId: string): boolean {
     return this.byStream.has(streamId);
+  }
+
+  /** Open streams on each worker, in worker order (placement is least-loaded, so counts differ by at most one). */
+  get streamsPerWorker(): number[] {
+    return this.slots.map((s) => s?.streams.size ?? 0);
   }
 
   async destroy(): Promise<void> {

@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnginePool } from '../../src/model/pool.js';
+import { availableParallelism } from 'node:os';
+import { defaultEngineWorkers, EnginePool } from '../../src/model/pool.js';
 import type { StreamEngineOptions } from '../../src/model/stream-engine.js';
 import { FIXTURES, crashingEngineWorker, framesFor } from './helpers.js';
 
@@ -41,6 +42,31 @@ describe('EnginePool', () => {
   it('rejects frames of the wrong size with a clear error and keeps serving', async () => {
     await expect(pool.step('a', { ...frames(2), width: 16, height: 16, rgb: new Uint8Array(16 * 16 * 6) })).rejects.toMatchObject({ code: 'bad_input' });
     await expect(pool.step('a', frames(2))).resolves.toMatchObject({ startSec: 2 });
+  });
+});
+
+describe('EnginePool placement', () => {
+  let pool: EnginePool;
+  beforeAll(async () => {
+    pool = await EnginePool.create({ modelDir: MODEL, workers: 2 });
+  });
+  afterAll(() => pool?.destroy());
+
+  it('spreads streams opened together over the workers (they used to all land on worker 0)', async () => {
+    const ids = ['p0', 'p1', 'p2', 'p3'];
+    await Promise.all(ids.map((id) => pool.open(id, OPTIONS)));
+    expect(pool.streamsPerWorker).toEqual([2, 2]);
+    const results = await Promise.all(ids.map((id) => pool.step(id, frames(0))));
+    expect(results.map((r) => r.startSec)).toEqual([0, 0, 0, 0]);
+    await pool.close('p0');
+    await pool.close('p2');
+    await Promise.all(['p4', 'p5'].map((id) => pool.open(id, OPTIONS)));
+    expect(pool.streamsPerWorker).toEqual([2, 2]);
+  });
+
+  it('defaults to one worker per core on the CPU and one on a GPU', () => {
+    expect(defaultEngineWorkers('cpu')).toBe(availableParallelism());
+    expect(defaultEngineWorkers('webgpu')).toBe(1);
   });
 });
 
