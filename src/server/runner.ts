@@ -25,7 +25,7 @@ export interface StreamSpec {
 /** Numbers shown by GET /v1/streams/:id and exported to /metrics. */
 export type StreamStats = Pick<
   StatusEvent,
-  'state' | 'time' | 'ingestFps' | 'drops' | 'lagSec' | 'stepLatencyMs' | 'cacheBytes' | 'skippedSeconds'
+  'state' | 'time' | 'ingestFps' | 'drops' | 'lagSec' | 'stepLatencyMs' | 'cacheBytes' | 'skippedSeconds' | 'reason' | 'attempt' | 'resumed'
 >;
 
 export interface StreamRunner {

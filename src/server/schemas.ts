@@ -35,6 +35,9 @@ export const StreamStatsSchema = z.object({
   stepLatencyMs: z.number(),
   cacheBytes: z.number().int(),
   skippedSeconds: z.number().int(),
+  reason: z.string().optional().describe('While reconnecting (and when failed): why, naming the source'),
+  attempt: z.number().int().optional().describe('While reconnecting: 0 = the connection went quiet; n = the n-th reconnect of this outage'),
+  resumed: z.boolean().optional().describe('On the first live status after a source outage or a server restart'),
 });
 
 /** Where a stream's engine runs: known once the stream has started. */
@@ -92,6 +95,8 @@ export const CommentaryMessage = z.object({
   latencyMs: z.number(),
 });
 export const StatusMessage = z.object({ type: z.literal('status'), ...Envelope, ...StreamStatsSchema.shape });
+/** Seconds with no picture (source outage, or a server restart in between); sent when commentary resumes. */
+export const GapMessage = z.object({ type: z.literal('gap'), ...Envelope, start: z.number(), end: z.number(), reason: z.string() });
 export const ErrorMessage = z.object({ type: z.literal('error'), ...Envelope, code: z.string(), message: z.string() });
 export const EndMessage = z.object({ type: z.literal('end'), ...Envelope });
 /** First message on every connection; history (if any) follows, then live messages. */
@@ -108,6 +113,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   HelloMessage,
   CommentaryMessage,
   StatusMessage,
+  GapMessage,
   ErrorMessage,
   EndMessage,
   PongMessage,
@@ -116,6 +122,7 @@ export type ServerMessage = z.infer<typeof ServerMessage>;
 export type PublishedMessage =
   | z.infer<typeof CommentaryMessage>
   | z.infer<typeof StatusMessage>
+  | z.infer<typeof GapMessage>
   | z.infer<typeof ErrorMessage>
   | z.infer<typeof EndMessage>;
 

@@ -145,8 +145,14 @@ export class StreamManager {
         this.options.metrics?.observeStepMs(e.latencyMs);
         break;
       case 'status':
+        this.logHealth(stream, e);
         stream.stats = e;
         if (!isFinal(stream.state)) stream.state = e.state;
+        break;
+      case 'gap':
+        // Kept in the transcript as a line with text "" and the reason (exports show "[no signal]").
+        stream.writer?.append({ start: e.start, end: e.end, text: '', gap: e.reason });
+        this.options.logger.info('source gap', { stream: e.stream, start: e.start, end: e.end, reason: e.reason });
         break;
       case 'error':
         stream.lastError = { code: e.code, message: e.message };
@@ -158,6 +164,19 @@ export class StreamManager {
         return;
     }
     stream.hub.publish(e);
+  }
+
+  /** One log line per source health change (not per status): lost with the reason, back, resumed. */
+  private logHealth(stream: ManagedStream, e: Extract<SessionEvent, { type: 'status' }>): void {
+    const was = stream.stats;
+    const id = stream.meta.id;
+    if (e.state === 'reconnecting' && (was?.state !== 'reconnecting' || was.attempt !== e.attempt)) {
+      this.options.logger.warn('source reconnecting', { stream: id, reason: e.reason, attempt: e.attempt });
+    } else if (e.state === 'live' && e.resumed) {
+      this.options.logger.info('stream resumed', { stream: id, time: e.time });
+    } else if (e.state === 'failed') {
+      this.options.logger.warn('stream failed', { stream: id, reason: e.reason });
+    }
   }
 
   /** Marks a stream final, closes its transcript, and closes viewers once the end is sent. */

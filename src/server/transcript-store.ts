@@ -22,6 +22,8 @@ export const Segment = z.object({
   text: z.string(),
   tokens: z.number().int().optional(),
   latencyMs: z.number().optional(),
+  /** A gap line: [start, end) had no picture, for this reason (text is ""). See docs/server.md. */
+  gap: z.string().optional(),
 });
 export type Segment = z.infer<typeof Segment>;
 

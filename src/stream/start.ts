@@ -28,6 +28,11 @@ export interface CommentaryOptions extends Omit<SessionOptions, 'source' | 'engi
   onEvent?(e: SessionEvent): void;
   /** Each chunk on its way to the session (the server's video preview). */
   onChunk?(chunk: FrameChunk): void;
+  /**
+   * Stream time of the source's first second (default 0): a resumed stream continues its transcript's
+   * clock, so every chunk (and the preview) is shifted by this many seconds.
+   */
+  startSec?: number;
 }
 
 export interface RunningCommentary {
@@ -49,10 +54,10 @@ export function openModelSource(source: string, vision: ModelConfig['vision'], o
 }
 
 export function startCommentary(source: string | ChunkSource, engine: EngineClient, options: CommentaryOptions): RunningCommentary {
-  const { ingest, onEvent, onChunk, ...sessionOptions } = options;
+  const { ingest, onEvent, onChunk, startSec, ...sessionOptions } = options;
   const opened = typeof source === 'string' ? openModelSource(source, engine.config.vision, ingest) : undefined;
   const chunks = opened ?? (source as ChunkSource);
-  const session = new CommentarySession({ ...sessionOptions, engine, source: onChunk ? tap(chunks, onChunk) : chunks });
+  const session = new CommentarySession({ ...sessionOptions, engine, source: onChunk || startSec ? tap(chunks, onChunk, startSec ?? 0) : chunks });
   if (onEvent) session.on('event', onEvent);
   const done = session.run().finally(() => opened?.close().catch(() => undefined));
   return {
@@ -68,19 +73,26 @@ export function startCommentary(source: string | ChunkSource, engine: EngineClie
 }
 
 /**
- * Passes chunks through, calling `onChunk` on the way. Keeps the source's `stats` and `close` so the
- * session still reports ingest fps and can close a blocked live source when it ends.
+ * Passes chunks through, shifted by `shiftSec` and handed to `onChunk` on the way. Keeps the source's
+ * `stats`, `close` and health events (`on('state')`) so the session still reports ingest fps and source
+ * outages, and can close a blocked live source when it ends.
  */
-function tap(source: ChunkSource, onChunk: (chunk: FrameChunk) => void): ChunkSource {
+function tap(source: ChunkSource, onChunk: ((chunk: FrameChunk) => void) | undefined, shiftSec: number): ChunkSource {
   const closable = source as { close?: () => Promise<void> };
   return {
     stats: source.stats && (() => source.stats!()),
     ...(typeof closable.close === 'function' ? { close: () => closable.close!() } : {}),
+    ...(source.on ? { on: (event: 'state', listener: Parameters<NonNullable<ChunkSource['on']>>[1]) => source.on!(event, listener) } : {}),
     async *[Symbol.asyncIterator]() {
-      for await (const chunk of source) {
-        onChunk(chunk);
+      for await (const raw of source) {
+        const chunk = shiftSec ? shift(raw, shiftSec) : raw;
+        onChunk?.(chunk);
         yield chunk;
       }
     },
   } as ChunkSource;
+}
+
+function shift(chunk: FrameChunk, sec: number): FrameChunk {
+  return { ...chunk, startSec: chunk.startSec + sec, frames: chunk.frames.map((f) => ({ ...f, ptsSec: f.ptsSec + sec })) };
 }
