@@ -57,6 +57,7 @@ export const StreamInfo = z.object({
   state: StreamState,
   createdAt: z.string().describe('ISO 8601'),
   endedAt: z.string().optional(),
+  resumedAt: z.string().optional().describe('When a restarted server last resumed this stream after a crash (ISO 8601)'),
   viewers: z.number().int(),
   segments: z.number().int().describe('Commentary segments in the transcript'),
   stats: StreamStatsSchema.optional(),

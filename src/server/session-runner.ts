@@ -41,6 +41,12 @@ class SessionRunner extends EventEmitter implements StreamRunner {
     this.commentary = startCommentary(this.spec.source, pool, {
       id: this.id,
       prompt: this.spec.prompt,
+      ...(this.spec.resume
+        ? {
+            previousTexts: this.spec.resume.previousTexts,
+            resume: { endSec: this.spec.resume.endSec, downtimeSec: this.spec.resume.downtimeSec, reason: `server restarted (down ${this.spec.resume.downtimeSec} s)` },
+          }
+        : {}),
       policy: this.o.policy,
       // A service paces files to real time like any live source; behind real time, seconds are skipped.
       ingest: { ...this.o.ingest, fps: this.spec.fps, realtime: true, ...(this.o.maxOutageMs ? { maxOutageMs: this.o.maxOutageMs } : {}) },

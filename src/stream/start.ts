@@ -10,7 +10,7 @@
  * produced elsewhere (the synthetic world, a slice of another stream, tests) are passed straight through
  * and stay their producer's to close.
  */
-import { openSource, type FrameChunk, type FrameSource, type IngestOptions } from '../ingest/index.js';
+import { classifySource, openSource, type FrameChunk, type FrameSource, type IngestOptions } from '../ingest/index.js';
 import type { ModelConfig } from '../model/config.js';
 import type { SessionEvent } from './events.js';
 import { CommentarySession, type EngineClient, type SessionOptions } from './session.js';
@@ -33,6 +33,13 @@ export interface CommentaryOptions extends Omit<SessionOptions, 'source' | 'engi
    * clock, so every chunk (and the preview) is shifted by this many seconds.
    */
   startSec?: number;
+  /**
+   * Continue an earlier session of the same source that stopped at stream second `endSec` (a server
+   * restart), `downtimeSec` ago. A file resumes where it was (ffmpeg seeks to endSec); a live source
+   * resumes at endSec + downtimeSec, and the seconds in between are a `gap` with `reason`. Either way the
+   * first `live` status says `resumed`. Pass the old commentary as `previousTexts`.
+   */
+  resume?: { endSec: number; downtimeSec: number; reason: string };
 }
 
 export interface RunningCommentary {
@@ -54,10 +61,22 @@ export function openModelSource(source: string, vision: ModelConfig['vision'], o
 }
 
 export function startCommentary(source: string | ChunkSource, engine: EngineClient, options: CommentaryOptions): RunningCommentary {
-  const { ingest, onEvent, onChunk, startSec, ...sessionOptions } = options;
-  const opened = typeof source === 'string' ? openModelSource(source, engine.config.vision, ingest) : undefined;
+  const { ingest, onEvent, onChunk, resume, startSec: givenStartSec, ...sessionOptions } = options;
+  let startSec = givenStartSec;
+  let sourceOptions = ingest;
+  if (resume) {
+    const live = typeof source === 'string' && isLive(source);
+    startSec = resume.endSec + (live ? resume.downtimeSec : 0);
+    if (typeof source === 'string' && !live && resume.endSec > 0) sourceOptions = { ...ingest, inputOptions: { ...ingest?.inputOptions, ss: resume.endSec } };
+  }
+  const opened = typeof source === 'string' ? openModelSource(source, engine.config.vision, sourceOptions) : undefined;
   const chunks = opened ?? (source as ChunkSource);
-  const session = new CommentarySession({ ...sessionOptions, engine, source: onChunk || startSec ? tap(chunks, onChunk, startSec ?? 0) : chunks });
+  const session = new CommentarySession({
+    ...sessionOptions,
+    ...(resume ? { resumeFrom: { endSec: resume.endSec, reason: resume.reason } } : {}),
+    engine,
+    source: onChunk || startSec ? tap(chunks, onChunk, startSec ?? 0) : chunks,
+  });
   if (onEvent) session.on('event', onEvent);
   const done = session.run().finally(() => opened?.close().catch(() => undefined));
   return {
@@ -91,6 +110,15 @@ function tap(source: ChunkSource, onChunk: ((chunk: FrameChunk) => void) | undef
       }
     },
   } as ChunkSource;
+}
+
+/** Whether a source string names a live source (unknown ones fail later, when opened, with their error). */
+function isLive(source: string): boolean {
+  try {
+    return classifySource(source).live;
+  } catch {
+    return false;
+  }
 }
 
 function shift(chunk: FrameChunk, sec: number): FrameChunk {
