@@ -3,7 +3,7 @@
  * inferred from these (no hand-written duplicates) and /openapi.json is generated from them.
  */
 import { z } from 'zod';
-import { ClipResult, SearchResults } from '../search/query.js';
+import { ClipResult, LiveResult, SearchResults } from '../search/query.js';
 import { DEVICES } from '../model/providers.js';
 
 /** Largest accepted prompt, in characters. */
@@ -151,8 +151,10 @@ export const VideoFileQuery = z.object({
 });
 
 /** /v1/search adds where to play each clip from. */
+const PlayableClip = ClipResult.extend({ url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)') });
 export const SearchResponse = SearchResults.extend({
-  results: z.array(ClipResult.extend({ url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)') })).describe('Indexed clips, best first'),
+  hits: z.array(z.discriminatedUnion('kind', [PlayableClip, LiveResult])).describe('The k best of clips and live segments together, by score, best first'),
+  results: z.array(PlayableClip).describe('Indexed clips, best first'),
 });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 export const IndexedVideo = z.object({
