@@ -3,6 +3,7 @@
  * inferred from these (no hand-written duplicates) and /openapi.json is generated from them.
  */
 import { z } from 'zod';
+import { SightlineError } from '../errors.js';
 import { ClipResult, LiveResult, SearchResults } from '../search/query.js';
 import { DEVICES } from '../model/providers.js';
 
@@ -23,6 +24,14 @@ export const CreateStreamBody = z
 export type CreateStreamBody = z.infer<typeof CreateStreamBody>;
 
 export const StreamId = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'stream ids are 1-64 of a-z 0-9 _ -');
+
+/** The `:id` of a URL: a bad one is a 400 naming the path parameter (not the body, which has no id). */
+export function streamIdParam(raw: string | undefined): string {
+  const parsed = StreamId.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const shown = (raw ?? '').length > 70 ? `${raw!.slice(0, 64)}...` : raw;
+  throw new SightlineError('bad_input', `path parameter id: ${parsed.error.issues[0]?.message ?? 'invalid'} (got "${shown}")`);
+}
 
 export const StreamState = z.enum(['starting', 'live', 'reconnecting', 'lagging', 'ended', 'failed']);
 
