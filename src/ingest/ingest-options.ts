@@ -16,6 +16,7 @@ export interface ResolvedOptions {
   stallTimeoutMs: number;
   quietAfterMs: number;
   maxOutageMs: number;
+  wasLive: boolean;
   ioTimeoutMs: number;
   reconnectDelayMs: number;
   reconnectMaxDelayMs: number;
@@ -73,6 +74,7 @@ export function resolveOptions(source: string, classified: ClassifiedSource, o: 
     stallTimeoutMs: positive('stallTimeoutMs', o.stallTimeoutMs, listener ? d.listenerStallTimeoutMs : d.stallTimeoutMs, source),
     quietAfterMs: positive('quietAfterMs', o.quietAfterMs, d.quietAfterMs, source),
     maxOutageMs: positive('maxOutageMs', o.maxOutageMs, d.maxOutageMs, source),
+    wasLive: o.wasLive ?? false,
     ioTimeoutMs: positive('ioTimeoutMs', o.ioTimeoutMs, d.ioTimeoutMs, source),
     reconnectDelayMs: positive('reconnectDelayMs', o.reconnectDelayMs, d.reconnectDelayMs, source),
     reconnectMaxDelayMs: positive('reconnectMaxDelayMs', o.reconnectMaxDelayMs, listener ? d.listenerReconnectMaxDelayMs : d.reconnectMaxDelayMs, source),

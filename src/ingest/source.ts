@@ -87,6 +87,10 @@ export class IngestSource extends EventEmitter implements FrameSource {
     const aborted = rawOptions.signal?.aborted ?? false;
     rawOptions.signal?.addEventListener('abort', () => void this.close(), { once: true });
     this.loop = this.options && !aborted ? this.runLoop() : Promise.resolve();
+    if (this.options?.wasLive && this.classified?.live && !aborted) {
+      this.lastFrameAtMs = Date.now(); // the outage limit counts from now
+      this.startHealthTimer();
+    }
     if (this.options && aborted) void this.close();
     if (!this.options) queueMicrotask(() => this.setState('failed', (this.initError as Error).message));
   }
@@ -176,7 +180,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
     const o = this.options!;
     if (this.healthTimer || !o.reconnect || !this.classified!.live) return;
     this.healthTimer = setInterval(() => {
-      if (this.closed || this.firstFrameAtMs === undefined) return;
+      if (this.closed) return;
       const quietMs = Date.now() - this.lastFrameAtMs;
       if (quietMs >= o.maxOutageMs && !this.outageExceeded) {
         this.outageExceeded = true;
@@ -202,7 +206,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
         if (this.closed) break;
         const outcome = await this.runOnce();
         if (this.closed || this.limitReached()) break;
-        const everLive = this.firstFrameAtMs !== undefined;
+        const everLive = this.firstFrameAtMs !== undefined || o.wasLive;
         const cleanEnd = outcome.exit.code === 0 && !outcome.stalled;
         if (cleanEnd && !this.classified!.live && everLive) break;
         const error = errorForRun(outcome, {

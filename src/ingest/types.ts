@@ -54,6 +54,11 @@ export interface IngestOptions {
    * cause (default 300000 = 5 min; sources that do not reconnect, such as files, fail at once).
    */
   maxOutageMs?: number;
+  /**
+   * The source delivered before (a stream resumed after a restart): reconnect from the first attempt, as
+   * after a drop, for up to maxOutageMs, instead of failing at once when the first connection fails.
+   */
+  wasLive?: boolean;
   /** ffmpeg network I/O timeout (connect/read), also the wait for a live source's first frame (default 5000). */
   ioTimeoutMs?: number;
   /** First reconnect delay; doubles per failed attempt (default 500). */

@@ -70,6 +70,8 @@ export class CommentarySession extends EventEmitter {
   private gapReason?: string;
   private lastChunkEnd?: number;
   private resumed = false;
+  /** Until the first second after a restart: why the stream was away (kept in front of any outage reason). */
+  private resumeReason?: string;
 
   constructor(private readonly o: SessionOptions) {
     super();
@@ -79,6 +81,7 @@ export class CommentarySession extends EventEmitter {
     if (o.resumeFrom) {
       this.lastChunkEnd = o.resumeFrom.endSec;
       this.gapReason = o.resumeFrom.reason;
+      this.resumeReason = o.resumeFrom.reason;
       this.resumed = true;
     }
   }
@@ -152,7 +155,7 @@ export class CommentarySession extends EventEmitter {
     if (state === 'reconnecting') {
       const reason = health?.reason ?? detail ?? 'source lost';
       this.outage = { reason, attempt: health?.attempt ?? 0 };
-      this.gapReason = reason;
+      this.gapReason = this.resumeReason ? `${this.resumeReason}; then ${reason}` : reason;
       this.status('reconnecting', this.streamTime());
     } else if (state === 'live' && this.outage) {
       this.outage = undefined;
@@ -170,6 +173,7 @@ export class CommentarySession extends EventEmitter {
     const from = this.lastChunkEnd;
     this.lastChunkEnd = startSec + 1;
     if (this.gapReason === undefined || this.outage) return;
+    this.resumeReason = undefined;
     const reason = this.gapReason;
     this.gapReason = undefined;
     if (from !== undefined && startSec > from) this.emitEvent({ type: 'gap', stream: this.id, start: from, end: startSec, reason });

@@ -62,12 +62,17 @@ export function openModelSource(source: string, vision: ModelConfig['vision'], o
 
 export function startCommentary(source: string | ChunkSource, engine: EngineClient, options: CommentaryOptions): RunningCommentary {
   const { ingest, onEvent, onChunk, resume, startSec: givenStartSec, ...sessionOptions } = options;
-  let startSec = givenStartSec;
+  let startSec: number | (() => number) | undefined = givenStartSec;
   let sourceOptions = ingest;
   if (resume) {
     const live = typeof source === 'string' && isLive(source);
-    startSec = resume.endSec + (live ? resume.downtimeSec : 0);
+    const openedMs = Date.now();
+    // A live source's clock goes on while it is away: the server's downtime, and any wait for the source's
+    // first frame after the restart (counted when that frame arrives).
+    startSec = live ? () => resume.endSec + resume.downtimeSec + Math.round((Date.now() - openedMs) / 1000) : resume.endSec;
     if (typeof source === 'string' && !live && resume.endSec > 0) sourceOptions = { ...ingest, inputOptions: { ...ingest?.inputOptions, ss: resume.endSec } };
+    // A live source that is down when the server comes back is retried like a drop, not failed at once.
+    if (live) sourceOptions = { ...ingest, wasLive: true };
   }
   const opened = typeof source === 'string' ? openModelSource(source, engine.config.vision, sourceOptions) : undefined;
   const chunks = opened ?? (source as ChunkSource);
@@ -92,18 +97,20 @@ export function startCommentary(source: string | ChunkSource, engine: EngineClie
 }
 
 /**
- * Passes chunks through, shifted by `shiftSec` and handed to `onChunk` on the way. Keeps the source's
+ * Passes chunks through, shifted by `shiftBy` seconds (a function: evaluated at the first chunk) and handed to `onChunk` on the way. Keeps the source's
  * `stats`, `close` and health events (`on('state')`) so the session still reports ingest fps and source
  * outages, and can close a blocked live source when it ends.
  */
-function tap(source: ChunkSource, onChunk: ((chunk: FrameChunk) => void) | undefined, shiftSec: number): ChunkSource {
+function tap(source: ChunkSource, onChunk: ((chunk: FrameChunk) => void) | undefined, shiftBy: number | (() => number)): ChunkSource {
   const closable = source as { close?: () => Promise<void> };
   return {
     stats: source.stats && (() => source.stats!()),
     ...(typeof closable.close === 'function' ? { close: () => closable.close!() } : {}),
     ...(source.on ? { on: (event: 'state', listener: Parameters<NonNullable<ChunkSource['on']>>[1]) => source.on!(event, listener) } : {}),
     async *[Symbol.asyncIterator]() {
+      let shiftSec: number | undefined;
       for await (const raw of source) {
+        shiftSec ??= typeof shiftBy === 'function' ? shiftBy() : shiftBy; // fixed at the first chunk
         const chunk = shiftSec ? shift(raw, shiftSec) : raw;
         onChunk?.(chunk);
         yield chunk;

@@ -87,19 +87,24 @@ describe('restart after kill -9', () => {
     viewer.ws.close();
   }, 120_000);
 
-  it('a live stream resumes with the time the server was down marked as a gap', async () => {
+  it('a live stream whose source is also down at restart keeps retrying, resumes when it returns, the downtime marked as a gap', async () => {
     const dataDir = tempDir();
     const root = tempDir('sightline-media-');
     const port = await freeUdpPort();
     const url = `udp://127.0.0.1:${port}`;
-    producers.push(startLiveProducer(url));
+    const producer = startLiveProducer(url);
+    producers.push(producer);
     await firstDatagram(port);
     const id = await crashAfter(dataDir, root, url, 2);
     const before = new TranscriptStore(dataDir).readSegments(id);
-    await new Promise((r) => setTimeout(r, 2000)); // the server stays down a while (the gap's size is not asserted)
+    await producer.kill(); // the camera went down with the server
 
     await restart(dataDir, root);
     const viewer = wsClient(`${server!.url.replace('http', 'ws')}/v1/streams/${id}/ws`);
+    // The first connection fails (nothing sends): a resumed live stream retries, as after a drop, rather than failing.
+    await waitFor(() => viewer.messages.find((m) => m.type === 'status' && m.state === 'reconnecting' && m.attempt >= 1), 60_000, 'reconnecting');
+    expect(viewer.messages.some((m) => m.type === 'end')).toBe(false);
+    producers.push(startLiveProducer(url));
     const first = await waitFor(() => viewer.messages.find((m) => m.type === 'commentary' && m.start >= before.at(-1)!.end), 60_000, 'resumed commentary');
     const gap = viewer.messages.find((m) => m.type === 'gap');
     expect(gap).toMatchObject({ start: before.at(-1)!.end, end: first.start });
