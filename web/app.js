@@ -155,8 +155,10 @@ class StreamView {
       this.commentary.push({ start: msg.start, end: msg.end, text: msg.text });
     } else if (msg.type === 'status') {
       const state = msg.state === 'live' && msg.lagSec > LAGGING_SEC ? 'lagging' : msg.state;
-      this.setBadge(state);
+      this.setBadge(state, msg.state === 'reconnecting' ? `${msg.reason ?? 'source lost'} (attempt ${msg.attempt ?? 0})` : '');
       $('#stats').textContent = `t=${msg.time.toFixed(1)} s · ingest ${msg.ingestFps.toFixed(1)} fps · drops ${msg.drops} · lag ${msg.lagSec.toFixed(2)} s · step ${msg.stepLatencyMs.toFixed(0)} ms · cache ${(msg.cacheBytes / 1024).toFixed(0)} KiB`;
+    } else if (msg.type === 'gap') {
+      this.commentary.push({ start: msg.start, end: msg.end, text: `[no signal ${(msg.end - msg.start).toFixed(0)} s: ${msg.reason}]` });
     } else if (msg.type === 'error') {
       this.setBadge(this.state, `${msg.code}: ${msg.message}`);
     } else if (msg.type === 'end') {

@@ -43,7 +43,8 @@ export async function startDemo(server: RunningServer, seed: number): Promise<De
     }, 1000).unref();
   };
   match.once('exit', restart);
-  const stream = await server.manager.create(url, 2, undefined);
+  // Not resumed after a crash: the match is this process's child and dies with it.
+  const stream = await server.manager.create(url, 2, undefined, undefined, { resume: false });
   const pageUrl = `${server.url}/#/stream/${stream.meta.id}`;
   process.stdout.write(`demo: synthetic match (seed ${seed}) streaming live to ${url}\ndemo: watch it at ${pageUrl}\n`);
   return {

@@ -143,9 +143,11 @@ async function runQuery(text: string, flags: SearchFlags): Promise<void> {
       return;
     }
     if (found.results.length === 0 && found.live.length === 0) process.stderr.write(`search: nothing indexed in ${flags.db} for ${found.model} (run sightline index first)\n`);
-    for (const r of found.results) process.stdout.write(`${r.score.toFixed(3)}  ${fmt(r.start)}-${fmt(r.end)}  ${r.video}\n`);
-    if (found.live.length > 0) process.stdout.write('live segments:\n');
-    for (const l of found.live) process.stdout.write(`${l.score.toFixed(3)}  ${fmt(l.start)}-${fmt(l.end)}  stream ${l.stream}: ${l.text}\n`);
+    // Clips and live lines together, best first (one score scale: docs/search.md).
+    for (const h of found.hits) {
+      const what = h.kind === 'clip' ? h.video : `stream ${h.stream}: ${h.text}`;
+      process.stdout.write(`${h.score.toFixed(3)}  ${fmt(h.start)}-${fmt(h.end)}  ${what}\n`);
+    }
   } finally {
     await encoder.close();
     store.close();

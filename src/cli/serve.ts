@@ -49,6 +49,14 @@ export interface ServeOptions extends ServiceOptions {
   searchDb?: string;
   searchModel: string;
   search: boolean;
+  sourceTimeout?: number;
+}
+
+/** --source-timeout or SIGHTLINE_SOURCE_TIMEOUT_S in seconds -> ms; absent: ingest's default (5 min). */
+function sourceTimeoutMs(flag: number | undefined): number | undefined {
+  const env = Number(process.env.SIGHTLINE_SOURCE_TIMEOUT_S);
+  const sec = flag ?? (Number.isFinite(env) && env > 0 ? env : undefined);
+  return sec === undefined ? undefined : sec * 1000;
 }
 
 export async function startService(options: ServiceOptions, factory: StreamFactory, search?: SearchService): Promise<RunningServer> {
@@ -84,6 +92,7 @@ export function registerServe(program: Command): Command {
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
     .option('--no-search', 'serve without /v1/search and /v1/videos')
+    .option('--source-timeout <s>', 'a live source gone this long ends its stream as failed (default 300; env SIGHTLINE_SOURCE_TIMEOUT_S)', positiveInteger)
     .option('--demo', 'also start a synthetic live match (sightline synth --live) and commentate it')
     .option('--demo-seed <n>', 'seed of the demo match (a held-out seed by default)', positiveInteger, 300007)
     .action(async (opts: ServeOptions) => {
@@ -101,7 +110,7 @@ export function registerServe(program: Command): Command {
         onNotice: (d, notice) => logger.warn('device fallback', { device: d, notice }),
       });
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
-      const server = await startService({ ...opts, logger }, sessionFactory({ pools }), search);
+      const server = await startService({ ...opts, logger }, sessionFactory({ pools, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {

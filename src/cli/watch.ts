@@ -1,7 +1,7 @@
 /** `sightline watch <source>`: commentary for one source on stdout, one line per second. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
-import { SightlineError } from '../errors.js';
+import { SightlineError, type ErrorCode } from '../errors.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { EnginePool } from '../model/pool.js';
 import { DEVICES, type Device } from '../model/providers.js';
@@ -37,7 +37,13 @@ function clock(sec: number): string {
 export async function watch(source: string, o: WatchOptions, write: (line: string) => void, chunks?: ChunkSource): Promise<void> {
   const pool = await EnginePool.create({ modelDir: o.model, workers: 1, provider: o.provider, device: o.device });
   if (pool.device.notice) process.stderr.write(`sightline: ${pool.device.notice}\n`);
-  let failure: SessionEvent | undefined;
+  // Errors are held until we know whether the stream went on (then they were warnings, printed) or failed
+  // (then the last one is the failure: thrown, so the CLI prints it once, as its one line).
+  const held: string[] = [];
+  let failure: { code: string; message: string } | undefined;
+  const flush = () => {
+    for (const message of held.splice(0)) process.stderr.write(`sightline: ${message}\n`);
+  };
   try {
     const commentary = startCommentary(chunks ?? source, pool, {
       id: source,
@@ -47,10 +53,13 @@ export async function watch(source: string, o: WatchOptions, write: (line: strin
       skip: o.realtime ? 'oldest' : 'none',
       onEvent: (e: SessionEvent) => {
         if (e.type === 'commentary') {
+          flush();
           write(o.json ? JSON.stringify({ type: 'segment', start: e.start, end: e.end, text: e.text }) : `[${clock(e.start)}-${clock(e.end)}] ${e.text.trim()}`);
         } else if (e.type === 'error') {
-          failure = e;
-          process.stderr.write(`sightline: ${e.message}\n`);
+          held.push(e.message);
+          failure = { code: e.code, message: e.message };
+        } else if (e.type === 'status' && e.state !== 'failed') {
+          failure = undefined;
         }
       },
     });
@@ -58,7 +67,13 @@ export async function watch(source: string, o: WatchOptions, write: (line: strin
   } finally {
     await pool.destroy();
   }
-  if (failure?.type === 'error') throw new SightlineError('internal', `watch ${source} stopped: ${failure.message}`);
+  if (failure) {
+    held.pop(); // the failure itself: thrown below, printed once by the CLI
+    flush();
+    const code = Number.isFinite(new SightlineError(failure.code as ErrorCode, '').httpStatus) ? (failure.code as ErrorCode) : 'internal';
+    throw new SightlineError(code, failure.message);
+  }
+  flush();
 }
 
 export function registerWatch(program: Command): void {

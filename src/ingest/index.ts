@@ -9,7 +9,7 @@
 import { IngestSource } from './source.js';
 import type { FrameSource, IngestOptions } from './types.js';
 
-export type { Frame, FrameChunk, FrameSource, IngestOptions, IngestStats, SourceState } from './types.js';
+export type { Frame, FrameChunk, FrameSource, IngestOptions, IngestStats, SourceHealth, SourceState } from './types.js';
 export { classifySource, type ClassifiedSource, type SourceKind } from './source-kind.js';
 export { INGEST_DEFAULTS } from './ingest-options.js';
 export { DEFAULT_MAX_QUEUED_FRAMES } from './frame-queue.js';

@@ -14,6 +14,9 @@ export interface ResolvedOptions {
   reconnect: boolean;
   backpressure: 'drop' | 'wait';
   stallTimeoutMs: number;
+  quietAfterMs: number;
+  maxOutageMs: number;
+  wasLive: boolean;
   ioTimeoutMs: number;
   reconnectDelayMs: number;
   reconnectMaxDelayMs: number;
@@ -31,10 +34,16 @@ export const INGEST_DEFAULTS = {
   height: 224,
   maxQueuedFrames: DEFAULT_MAX_QUEUED_FRAMES,
   stallTimeoutMs: 5000,
+  /** udp/rtp: ffmpeg listens, so restarting it is cheap and resyncs timestamps after the sender restarts. */
+  listenerStallTimeoutMs: 2000,
+  quietAfterMs: 1000,
+  maxOutageMs: 300_000,
   ioTimeoutMs: 5000,
   reconnectDelayMs: 500,
   reconnectMaxDelayMs: 10_000,
-  maxReconnectAttempts: 10,
+  /** udp/rtp: the next attempt is itself a wait (ffmpeg listening), so sleeping long only delays resuming. */
+  listenerReconnectMaxDelayMs: 1000,
+  maxReconnectAttempts: Number.POSITIVE_INFINITY,
   // Measured in bench/ingest-cost.ts: one decoder thread is the cheapest in CPU-seconds per stream-second.
   decoderThreads: 1,
   scaleFlags: 'bilinear',
@@ -50,6 +59,7 @@ export function resolveOptions(source: string, classified: ClassifiedSource, o: 
   const d = INGEST_DEFAULTS;
   const realtime = o.realtime ?? false;
   const paced = classified.live || realtime;
+  const listener = classified.kind === 'udp' || classified.kind === 'rtp';
   const width = Math.round(positive('width', o.width, d.width, source));
   const height = Math.round(positive('height', o.height, d.height, source));
   return {
@@ -61,10 +71,13 @@ export function resolveOptions(source: string, classified: ClassifiedSource, o: 
     maxQueuedFrames: Math.round(positive('maxQueuedFrames', o.maxQueuedFrames, d.maxQueuedFrames, source)),
     reconnect: o.reconnect ?? (classified.network || classified.live), // a webcam can be re-plugged too
     backpressure: o.backpressure ?? (paced || classified.network ? 'drop' : 'wait'),
-    stallTimeoutMs: positive('stallTimeoutMs', o.stallTimeoutMs, d.stallTimeoutMs, source),
+    stallTimeoutMs: positive('stallTimeoutMs', o.stallTimeoutMs, listener ? d.listenerStallTimeoutMs : d.stallTimeoutMs, source),
+    quietAfterMs: positive('quietAfterMs', o.quietAfterMs, d.quietAfterMs, source),
+    maxOutageMs: positive('maxOutageMs', o.maxOutageMs, d.maxOutageMs, source),
+    wasLive: o.wasLive ?? false,
     ioTimeoutMs: positive('ioTimeoutMs', o.ioTimeoutMs, d.ioTimeoutMs, source),
     reconnectDelayMs: positive('reconnectDelayMs', o.reconnectDelayMs, d.reconnectDelayMs, source),
-    reconnectMaxDelayMs: positive('reconnectMaxDelayMs', o.reconnectMaxDelayMs, d.reconnectMaxDelayMs, source),
+    reconnectMaxDelayMs: positive('reconnectMaxDelayMs', o.reconnectMaxDelayMs, listener ? d.listenerReconnectMaxDelayMs : d.reconnectMaxDelayMs, source),
     maxReconnectAttempts: o.maxReconnectAttempts ?? d.maxReconnectAttempts,
     rtspTransport: o.rtspTransport ?? 'tcp',
     decoderThreads: o.decoderThreads ?? d.decoderThreads,

@@ -10,7 +10,10 @@ import { resolveOptions, type ResolvedOptions } from './ingest-options.js';
 import { RateMeter } from './rate-meter.js';
 import { ReconnectBackoff } from './reconnect.js';
 import { classifySource, type ClassifiedSource } from './source-kind.js';
-import type { FrameChunk, FrameSource, IngestOptions, IngestStats, SourceState } from './types.js';
+import type { FrameChunk, FrameSource, IngestOptions, IngestStats, SourceHealth, SourceState } from './types.js';
+
+/** How often a live source checks for silence (quiet report, outage limit). */
+const HEALTH_CHECK_MS = 200;
 
 /**
  * A source being ingested: a loop of ffmpeg runs (one, for files; one per (re)connect, for live
@@ -24,6 +27,12 @@ import type { FrameChunk, FrameSource, IngestOptions, IngestStats, SourceState }
  * States:  starting -> live -> (reconnecting -> live)* -> ended | failed
  * A failure before the first frame is reported at once (a wrong URL should not retry for minutes);
  * reconnects apply once a source has been live.
+ *
+ * Health of a live source (a timer every 200 ms while it is open):
+ *   no frame for quietAfterMs (1 s)   -> 'reconnecting', attempt 0 (connection open, nothing arrives)
+ *   no frame for stallTimeoutMs       -> ffmpeg stopped, 'reconnecting', attempt 1, 2, ... with backoff
+ *   no frame for maxOutageMs (5 min)  -> 'failed' with the last cause (the iteration rejects)
+ * Any frame -> 'live' again.
  */
 export class IngestSource extends EventEmitter implements FrameSource {
   private state: SourceState = 'starting';
@@ -47,6 +56,9 @@ export class IngestSource extends EventEmitter implements FrameSource {
   private inputFps = 0;
   private backoff: ReconnectBackoff;
   private initError: unknown;
+  private lastFrameAtMs = 0;
+  private outageExceeded = false;
+  private healthTimer: NodeJS.Timeout | undefined;
   private nextInLine: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -75,6 +87,10 @@ export class IngestSource extends EventEmitter implements FrameSource {
     const aborted = rawOptions.signal?.aborted ?? false;
     rawOptions.signal?.addEventListener('abort', () => void this.close(), { once: true });
     this.loop = this.options && !aborted ? this.runLoop() : Promise.resolve();
+    if (this.options?.wasLive && this.classified?.live && !aborted) {
+      this.lastFrameAtMs = Date.now(); // the outage limit counts from now
+      this.startHealthTimer();
+    }
     if (this.options && aborted) void this.close();
     if (!this.options) queueMicrotask(() => this.setState('failed', (this.initError as Error).message));
   }
@@ -133,13 +149,14 @@ export class IngestSource extends EventEmitter implements FrameSource {
     return next ? (this.lastReadIndex - next.index + 1) / (this.options?.fps ?? 1) : 0;
   }
 
-  override on(event: 'state', listener: (state: SourceState, detail?: string) => void): this {
+  override on(event: 'state', listener: (state: SourceState, detail?: string, health?: SourceHealth) => void): this {
     return super.on(event, listener);
   }
 
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.stopHealthTimer();
       this.backoff.cancel();
       const run = this.run;
       if (run) await run.stop();
@@ -152,10 +169,34 @@ export class IngestSource extends EventEmitter implements FrameSource {
 
   // ---- producer side ------------------------------------------------------------------------------
 
-  private setState(state: SourceState, detail?: string): void {
+  private setState(state: SourceState, detail?: string, health: SourceHealth = {}): void {
     if (state === this.state && state !== 'reconnecting') return;
     this.state = state;
-    this.emit('state', state, detail);
+    this.emit('state', state, detail, health);
+  }
+
+  /** Live sources only: reports a quiet source within quietAfterMs and gives up after maxOutageMs. */
+  private startHealthTimer(): void {
+    const o = this.options!;
+    if (this.healthTimer || !o.reconnect || !this.classified!.live) return;
+    this.healthTimer = setInterval(() => {
+      if (this.closed) return;
+      const quietMs = Date.now() - this.lastFrameAtMs;
+      if (quietMs >= o.maxOutageMs && !this.outageExceeded) {
+        this.outageExceeded = true;
+        this.backoff.cancel();
+        void this.run?.stop();
+      } else if (quietMs >= o.quietAfterMs && this.state === 'live') {
+        const reason = `${this.source}: no frames for ${(quietMs / 1000).toFixed(1)} s`;
+        this.setState('reconnecting', reason, { reason, attempt: 0, code: 'source_timeout' });
+      }
+    }, HEALTH_CHECK_MS);
+    this.healthTimer.unref();
+  }
+
+  private stopHealthTimer(): void {
+    clearInterval(this.healthTimer);
+    this.healthTimer = undefined;
   }
 
   private async runLoop(): Promise<void> {
@@ -165,7 +206,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
         if (this.closed) break;
         const outcome = await this.runOnce();
         if (this.closed || this.limitReached()) break;
-        const everLive = this.firstFrameAtMs !== undefined;
+        const everLive = this.firstFrameAtMs !== undefined || o.wasLive;
         const cleanEnd = outcome.exit.code === 0 && !outcome.stalled;
         if (cleanEnd && !this.classified!.live && everLive) break;
         const error = errorForRun(outcome, {
@@ -176,10 +217,14 @@ export class IngestSource extends EventEmitter implements FrameSource {
           firstFrameTimeoutMs: this.firstFrameTimeoutMs(),
           everLive,
         });
+        if (this.outageExceeded) {
+          const quietSec = Math.round((Date.now() - this.lastFrameAtMs) / 1000);
+          throw new SightlineError(error.code, `${error.message}; no frames for ${quietSec} s, gave up (maxOutageMs ${o.maxOutageMs})`, { cause: error });
+        }
         const retry = o.reconnect && everLive ? this.backoff.next(outcome.framesRead > 0) : undefined;
         if (!retry) throw error;
         this.reconnects++;
-        this.setState('reconnecting', `${error.message}; attempt ${retry.attempt} in ${retry.delayMs} ms`);
+        this.setState('reconnecting', `${error.message}; attempt ${retry.attempt} in ${retry.delayMs} ms`, { reason: error.message, attempt: retry.attempt, code: error.code });
         await this.backoff.sleep(retry.delayMs);
       }
       this.queue.end();
@@ -189,6 +234,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
       this.queue.end(error);
       this.setState('failed', error.message);
     } finally {
+      this.stopHealthTimer();
       await this.run?.stop(); // normally already exited; this is the guarantee
     }
   }
@@ -245,6 +291,8 @@ export class IngestSource extends EventEmitter implements FrameSource {
     const nowMs = Date.now();
     if (this.firstFrameAtMs === undefined) {
       this.firstFrameAtMs = nowMs;
+      this.lastFrameAtMs = nowMs;
+      this.startHealthTimer();
     } else if (this.classified!.live) {
       const wallIndex = Math.round(((nowMs - this.firstFrameAtMs) / 1000) * o.fps);
       this.nextIndex = Math.max(this.nextIndex, wallIndex);
@@ -260,6 +308,8 @@ export class IngestSource extends EventEmitter implements FrameSource {
     }
     const index = this.nextIndex++;
     this.lastReadIndex = index;
+    this.lastFrameAtMs = Date.now();
+    if (this.state === 'reconnecting') this.setState('live'); // the open connection came back
     const item: QueuedFrame = {
       frame: { ptsSec: index / o.fps, width: o.width, height: o.height, rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength) },
       index,

@@ -39,15 +39,33 @@ export interface IngestOptions {
    * fast as possible, and stdin).
    */
   backpressure?: 'drop' | 'wait';
-  /** A live source with no new frame for this long is treated as dropped and reconnected (default 5000). */
+  /**
+   * A live source with no new frame for this long is treated as dropped and reconnected (default 5000;
+   * 2000 for udp/rtp, where ffmpeg listens and a restart is cheap and resyncs to a restarted sender).
+   */
   stallTimeoutMs?: number;
+  /**
+   * A live source with no new frame for this long is reported `reconnecting` (attempt 0: the connection is
+   * still open, nothing arrives) before the stall watchdog restarts it (default 1000).
+   */
+  quietAfterMs?: number;
+  /**
+   * A live source that has delivered no frame for this long gives up with state 'failed' and the last
+   * cause (default 300000 = 5 min; sources that do not reconnect, such as files, fail at once).
+   */
+  maxOutageMs?: number;
+  /**
+   * The source delivered before (a stream resumed after a restart): reconnect from the first attempt, as
+   * after a drop, for up to maxOutageMs, instead of failing at once when the first connection fails.
+   */
+  wasLive?: boolean;
   /** ffmpeg network I/O timeout (connect/read), also the wait for a live source's first frame (default 5000). */
   ioTimeoutMs?: number;
   /** First reconnect delay; doubles per failed attempt (default 500). */
   reconnectDelayMs?: number;
-  /** Cap of the reconnect delay (default 10000). */
+  /** Cap of the reconnect delay (default 10000; 1000 for udp/rtp, whose next attempt itself waits listening). */
   reconnectMaxDelayMs?: number;
-  /** Consecutive failed reconnect attempts before giving up with state 'failed' (default 10). */
+  /** Consecutive failed reconnect attempts before giving up with state 'failed' (default: no limit, see maxOutageMs). */
   maxReconnectAttempts?: number;
   /** RTSP transport (default 'tcp'). */
   rtspTransport?: 'tcp' | 'udp';
@@ -64,6 +82,17 @@ export interface IngestOptions {
 }
 
 export type SourceState = 'starting' | 'live' | 'reconnecting' | 'ended' | 'failed';
+
+/**
+ * Why a source is in its state, the third argument of a 'state' event: for `reconnecting` the cause and
+ * the attempt (0: the open connection went quiet; n >= 1: the n-th reconnect since frames last flowed),
+ * for `failed` the error code.
+ */
+export interface SourceHealth {
+  reason?: string;
+  attempt?: number;
+  code?: string;
+}
 
 export interface IngestStats {
   state: SourceState;
@@ -92,6 +121,6 @@ export interface IngestStats {
 export interface FrameSource extends AsyncIterable<FrameChunk> {
   readonly source: string;
   stats(): IngestStats;
-  on(event: 'state', listener: (state: SourceState, detail?: string) => void): this;
+  on(event: 'state', listener: (state: SourceState, detail?: string, health?: SourceHealth) => void): this;
   close(): Promise<void>;
 }

@@ -3,13 +3,16 @@
  * `add()`; segments are buffered and written to the `live_segments` table once per `flushMs`
  * (default 1 s), so a segment is searchable about a second after it is spoken.
  *
- * Matching is LanceDB full-text search (BM25 over a tokenised, stemmed `text` column), not the
- * retrieval text tower: commentary is short free text that users search by its words ("goal",
- * "corner to Red"), and the text tower was trained to match captions to video, not text to text.
- * LanceDB's FTS also searches rows added after the index was built, so no re-index is needed.
+ * Matching is BM25 over the words (live-ranking.ts), not the retrieval text tower: commentary is short
+ * free text that users search by its words ("goal", "corner to Red"), and the text tower was trained to
+ * match captions to video, not text to text. The ranking runs on an in-memory index of the most recent
+ * lines (bounded, `maxLines`), fed by add() at once and, for lines of earlier runs or other processes,
+ * loaded from the table on the first search: exact, sorted, scores normalised to 0..1 so they merge with
+ * clip cosines. The table stays the durable copy (it survives restarts and the CLI reads it).
  */
 import * as lancedb from '@lancedb/lancedb';
 import { Field, Float64, Schema, Utf8 } from 'apache-arrow';
+import { DEFAULT_MAX_LIVE_LINES, LiveTermIndex } from './live-ranking.js';
 import type { SearchStore } from './store.js';
 
 export const LIVE_TABLE = 'live_segments';
@@ -27,7 +30,7 @@ export interface LiveSegment {
 }
 
 export interface LiveHit extends LiveSegment {
-  /** BM25 relevance (not comparable with clip cosine scores). */
+  /** BM25 normalised to 0..1 (1 = the line has every query word): see live-ranking.ts. */
   score: number;
 }
 
@@ -48,6 +51,10 @@ export class LiveSegmentIndex {
   private writing: Promise<void> = Promise.resolve();
   private ready: Promise<lancedb.Table> | undefined;
   private commits = 0;
+  private readonly memory: LiveTermIndex;
+  /** Lines spoken before this index was made are read from the table (first search). */
+  private readonly createdMs = Date.now();
+  private loaded: Promise<void> | undefined;
   dropped = 0;
 
   constructor(
@@ -55,15 +62,20 @@ export class LiveSegmentIndex {
     private readonly flushMs = DEFAULT_LIVE_FLUSH_MS,
     private readonly maxBuffered = DEFAULT_LIVE_MAX_BUFFERED,
     private readonly onError: (err: unknown) => void = () => {},
-  ) {}
+    private readonly maxLines = DEFAULT_MAX_LIVE_LINES,
+  ) {
+    this.memory = new LiveTermIndex(maxLines);
+  }
 
   add(segment: LiveSegment): void {
     if (!hasWords(segment.text)) return;
+    const line = { ...segment, text: segment.text.trim(), wallMs: Math.max(Date.now(), this.createdMs) };
+    this.memory.add(line); // searchable at once
     if (this.buffer.length >= this.maxBuffered) {
       this.dropped++;
       return;
     }
-    this.buffer.push({ ...segment, text: segment.text.trim(), wallMs: Date.now() });
+    this.buffer.push(line);
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
@@ -87,11 +99,25 @@ export class LiveSegmentIndex {
     return this.writing;
   }
 
+  /** The k best lines, best first (exact over the lines in memory; see live-ranking.ts). */
   async search(query: string, k: number): Promise<LiveHit[]> {
+    this.loaded ??= this.loadEarlier().catch((err: unknown) => {
+      this.loaded = undefined;
+      throw err;
+    });
+    await this.loaded;
+    return this.memory.search(query, k).map(({ stream, text, start, end, score }) => ({ stream, text, start, end, score }));
+  }
+
+  /** The most recent `maxLines` lines written before this index existed (earlier runs, other processes). */
+  private async loadEarlier(): Promise<void> {
     const names = await this.store.db.tableNames();
-    if (!names.includes(LIVE_TABLE)) return [];
-    const rows = await (await this.table()).search(query, 'fts').select(['stream', 'text', 'start', 'end', '_score']).limit(k).toArray();
-    return rows.map((r) => ({ stream: r.stream, text: r.text, start: r.start, end: r.end, score: r._score }));
+    if (!names.includes(LIVE_TABLE)) return;
+    const t = await this.table();
+    const rows = await t.query().where(`\`wallMs\` < ${this.createdMs}`).select(['stream', 'text', 'start', 'end', 'wallMs']).toArray();
+    const lines = rows.map((r) => ({ stream: String(r.stream), text: String(r.text), start: Number(r.start), end: Number(r.end), wallMs: Number(r.wallMs) }));
+    lines.sort((a, b) => a.wallMs - b.wallMs);
+    for (const line of lines.slice(-this.maxLines)) this.memory.add(line);
   }
 
   async close(): Promise<void> {

@@ -43,13 +43,14 @@ export const LiveResult = z.object({
   text: z.string(),
   start: z.number(),
   end: z.number(),
-  score: z.number().describe('BM25 relevance (not comparable with clip scores)'),
+  score: z.number().describe('BM25 normalised to 0..1: 1 = the line has every query word (rarer words weigh more); on the scale of a clip cosine'),
 });
 export type LiveResult = z.infer<typeof LiveResult>;
 
 export const SearchResults = z.object({
   query: z.string(),
   model: z.string().describe('Retrieval model whose clips were searched'),
+  hits: z.array(z.discriminatedUnion('kind', [ClipResult, LiveResult])).describe('The k best of clips and live segments together, by score, best first'),
   results: z.array(ClipResult).describe('Indexed clips, best first'),
   live: z.array(LiveResult).describe('Commentary segments of live and recent streams, best first'),
 });
@@ -70,10 +71,16 @@ export function parseQuery(raw: { q?: unknown; k?: unknown }): SearchQuery {
 export async function runSearch(store: SearchStore, encoder: ClipEncoder, live: LiveSegmentIndex | undefined, query: SearchQuery): Promise<SearchResults> {
   const vector = await encoder.embedText(query.q);
   const [clips, segments] = await Promise.all([store.searchClips(encoder.spec.name, vector, query.k), live ? live.search(query.q, query.k) : Promise.resolve([])]);
-  return {
-    query: query.q,
-    model: encoder.spec.name,
-    results: clips.map((c) => ({ kind: 'clip', video: c.video, start: c.start, end: c.end, score: c.score, thumbnail: `data:image/jpeg;base64,${Buffer.from(c.thumbnail).toString('base64')}` })),
-    live: segments.map((s) => ({ kind: 'live', ...s })),
-  };
+  const results: ClipResult[] = clips.map((c) => ({ kind: 'clip', video: c.video, start: c.start, end: c.end, score: c.score, thumbnail: `data:image/jpeg;base64,${Buffer.from(c.thumbnail).toString('base64')}` }));
+  const liveResults: LiveResult[] = segments.map((s) => ({ kind: 'live', ...s }));
+  return { query: query.q, model: encoder.spec.name, hits: mergeHits(results, liveResults, query.k), results, live: liveResults };
+}
+
+/**
+ * The k best of both kinds by score, best first. Each list is already its kind's k best, so the merged top
+ * k is exact. Scores share one scale: a clip's cosine (-1..1) and a live line's normalised BM25 (0..1);
+ * on a tie a clip comes first (stable sort), then each list's own order.
+ */
+export function mergeHits<C extends { score: number }, L extends { score: number }>(clips: C[], live: L[], k: number): (C | L)[] {
+  return [...clips, ...live].sort((a, b) => b.score - a.score).slice(0, k);
 }

@@ -117,7 +117,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     streams: () =>
       manager.list().map((s) => {
         const info = manager.info(s);
-        return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0 };
+        return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0, reconnectAttempt: info.stats?.attempt };
       }),
   });
   manager = new StreamManager({

@@ -231,6 +231,9 @@ export class FanoutHub {
       case 'status':
         this.lastTimeSec = Math.max(this.lastTimeSec, event.time);
         return { ...event, ...base, time: event.time };
+      case 'gap':
+        this.lastTimeSec = Math.max(this.lastTimeSec, event.end);
+        return { ...event, ...base, time: event.start };
       case 'error':
         return { ...event, ...base, time: this.lastTimeSec };
       case 'end':

@@ -19,7 +19,7 @@ const DEFAULT_METRICS_PREFIX = 'sightline_process_';
 const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface StreamGaugeSource {
-  streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number }[];
+  streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number; reconnectAttempt?: number }[];
 }
 
 export class ServerMetrics {
@@ -71,6 +71,26 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const s of source.streams()) this.set({ stream: s.id }, s.drops);
+      },
+    });
+    new client.Gauge({
+      name: 'sightline_stream_source_up',
+      help: 'Whether a running stream\'s source delivers frames (1) or is gone and being reconnected (0), per running stream',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) if (s.state !== 'ended' && s.state !== 'failed') this.set({ stream: s.id }, s.state === 'reconnecting' ? 0 : 1);
+      },
+    });
+    new client.Gauge({
+      name: 'sightline_stream_reconnect_attempt',
+      help: 'Reconnect attempt of a stream whose source is gone (0: quiet, not yet reconnected), per reconnecting stream',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) if (s.state === 'reconnecting') this.set({ stream: s.id }, s.reconnectAttempt ?? 0);
       },
     });
     new client.Gauge({

@@ -20,12 +20,17 @@ export interface StreamSpec {
   prompt?: string;
   /** Where the model should run; absent: the server's default device. */
   device?: Device;
+  /**
+   * Set when a restarted server resumes this stream: where its transcript ended (stream seconds), how long
+   * ago, and its previous commentary (bounded, silent seconds and gaps left out) to refill previous text.
+   */
+  resume?: { endSec: number; downtimeSec: number; previousTexts: string[] };
 }
 
 /** Numbers shown by GET /v1/streams/:id and exported to /metrics. */
 export type StreamStats = Pick<
   StatusEvent,
-  'state' | 'time' | 'ingestFps' | 'drops' | 'lagSec' | 'stepLatencyMs' | 'cacheBytes' | 'skippedSeconds'
+  'state' | 'time' | 'ingestFps' | 'drops' | 'lagSec' | 'stepLatencyMs' | 'cacheBytes' | 'skippedSeconds' | 'reason' | 'attempt' | 'resumed'
 >;
 
 export interface StreamRunner {

@@ -3,7 +3,8 @@
  * inferred from these (no hand-written duplicates) and /openapi.json is generated from them.
  */
 import { z } from 'zod';
-import { ClipResult, SearchResults } from '../search/query.js';
+import { SightlineError } from '../errors.js';
+import { ClipResult, LiveResult, SearchResults } from '../search/query.js';
 import { DEVICES } from '../model/providers.js';
 
 /** Largest accepted prompt, in characters. */
@@ -24,6 +25,14 @@ export type CreateStreamBody = z.infer<typeof CreateStreamBody>;
 
 export const StreamId = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'stream ids are 1-64 of a-z 0-9 _ -');
 
+/** The `:id` of a URL: a bad one is a 400 naming the path parameter (not the body, which has no id). */
+export function streamIdParam(raw: string | undefined): string {
+  const parsed = StreamId.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const shown = (raw ?? '').length > 70 ? `${raw!.slice(0, 64)}...` : raw;
+  throw new SightlineError('bad_input', `path parameter id: ${parsed.error.issues[0]?.message ?? 'invalid'} (got "${shown}")`);
+}
+
 export const StreamState = z.enum(['starting', 'live', 'reconnecting', 'lagging', 'ended', 'failed']);
 
 export const StreamStatsSchema = z.object({
@@ -35,6 +44,9 @@ export const StreamStatsSchema = z.object({
   stepLatencyMs: z.number(),
   cacheBytes: z.number().int(),
   skippedSeconds: z.number().int(),
+  reason: z.string().optional().describe('While reconnecting (and when failed): why, naming the source'),
+  attempt: z.number().int().optional().describe('While reconnecting: 0 = the connection went quiet; n = the n-th reconnect of this outage'),
+  resumed: z.boolean().optional().describe('On the first live status after a source outage or a server restart'),
 });
 
 /** Where a stream's engine runs: known once the stream has started. */
@@ -54,6 +66,7 @@ export const StreamInfo = z.object({
   state: StreamState,
   createdAt: z.string().describe('ISO 8601'),
   endedAt: z.string().optional(),
+  resumedAt: z.string().optional().describe('When a restarted server last resumed this stream after a crash (ISO 8601)'),
   viewers: z.number().int(),
   segments: z.number().int().describe('Commentary segments in the transcript'),
   stats: StreamStatsSchema.optional(),
@@ -92,6 +105,8 @@ export const CommentaryMessage = z.object({
   latencyMs: z.number(),
 });
 export const StatusMessage = z.object({ type: z.literal('status'), ...Envelope, ...StreamStatsSchema.shape });
+/** Seconds with no picture (source outage, or a server restart in between); sent when commentary resumes. */
+export const GapMessage = z.object({ type: z.literal('gap'), ...Envelope, start: z.number(), end: z.number(), reason: z.string() });
 export const ErrorMessage = z.object({ type: z.literal('error'), ...Envelope, code: z.string(), message: z.string() });
 export const EndMessage = z.object({ type: z.literal('end'), ...Envelope });
 /** First message on every connection; history (if any) follows, then live messages. */
@@ -108,6 +123,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   HelloMessage,
   CommentaryMessage,
   StatusMessage,
+  GapMessage,
   ErrorMessage,
   EndMessage,
   PongMessage,
@@ -116,6 +132,7 @@ export type ServerMessage = z.infer<typeof ServerMessage>;
 export type PublishedMessage =
   | z.infer<typeof CommentaryMessage>
   | z.infer<typeof StatusMessage>
+  | z.infer<typeof GapMessage>
   | z.infer<typeof ErrorMessage>
   | z.infer<typeof EndMessage>;
 
@@ -143,8 +160,10 @@ export const VideoFileQuery = z.object({
 });
 
 /** /v1/search adds where to play each clip from. */
+const PlayableClip = ClipResult.extend({ url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)') });
 export const SearchResponse = SearchResults.extend({
-  results: z.array(ClipResult.extend({ url: z.string().describe('Where to play the video from (GET /v1/videos/file, supports Range)') })).describe('Indexed clips, best first'),
+  hits: z.array(z.discriminatedUnion('kind', [PlayableClip, LiveResult])).describe('The k best of clips and live segments together, by score, best first'),
+  results: z.array(PlayableClip).describe('Indexed clips, best first'),
 });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 export const IndexedVideo = z.object({

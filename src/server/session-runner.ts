@@ -7,13 +7,17 @@
 import { EventEmitter } from 'node:events';
 import type { CachePolicyName } from '../cache/index.js';
 import type { DevicePools } from '../model/device-pools.js';
-import { startCommentary, type FrameChunk, type RunningCommentary, type SessionEvent, type StatusEvent } from '../stream/index.js';
+import { startCommentary, type SourceOptions, type FrameChunk, type RunningCommentary, type SessionEvent, type StatusEvent } from '../stream/index.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
 import type { StreamDevice } from './schemas.js';
 
 export interface SessionRunnerOptions {
   pools: DevicePools;
   policy?: CachePolicyName;
+  /** A live source gone this long fails its stream (ingest's maxOutageMs; default 5 min). */
+  maxOutageMs?: number;
+  /** Ingest overrides for every stream (tests shorten the stall and reconnect timings). */
+  ingest?: SourceOptions;
 }
 
 const IDLE_STATS: StreamStats = { state: 'starting', time: 0, ingestFps: 0, drops: 0, lagSec: 0, stepLatencyMs: 0, cacheBytes: 0, skippedSeconds: 0 };
@@ -37,9 +41,15 @@ class SessionRunner extends EventEmitter implements StreamRunner {
     this.commentary = startCommentary(this.spec.source, pool, {
       id: this.id,
       prompt: this.spec.prompt,
+      ...(this.spec.resume
+        ? {
+            previousTexts: this.spec.resume.previousTexts,
+            resume: { endSec: this.spec.resume.endSec, downtimeSec: this.spec.resume.downtimeSec, reason: `server restarted (down ${this.spec.resume.downtimeSec} s)` },
+          }
+        : {}),
       policy: this.o.policy,
       // A service paces files to real time like any live source; behind real time, seconds are skipped.
-      ingest: { fps: this.spec.fps, realtime: true },
+      ingest: { ...this.o.ingest, fps: this.spec.fps, realtime: true, ...(this.o.maxOutageMs ? { maxOutageMs: this.o.maxOutageMs } : {}) },
       skip: 'oldest',
       onChunk: (chunk: FrameChunk) => this.emit('chunk', chunk), // the video preview
       onEvent: (e: SessionEvent) => {
@@ -67,8 +77,8 @@ class SessionRunner extends EventEmitter implements StreamRunner {
 }
 
 function pickStats(e: StatusEvent): StreamStats {
-  const { state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds } = e;
-  return { state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds };
+  const { state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds, reason, attempt, resumed } = e;
+  return { state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds, ...(reason !== undefined ? { reason } : {}), ...(attempt !== undefined ? { attempt } : {}), ...(resumed ? { resumed } : {}) };
 }
 
 export function sessionFactory(options: SessionRunnerOptions): StreamFactory {

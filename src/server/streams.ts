@@ -12,7 +12,9 @@ import type { SessionEvent } from '../stream/events.js';
 import { FanoutHub, type FanoutOptions } from './fanout.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import type { StreamFactory, StreamRunner, StreamStats } from './runner.js';
+import { previousTextsFrom } from '../stream/index.js';
+import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
+import type { Segment } from './transcript-store.js';
 import type { StreamInfo } from './schemas.js';
 import { TranscriptStore, type StoredMeta, type TranscriptWriter } from './transcript-store.js';
 import { VideoHub } from './video.js';
@@ -69,22 +71,66 @@ export class StreamManager {
     this.loadPrevious();
   }
 
-  /** Streams of an earlier run are final: their hubs replay the transcript tail, then close. */
+  /** Resumptions started by the constructor (tests and shutdown may wait for them). */
+  readonly resuming: Promise<void>[] = [];
+
+  /**
+   * Streams of an earlier run. Final ones (ended, failed) replay their transcript tail, then close.
+   * One whose meta.json is not final was running when the server died (kill -9, power loss): it starts
+   * again from its transcript (see resume()). Graceful shutdown ends streams (`ended`), so they stay ended.
+   */
   private loadPrevious(): void {
     const maxEnded = this.options.maxEndedStreams ?? DEFAULT_MAX_ENDED_STREAMS;
     for (const meta of this.options.store.list().slice(-maxEnded)) {
-      const state: State = meta.state === 'failed' ? 'failed' : 'ended';
-      if (!isFinal(meta.state as State)) this.options.store.writeMeta({ ...meta, state, endedAt: meta.endedAt ?? new Date().toISOString() });
+      const resumable = !isFinal(meta.state as State) && meta.resume !== false;
+      const state: State = resumable ? 'starting' : meta.state === 'failed' ? 'failed' : 'ended';
+      if (!resumable && !isFinal(meta.state as State)) this.options.store.writeMeta({ ...meta, state, endedAt: meta.endedAt ?? new Date().toISOString() });
       const stream = this.newEntry({ ...meta, state });
       const segments = this.options.store.readSegments(meta.id);
-      stream.segments = segments.length;
+      stream.segments = segments.filter((s) => s.gap === undefined).length;
       const historySize = this.options.fanout?.historySize ?? 100;
       for (const s of segments.slice(-historySize)) {
-        stream.hub.publish({ type: 'commentary', stream: meta.id, start: s.start, end: s.end, text: s.text, tokens: s.tokens ?? 0, latencyMs: s.latencyMs ?? 0 });
+        stream.hub.publish(
+          s.gap !== undefined
+            ? { type: 'gap', stream: meta.id, start: s.start, end: s.end, reason: s.gap }
+            : { type: 'commentary', stream: meta.id, start: s.start, end: s.end, text: s.text, tokens: s.tokens ?? 0, latencyMs: s.latencyMs ?? 0 },
+        );
+      }
+      this.streams.set(meta.id, stream);
+      if (resumable) {
+        this.resuming.push(this.resume(stream, segments));
+        continue;
       }
       stream.hub.publish({ type: 'end', stream: meta.id });
       stream.video.close();
-      this.streams.set(meta.id, stream);
+    }
+  }
+
+  /**
+   * Starts a stream of a crashed run again: same id, source and settings; its previous text rebuilt from
+   * the transcript, its clock continuing where the transcript ends (see StreamSpec.resume). A stream that
+   * cannot start again is `failed` with the reason.
+   */
+  private async resume(stream: ManagedStream, segments: Segment[]): Promise<void> {
+    const { meta } = stream;
+    const endSec = segments.reduce((m, s) => Math.max(m, s.end), 0);
+    const downtimeSec = Math.max(0, Math.round((Date.now() - this.options.store.lastWriteMs(meta.id)) / 1000));
+    const spec: StreamSpec = {
+      id: meta.id,
+      source: meta.source,
+      fps: meta.fps,
+      ...(meta.prompt !== undefined ? { prompt: meta.prompt } : {}),
+      ...(meta.device?.requested ? { device: meta.device.requested } : {}),
+      resume: { endSec, downtimeSec, previousTexts: previousTextsFrom(segments) },
+    };
+    this.options.logger.info('stream resuming', { stream: meta.id, source: meta.source, endSec, downtimeSec });
+    stream.meta = { ...meta, resumedAt: new Date().toISOString() };
+    try {
+      await this.launch(stream, this.options.factory(spec));
+    } catch (err) {
+      stream.lastError ??= { code: err instanceof SightlineError ? err.code : 'internal', message: (err as Error)?.message ?? String(err) };
+      this.options.logger.warn('stream could not resume', { stream: meta.id, ...stream.lastError });
+      this.finish(stream, 'failed');
     }
   }
 
@@ -102,36 +148,47 @@ export class StreamManager {
     return { meta, state: meta.state as State, hub, video: new VideoHub(this.options.videoQueueBytes), segments: 0 };
   }
 
-  /** Creates and starts a stream for an already policy-checked source (on `device`, default: the server's). */
-  async create(source: string, fps: number, prompt?: string, device?: Device): Promise<ManagedStream> {
+  /**
+   * Creates and starts a stream for an already policy-checked source (on `device`, default: the server's).
+   * `resume: false` keeps it from being resumed after a crash (a source that dies with the server).
+   */
+  async create(source: string, fps: number, prompt?: string, device?: Device, options: { resume?: boolean } = {}): Promise<ManagedStream> {
     const live = [...this.streams.values()].filter((s) => !isFinal(s.state)).length;
     const max = this.options.maxLiveStreams ?? DEFAULT_MAX_LIVE_STREAMS;
     if (live >= max) throw new SightlineError('rate_limited', `at most ${max} streams may run at once; delete one first`);
     const id = `s_${randomBytes(6).toString('hex')}`;
-    const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting' };
+    const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting', ...(options.resume === false ? { resume: false } : {}) };
     // The factory runs first: if it refuses, nothing is stored or listed.
     const runner = this.options.factory({ id, source, fps, prompt, ...(device ? { device } : {}) });
     const stream = this.newEntry(meta);
-    stream.writer = this.options.store.create(meta);
+    this.streams.set(id, stream);
+    await this.launch(stream, runner);
+    return stream;
+  }
+
+  /**
+   * Opens the transcript, wires the runner and starts it. meta.json (replaced atomically) says `starting`
+   * only until start() settles: then `live` (with the engine's device) or `failed`.
+   */
+  private async launch(stream: ManagedStream, runner: StreamRunner): Promise<void> {
+    const { id } = stream.meta;
+    stream.writer = this.options.store.create({ ...stream.meta, state: 'starting' });
     stream.runner = runner;
     runner.on('event', (e: SessionEvent) => this.onEvent(stream, e));
     runner.on('chunk', (c: FrameChunk) => stream.video.onChunk(c));
-    this.streams.set(id, stream);
     try {
       await runner.start();
     } catch (err) {
+      stream.lastError ??= { code: err instanceof SightlineError ? err.code : 'internal', message: (err as Error)?.message ?? String(err) };
       this.finish(stream, 'failed');
       throw err;
     }
     if (stream.state === 'starting') stream.state = 'live';
     const engine = runner.device?.();
-    if (engine) {
-      stream.meta = { ...stream.meta, device: engine };
-      // Stored so a restart's listing still shows it (unless the stream was purged meanwhile).
-      if (this.streams.get(id) === stream) this.options.store.writeMeta(stream.meta);
-    }
-    this.options.logger.info('stream started', { stream: id, source, ...(engine ? { provider: engine.provider } : {}) });
-    return stream;
+    stream.meta = { ...stream.meta, state: 'live', ...(engine ? { device: engine } : {}) };
+    // Stored so a restart knows it ran (and its listing shows the device), unless it already ended or was purged.
+    if (this.streams.get(id) === stream && !isFinal(stream.state)) this.options.store.writeMeta(stream.meta);
+    this.options.logger.info('stream started', { stream: id, source: stream.meta.source, ...(engine ? { provider: engine.provider } : {}) });
   }
 
   private onEvent(stream: ManagedStream, event: SessionEvent): void {
@@ -145,8 +202,14 @@ export class StreamManager {
         this.options.metrics?.observeStepMs(e.latencyMs);
         break;
       case 'status':
+        this.logHealth(stream, e);
         stream.stats = e;
         if (!isFinal(stream.state)) stream.state = e.state;
+        break;
+      case 'gap':
+        // Kept in the transcript as a line with text "" and the reason (exports show "[no signal]").
+        stream.writer?.append({ start: e.start, end: e.end, text: '', gap: e.reason });
+        this.options.logger.info('source gap', { stream: e.stream, start: e.start, end: e.end, reason: e.reason });
         break;
       case 'error':
         stream.lastError = { code: e.code, message: e.message };
@@ -158,6 +221,19 @@ export class StreamManager {
         return;
     }
     stream.hub.publish(e);
+  }
+
+  /** One log line per source health change (not per status): lost with the reason, back, resumed. */
+  private logHealth(stream: ManagedStream, e: Extract<SessionEvent, { type: 'status' }>): void {
+    const was = stream.stats;
+    const id = stream.meta.id;
+    if (e.state === 'reconnecting' && (was?.state !== 'reconnecting' || was.attempt !== e.attempt)) {
+      this.options.logger.warn('source reconnecting', { stream: id, reason: e.reason, attempt: e.attempt });
+    } else if (e.state === 'live' && e.resumed) {
+      this.options.logger.info('stream resumed', { stream: id, time: e.time });
+    } else if (e.state === 'failed') {
+      this.options.logger.warn('stream failed', { stream: id, reason: e.reason });
+    }
   }
 
   /** Marks a stream final, closes its transcript, and closes viewers once the end is sent. */
@@ -219,6 +295,7 @@ export class StreamManager {
       state: stream.state,
       createdAt: meta.createdAt,
       ...(meta.endedAt ? { endedAt: meta.endedAt } : {}),
+      ...(meta.resumedAt ? { resumedAt: meta.resumedAt } : {}),
       viewers: stream.hub.viewerCount + stream.video.viewerCount,
       segments: stream.segments,
       ...(stats ? { stats: { ...stats, state: stats.state } } : {}),

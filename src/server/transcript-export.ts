@@ -1,6 +1,7 @@
 /**
  * Transcript exports. Silent seconds (text " ..." or blank) are left out of WebVTT and SRT cues
- * and kept in JSONL (which mirrors the stored lines).
+ * and kept in JSONL (which mirrors the stored lines). Gap lines (the source was gone) are a
+ * `[no signal]` cue in WebVTT and SRT.
  */
 import type { Segment } from './transcript-store.js';
 
@@ -22,14 +23,18 @@ export function formatTimestamp(seconds: number, separator: '.' | ','): string {
 
 /** One line of cue text: line breaks would end a cue early, so they become spaces. */
 function cueText(text: string): string {
+  if (text === GAP_CUE) return text;
   return text.trim().replace(/\s*\r?\n\s*/g, ' ');
 }
+
+const GAP_CUE = '[no signal]';
+const cueSource = (seg: Segment): string => (seg.gap !== undefined ? GAP_CUE : seg.text);
 
 export function toWebVtt(segments: Segment[]): string {
   let out = 'WEBVTT\n';
   for (const seg of segments) {
-    if (isSilent(seg.text)) continue;
-    const text = cueText(seg.text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    if (isSilent(cueSource(seg))) continue;
+    const text = cueText(cueSource(seg)).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     out += `\n${formatTimestamp(seg.start, '.')} --> ${formatTimestamp(seg.end, '.')}\n${text}\n`;
   }
   return out;
@@ -38,8 +43,8 @@ export function toWebVtt(segments: Segment[]): string {
 export function toSrt(segments: Segment[]): string {
   const cues: string[] = [];
   for (const seg of segments) {
-    if (isSilent(seg.text)) continue;
-    cues.push(`${cues.length + 1}\n${formatTimestamp(seg.start, ',')} --> ${formatTimestamp(seg.end, ',')}\n${cueText(seg.text)}\n`);
+    if (isSilent(cueSource(seg))) continue;
+    cues.push(`${cues.length + 1}\n${formatTimestamp(seg.start, ',')} --> ${formatTimestamp(seg.end, ',')}\n${cueText(cueSource(seg))}\n`);
   }
   return cues.join('\n');
 }

@@ -22,6 +22,8 @@ export const Segment = z.object({
   text: z.string(),
   tokens: z.number().int().optional(),
   latencyMs: z.number().optional(),
+  /** A gap line: [start, end) had no picture, for this reason (text is ""). See docs/server.md. */
+  gap: z.string().optional(),
 });
 export type Segment = z.infer<typeof Segment>;
 
@@ -32,7 +34,15 @@ export const StoredMeta = z.object({
   prompt: z.string().optional(),
   createdAt: z.string(),
   endedAt: z.string().optional(),
+  /**
+   * The stream's state as last written: `starting` until it runs, `live` while it runs, then `ended` or
+   * `failed`. A non-final state found at start-up means the server died while the stream ran: it resumes.
+   */
   state: z.string(),
+  /** false: do not resume after a crash (the demo's stream, whose source dies with the server). */
+  resume: z.boolean().optional(),
+  /** When a restarted server last resumed this stream (ISO 8601). */
+  resumedAt: z.string().optional(),
   /** Where the engine ran (StreamInfo.device), so a restart's listing still shows it. */
   device: z
     .object({ requested: z.enum(DEVICES).optional(), provider: z.string(), kv: z.string(), notice: z.string().optional() })
@@ -152,6 +162,19 @@ export class TranscriptStore {
       }
     }
     return segments;
+  }
+
+  /** When the stream's files were last written (ms since epoch): about when a crashed server stopped it. */
+  lastWriteMs(id: string): number {
+    let latest = 0;
+    for (const file of [this.file(id), path.join(this.dir(id), 'meta.json')]) {
+      try {
+        latest = Math.max(latest, fs.statSync(file).mtimeMs);
+      } catch {
+        // not written yet
+      }
+    }
+    return latest || Date.now();
   }
 
   /** Deletes a stream's folder (DELETE ?purge=true). */

@@ -26,6 +26,24 @@ export interface StatusEvent {
   stepLatencyMs: number;
   cacheBytes: number;
   skippedSeconds: number;
+  /** While `reconnecting` (and on `failed`): why, as one line naming the source. */
+  reason?: string;
+  /** While `reconnecting`: 0 = the open connection went quiet; n >= 1 = the n-th reconnect of this outage. */
+  attempt?: number;
+  /** On the first `live` after an outage: the stream resumed (after a source outage or a restart). */
+  resumed?: boolean;
+}
+
+/**
+ * Stream seconds [start, end) that had no picture because the source was gone (an outage the session
+ * saw as `reconnecting`, or the time a restarted server was down). Sent once, when commentary resumes.
+ */
+export interface GapEvent {
+  type: 'gap';
+  stream: string;
+  start: number;
+  end: number;
+  reason: string;
 }
 
 export interface ErrorEvent {
@@ -40,4 +58,4 @@ export interface EndEvent {
   stream: string;
 }
 
-export type SessionEvent = CommentaryEvent | StatusEvent | ErrorEvent | EndEvent;
+export type SessionEvent = CommentaryEvent | StatusEvent | GapEvent | ErrorEvent | EndEvent;

@@ -5,5 +5,6 @@
  */
 export { startCommentary, openModelSource, type ChunkSource, type CommentaryOptions, type RunningCommentary, type SourceOptions } from './start.js';
 export { CommentarySession, packFrames, sessionEngineOptions, type EngineClient, type SessionOptions } from './session.js';
-export type { CommentaryEvent, EndEvent, ErrorEvent, SessionEvent, StatusEvent } from './events.js';
-export type { Frame, FrameChunk, FrameSource, IngestStats, SourceState } from '../ingest/index.js';
+export { previousTextsFrom } from './transcript.js';
+export type { CommentaryEvent, EndEvent, ErrorEvent, GapEvent, SessionEvent, StatusEvent } from './events.js';
+export type { Frame, FrameChunk, FrameSource, IngestStats, SourceHealth, SourceState } from '../ingest/index.js';

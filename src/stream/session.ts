@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { CacheLimits, CachePolicyName } from '../cache/index.js';
 import { DEFAULT_CACHE_LIMITS, DEFAULT_CACHE_POLICY } from '../cache/index.js';
 import { SightlineError, isSightlineError } from '../errors.js';
-import type { FrameChunk } from '../ingest/types.js';
+import type { FrameChunk, SourceHealth, SourceState } from '../ingest/types.js';
 import type { ModelConfig } from '../model/config.js';
 import type { EnginePool, FramesMessage } from '../model/pool.js';
 import type { SamplingOptions } from '../model/sampler.js';
@@ -20,9 +20,12 @@ import { BoundedTranscript } from './transcript.js';
 /** What a session needs from the engine (EnginePool satisfies it; tests may fake it). */
 export type EngineClient = Pick<EnginePool, 'open' | 'step' | 'setPrompt' | 'close' | 'config'>;
 
+/** A source's health reports ('state' events of src/ingest's FrameSource), when it has them. */
+export type SourceStateListener = (state: SourceState, detail?: string, health?: SourceHealth) => void;
+
 export interface SessionOptions {
   id: string;
-  source: AsyncIterable<FrameChunk> & { stats?: () => { outputFps: number } };
+  source: AsyncIterable<FrameChunk> & { stats?: () => { outputFps: number }; on?: (event: 'state', listener: SourceStateListener) => unknown };
   engine: EngineClient;
   prompt?: string;
   /** Commentary before the stream starts (e.g. a reference transcript before t0), oldest first. */
@@ -42,6 +45,11 @@ export interface SessionOptions {
   statusEverySec?: number;
   /** Engine restarts (worker crashes) tolerated before the stream fails (default 3). */
   maxRestarts?: number;
+  /**
+   * This session continues an earlier one (a server restart): its first `live` status says `resumed`, and
+   * its first second is preceded by a `gap` from `endSec` (where the earlier one stopped) with `reason`.
+   */
+  resumeFrom?: { endSec: number; reason: string };
 }
 
 export class CommentarySession extends EventEmitter {
@@ -56,12 +64,26 @@ export class CommentarySession extends EventEmitter {
   private restarts = 0;
   private lastStep?: SecondResult;
   private lastLagSec = 0;
+  /** Set while the source is gone (reported `reconnecting`): why, and the attempt. */
+  private outage?: { reason: string; attempt: number };
+  /** An outage (or restart) to mark as a `gap` before the next second, from lastChunkEnd. */
+  private gapReason?: string;
+  private lastChunkEnd?: number;
+  private resumed = false;
+  /** Until the first second after a restart: why the stream was away (kept in front of any outage reason). */
+  private resumeReason?: string;
 
   constructor(private readonly o: SessionOptions) {
     super();
     this.id = o.id;
     this.queue = new ChunkQueue(o.maxQueuedChunks ?? 8);
     this.engineOptions = sessionEngineOptions(o.engine.config.generation, o);
+    if (o.resumeFrom) {
+      this.lastChunkEnd = o.resumeFrom.endSec;
+      this.gapReason = o.resumeFrom.reason;
+      this.resumeReason = o.resumeFrom.reason;
+      this.resumed = true;
+    }
   }
 
   /** Change the prompt; applied before the next second. */
@@ -81,17 +103,18 @@ export class CommentarySession extends EventEmitter {
 
   /** Runs until the source ends, the session is stopped, or it fails; always ends with an `end` event. */
   async run(): Promise<void> {
-    this.status('starting', 0);
+    this.status('starting', this.lastChunkEnd ?? 0);
+    this.o.source.on?.('state', (state, detail, health) => this.onSourceState(state, detail, health));
     const reader = this.readSource();
     try {
       await this.o.engine.open(this.id, this.engineOptions, this.o.previousTexts ?? []);
       for (const text of this.o.previousTexts ?? []) this.transcript.add({ start: 0, end: 0, text }, false);
-      this.status('live', 0);
+      this.status('live', this.lastChunkEnd ?? 0, this.resumed ? { resumed: true } : {});
       await this.loop();
-      this.status('ended', this.lastStep?.endSec ?? 0);
+      this.status('ended', this.streamTime());
     } catch (err) {
       this.error(err);
-      this.status('failed', this.lastStep?.endSec ?? 0);
+      this.status('failed', this.streamTime(), { reason: (err as Error)?.message ?? String(err) });
     } finally {
       this.stopped = true;
       this.queue.end();
@@ -105,6 +128,9 @@ export class CommentarySession extends EventEmitter {
     }
   }
 
+  /** A source failure (e.g. an outage past its limit) fails the session once the seconds before it ran. */
+  private readError?: unknown;
+
   private async readSource(): Promise<void> {
     try {
       for await (const chunk of this.o.source) {
@@ -113,17 +139,53 @@ export class CommentarySession extends EventEmitter {
         await this.queue.push({ chunk, arrivedMs: performance.now() });
       }
     } catch (err) {
-      this.error(err);
+      this.readError = err;
     } finally {
       this.queue.end();
     }
+  }
+
+  /**
+   * Source health -> status events at once (even while the loop waits for a second):
+   *   reconnecting -> status `reconnecting` {reason, attempt}; the next second is preceded by a `gap`
+   *   live again   -> status `live` {resumed: true}
+   */
+  private onSourceState(state: SourceState, detail?: string, health?: SourceHealth): void {
+    if (this.stopped) return;
+    if (state === 'reconnecting') {
+      const reason = health?.reason ?? detail ?? 'source lost';
+      this.outage = { reason, attempt: health?.attempt ?? 0 };
+      this.gapReason = this.resumeReason ? `${this.resumeReason}; then ${reason}` : reason;
+      this.status('reconnecting', this.streamTime());
+    } else if (state === 'live' && this.outage) {
+      this.outage = undefined;
+      this.status('live', this.streamTime(), { resumed: true });
+    }
+  }
+
+  /** Stream time reached: the end of the last second taken from the source. */
+  private streamTime(): number {
+    return Math.max(this.lastStep?.endSec ?? 0, this.lastChunkEnd ?? 0);
+  }
+
+  /** Marks seconds the source was gone for, before the first second after it came back. */
+  private markGap(startSec: number): void {
+    const from = this.lastChunkEnd;
+    this.lastChunkEnd = startSec + 1;
+    if (this.gapReason === undefined || this.outage) return;
+    this.resumeReason = undefined;
+    const reason = this.gapReason;
+    this.gapReason = undefined;
+    if (from !== undefined && startSec > from) this.emitEvent({ type: 'gap', stream: this.id, start: from, end: startSec, reason });
   }
 
   private async loop(): Promise<void> {
     const every = this.o.statusEverySec ?? 5;
     for (;;) {
       const item = await this.queue.take();
+      if (!item && this.readError !== undefined && !this.stopped) throw this.readError;
       if (!item || this.stopped) return;
+      this.markGap(item.chunk.startSec);
       this.applySkipPolicy(item);
       if (this.pendingPrompt !== undefined) await this.applyPrompt();
       const result = await this.stepWithRestart(item);
@@ -139,7 +201,7 @@ export class CommentarySession extends EventEmitter {
         tokens: result.tokenIds.length,
         latencyMs: Math.round(performance.now() - item.arrivedMs),
       });
-      if (Math.floor(result.endSec) % every === 0) this.status(this.lastLagSec > 0 ? 'lagging' : 'live', result.endSec);
+      if (Math.floor(result.endSec) % every === 0) this.status(this.outage ? 'reconnecting' : this.lastLagSec > 0 ? 'lagging' : 'live', result.endSec);
     }
   }
 
@@ -183,8 +245,9 @@ export class CommentarySession extends EventEmitter {
     }
   }
 
-  private status(state: StatusEvent['state'], time: number): void {
+  private status(state: StatusEvent['state'], time: number, extra: Pick<StatusEvent, 'reason' | 'resumed'> = {}): void {
     const s = this.lastStep;
+    const outage = state === 'reconnecting' ? this.outage : undefined;
     this.emitEvent({
       type: 'status',
       stream: this.id,
@@ -196,6 +259,8 @@ export class CommentarySession extends EventEmitter {
       stepLatencyMs: s ? Math.round(s.timings.totalMs) : 0,
       cacheBytes: s?.cache.bytes ?? 0,
       skippedSeconds: this.skipped,
+      ...(outage ? { reason: outage.reason, attempt: outage.attempt } : {}),
+      ...extra,
     });
   }
 

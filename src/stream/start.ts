@@ -10,7 +10,7 @@
  * produced elsewhere (the synthetic world, a slice of another stream, tests) are passed straight through
  * and stay their producer's to close.
  */
-import { openSource, type FrameChunk, type FrameSource, type IngestOptions } from '../ingest/index.js';
+import { classifySource, openSource, type FrameChunk, type FrameSource, type IngestOptions } from '../ingest/index.js';
 import type { ModelConfig } from '../model/config.js';
 import type { SessionEvent } from './events.js';
 import { CommentarySession, type EngineClient, type SessionOptions } from './session.js';
@@ -28,6 +28,18 @@ export interface CommentaryOptions extends Omit<SessionOptions, 'source' | 'engi
   onEvent?(e: SessionEvent): void;
   /** Each chunk on its way to the session (the server's video preview). */
   onChunk?(chunk: FrameChunk): void;
+  /**
+   * Stream time of the source's first second (default 0): a resumed stream continues its transcript's
+   * clock, so every chunk (and the preview) is shifted by this many seconds.
+   */
+  startSec?: number;
+  /**
+   * Continue an earlier session of the same source that stopped at stream second `endSec` (a server
+   * restart), `downtimeSec` ago. A file resumes where it was (ffmpeg seeks to endSec); a live source
+   * resumes at endSec + downtimeSec, and the seconds in between are a `gap` with `reason`. Either way the
+   * first `live` status says `resumed`. Pass the old commentary as `previousTexts`.
+   */
+  resume?: { endSec: number; downtimeSec: number; reason: string };
 }
 
 export interface RunningCommentary {
@@ -49,10 +61,27 @@ export function openModelSource(source: string, vision: ModelConfig['vision'], o
 }
 
 export function startCommentary(source: string | ChunkSource, engine: EngineClient, options: CommentaryOptions): RunningCommentary {
-  const { ingest, onEvent, onChunk, ...sessionOptions } = options;
-  const opened = typeof source === 'string' ? openModelSource(source, engine.config.vision, ingest) : undefined;
+  const { ingest, onEvent, onChunk, resume, startSec: givenStartSec, ...sessionOptions } = options;
+  let startSec: number | (() => number) | undefined = givenStartSec;
+  let sourceOptions = ingest;
+  if (resume) {
+    const live = typeof source === 'string' && isLive(source);
+    const openedMs = Date.now();
+    // A live source's clock goes on while it is away: the server's downtime, and any wait for the source's
+    // first frame after the restart (counted when that frame arrives).
+    startSec = live ? () => resume.endSec + resume.downtimeSec + Math.round((Date.now() - openedMs) / 1000) : resume.endSec;
+    if (typeof source === 'string' && !live && resume.endSec > 0) sourceOptions = { ...ingest, inputOptions: { ...ingest?.inputOptions, ss: resume.endSec } };
+    // A live source that is down when the server comes back is retried like a drop, not failed at once.
+    if (live) sourceOptions = { ...ingest, wasLive: true };
+  }
+  const opened = typeof source === 'string' ? openModelSource(source, engine.config.vision, sourceOptions) : undefined;
   const chunks = opened ?? (source as ChunkSource);
-  const session = new CommentarySession({ ...sessionOptions, engine, source: onChunk ? tap(chunks, onChunk) : chunks });
+  const session = new CommentarySession({
+    ...sessionOptions,
+    ...(resume ? { resumeFrom: { endSec: resume.endSec, reason: resume.reason } } : {}),
+    engine,
+    source: onChunk || startSec ? tap(chunks, onChunk, startSec ?? 0) : chunks,
+  });
   if (onEvent) session.on('event', onEvent);
   const done = session.run().finally(() => opened?.close().catch(() => undefined));
   return {
@@ -68,19 +97,37 @@ export function startCommentary(source: string | ChunkSource, engine: EngineClie
 }
 
 /**
- * Passes chunks through, calling `onChunk` on the way. Keeps the source's `stats` and `close` so the
- * session still reports ingest fps and can close a blocked live source when it ends.
+ * Passes chunks through, shifted by `shiftBy` seconds (a function: evaluated at the first chunk) and handed to `onChunk` on the way. Keeps the source's
+ * `stats`, `close` and health events (`on('state')`) so the session still reports ingest fps and source
+ * outages, and can close a blocked live source when it ends.
  */
-function tap(source: ChunkSource, onChunk: (chunk: FrameChunk) => void): ChunkSource {
+function tap(source: ChunkSource, onChunk: ((chunk: FrameChunk) => void) | undefined, shiftBy: number | (() => number)): ChunkSource {
   const closable = source as { close?: () => Promise<void> };
   return {
     stats: source.stats && (() => source.stats!()),
     ...(typeof closable.close === 'function' ? { close: () => closable.close!() } : {}),
+    ...(source.on ? { on: (event: 'state', listener: Parameters<NonNullable<ChunkSource['on']>>[1]) => source.on!(event, listener) } : {}),
     async *[Symbol.asyncIterator]() {
-      for await (const chunk of source) {
-        onChunk(chunk);
+      let shiftSec: number | undefined;
+      for await (const raw of source) {
+        shiftSec ??= typeof shiftBy === 'function' ? shiftBy() : shiftBy; // fixed at the first chunk
+        const chunk = shiftSec ? shift(raw, shiftSec) : raw;
+        onChunk?.(chunk);
         yield chunk;
       }
     },
   } as ChunkSource;
+}
+
+/** Whether a source string names a live source (unknown ones fail later, when opened, with their error). */
+function isLive(source: string): boolean {
+  try {
+    return classifySource(source).live;
+  } catch {
+    return false;
+  }
+}
+
+function shift(chunk: FrameChunk, sec: number): FrameChunk {
+  return { ...chunk, startSec: chunk.startSec + sec, frames: chunk.frames.map((f) => ({ ...f, ptsSec: f.ptsSec + sec })) };
 }

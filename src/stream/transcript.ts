@@ -35,3 +35,16 @@ export class BoundedTranscript {
     return this.first.length + this.recent.length;
   }
 }
+
+/**
+ * The previous text a stream had, rebuilt from its stored transcript (a restart): the same bounded
+ * selection a running session keeps, without silent seconds (" ...") and gap lines.
+ */
+export function previousTextsFrom(segments: Iterable<Segment & { gap?: string }>): string[] {
+  const kept = new BoundedTranscript();
+  for (const s of segments) {
+    const t = s.text.trim();
+    kept.add(s, s.gap !== undefined || t === '' || t === '...');
+  }
+  return kept.previousTexts();
+}

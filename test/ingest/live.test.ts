@@ -103,7 +103,7 @@ describe('ingest: live udp mpegts', () => {
     await firstDatagram(port);
     source = openSource(url, { ...liveOptions, maxReconnectAttempts: 1, ioTimeoutMs: 600 });
     const states: string[] = [];
-    source.on('state', (s) => states.push(s));
+    source.on('state', (s, _detail, health) => states.push(health?.attempt === undefined ? s : `${s} ${health.attempt}`));
     const failed = waitForState(source, 'failed', 20_000);
     let error: unknown;
     try {
@@ -115,7 +115,8 @@ describe('ingest: live udp mpegts', () => {
     }
     await failed;
     expect((error as { code?: string }).code).toBe('source_timeout');
-    expect(states).toEqual(['live', 'reconnecting', 'failed']);
+    // Quiet after 1 s (attempt 0, connection still open), stalled and restarted (attempt 1), then given up.
+    expect(states).toEqual(['live', 'reconnecting 0', 'reconnecting 1', 'failed']);
     expect(runningFfmpegCount()).toBe(0);
   });
 });

@@ -25,6 +25,7 @@ export class ScriptedRunner extends EventEmitter implements StreamRunner {
   readonly id: string;
   readonly source: string;
   readonly prompts: string[] = [];
+  private readonly resumed: boolean;
   private timer: NodeJS.Timeout | undefined;
   private t = 0;
   private ended = false;
@@ -38,11 +39,14 @@ export class ScriptedRunner extends EventEmitter implements StreamRunner {
     this.id = spec.id;
     this.source = spec.source;
     this.fps = Math.max(1, Math.round(spec.fps));
+    this.t = spec.resume?.endSec ?? 0; // a resumed stream continues its clock
     if (spec.prompt) this.prompts.push(spec.prompt);
+    this.resumed = spec.resume !== undefined;
   }
 
   async start(): Promise<void> {
     if (this.script.failStart) throw this.script.failStart;
+    if (this.resumed) this.emit('event', { type: 'status', stream: this.id, ...this.stats(), resumed: true } satisfies SessionEvent);
     this.timer = setInterval(() => this.tick(), this.script.intervalMs ?? 100);
   }
 

@@ -1,5 +1,5 @@
 /** `sightline watch --json` end to end: a generated H.264 file through ffmpeg ingest and the shipped model. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,5 +21,13 @@ describe('sightline watch --json', () => {
     // A match starts with a kickoff (spoken) and has quiet seconds (silence convention).
     expect(lines.some((l) => l.text === ' ...')).toBe(true);
     expect(lines.some((l) => l.text !== ' ...')).toBe(true);
+  });
+
+  it('a missing file is one line on stderr naming the file and the cause, exit 1', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'sightline-watch-')), 'nope.mp4');
+    const r = spawnSync(process.execPath, ['dist/src/cli.js', 'watch', missing], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([`sightline: ${missing}: file not found (No such file or directory)`]);
   });
 });

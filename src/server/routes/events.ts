@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { SightlineError } from '../../errors.js';
 import { authorize, type AppEnv, type ServerParts } from '../context.js';
 import type { Outbound, ViewerSink } from '../fanout.js';
-import { ResumeQuery, StreamId } from '../schemas.js';
+import { ResumeQuery, streamIdParam } from '../schemas.js';
 
 /** Comment line sent on idle connections so proxies keep them open. */
 export const SSE_KEEPALIVE_MS = 15_000;
@@ -28,7 +28,7 @@ export function eventRoutes(parts: ServerParts, maxConnections = DEFAULT_MAX_SSE
   let open = 0;
   app.get('/:id/events', (c) => {
     authorize(c, parts, 'view');
-    const stream = parts.manager.get(StreamId.parse(c.req.param('id')));
+    const stream = parts.manager.get(streamIdParam(c.req.param('id')));
     if (open >= maxConnections) throw new SightlineError('rate_limited', `server is at its limit of ${maxConnections} SSE viewers`);
     const resume = ResumeQuery.parse({ after: c.req.header('last-event-id') ?? c.req.query('after') });
     const res = c.env.outgoing;

@@ -74,7 +74,11 @@ export function searchRoutes(parts: ServerParts): Hono<AppEnv> {
     authorize(c, parts, 'view');
     const query = parseQuery({ q: c.req.query('q'), k: c.req.query('k') });
     const found = await searchOf(parts).search(query);
-    const body: SearchResponse = { ...found, results: found.results.map((r) => ({ ...r, url: videoFileUrl(r.video) })) };
+    const body: SearchResponse = {
+      ...found,
+      hits: found.hits.map((h) => (h.kind === 'clip' ? { ...h, url: videoFileUrl(h.video) } : h)),
+      results: found.results.map((r) => ({ ...r, url: videoFileUrl(r.video) })),
+    };
     return c.json(body);
   });
 

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { SightlineError } from '../../errors.js';
 import { authorize, clientIp, type AppEnv, type ServerParts } from '../context.js';
-import { CreateStreamBody, StreamId } from '../schemas.js';
+import { CreateStreamBody, streamIdParam } from '../schemas.js';
 import { checkSource } from '../source-policy.js';
 import { z } from 'zod';
 
@@ -42,12 +42,12 @@ export function streamRoutes(parts: ServerParts): Hono<AppEnv> {
 
   app.get('/:id', (c) => {
     authorize(c, parts, 'view');
-    return c.json(manager.info(manager.get(StreamId.parse(c.req.param('id')))));
+    return c.json(manager.info(manager.get(streamIdParam(c.req.param('id')))));
   });
 
   app.delete('/:id', async (c) => {
     authorize(c, parts, 'write');
-    const id = StreamId.parse(c.req.param('id'));
+    const id = streamIdParam(c.req.param('id'));
     const query = DeleteQuery.parse(c.req.query());
     const stream = manager.get(id);
     await manager.stop(id, query.purge === 'true');

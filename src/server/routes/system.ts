@@ -10,6 +10,7 @@ const STATIC_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
 };
 
 export function systemRoutes(parts: ServerParts, webDir: string): Hono<AppEnv> {

@@ -1,7 +1,7 @@
 /** GET /v1/streams/:id/commentary.vtt|.srt|.jsonl: the transcript so far, from disk. */
 import { Hono } from 'hono';
 import { authorize, type AppEnv, type ServerParts } from '../context.js';
-import { StreamId } from '../schemas.js';
+import { streamIdParam } from '../schemas.js';
 import { toJsonl, toSrt, toWebVtt } from '../transcript-export.js';
 import type { TranscriptStore } from '../transcript-store.js';
 
@@ -15,7 +15,7 @@ export function transcriptRoutes(parts: ServerParts, store: TranscriptStore): Ho
   const app = new Hono<AppEnv>();
   app.get('/:id/:file{commentary\\.(vtt|srt|jsonl)}', (c) => {
     authorize(c, parts, 'view');
-    const id = StreamId.parse(c.req.param('id'));
+    const id = streamIdParam(c.req.param('id'));
     parts.manager.get(id);
     const ext = c.req.param('file').split('.')[1] as keyof typeof FORMATS;
     const format = FORMATS[ext];

@@ -1,0 +1,33 @@
+/**
+ * Install and first-run papercuts: npm prints no unknown-config warning, install never downloads the CUDA
+ * provider (onnxruntime-node's postinstall is denied), and the README tells to run `npx sightline`.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+describe('install', () => {
+  it('npm runs without an "Unknown ... config" warning in the project', () => {
+    const r = spawnSync('npm', ['pkg', 'get', 'name'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/Unknown (project|env|user) config/);
+    expect(fs.existsSync('.npmrc') ? fs.readFileSync('.npmrc', 'utf8') : '').not.toContain('onnxruntime-node-install');
+  });
+
+  it("denies onnxruntime-node's install script (the CUDA download) and approves the ones the project needs", () => {
+    const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+    expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
+    const lock = JSON.parse(fs.readFileSync('package-lock.json', 'utf8'));
+    const scripted = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>)
+      .filter(([, p]) => p.hasInstallScript)
+      .map(([path]) => path.replace(/^.*node_modules\//, ''));
+    // Every dependency with an install script is decided one way or the other (npm warns about the rest).
+    for (const name of scripted) expect(pkg.allowScripts[name], name).toBeTypeOf('boolean');
+  });
+
+  it('the README says how to run the CLI after npm install (npx sightline)', () => {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    expect(readme).toContain('`npx sightline ...`');
+    expect(readme).toContain('npm start` runs `npx sightline serve --demo`');
+  });
+});
