@@ -3,10 +3,12 @@ import type { SecondResult } from '../../src/model/stream-engine.js';
 import type { EngineClient } from '../../src/stream/index.js';
 
 /**
- * An engine that answers every second at once with " ok" (no model, no workers): for tests of what
- * happens around the engine (sources, sessions, the server). Records each stream's opens and steps.
+ * An engine that answers every second with " ok <second>" (no model, no workers): for tests of what
+ * happens around the engine (sources, sessions, the server). Records each stream's opens and steps, and in
+ * `sizes` the frame size of each step; answers after `stepMs` of (real or fake) timer time if given.
  */
-export function fakeEngine(): EngineClient & { opened: { id: string; previousTexts: string[] }[]; steps: number[] } {
+export function fakeEngine(o: { stepMs?: number; sizes?: string[] } = {}): EngineClient & { opened: { id: string; previousTexts: string[] }[]; steps: number[] } {
+  const stepMs = o.stepMs ?? 0;
   const config = {
     generation: { temperature: 0, topP: 1, repetitionPenalty: 1, maxTokensPerSecond: 4 },
     vision: { imageWidth: 32, imageHeight: 24, framesPerSecond: 2 },
@@ -22,8 +24,10 @@ export function fakeEngine(): EngineClient & { opened: { id: string; previousTex
     },
     close: async () => undefined,
     setPrompt: async () => undefined,
-    step: async (_id: string, f: { startSec: number; endSec: number }) => {
+    step: async (_id: string, f: { startSec: number; endSec: number; width: number; height: number; frames: number }) => {
       steps.push(f.startSec);
+      o.sizes?.push(`${f.width}x${f.height}x${f.frames}`);
+      if (stepMs > 0) await new Promise((r) => setTimeout(r, stepMs));
       return {
         startSec: f.startSec,
         endSec: f.endSec,
@@ -31,7 +35,7 @@ export function fakeEngine(): EngineClient & { opened: { id: string; previousTex
         tokenIds: [1],
         silent: false,
         evictedRounds: 0,
-        timings: { visionMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 },
+        timings: { visionMs: 0, prefillMs: 0, decodeMs: stepMs, totalMs: stepMs },
         cache: { tokens: 1, capacityTokens: 1, bytes: 1, rounds: 1, previousTextTokens: 0 },
       } satisfies SecondResult;
     },

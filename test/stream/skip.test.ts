@@ -2,7 +2,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CommentaryEvent, SessionEvent, StatusEvent } from '../../src/stream/events.js';
 import { CommentarySession } from '../../src/stream/session.js';
-import { fakeEngine, syntheticChunks } from './helpers.js';
+import { fakeEngine } from './fake-engine.js';
+import { syntheticChunks } from './helpers.js';
 
 /**
  * A source that yields a second every 10 ms and an engine that takes 40 ms a second, on a fake clock: the

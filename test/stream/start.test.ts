@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { startCommentary, type FrameChunk, type SessionEvent } from '../../src/stream/index.js';
 import { testsrc60Mp4 } from '../ingest/media.js';
-import { fakeEngine, syntheticChunks } from './helpers.js';
+import { fakeEngine } from './fake-engine.js';
+import { syntheticChunks } from './helpers.js';
 
 const fakeEngineWith = (sizes: string[] = []) => fakeEngine({ sizes });
 
