@@ -116,7 +116,13 @@ describe('ingest: live udp mpegts', () => {
     await failed;
     expect((error as { code?: string }).code).toBe('source_timeout');
     // Quiet after 1 s (attempt 0, connection still open), stalled and restarted (attempt 1), then given up.
-    expect(states).toEqual(['live', 'reconnecting 0', 'reconnecting 1', 'failed']);
+    // A frame still in ffmpeg's pipe when the quiet was reported may flip it back to live once (seen on a
+    // loaded 2-core machine): honest, so allowed between the quiet and the restart, and nowhere else.
+    expect(states[0]).toBe('live');
+    expect(states.slice(-2)).toEqual(['reconnecting 1', 'failed']);
+    const middle = states.slice(1, -2);
+    expect(middle[0]).toBe('reconnecting 0');
+    expect(middle.filter((s) => s !== 'reconnecting 0' && s !== 'live')).toEqual([]);
     expect(runningFfmpegCount()).toBe(0);
   });
 });
