@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSource, runningFfmpegCount, type FrameSource, type IngestOptions } from '../../src/ingest/index.js';
+import { freeTcpPort, freeUdpPort, type LiveProducer } from './live-producer.js';
+import { colourOf, fileExists, listening, requireProtocol, serveFolder, startProducer, type Colour } from './protocol-producers.js';
+
+/**
+ * Real streaming protocols against real servers on 127.0.0.1 (issue 20, item 5): for RTMP, SRT, RTSP and
+ * HLS, the first chunk arrives; the producer is killed with -9 (a drop) and the source reports
+ * `reconnecting`; a new producer (another colour) starts and chunks of its picture arrive (recovery).
+ * Assertions are on the order of events only; timeouts exist only so that a broken case fails.
+ */
+const options: IngestOptions = {
+  width: 32,
+  height: 32,
+  stallTimeoutMs: 1500,
+  ioTimeoutMs: 3000,
+  reconnectDelayMs: 200,
+  reconnectMaxDelayMs: 1000,
+};
+const WAIT_MS = 40_000;
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  expect(runningFfmpegCount()).toBe(0);
+});
+
+/** What happened, in order: `state:<s>`, `chunk:<colour>`, and the test's own `kill` / `restart`. */
+class Timeline {
+  readonly events: string[] = [];
+  private waiters: Array<() => void> = [];
+
+  add(event: string): void {
+    this.events.push(event);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves once `event` occurs after position `from`; returns its position. */
+  async until(event: string, from: number, what: string): Promise<number> {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const at = this.events.indexOf(event, from);
+      if (at >= 0) return at;
+      if (Date.now() > deadline) throw new Error(`${what}: no ${event} within ${WAIT_MS} ms; events: ${this.compact()}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  /** The events with repeats collapsed, for failure messages: `chunk:red x3, kill, ...`. */
+  compact(): string {
+    const out: string[] = [];
+    for (const e of this.events) {
+      const last = out.at(-1);
+      const m = last && /^(.*?)(?: x(\d+))?$/.exec(last);
+      if (m && m[1] === e) out[out.length - 1] = `${e} x${Number(m[2] ?? 1) + 1}`;
+      else out.push(e);
+    }
+    return out.join(', ');
+  }
+}
+
+interface Case {
+  url: string;
+  /** Extra ingest options for this protocol. */
+  ingest?: IngestOptions;
+  /** Starts a producer of one colour; resolves once it can be reached (or, ingest listening, at once). */
+  start(colour: Colour): Promise<LiveProducer>;
+  /** The ingest is the listening server: open it before the first producer. */
+  ingestListens?: boolean;
+}
+
+/** First chunk, drop, `reconnecting`, restart, chunks of the new producer: the scenario for every protocol. */
+async function firstFrameDropRecovery(c: Case): Promise<Timeline> {
+  const timeline = new Timeline();
+  let producer: LiveProducer | undefined;
+  cleanups.push(() => producer?.kill());
+  let source: FrameSource | undefined;
+  const open = (): FrameSource => {
+    source = openSource(c.url, { ...options, ...c.ingest });
+    cleanups.push(() => source!.close());
+    source.on('state', (s) => timeline.add(`state:${s}`));
+    return source;
+  };
+  if (c.ingestListens) open();
+  producer = await c.start('red');
+  if (!c.ingestListens) open();
+  const consumed = (async () => {
+    for await (const chunk of source!) {
+      for (const frame of chunk.frames) timeline.add(`chunk:${colourOf(frame)}`);
+    }
+  })();
+  consumed.catch((err: unknown) => timeline.add(`error:${(err as Error).message}`));
+
+  const first = await timeline.until('chunk:red', 0, 'first frame');
+  await producer.kill();
+  timeline.add('kill');
+  const killedAt = timeline.events.length - 1;
+  const reconnecting = await timeline.until('state:reconnecting', killedAt, 'drop');
+  producer = await c.start('blue');
+  timeline.add('restart');
+  const restartedAt = timeline.events.length - 1;
+  const recovered = await timeline.until('chunk:blue', restartedAt, 'recovery');
+
+  // Event order: first red frame < kill < reconnecting < restart < live again < first blue frame.
+  expect(first).toBeLessThan(killedAt);
+  expect(reconnecting).toBeGreaterThan(killedAt);
+  const liveAgain = timeline.events.lastIndexOf('state:live', recovered);
+  expect(liveAgain, timeline.compact()).toBeGreaterThan(reconnecting);
+  expect(timeline.events.slice(0, restartedAt)).not.toContain('chunk:blue');
+  expect(timeline.events.filter((e) => e.startsWith('error:'))).toEqual([]);
+  expect(source!.stats().state).toBe('live');
+  expect(source!.stats().reconnects).toBeGreaterThanOrEqual(1);
+  await source!.close();
+  await consumed;
+  expect(source!.stats().state).toBe('ended');
+  return timeline;
+}
+
+describe('ingest: real streaming protocols on loopback (first frame, drop, recovery)', () => {
+  it('rtmp: producer serves (-listen 1), ingest plays', async () => {
+    requireProtocol('rtmp');
+    const port = await freeTcpPort();
+    const url = `rtmp://127.0.0.1:${port}/live/cam`;
+    await firstFrameDropRecovery({
+      url,
+      start: async (colour) => {
+        const p = startProducer({ url }, colour);
+        await listening(port, 'tcp');
+        return p;
+      },
+    });
+  });
+
+  it('srt: producer is the listener, ingest the caller', async () => {
+    requireProtocol('srt');
+    const port = await freeUdpPort();
+    const url = `srt://127.0.0.1:${port}`;
+    await firstFrameDropRecovery({
+      url,
+      start: async (colour) => {
+        const p = startProducer({ url }, colour);
+        await listening(port, 'udp');
+        return p;
+      },
+    });
+  });
+
+  it('rtsp: ingest listens (rtsp_flags listen), producer publishes', async () => {
+    requireProtocol('tcp'); // RTSP runs over ffmpeg's tcp protocol; both ffmpeg builds have the rtsp (de)muxer
+    const port = await freeTcpPort();
+    const url = `rtsp://127.0.0.1:${port}/live/cam`;
+    await firstFrameDropRecovery({
+      url,
+      ingest: { inputOptions: { rtsp_flags: 'listen' } },
+      ingestListens: true,
+      start: async (colour) => startProducer({ url }, colour),
+    });
+  });
+
+  it('hls: producer writes segments, a node http server on 127.0.0.1 serves them', async () => {
+    requireProtocol('http');
+    const dir = mkdtempSync(join(tmpdir(), 'sightline-hls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const origin = await serveFolder(dir);
+    cleanups.push(() => origin.close());
+    await firstFrameDropRecovery({
+      url: `${origin.baseUrl}/index.m3u8`,
+      start: async (colour) => {
+        const p = startProducer({ hlsDir: dir }, colour);
+        if (colour === 'red') await fileExists(join(dir, 'index.m3u8'));
+        return p;
+      },
+    });
+  });
+});
