@@ -6,6 +6,7 @@ import { errorForRun } from './errors-from-stderr.js';
 import { ffmpegCapabilities } from './ffmpeg-capabilities.js';
 import { FfmpegRun, type RunOutcome } from './ffmpeg-run.js';
 import { FrameQueue, type QueuedFrame } from './frame-queue.js';
+import { optionsForPlaylist, probeHlsPlaylist } from './hls-playlist.js';
 import { resolveOptions, type ResolvedOptions } from './ingest-options.js';
 import { RateMeter } from './rate-meter.js';
 import { ReconnectBackoff } from './reconnect.js';
@@ -200,6 +201,11 @@ export class IngestSource extends EventEmitter implements FrameSource {
   }
 
   private async runLoop(): Promise<void> {
+    if (this.classified!.kind === 'hls') {
+      // Live or VOD decides pacing and the stall limit (see hls-playlist.ts).
+      const playlist = await probeHlsPlaylist(this.classified!.input, this.options!.ioTimeoutMs);
+      this.options = optionsForPlaylist(this.options!, playlist);
+    }
     const o = this.options!;
     try {
       for (;;) {

@@ -119,6 +119,7 @@ async function firstFrameDropRecovery(c: Case): Promise<Timeline> {
   await source!.close();
   await consumed;
   expect(source!.stats().state).toBe('ended');
+  if (process.env.SIGHTLINE_TEST_TIMELINE) console.log(c.url, timeline.compact());
   return timeline;
 }
 
