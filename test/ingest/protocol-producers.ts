@@ -30,11 +30,14 @@ function encode(colour: Colour): string[] {
   ];
 }
 
-/** The producer's output arguments for a URL (rtmp, srt, rtsp) or an HLS folder. */
-function outputArgs(target: { url: string } | { hlsDir: string }): string[] {
+/** A URL (rtmp, srt, rtsp) or an HLS folder (segments of `segmentSec`, default 1). */
+export type ProducerTarget = { url: string } | { hlsDir: string; segmentSec?: number };
+
+/** The producer's output arguments. */
+function outputArgs(target: ProducerTarget): string[] {
   if ('hlsDir' in target) {
     return [
-      '-f', 'hls', '-hls_time', '1', '-hls_list_size', '4', '-hls_flags', 'delete_segments',
+      '-f', 'hls', '-hls_time', String(target.segmentSec ?? 1), '-hls_list_size', '4', '-hls_flags', 'delete_segments',
       '-hls_segment_filename', join(target.hlsDir, 'seg%d.ts'), join(target.hlsDir, 'index.m3u8'),
     ];
   }
@@ -49,7 +52,7 @@ function outputArgs(target: { url: string } | { hlsDir: string }): string[] {
  * Starts a producer ffmpeg and starts it again whenever it exits (a publisher that finds no listener yet,
  * a listener whose one client went away) until kill(): the camera keeps trying, as real ones do.
  */
-export function startProducer(target: { url: string } | { hlsDir: string }, colour: Colour): LiveProducer {
+export function startProducer(target: ProducerTarget, colour: Colour): LiveProducer {
   const args = [...encode(colour), ...outputArgs(target)];
   let child: ChildProcess | undefined;
   let killed = false;

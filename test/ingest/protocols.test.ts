@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSource, runningFfmpegCount, type FrameSource, type IngestOptions } from '../../src/ingest/index.js';
+import { optionsForPlaylist, parseMediaPlaylist, variantUrl } from '../../src/ingest/hls-playlist.js';
+import { INGEST_DEFAULTS } from '../../src/ingest/index.js';
 import { freeTcpPort, freeUdpPort, type LiveProducer } from './live-producer.js';
 import { colourOf, fileExists, listening, requireProtocol, serveFolder, startProducer, type Colour } from './protocol-producers.js';
 
@@ -177,6 +179,49 @@ describe('ingest: real streaming protocols on loopback (first frame, drop, recov
         if (colour === 'red') await fileExists(join(dir, 'index.m3u8'));
         return p;
       },
+    });
+  });
+});
+
+describe('ingest: live HLS pacing', () => {
+  it('segments longer than the stall limit: paced, no false drop, no reconnect', async () => {
+    // Unpaced, ffmpeg gave a 3 s segment's 6 frames at once and then nothing for 3 s: longer than this
+    // 2 s stall limit, so every segment looked like a drop and was restarted (and replayed).
+    const dir = mkdtempSync(join(tmpdir(), 'sightline-hls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const origin = await serveFolder(dir);
+    cleanups.push(() => origin.close());
+    const producer = startProducer({ hlsDir: dir, segmentSec: 3 }, 'red');
+    cleanups.push(() => producer.kill());
+    await fileExists(join(dir, 'index.m3u8'));
+    const source = openSource(`${origin.baseUrl}/index.m3u8`, { width: 32, height: 32, stallTimeoutMs: 2000 });
+    cleanups.push(() => source.close());
+    const states: string[] = [];
+    source.on('state', (s) => states.push(s));
+    const starts: number[] = [];
+    for await (const chunk of source) {
+      starts.push(chunk.startSec);
+      if (starts.length === 8) break; // > 2 segments
+    }
+    expect(starts).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => starts[0] + i));
+    expect(states).toEqual(['live', 'ended']);
+    expect(source.stats().reconnects).toBe(0);
+  });
+
+  it('reads live or VOD, the target duration and a master playlist\'s first variant', () => {
+    const live = '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:6.0,\nseg7.ts\n';
+    expect(parseMediaPlaylist(live)).toEqual({ live: true, targetDurationSec: 6 });
+    expect(parseMediaPlaylist(`${live}#EXT-X-ENDLIST\n`)).toEqual({ live: false, targetDurationSec: 6 });
+    expect(parseMediaPlaylist('#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n')?.live).toBe(false);
+    const master = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\nlow/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2000000\nhigh/index.m3u8\n';
+    expect(parseMediaPlaylist(master)).toBeUndefined();
+    expect(variantUrl(master, 'http://127.0.0.1:1/live/master.m3u8')).toBe('http://127.0.0.1:1/live/low/index.m3u8');
+    const o = { ...INGEST_DEFAULTS, realtime: false, inputOptions: {} } as unknown as Parameters<typeof optionsForPlaylist>[0];
+    expect(optionsForPlaylist(o, { live: false, targetDurationSec: 6 })).toBe(o);
+    expect(optionsForPlaylist(o, { live: true, targetDurationSec: 6 })).toMatchObject({
+      realtime: true,
+      stallTimeoutMs: 18_000,
+      inputOptions: { live_start_index: -1 },
     });
   });
 });
