@@ -13,6 +13,7 @@ import { colourOf, fileExists, listening, requireProtocol, serveFolder, startPro
  * HLS, the first chunk arrives; the producer is killed with -9 (a drop) and the source reports
  * `reconnecting`; a new producer (another colour) starts and chunks of its picture arrive (recovery).
  * Assertions are on the order of events only; timeouts exist only so that a broken case fails.
+ * SIGHTLINE_TEST_TIMELINE=1 prints each case's state events and timeline.
  */
 const options: IngestOptions = {
   width: 32,
@@ -22,7 +23,9 @@ const options: IngestOptions = {
   reconnectDelayMs: 200,
   reconnectMaxDelayMs: 1000,
 };
-const WAIT_MS = 40_000;
+const WAIT_MS = 30_000;
+/** A failing phase waits WAIT_MS; the test's own limit leaves room for that and the clean-up. */
+const TEST_TIMEOUT_MS = 90_000;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -86,7 +89,10 @@ async function firstFrameDropRecovery(c: Case): Promise<Timeline> {
   const open = (): FrameSource => {
     source = openSource(c.url, { ...options, ...c.ingest });
     cleanups.push(() => source!.close());
-    source.on('state', (s) => timeline.add(`state:${s}`));
+    source.on('state', (s, detail, health) => {
+      timeline.add(`state:${s}`);
+      if (process.env.SIGHTLINE_TEST_TIMELINE) console.log(c.url, s, health?.attempt, health?.code, detail);
+    });
     return source;
   };
   if (c.ingestListens) open();
@@ -138,7 +144,7 @@ describe('ingest: real streaming protocols on loopback (first frame, drop, recov
         return p;
       },
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('srt: producer is the listener, ingest the caller', async () => {
     requireProtocol('srt');
@@ -152,7 +158,7 @@ describe('ingest: real streaming protocols on loopback (first frame, drop, recov
         return p;
       },
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('rtsp: ingest listens (rtsp_flags listen), producer publishes', async () => {
     requireProtocol('tcp'); // RTSP runs over ffmpeg's tcp protocol; both ffmpeg builds have the rtsp (de)muxer
@@ -164,7 +170,7 @@ describe('ingest: real streaming protocols on loopback (first frame, drop, recov
       ingestListens: true,
       start: async (colour) => startProducer({ url }, colour),
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('hls: producer writes segments, a node http server on 127.0.0.1 serves them', async () => {
     requireProtocol('http');
@@ -180,7 +186,7 @@ describe('ingest: real streaming protocols on loopback (first frame, drop, recov
         return p;
       },
     });
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe('ingest: live HLS pacing', () => {
