@@ -16,6 +16,8 @@ import type { ResolvedOptions } from './ingest-options.js';
 export interface HlsPlaylistInfo {
   live: boolean;
   targetDurationSec: number;
+  /** The media playlist read (a master playlist's first variant); set by probeHlsPlaylist. */
+  mediaUrl?: string;
 }
 
 /** Parses a media playlist; undefined for a master playlist (see variantUrl). */
@@ -39,11 +41,12 @@ export async function probeHlsPlaylist(url: string, timeoutMs: number): Promise<
   try {
     let text = await get(url, timeoutMs);
     const info = parseMediaPlaylist(text);
-    if (info) return info;
+    if (info) return { ...info, mediaUrl: url };
     const variant = variantUrl(text, url);
     if (!variant) return undefined;
     text = await get(variant, timeoutMs);
-    return parseMediaPlaylist(text);
+    const variantInfo = parseMediaPlaylist(text);
+    return variantInfo && { ...variantInfo, mediaUrl: variant };
   } catch {
     return undefined;
   }
@@ -64,4 +67,48 @@ export function optionsForPlaylist(o: ResolvedOptions, info: HlsPlaylistInfo | u
     stallTimeoutMs: Math.max(o.stallTimeoutMs, 3 * info.targetDurationSec * 1000),
     inputOptions: { live_start_index: -1, ...o.inputOptions },
   };
+}
+
+/** The newest segment a media playlist lists, as `<media sequence number> <uri>`; changes when the origin writes. */
+export function newestSegment(text: string): string | undefined {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  const uris = lines.filter((l) => l !== '' && !l.startsWith('#'));
+  if (uris.length === 0) return undefined;
+  const first = Number(/^#EXT-X-MEDIA-SEQUENCE:\s*(\d+)/m.exec(text)?.[1] ?? 0);
+  return `${first + uris.length - 1} ${uris.at(-1)}`;
+}
+
+/**
+ * After a live HLS source drops, its origin usually still serves the last playlist: a restarted ffmpeg
+ * would play the newest segment again and look live for its length, once per attempt, for as long as the
+ * outage lasts. So the newest segment listed at the drop is noted, and a reconnect starts ffmpeg only once
+ * the playlist lists another (or cannot be read: then ffmpeg runs and names the error).
+ */
+export class HlsLiveEdge {
+  private atDrop: string | undefined;
+
+  constructor(
+    private readonly mediaUrl: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** A run that delivered frames ended: note the newest segment listed now. */
+  async markDrop(): Promise<void> {
+    this.atDrop = await this.newest();
+  }
+
+  /** True while the playlist lists nothing newer than at the drop. */
+  async staleSinceDrop(): Promise<boolean> {
+    if (this.atDrop === undefined) return false;
+    const now = await this.newest();
+    return now !== undefined && now === this.atDrop;
+  }
+
+  private async newest(): Promise<string | undefined> {
+    try {
+      return newestSegment(await get(this.mediaUrl, this.timeoutMs));
+    } catch {
+      return undefined;
+    }
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSource, runningFfmpegCount, type FrameSource, type IngestOptions } from '../../src/ingest/index.js';
-import { optionsForPlaylist, parseMediaPlaylist, variantUrl } from '../../src/ingest/hls-playlist.js';
+import { newestSegment, optionsForPlaylist, parseMediaPlaylist, variantUrl } from '../../src/ingest/hls-playlist.js';
 import { INGEST_DEFAULTS } from '../../src/ingest/index.js';
 import { freeTcpPort, freeUdpPort, type LiveProducer } from './live-producer.js';
 import { colourOf, fileExists, listening, requireProtocol, serveFolder, startProducer, type Colour } from './protocol-producers.js';
@@ -118,8 +118,13 @@ async function firstFrameDropRecovery(c: Case): Promise<Timeline> {
   // Event order: first red frame < kill < reconnecting < restart < live again < first blue frame.
   expect(first).toBeLessThan(killedAt);
   expect(reconnecting).toBeGreaterThan(killedAt);
-  const liveAgain = timeline.events.lastIndexOf('state:live', recovered);
+  const liveAgain = timeline.events.indexOf('state:live', reconnecting);
   expect(liveAgain, timeline.compact()).toBeGreaterThan(reconnecting);
+  expect(liveAgain, timeline.compact()).toBeLessThan(recovered);
+  // Nothing from before the drop is replayed once live again (a dead HLS origin still lists its last
+  // segment); one red frame may have waited in the chunker for the second half of its second.
+  const redAfterResume = timeline.events.slice(liveAgain).filter((e) => e === 'chunk:red');
+  expect(redAfterResume.length, timeline.compact()).toBeLessThanOrEqual(1);
   expect(timeline.events.slice(0, restartedAt)).not.toContain('chunk:blue');
   expect(timeline.events.filter((e) => e.startsWith('error:'))).toEqual([]);
   expect(source!.stats().state).toBe('live');
@@ -214,9 +219,12 @@ describe('ingest: live HLS pacing', () => {
     expect(source.stats().reconnects).toBe(0);
   });
 
-  it('reads live or VOD, the target duration and a master playlist\'s first variant', () => {
+  it('reads live or VOD, the target duration, the newest segment and a master playlist\'s first variant', () => {
     const live = '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:6.0,\nseg7.ts\n';
     expect(parseMediaPlaylist(live)).toEqual({ live: true, targetDurationSec: 6 });
+    expect(newestSegment(`${live}#EXTINF:6.0,\nseg8.ts\n`)).toBe('8 seg8.ts');
+    expect(newestSegment('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg0.ts\n')).toBe('0 seg0.ts'); // a restarted producer
+    expect(newestSegment('#EXTM3U\n#EXT-X-TARGETDURATION:1\n')).toBeUndefined();
     expect(parseMediaPlaylist(`${live}#EXT-X-ENDLIST\n`)).toEqual({ live: false, targetDurationSec: 6 });
     expect(parseMediaPlaylist('#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n')?.live).toBe(false);
     const master = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\nlow/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2000000\nhigh/index.m3u8\n';
