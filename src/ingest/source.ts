@@ -220,7 +220,6 @@ export class IngestSource extends EventEmitter implements FrameSource {
         const everLive = this.firstFrameAtMs !== undefined || o.wasLive;
         const cleanEnd = outcome !== undefined && outcome.exit.code === 0 && !outcome.stalled;
         if (cleanEnd && !this.classified!.live && everLive) break;
-        if (outcome && outcome.framesRead > 0) await this.hlsEdge?.markDrop();
         const error = outcome
           ? errorForRun(outcome, {
               source: this.source,
@@ -232,7 +231,7 @@ export class IngestSource extends EventEmitter implements FrameSource {
             })
           : new SightlineError('source_timeout', `${this.source}: no new segment in the playlist since the drop`);
         // The health timer enforces the outage limit on live kinds; this check covers the others (live HLS).
-        if (this.outageExceeded || (everLive && Date.now() - this.lastFrameAtMs >= o.maxOutageMs)) {
+        if (this.outageExceeded || (o.reconnect && everLive && Date.now() - this.lastFrameAtMs >= o.maxOutageMs)) {
           const quietSec = Math.round((Date.now() - this.lastFrameAtMs) / 1000);
           throw new SightlineError(error.code, `${error.message}; no frames for ${quietSec} s, gave up (maxOutageMs ${o.maxOutageMs})`, { cause: error });
         }
@@ -240,7 +239,8 @@ export class IngestSource extends EventEmitter implements FrameSource {
         if (!retry) throw error;
         this.reconnects++;
         this.setState('reconnecting', `${error.message}; attempt ${retry.attempt} in ${retry.delayMs} ms`, { reason: error.message, attempt: retry.attempt, code: error.code });
-        await this.backoff.sleep(retry.delayMs);
+        const noted = outcome && outcome.framesRead > 0 ? this.hlsEdge?.markDrop() : undefined; // after the report
+        await Promise.all([this.backoff.sleep(retry.delayMs), noted]);
       }
       this.queue.end();
       this.setState('ended');

@@ -195,7 +195,7 @@ describe('ingest: real streaming protocols on loopback (first frame, drop, recov
   }, TEST_TIMEOUT_MS);
 });
 
-describe('ingest: live HLS pacing', () => {
+describe('ingest: live HLS (pacing, stale origin, playlist parsing)', () => {
   it('segments longer than the stall limit: paced, no false drop, no reconnect', async () => {
     // Unpaced, ffmpeg gave a 3 s segment's 6 frames at once and then nothing for 3 s: longer than this
     // 2 s stall limit, so every segment looked like a drop and was restarted (and replayed).
@@ -219,6 +219,36 @@ describe('ingest: live HLS pacing', () => {
     expect(states).toEqual(['live', 'ended']);
     expect(source.stats().reconnects).toBe(0);
   });
+
+  it('an origin that stays stale ends the source as failed after maxOutageMs, replaying nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sightline-hls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const origin = await serveFolder(dir);
+    cleanups.push(() => origin.close());
+    const producer = startProducer({ hlsDir: dir }, 'red');
+    cleanups.push(() => producer.kill());
+    await fileExists(join(dir, 'index.m3u8'));
+    const source = openSource(`${origin.baseUrl}/index.m3u8`, { ...options, maxOutageMs: 6000 });
+    cleanups.push(() => source.close());
+    const states: string[] = [];
+    source.on('state', (s) => states.push(s));
+    let frames = 0;
+    let error: unknown;
+    try {
+      for await (const chunk of source) {
+        frames += chunk.frames.length;
+        if (frames >= 2) await producer.kill(); // the origin keeps serving the dead producer's playlist
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'source_timeout' });
+    expect((error as Error).message).toMatch(/no new segment in the playlist since the drop; no frames for \d+ s, gave up \(maxOutageMs 6000\)/);
+    // live once; then only reconnect attempts (no replay shows as live again), then failed.
+    expect(states[0]).toBe('live');
+    expect(states.slice(1, -1).every((s) => s === 'reconnecting')).toBe(true);
+    expect(states.at(-1)).toBe('failed');
+  }, TEST_TIMEOUT_MS);
 
   it('reads live or VOD, the target duration, the newest segment and a master playlist\'s first variant', () => {
     const live = '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:6.0,\nseg7.ts\n';
