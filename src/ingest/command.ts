@@ -79,7 +79,7 @@ export interface IngestCommandOptions {
   fps: number;
   width: number;
   height: number;
-  /** Files only: pace reading to real time with -re. */
+  /** Files, and live HLS playlists: pace reading to real time with -re. */
   realtime: boolean;
   /** ffmpeg I/O timeout for network sources, in milliseconds. */
   ioTimeoutMs: number;
@@ -125,8 +125,11 @@ function inputFor(source: ClassifiedSource, o: IngestCommandOptions): InputSpec 
       return { url: source.input, options: { ...decode, ...liveProbe, timeout: timeoutUs, overrun_nonfatal: 1 } };
     case 'srt':
       return { url: source.input, options: { ...decode, ...liveProbe, timeout: timeoutUs } };
+    case 'hls':
+      // A live playlist is paced (realtime) and starts at its newest segment: see hls-playlist.ts.
+      return { url: source.input, realtime: o.realtime, options: { ...decode, rw_timeout: timeoutUs } };
     default:
-      // rtmp, http, hls, tcp: the generic AVIO read/write timeout (rtmp's own -timeout means "listen").
+      // rtmp, http, tcp: the generic AVIO read/write timeout (rtmp's own -timeout means "listen").
       return { url: source.input, options: { ...decode, ...liveProbe, rw_timeout: timeoutUs } };
   }
 }

@@ -6,6 +6,7 @@ import { errorForRun } from './errors-from-stderr.js';
 import { ffmpegCapabilities } from './ffmpeg-capabilities.js';
 import { FfmpegRun, type RunOutcome } from './ffmpeg-run.js';
 import { FrameQueue, type QueuedFrame } from './frame-queue.js';
+import { HlsLiveEdge, optionsForPlaylist, probeHlsPlaylist } from './hls-playlist.js';
 import { resolveOptions, type ResolvedOptions } from './ingest-options.js';
 import { RateMeter } from './rate-meter.js';
 import { ReconnectBackoff } from './reconnect.js';
@@ -60,6 +61,8 @@ export class IngestSource extends EventEmitter implements FrameSource {
   private outageExceeded = false;
   private healthTimer: NodeJS.Timeout | undefined;
   private nextInLine: Promise<unknown> = Promise.resolve();
+  /** Live HLS only: holds reconnects back until the playlist lists a new segment (see hls-playlist.ts). */
+  private hlsEdge: HlsLiveEdge | undefined;
 
   constructor(
     readonly source: string,
@@ -200,32 +203,44 @@ export class IngestSource extends EventEmitter implements FrameSource {
   }
 
   private async runLoop(): Promise<void> {
+    if (this.classified!.kind === 'hls') {
+      // Live or VOD decides pacing and the stall limit (see hls-playlist.ts).
+      const playlist = await probeHlsPlaylist(this.classified!.input, this.options!.ioTimeoutMs);
+      this.options = optionsForPlaylist(this.options!, playlist);
+      if (playlist?.live && playlist.mediaUrl) this.hlsEdge = new HlsLiveEdge(playlist.mediaUrl, this.options.ioTimeoutMs);
+    }
     const o = this.options!;
     try {
       for (;;) {
         if (this.closed) break;
-        const outcome = await this.runOnce();
+        // A live HLS origin listing nothing new since the drop: no run (it would replay its newest segment).
+        const stale = this.reconnects > 0 && (await this.hlsEdge?.staleSinceDrop());
+        const outcome = stale ? undefined : await this.runOnce();
         if (this.closed || this.limitReached()) break;
         const everLive = this.firstFrameAtMs !== undefined || o.wasLive;
-        const cleanEnd = outcome.exit.code === 0 && !outcome.stalled;
+        const cleanEnd = outcome !== undefined && outcome.exit.code === 0 && !outcome.stalled;
         if (cleanEnd && !this.classified!.live && everLive) break;
-        const error = errorForRun(outcome, {
-          source: this.source,
-          classified: this.classified!,
-          ioTimeoutMs: o.ioTimeoutMs,
-          stallTimeoutMs: o.stallTimeoutMs,
-          firstFrameTimeoutMs: this.firstFrameTimeoutMs(),
-          everLive,
-        });
-        if (this.outageExceeded) {
+        const error = outcome
+          ? errorForRun(outcome, {
+              source: this.source,
+              classified: this.classified!,
+              ioTimeoutMs: o.ioTimeoutMs,
+              stallTimeoutMs: o.stallTimeoutMs,
+              firstFrameTimeoutMs: this.firstFrameTimeoutMs(),
+              everLive,
+            })
+          : new SightlineError('source_timeout', `${this.source}: no new segment in the playlist since the drop`);
+        // The health timer enforces the outage limit on live kinds; this check covers the others (live HLS).
+        if (this.outageExceeded || (o.reconnect && everLive && Date.now() - this.lastFrameAtMs >= o.maxOutageMs)) {
           const quietSec = Math.round((Date.now() - this.lastFrameAtMs) / 1000);
           throw new SightlineError(error.code, `${error.message}; no frames for ${quietSec} s, gave up (maxOutageMs ${o.maxOutageMs})`, { cause: error });
         }
-        const retry = o.reconnect && everLive ? this.backoff.next(outcome.framesRead > 0) : undefined;
+        const retry = o.reconnect && everLive ? this.backoff.next((outcome?.framesRead ?? 0) > 0) : undefined;
         if (!retry) throw error;
         this.reconnects++;
         this.setState('reconnecting', `${error.message}; attempt ${retry.attempt} in ${retry.delayMs} ms`, { reason: error.message, attempt: retry.attempt, code: error.code });
-        await this.backoff.sleep(retry.delayMs);
+        const noted = outcome && outcome.framesRead > 0 ? this.hlsEdge?.markDrop() : undefined; // after the report
+        await Promise.all([this.backoff.sleep(retry.delayMs), noted]);
       }
       this.queue.end();
       this.setState('ended');
