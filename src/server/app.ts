@@ -78,9 +78,10 @@ export interface RunningServer {
 export function buildApp(parts: ServerParts, store: TranscriptStore, options: { maxBodyBytes: number; webDir: string; maxSseConnections?: number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((err, c) => {
-    const { status, body } = toErrorResponse(err);
-    if (status >= 500) parts.logger.error('request failed', { path: c.req.path, err: String((err as Error).cause ?? err) });
-    return c.json(body, status as 400);
+    const { status, body, headers } = toErrorResponse(err);
+    if (status >= 500 && status !== 503) parts.logger.error('request failed', { path: c.req.path, err: String((err as Error).cause ?? err) });
+    else if (status === 503) parts.logger.warn('request refused', { path: c.req.path, code: body.error.code, message: body.error.message });
+    return c.json(body, status as 400, headers);
   });
   app.notFound(() => {
     throw new SightlineError('not_found', 'no such route');
