@@ -32,6 +32,8 @@ export interface ServiceOptions {
   token?: string;
   fileRoot?: string[];
   allowPrivate?: boolean;
+  /** The operator's limit on live streams (default none: each device admits by its measured load). */
+  maxStreams?: number;
   /** Default: a JSON logger on stderr at SIGHTLINE_LOG_LEVEL (info). */
   logger?: Logger;
 }
@@ -72,6 +74,7 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     auth: { writeToken: token, viewToken: env.SIGHTLINE_VIEW_TOKEN ?? token },
     policy: { fileRoots: roots, allowPrivate, allowLoopback: allowPrivate },
     logger: options.logger ?? createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
+    ...(options.maxStreams !== undefined ? { maxLiveStreams: options.maxStreams } : {}),
     search,
   });
 }
@@ -92,6 +95,7 @@ export function registerServe(program: Command): Command {
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
     .option('--no-search', 'serve without /v1/search and /v1/videos')
+    .option('--max-streams <n>', 'at most this many live streams (default: no fixed limit; each device admits streams while its measured load leaves room, else 503)', positiveInteger)
     .option('--source-timeout <s>', 'a live source gone this long ends its stream as failed (default 300; env SIGHTLINE_SOURCE_TIMEOUT_S)', positiveInteger)
     .option('--demo', 'also start a synthetic live match (sightline synth --live) and commentate it')
     .option('--demo-seed <n>', 'seed of the demo match (a held-out seed by default)', positiveInteger, 300007)

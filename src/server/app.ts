@@ -50,6 +50,7 @@ export interface ServerOptions {
   rateLimit?: RateLimitOptions;
   fanout?: FanoutOptions;
   maxBodyBytes?: number;
+  /** The operator's limit on live streams (default none: each device admits by measured load). */
   maxLiveStreams?: number;
   maxEndedStreams?: number;
   videoQueueBytes?: number;
@@ -118,7 +119,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     streams: () =>
       manager.list().map((s) => {
         const info = manager.info(s);
-        return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0, reconnectAttempt: info.stats?.attempt };
+        return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0, skippedSeconds: info.stats?.skippedSeconds ?? 0, reconnectAttempt: info.stats?.attempt };
       }),
   });
   manager = new StreamManager({

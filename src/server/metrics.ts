@@ -19,7 +19,7 @@ const DEFAULT_METRICS_PREFIX = 'sightline_process_';
 const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface StreamGaugeSource {
-  streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number; reconnectAttempt?: number }[];
+  streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number; skippedSeconds: number; reconnectAttempt?: number }[];
 }
 
 export class ServerMetrics {
@@ -28,6 +28,7 @@ export class ServerMetrics {
   private readonly slowViewers: client.Counter;
   private readonly broadcast: client.Histogram;
   private readonly requests: client.Counter<'route' | 'status'>;
+  private readonly skipped: client.Counter;
 
   constructor(source: StreamGaugeSource) {
     const registers = [this.registry];
@@ -103,6 +104,21 @@ export class ServerMetrics {
         for (const s of source.streams()) this.set({ stream: s.id }, s.ingestFps);
       },
     });
+    new client.Counter({
+      name: 'sightline_stream_skipped_seconds_total',
+      help: 'Stream seconds skipped because the engine fell behind real time (stream status skippedSeconds), per stream kept in memory',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) this.inc({ stream: s.id }, s.skippedSeconds);
+      },
+    });
+    this.skipped = new client.Counter({
+      name: 'sightline_skipped_seconds_total',
+      help: 'Stream seconds skipped because the engine fell behind real time, all streams since the server started',
+      registers,
+    });
     this.stepLatency = new client.Histogram({
       name: 'sightline_step_latency_seconds',
       help: 'Engine time per 1-second step, from the commentary messages',
@@ -134,6 +150,10 @@ export class ServerMetrics {
 
   observeBroadcastMs(ms: number): void {
     this.broadcast.observe(ms / 1000);
+  }
+
+  countSkippedSeconds(n: number): void {
+    if (n > 0) this.skipped.inc(n);
   }
 
   countSlowViewer(): void {
