@@ -22,6 +22,7 @@ import { startDemo } from './demo.js';
 import { SearchService } from '../search/service.js';
 import { createLogger, type Logger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
+import type { EngineLoadSource } from '../server/metrics.js';
 import { nonNegativeInteger, positiveInteger } from './options.js';
 
 /** What the HTTP service itself takes (startService). */
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   allowPrivate?: boolean;
   /** The operator's limit on live streams (default none: each device admits by its measured load). */
   maxStreams?: number;
+  /** The engine pools' measured load, for /metrics. */
+  engineLoad?: EngineLoadSource;
   /** Default: a JSON logger on stderr at SIGHTLINE_LOG_LEVEL (info). */
   logger?: Logger;
 }
@@ -75,6 +78,7 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     policy: { fileRoots: roots, allowPrivate, allowLoopback: allowPrivate },
     logger: options.logger ?? createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
     ...(options.maxStreams !== undefined ? { maxLiveStreams: options.maxStreams } : {}),
+    ...(options.engineLoad ? { engineLoad: options.engineLoad } : {}),
     search,
   });
 }
@@ -114,7 +118,8 @@ export function registerServe(program: Command): Command {
         onNotice: (d, notice) => logger.warn('device fallback', { device: d, notice }),
       });
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
-      const server = await startService({ ...opts, logger }, sessionFactory({ pools, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
+      const engineLoad: EngineLoadSource = () => pools.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() }));
+      const server = await startService({ ...opts, logger, engineLoad }, sessionFactory({ pools, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {

@@ -20,7 +20,7 @@ import type { AppEnv, ServerParts } from './context.js';
 import { toErrorResponse } from './errors.js';
 import type { FanoutOptions } from './fanout.js';
 import { createLogger, type Logger } from './logger.js';
-import { ServerMetrics } from './metrics.js';
+import { ServerMetrics, type EngineLoadSource } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { eventRoutes } from './routes/events.js';
 import { streamRoutes } from './routes/streams.js';
@@ -64,6 +64,8 @@ export interface ServerOptions {
   fsyncIntervalMs?: number;
   logger?: Logger;
   webDir?: string;
+  /** The engine pools' measured load, for /metrics (serve passes its DevicePools'). */
+  engineLoad?: EngineLoadSource;
   /** Video search; its live index hears every commentary segment. Closed with the server. */
   search?: SearchService;
 }
@@ -121,7 +123,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         const info = manager.info(s);
         return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0, skippedSeconds: info.stats?.skippedSeconds ?? 0, reconnectAttempt: info.stats?.attempt };
       }),
-  });
+  }, options.engineLoad);
   manager = new StreamManager({
     factory: options.factory,
     store,

@@ -7,6 +7,7 @@
  * gauge does. prom-client's default metrics break that rule in three places, dropped here (below).
  */
 import client from 'prom-client';
+import type { LoadSnapshot } from '../model/device-load.js';
 
 /** Prefix of prom-client's default process and Node.js metrics. */
 const DEFAULT_METRICS_PREFIX = 'sightline_process_';
@@ -22,6 +23,9 @@ export interface StreamGaugeSource {
   streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number; skippedSeconds: number; reconnectAttempt?: number }[];
 }
 
+/** Each engine pool's measured load (serve passes its DevicePools'); absent: no engine gauges. */
+export type EngineLoadSource = () => { device: string; load: LoadSnapshot }[];
+
 export class ServerMetrics {
   readonly registry = new client.Registry();
   private readonly stepLatency: client.Histogram;
@@ -30,8 +34,30 @@ export class ServerMetrics {
   private readonly requests: client.Counter<'route' | 'status'>;
   private readonly skipped: client.Counter;
 
-  constructor(source: StreamGaugeSource) {
+  constructor(source: StreamGaugeSource, engineLoad?: EngineLoadSource) {
     const registers = [this.registry];
+    if (engineLoad) {
+      new client.Gauge({
+        name: 'sightline_engine_worker_busy_ratio',
+        help: 'Engine time per wall second of each engine worker over the last 10 s (what admission measures), per device and worker',
+        labelNames: ['device', 'worker'],
+        registers,
+        collect() {
+          this.reset();
+          for (const { device, load } of engineLoad()) load.workers.forEach((w, i) => this.set({ device, worker: String(i) }, w.busy));
+        },
+      });
+      new client.Gauge({
+        name: 'sightline_engine_worker_streams',
+        help: 'Streams pinned to each engine worker (open or admitted), per device and worker',
+        labelNames: ['device', 'worker'],
+        registers,
+        collect() {
+          this.reset();
+          for (const { device, load } of engineLoad()) load.workers.forEach((w, i) => this.set({ device, worker: String(i) }, w.streams));
+        },
+      });
+    }
     client.collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
     for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
     new client.Gauge({

@@ -21,7 +21,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function sessionServer(engine: FakeEngine): Promise<RunningServer> {
+async function sessionServer(engine: FakeEngine, load?: DeviceLoad): Promise<RunningServer> {
   const root = tempDir('sightline-media-');
   fs.copyFileSync(await testsrc60Mp4(), path.join(root, 'clip.mp4'));
   return createServer({
@@ -30,6 +30,7 @@ async function sessionServer(engine: FakeEngine): Promise<RunningServer> {
     port: 0,
     logger: createLogger('silent'),
     policy: { fileRoots: [root] },
+    ...(load ? { engineLoad: () => [{ device: 'cpu', load: load.snapshot() }] } : {}),
   });
 }
 
@@ -43,7 +44,7 @@ describe('admission by measured load', () => {
     const load = new DeviceLoad({ workers: 1, windowMs: 10_000, headroom: 0.8, initialStreamCost: 0.4, now: () => nowMs });
     const advance = (ms: number) => (nowMs += ms);
     const engine = fakeEngine({ load });
-    server = await sessionServer(engine);
+    server = await sessionServer(engine, load);
 
     // Nothing measured yet: the initial estimate (0.4 a stream, headroom 0.8) admits two on one worker.
     const a = await create(server);
@@ -71,6 +72,11 @@ describe('admission by measured load', () => {
     expect(full.status).toBe(503);
     expect(full.headers.get('retry-after')).toBe('10');
     expect(((await full.json()) as { error: { message: string } }).error.message).toMatch(/0\.78 busy .* 3 streams; one more stream is expected to cost 0\.26 \(the mean of its streams\)/);
+
+    // /metrics shows what admission measured.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^sightline_engine_worker_busy_ratio\{device="cpu",worker="0"\} 0\.78\d*$/m);
+    expect(metrics).toMatch(/^sightline_engine_worker_streams\{device="cpu",worker="0"\} 3$/m);
 
     // Load falls when a stream stops: admitted again.
     expect((await fetch(`${server.url}/v1/streams/${idA}`, { method: 'DELETE' })).status).toBe(200);
