@@ -9,6 +9,8 @@
  * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
  * The frames are noise, so how often a model speaks (and with `refresh`, re-encodes its window) is its own
  * reaction to noise: run --seconds well past the 16-s window for `refresh`.
+ * Each level's line also has what admission measures (docs/engine.md, "Admission"): `busiestWorker` (the
+ * highest busy fraction of any worker) and `costPerStream` (the device's mean cost per stream).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -21,9 +21,12 @@ export interface DeviceLoadOptions {
   workers: number;
   /** Sliding window engine time is summed over (default 10 s). */
   windowMs?: number;
-  /** Busy fraction a worker may be planned up to (default 0.8: a fifth left for bursts and the main thread). */
+  /**
+   * Busy fraction a worker may be planned up to (default 0.6: on the 2-core VM, p99 passed 1 s once the
+   * busiest worker was measured near 0.7; docs/engine.md, "Admission").
+   */
   headroom?: number;
-  /** Expected cost of a stream before the device has measured one (default 0.4: two streams per worker). */
+  /** Expected cost of a stream before the device has measured one (default 0.25: two streams per worker). */
   initialStreamCost?: number;
   /** Streams per worker whatever the measure (default 64, the pool's queue bound). */
   maxStreamsPerWorker?: number;
@@ -32,8 +35,8 @@ export interface DeviceLoadOptions {
 }
 
 export const DEFAULT_LOAD_WINDOW_MS = 10_000;
-export const DEFAULT_HEADROOM = 0.8;
-export const DEFAULT_INITIAL_STREAM_COST = 0.4;
+export const DEFAULT_HEADROOM = 0.6;
+export const DEFAULT_INITIAL_STREAM_COST = 0.25;
 
 const BUCKET_MS = 1000;
 

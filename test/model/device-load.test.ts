@@ -4,7 +4,7 @@ import { DeviceLoad, deviceFullError } from '../../src/model/device-load.js';
 
 function device(workers: number, o: { initialStreamCost?: number; maxStreamsPerWorker?: number } = {}) {
   let nowMs = 0;
-  const load = new DeviceLoad({ workers, windowMs: 10_000, headroom: 0.8, now: () => nowMs, ...o });
+  const load = new DeviceLoad({ workers, windowMs: 10_000, headroom: 0.8, initialStreamCost: 0.4, now: () => nowMs, ...o });
   /** Runs every stream for `seconds` wall seconds, each step costing costMs(id) of engine time. */
   const run = (seconds: number, costMs: (id: string) => number, ids: string[]) => {
     for (let t = 0; t < seconds; t++) {
@@ -16,9 +16,10 @@ function device(workers: number, o: { initialStreamCost?: number; maxStreamsPerW
 }
 
 describe('DeviceLoad', () => {
-  it('admits up to the initial estimate per worker before anything is measured, spreading over workers', () => {
-    const { load } = device(2);
-    // 0.4 each, headroom 0.8: two per worker.
+  it('admits two streams per worker by default before anything is measured, spreading over workers', () => {
+    const load = new DeviceLoad({ workers: 2, now: () => 0 });
+    // The defaults: 0.25 each, headroom 0.6.
+    expect(load.snapshot()).toMatchObject({ expectedCost: 0.25, measured: false, headroom: 0.6, windowMs: 10_000 });
     expect(['a', 'b', 'c', 'd'].map((id) => load.admit(id))).toEqual([0, 1, 0, 1]);
     expect(load.admit('e')).toBeUndefined();
     expect(load.streamsPerWorker()).toEqual([2, 2]);
