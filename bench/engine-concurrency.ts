@@ -9,6 +9,8 @@
  * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
  * The frames are noise, so how often a model speaks (and with `refresh`, re-encodes its window) is its own
  * reaction to noise: run --seconds well past the 16-s window for `refresh`.
+ * Each level's line also has what admission measures (docs/engine.md, "Admission"): `busiestWorker` (the
+ * highest busy fraction of any worker) and `costPerStream` (the device's mean cost per stream).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -53,7 +55,7 @@ async function* realtimeChunks(offsetMs: number, seconds: number, stream: number
 }
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
-const results: { streams: number; p50Ms: number; p99Ms: number; skippedSeconds: number; segments: number; cores: number }[] = [];
+const results: { streams: number; p50Ms: number; p99Ms: number; skippedSeconds: number; segments: number; cores: number; busiestWorker: number; costPerStream: number }[] = [];
 let fits = 0;
 const previousTexts = Array.from({ length: 120 }, (_, i) => ` Silva passes to Okafor, ${i} minutes played.`);
 const levels = values.levels!.split(',').map(Number);
@@ -63,6 +65,16 @@ for (const [i, n] of [2, ...levels].entries()) {
   let skipped = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  // What admission sees (docs/engine.md, "Admission"): the busiest worker's measured busy fraction and the mean
+  // measured cost per stream, sampled each second while every stream of the level is open and measured.
+  let busiestWorker = 0;
+  let costPerStream = 0;
+  const sampler = setInterval(() => {
+    const snap = pool.loadSnapshot();
+    if (!snap.measured || snap.workers.reduce((a, w) => a + w.streams, 0) < n) return;
+    busiestWorker = Math.max(busiestWorker, ...snap.workers.map((w) => w.busy));
+    costPerStream = snap.expectedCost;
+  }, 1000);
   const sessions = Array.from({ length: n }, (_, i) => {
     const onEvent = (e: SessionEvent): void => {
       if (e.type === 'commentary') latencies.push(e.latencyMs);
@@ -72,10 +84,11 @@ for (const [i, n] of [2, ...levels].entries()) {
     return startCommentary(source, pool, { id: `s${i}`, skip: 'oldest', maxBacklogSec: 1, previousTexts, policy, onEvent }).done;
   });
   await Promise.all(sessions);
+  clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
   // cores: CPU seconds of this process (main thread + engine workers) per wall second of the level.
   const cores = Math.round(((cpu.user + cpu.system) / 1e3 / (performance.now() - t0)) * 100) / 100;
-  const row = { streams: n, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), skippedSeconds: skipped, segments: latencies.length, cores };
+  const row = { streams: n, p50Ms: pct(latencies, 0.5), p99Ms: pct(latencies, 0.99), skippedSeconds: skipped, segments: latencies.length, cores, busiestWorker: +busiestWorker.toFixed(2), costPerStream: +costPerStream.toFixed(3) };
   if (warmup) continue;
   results.push(row);
   console.error(JSON.stringify(row));

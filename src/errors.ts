@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'too_large'
   | 'rate_limited'
+  | 'device_full'
+  | 'stream_limit'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -45,16 +47,21 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   too_large: 413,
   rate_limited: 429,
+  device_full: 503,
+  stream_limit: 503,
   internal: 500,
 };
 
 export class SightlineError extends Error {
   readonly code: ErrorCode;
+  /** When trying again may succeed (a full device, a rate limit): the server's `Retry-After`, in seconds. */
+  readonly retryAfterSec?: number;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSec?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SightlineError';
     this.code = code;
+    if (options?.retryAfterSec !== undefined) this.retryAfterSec = Math.max(1, Math.ceil(options.retryAfterSec));
   }
 
   get httpStatus(): number {

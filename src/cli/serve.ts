@@ -22,6 +22,7 @@ import { startDemo } from './demo.js';
 import { SearchService } from '../search/service.js';
 import { createLogger, type Logger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
+import type { EngineLoadSource } from '../server/metrics.js';
 import { nonNegativeInteger, positiveInteger } from './options.js';
 
 /** What the HTTP service itself takes (startService). */
@@ -32,6 +33,10 @@ export interface ServiceOptions {
   token?: string;
   fileRoot?: string[];
   allowPrivate?: boolean;
+  /** The operator's limit on live streams (default none: each device admits by its measured load). */
+  maxStreams?: number;
+  /** The engine pools' measured load, for /metrics. */
+  engineLoad?: EngineLoadSource;
   /** Default: a JSON logger on stderr at SIGHTLINE_LOG_LEVEL (info). */
   logger?: Logger;
 }
@@ -72,6 +77,8 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     auth: { writeToken: token, viewToken: env.SIGHTLINE_VIEW_TOKEN ?? token },
     policy: { fileRoots: roots, allowPrivate, allowLoopback: allowPrivate },
     logger: options.logger ?? createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
+    ...(options.maxStreams !== undefined ? { maxLiveStreams: options.maxStreams } : {}),
+    ...(options.engineLoad ? { engineLoad: options.engineLoad } : {}),
     search,
   });
 }
@@ -92,6 +99,7 @@ export function registerServe(program: Command): Command {
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
     .option('--no-search', 'serve without /v1/search and /v1/videos')
+    .option('--max-streams <n>', 'at most this many live streams (default: no fixed limit; each device admits streams while its measured load leaves room, else 503)', positiveInteger)
     .option('--source-timeout <s>', 'a live source gone this long ends its stream as failed (default 300; env SIGHTLINE_SOURCE_TIMEOUT_S)', positiveInteger)
     .option('--demo', 'also start a synthetic live match (sightline synth --live) and commentate it')
     .option('--demo-seed <n>', 'seed of the demo match (a held-out seed by default)', positiveInteger, 300007)
@@ -110,7 +118,8 @@ export function registerServe(program: Command): Command {
         onNotice: (d, notice) => logger.warn('device fallback', { device: d, notice }),
       });
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
-      const server = await startService({ ...opts, logger }, sessionFactory({ pools, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
+      const engineLoad: EngineLoadSource = () => pools.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() }));
+      const server = await startService({ ...opts, logger, engineLoad }, sessionFactory({ pools, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {

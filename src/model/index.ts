@@ -8,6 +8,7 @@
 export { ModelConfigSchema, formatSeconds, type ModelConfig } from './config.js';
 export { loadModelFolder, type ModelFolder } from './model-folder.js';
 export { defaultEngineWorkers, EnginePool, type EnginePoolOptions, type FramesMessage } from './pool.js';
+export { DeviceLoad, deviceFullError, type DeviceLoadOptions, type LoadSnapshot } from './device-load.js';
 export { availableProviders } from './providers.js';
 export { defaultModelDir, SHIPPED_MODEL_DIR } from './default-model.js';
 export type { SamplingOptions } from './sampler.js';

@@ -1,6 +1,7 @@
 /**
- * The one owner of engine workers. Streams are pinned to the least-loaded worker (their KV cache lives
- * there); each request is answered once. A worker that dies rejects its in-flight requests with
+ * The one owner of engine workers. Streams are pinned to the worker with the least measured load (their KV
+ * cache lives there; see device-load.ts); `admit` refuses a stream the device has no room for, with
+ * `device_full`. Each request is answered once. A worker that dies rejects its in-flight requests with
  * `worker_failed`, forgets its streams (they must be reopened, e.g. from their transcript) and is
  * replaced by a fresh worker on the next open.
  */
@@ -11,6 +12,7 @@ import type { ModelConfig } from './config.js';
 import { loadModelFolder, type ModelFolder } from './model-folder.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { checkProvider } from './providers.js';
+import { DeviceLoad, deviceFullError, type DeviceLoadOptions, type LoadSnapshot } from './device-load.js';
 import { WorkerChannel } from './worker-channel.js';
 import type { SecondResult, StreamEngineOptions } from './stream-engine.js';
 
@@ -41,6 +43,11 @@ export interface EnginePoolOptions {
    * through tsx.
    */
   workerUrl?: URL;
+  /**
+   * Admission and placement by measured load (docs/engine.md, "Admission"): window, headroom, the initial
+   * cost estimate, a clock for tests. Streams per worker are also capped at `maxQueuedPerWorker`.
+   */
+  load?: Omit<DeviceLoadOptions, 'workers'>;
 }
 
 export interface FramesMessage {
@@ -77,7 +84,7 @@ const ENGINE_WORKER_URL = new URL(`./engine.worker${import.meta.url.endsWith('.t
 export class EnginePool extends EventEmitter {
   private readonly slots: (Slot | undefined)[];
   private readonly byStream = new Map<string, Slot>();
-  private seq = 0;
+  private readonly load: DeviceLoad;
   private closed = false;
 
   private constructor(
@@ -86,9 +93,11 @@ export class EnginePool extends EventEmitter {
     private readonly maxQueued: number,
     workers: number,
     private readonly workerUrl: URL,
+    load: Omit<DeviceLoadOptions, 'workers'> = {},
   ) {
     super();
     this.slots = new Array(workers).fill(undefined);
+    this.load = new DeviceLoad({ maxStreamsPerWorker: maxQueued, ...load, workers });
   }
 
   /** Validate the folder and provider here, then start the workers and wait until each has loaded. */
@@ -98,7 +107,7 @@ export class EnginePool extends EventEmitter {
     await checkProvider(provider);
     const workers = options.workers ?? defaultEngineWorkers(provider);
     const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv };
-    const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL);
+    const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL, options.load);
     try {
       await Promise.all(pool.slots.map((_, i) => pool.slot(i).channel.ready));
     } catch (err) {
@@ -118,14 +127,22 @@ export class EnginePool extends EventEmitter {
     return info ?? { provider: this.init.provider, kv: this.init.kv ?? 'host' };
   }
 
+  /**
+   * Claims room for a stream about to open: pins it to the worker with the least measured load that can take
+   * one more stream within the headroom, or throws `device_full` (naming the device and its load) and changes
+   * nothing. The next `open` of this id uses that worker; `close` gives the room back. Opening without
+   * admitting never refuses (benches, resumed streams).
+   */
+  admit(streamId: string): void {
+    if (this.byStream.has(streamId) || this.load.workerOf(streamId) !== undefined) return;
+    if (this.load.admit(streamId) === undefined) throw deviceFullError(this.device.provider, this.load.snapshot());
+  }
+
   async open(streamId: string, options: StreamEngineOptions, previousTexts: string[] = []): Promise<void> {
     if (this.byStream.has(streamId)) await this.close(streamId);
     // Pick and claim the worker in one synchronous block: opens started together (a bench, a restart that
-    // resumes every live stream) would otherwise all see the same counts and pile onto worker 0.
-    let best = 0;
-    for (let i = 1; i < this.slots.length; i++) {
-      if ((this.slots[i]?.streams.size ?? 0) < (this.slots[best]?.streams.size ?? 0)) best = i;
-    }
+    // resumes every live stream) would otherwise all see the same loads and pile onto worker 0.
+    const best = this.load.workerOf(streamId) ?? this.load.place(streamId);
     const slot = this.slot(best);
     slot.streams.add(streamId);
     this.byStream.set(streamId, slot);
@@ -134,7 +151,10 @@ export class EnginePool extends EventEmitter {
       await this.request(slot, { type: 'open', seq: 0, streamId, options, previousTexts });
     } catch (err) {
       slot.streams.delete(streamId);
-      if (this.byStream.get(streamId) === slot) this.byStream.delete(streamId);
+      if (this.byStream.get(streamId) === slot) {
+        this.byStream.delete(streamId);
+        this.load.remove(streamId);
+      }
       throw err;
     }
   }
@@ -144,7 +164,10 @@ export class EnginePool extends EventEmitter {
     // Copy into a buffer we own so it can be transferred without detaching the caller's frames.
     const rgb = f.rgb.slice().buffer;
     const msg: ToWorker = { type: 'step', seq: 0, streamId, startSec: f.startSec, endSec: f.endSec, rgb, frames: f.frames, width: f.width, height: f.height };
-    return this.request(slot, msg, [rgb]) as Promise<SecondResult>;
+    return (this.request(slot, msg, [rgb]) as Promise<SecondResult>).then((result) => {
+      if (this.byStream.get(streamId) === slot) this.load.record(streamId, result.timings.totalMs);
+      return result;
+    });
   }
 
   async setPrompt(streamId: string, prompt: string): Promise<void> {
@@ -153,6 +176,7 @@ export class EnginePool extends EventEmitter {
 
   async close(streamId: string): Promise<void> {
     const slot = this.byStream.get(streamId);
+    this.load.remove(streamId); // also an admitted stream that never opened
     if (!slot) return;
     this.byStream.delete(streamId);
     slot.streams.delete(streamId);
@@ -163,9 +187,14 @@ export class EnginePool extends EventEmitter {
     return this.byStream.has(streamId);
   }
 
-  /** Open streams on each worker, in worker order (placement is least-loaded, so counts differ by at most one). */
+  /** Streams on each worker (open or admitted), in worker order. */
   get streamsPerWorker(): number[] {
-    return this.slots.map((s) => s?.streams.size ?? 0);
+    return this.load.streamsPerWorker();
+  }
+
+  /** Each worker's measured busy fraction and planned load, and what one more stream is expected to cost. */
+  loadSnapshot(): LoadSnapshot {
+    return this.load.snapshot();
   }
 
   async destroy(): Promise<void> {
@@ -198,6 +227,7 @@ export class EnginePool extends EventEmitter {
         const lost = [...streams];
         for (const s of lost) this.byStream.delete(s);
         streams.clear();
+        this.load.removeWorker(i);
         if (!this.closed) this.emit('workerExit', { streams: lost, error });
       },
     });

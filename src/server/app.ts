@@ -20,7 +20,7 @@ import type { AppEnv, ServerParts } from './context.js';
 import { toErrorResponse } from './errors.js';
 import type { FanoutOptions } from './fanout.js';
 import { createLogger, type Logger } from './logger.js';
-import { ServerMetrics } from './metrics.js';
+import { ServerMetrics, type EngineLoadSource } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { eventRoutes } from './routes/events.js';
 import { streamRoutes } from './routes/streams.js';
@@ -50,6 +50,7 @@ export interface ServerOptions {
   rateLimit?: RateLimitOptions;
   fanout?: FanoutOptions;
   maxBodyBytes?: number;
+  /** The operator's limit on live streams (default none: each device admits by measured load). */
   maxLiveStreams?: number;
   maxEndedStreams?: number;
   videoQueueBytes?: number;
@@ -63,6 +64,8 @@ export interface ServerOptions {
   fsyncIntervalMs?: number;
   logger?: Logger;
   webDir?: string;
+  /** The engine pools' measured load, for /metrics (serve passes its DevicePools'). */
+  engineLoad?: EngineLoadSource;
   /** Video search; its live index hears every commentary segment. Closed with the server. */
   search?: SearchService;
 }
@@ -78,9 +81,10 @@ export interface RunningServer {
 export function buildApp(parts: ServerParts, store: TranscriptStore, options: { maxBodyBytes: number; webDir: string; maxSseConnections?: number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((err, c) => {
-    const { status, body } = toErrorResponse(err);
-    if (status >= 500) parts.logger.error('request failed', { path: c.req.path, err: String((err as Error).cause ?? err) });
-    return c.json(body, status as 400);
+    const { status, body, headers } = toErrorResponse(err);
+    if (status >= 500 && status !== 503) parts.logger.error('request failed', { path: c.req.path, err: String((err as Error).cause ?? err) });
+    else if (status === 503) parts.logger.warn('request refused', { path: c.req.path, code: body.error.code, message: body.error.message });
+    return c.json(body, status as 400, headers);
   });
   app.notFound(() => {
     throw new SightlineError('not_found', 'no such route');
@@ -117,9 +121,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     streams: () =>
       manager.list().map((s) => {
         const info = manager.info(s);
-        return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0, reconnectAttempt: info.stats?.attempt };
+        return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0, skippedSeconds: info.stats?.skippedSeconds ?? 0, reconnectAttempt: info.stats?.attempt };
       }),
-  });
+  }, options.engineLoad);
   manager = new StreamManager({
     factory: options.factory,
     store,

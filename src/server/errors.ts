@@ -16,6 +16,8 @@ export const WS_CLOSE_NORMAL = 1000;
 export interface ErrorResponse {
   status: number;
   body: { error: { code: string; message: string } };
+  /** `Retry-After` (seconds) when the error says when to try again (503 device_full, 429 rate_limited). */
+  headers: Record<string, string>;
 }
 
 /** Any thrown value -> a SightlineError (unexpected ones become `internal` with a generic message). */
@@ -40,5 +42,6 @@ export interface WsClose {
 
 export function toErrorResponse(err: unknown): ErrorResponse {
   const e = toSightlineError(err);
-  return { status: e.httpStatus, body: { error: { code: e.code, message: e.message } } };
+  const headers: Record<string, string> = e.retryAfterSec !== undefined ? { 'Retry-After': String(e.retryAfterSec) } : {};
+  return { status: e.httpStatus, body: { error: { code: e.code, message: e.message } }, headers };
 }

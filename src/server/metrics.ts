@@ -7,6 +7,7 @@
  * gauge does. prom-client's default metrics break that rule in three places, dropped here (below).
  */
 import client from 'prom-client';
+import type { LoadSnapshot } from '../model/device-load.js';
 
 /** Prefix of prom-client's default process and Node.js metrics. */
 const DEFAULT_METRICS_PREFIX = 'sightline_process_';
@@ -19,8 +20,11 @@ const DEFAULT_METRICS_PREFIX = 'sightline_process_';
 const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface StreamGaugeSource {
-  streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number; reconnectAttempt?: number }[];
+  streams(): { id: string; state: string; viewers: number; lagSec: number; drops: number; ingestFps: number; skippedSeconds: number; reconnectAttempt?: number }[];
 }
+
+/** Each engine pool's measured load (serve passes its DevicePools'); absent: no engine gauges. */
+export type EngineLoadSource = () => { device: string; load: LoadSnapshot }[];
 
 export class ServerMetrics {
   readonly registry = new client.Registry();
@@ -28,9 +32,32 @@ export class ServerMetrics {
   private readonly slowViewers: client.Counter;
   private readonly broadcast: client.Histogram;
   private readonly requests: client.Counter<'route' | 'status'>;
+  private readonly skipped: client.Counter;
 
-  constructor(source: StreamGaugeSource) {
+  constructor(source: StreamGaugeSource, engineLoad?: EngineLoadSource) {
     const registers = [this.registry];
+    if (engineLoad) {
+      new client.Gauge({
+        name: 'sightline_engine_worker_busy_ratio',
+        help: 'Engine time per wall second of each engine worker over the last 10 s (what admission measures), per device and worker',
+        labelNames: ['device', 'worker'],
+        registers,
+        collect() {
+          this.reset();
+          for (const { device, load } of engineLoad()) load.workers.forEach((w, i) => this.set({ device, worker: String(i) }, w.busy));
+        },
+      });
+      new client.Gauge({
+        name: 'sightline_engine_worker_streams',
+        help: 'Streams pinned to each engine worker (open or admitted), per device and worker',
+        labelNames: ['device', 'worker'],
+        registers,
+        collect() {
+          this.reset();
+          for (const { device, load } of engineLoad()) load.workers.forEach((w, i) => this.set({ device, worker: String(i) }, w.streams));
+        },
+      });
+    }
     client.collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
     for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
     new client.Gauge({
@@ -103,6 +130,21 @@ export class ServerMetrics {
         for (const s of source.streams()) this.set({ stream: s.id }, s.ingestFps);
       },
     });
+    new client.Counter({
+      name: 'sightline_stream_skipped_seconds_total',
+      help: 'Stream seconds skipped because the engine fell behind real time (stream status skippedSeconds), per stream kept in memory',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.streams()) this.inc({ stream: s.id }, s.skippedSeconds);
+      },
+    });
+    this.skipped = new client.Counter({
+      name: 'sightline_skipped_seconds_total',
+      help: 'Stream seconds skipped because the engine fell behind real time, all streams since the server started',
+      registers,
+    });
     this.stepLatency = new client.Histogram({
       name: 'sightline_step_latency_seconds',
       help: 'Engine time per 1-second step, from the commentary messages',
@@ -134,6 +176,10 @@ export class ServerMetrics {
 
   observeBroadcastMs(ms: number): void {
     this.broadcast.observe(ms / 1000);
+  }
+
+  countSkippedSeconds(n: number): void {
+    if (n > 0) this.skipped.inc(n);
   }
 
   countSlowViewer(): void {

@@ -69,7 +69,7 @@ export function buildOpenApi(): Record<string, unknown> {
         post: {
           summary: 'Start a stream (optionally on a given device; its engine pool starts on first use)',
           requestBody: { required: true, content: json('CreateStreamBody') },
-          responses: { 201: { description: 'Started', content: json('CreatedStream') }, ...errors, 403: { description: 'Source denied by policy', content: json('Error') }, 413: { description: 'Body too large', content: json('Error') }, 429: { description: 'Rate limited', content: json('Error') }, 500: { description: "The device's engine pool could not start (or another engine failure)", content: json('Error') } },
+          responses: { 201: { description: 'Started', content: json('CreatedStream') }, ...errors, 403: { description: 'Source denied by policy', content: json('Error') }, 413: { description: 'Body too large', content: json('Error') }, 429: { description: 'Rate limited (`Retry-After`: seconds)', content: json('Error') }, 500: { description: "The device's engine pool could not start (or another engine failure)", content: json('Error') }, 503: { description: "Full: the stream's device has no room by its measured load (`device_full`, the message names the device and its load) or the operator's `--max-streams` is reached (`stream_limit`); `Retry-After` says when to try again", headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } }, content: json('Error') } },
         },
         get: { summary: 'List streams (including ended ones from earlier runs)', parameters: [tokenParam], responses: { 200: { description: 'Streams', content: json('StreamList') }, ...errors } },
       },

@@ -45,7 +45,7 @@ export class RateLimiter {
     if (bucket.tokens < 1) {
       this.buckets.set(client, bucket);
       const waitSec = Math.ceil((1 - bucket.tokens) / this.perMs / 1000);
-      throw new SightlineError('rate_limited', `too many streams created from ${client}; retry in ${waitSec} s`);
+      throw new SightlineError('rate_limited', `too many streams created from ${client}; retry in ${waitSec} s`, { retryAfterSec: waitSec });
     }
     bucket.tokens -= 1;
     this.buckets.set(client, bucket);

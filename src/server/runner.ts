@@ -36,6 +36,11 @@ export type StreamStats = Pick<
 export interface StreamRunner {
   readonly id: string;
   readonly source: string;
+  /**
+   * Optional: claims room on the engine's device before anything is stored; throws `device_full` (503 with
+   * Retry-After) when the device has none. Called once, before start(); stop() gives the room back.
+   */
+  admit?(): Promise<void>;
   /** Starts ingest + engine; resolves once started (errors after that arrive as 'error' events). */
   start(): Promise<void>;
   /** Stops everything the runner owns (child processes, workers); emits 'end' once; idempotent. */

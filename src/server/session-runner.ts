@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CachePolicyName } from '../cache/index.js';
-import type { DevicePools } from '../model/device-pools.js';
+import type { DevicePools, ResolvedPool } from '../model/device-pools.js';
 import { startCommentary, type SourceOptions, type FrameChunk, type RunningCommentary, type SessionEvent, type StatusEvent } from '../stream/index.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
 import type { StreamDevice } from './schemas.js';
@@ -28,6 +28,8 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   private commentary?: RunningCommentary;
   private lastStatus: StreamStats = IDLE_STATS;
   private engineDevice?: StreamDevice;
+  /** The pool admit() resolved (and claimed room on), or why it could not be resolved (start() reports it). */
+  private resolved?: ResolvedPool | { error: unknown };
 
   constructor(private readonly spec: StreamSpec, private readonly o: SessionRunnerOptions) {
     super();
@@ -35,10 +37,32 @@ class SessionRunner extends EventEmitter implements StreamRunner {
     this.source = spec.source;
   }
 
+  /** Claims room on the device's pool (device_full when it has none). A pool that cannot start fails start() instead, as a failed stream. */
+  async admit(): Promise<void> {
+    try {
+      this.resolved = await this.o.pools.get(this.spec.device);
+    } catch (error) {
+      this.resolved = { error };
+      return;
+    }
+    this.resolved.pool.admit(this.id);
+  }
+
   async start(): Promise<void> {
-    const { pool, device } = await this.o.pools.get(this.spec.device);
+    const resolved = this.resolved ?? (await this.o.pools.get(this.spec.device));
+    if ('error' in resolved) throw resolved.error;
+    const { pool, device } = resolved;
     this.engineDevice = { ...(this.spec.device ? { requested: this.spec.device } : {}), ...device };
-    this.commentary = startCommentary(this.spec.source, pool, {
+    try {
+      this.commentary = this.run(pool);
+    } catch (err) {
+      await pool.close(this.id); // gives back the room admit() claimed
+      throw err;
+    }
+  }
+
+  private run(pool: ResolvedPool['pool']): RunningCommentary {
+    return startCommentary(this.spec.source, pool, {
       id: this.id,
       prompt: this.spec.prompt,
       ...(this.spec.resume
@@ -60,7 +84,9 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   }
 
   async stop(): Promise<void> {
-    await this.commentary?.stop();
+    if (this.commentary) return this.commentary.stop();
+    // Admitted but never started: give the room back.
+    if (this.resolved && !('error' in this.resolved)) await this.resolved.pool.close(this.id);
   }
 
   device(): StreamDevice | undefined {

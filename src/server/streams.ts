@@ -19,8 +19,8 @@ import type { StreamInfo } from './schemas.js';
 import { TranscriptStore, type StoredMeta, type TranscriptWriter } from './transcript-store.js';
 import { VideoHub } from './video.js';
 
-/** Default most streams running at once. */
-export const DEFAULT_MAX_LIVE_STREAMS = 8;
+/** Retry-After of a refusal by the operator's stream limit: nothing says when a stream will end. */
+export const STREAM_LIMIT_RETRY_SEC = 30;
 /**
  * Default most ended streams kept in memory (listed, viewable, transcripts served). Older ended
  * streams are forgotten from memory, oldest first; their files stay in the data dir.
@@ -48,6 +48,10 @@ export interface StreamManagerOptions {
   logger: Logger;
   fanout?: FanoutOptions;
   videoQueueBytes?: number;
+  /**
+   * The operator's limit on streams running at once (`serve --max-streams`); default none: admission follows
+   * each device's measured load (the runner's admit(), 503 device_full).
+   */
   maxLiveStreams?: number;
   maxEndedStreams?: number;
   metrics?: ServerMetrics;
@@ -153,17 +157,32 @@ export class StreamManager {
    * `resume: false` keeps it from being resumed after a crash (a source that dies with the server).
    */
   async create(source: string, fps: number, prompt?: string, device?: Device, options: { resume?: boolean } = {}): Promise<ManagedStream> {
-    const live = [...this.streams.values()].filter((s) => !isFinal(s.state)).length;
-    const max = this.options.maxLiveStreams ?? DEFAULT_MAX_LIVE_STREAMS;
-    if (live >= max) throw new SightlineError('rate_limited', `at most ${max} streams may run at once; delete one first`);
+    this.checkStreamLimit();
     const id = `s_${randomBytes(6).toString('hex')}`;
     const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting', ...(options.resume === false ? { resume: false } : {}) };
-    // The factory runs first: if it refuses, nothing is stored or listed.
+    // The factory and admission run first: if either refuses, nothing is stored or listed.
     const runner = this.options.factory({ id, source, fps, prompt, ...(device ? { device } : {}) });
+    await runner.admit?.();
+    try {
+      this.checkStreamLimit(); // again: other creations may have got in while the device was asked
+    } catch (err) {
+      await runner.stop();
+      throw err;
+    }
     const stream = this.newEntry(meta);
     this.streams.set(id, stream);
     await this.launch(stream, runner);
     return stream;
+  }
+
+  /** The operator's limit (`serve --max-streams`): 503 `stream_limit` with Retry-After once reached. */
+  private checkStreamLimit(): void {
+    const max = this.options.maxLiveStreams;
+    if (max === undefined) return;
+    const live = [...this.streams.values()].filter((s) => !isFinal(s.state)).length;
+    if (live >= max) {
+      throw new SightlineError('stream_limit', `the server runs at most ${max} live stream${max === 1 ? '' : 's'} (serve --max-streams) and ${live} are live; stop one or retry later`, { retryAfterSec: STREAM_LIMIT_RETRY_SEC });
+    }
   }
 
   /**
@@ -203,6 +222,7 @@ export class StreamManager {
         break;
       case 'status':
         this.logHealth(stream, e);
+        this.options.metrics?.countSkippedSeconds(e.skippedSeconds - (stream.stats?.skippedSeconds ?? 0));
         stream.stats = e;
         if (!isFinal(stream.state)) stream.state = e.state;
         break;

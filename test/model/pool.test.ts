@@ -64,6 +64,24 @@ describe('EnginePool placement', () => {
     expect(pool.streamsPerWorker).toEqual([2, 2]);
   });
 
+  it('admits by measured load: full device refuses with device_full, a closed stream makes room', async () => {
+    const small = await EnginePool.create({ modelDir: MODEL, workers: 1, load: { initialStreamCost: 0.4, headroom: 0.8 } });
+    try {
+      small.admit('x1');
+      small.admit('x2');
+      expect(() => small.admit('x3')).toThrow(expect.objectContaining({ code: 'device_full', retryAfterSec: 10, message: expect.stringMatching(/^device cpu is full/) }));
+      await small.open('x1', OPTIONS);
+      expect(small.streamsPerWorker).toEqual([2]);
+      await small.close('x2'); // admitted, never opened: its room comes back too
+      small.admit('x3');
+      await small.open('x3', OPTIONS);
+      await expect(small.step('x3', frames(0))).resolves.toMatchObject({ startSec: 0 });
+      expect(small.loadSnapshot().workers[0].streams).toBe(2);
+    } finally {
+      await small.destroy();
+    }
+  });
+
   it('defaults to one worker per core on the CPU and one on a GPU', () => {
     expect(defaultEngineWorkers('cpu')).toBe(availableParallelism());
     expect(defaultEngineWorkers('webgpu')).toBe(1);

@@ -47,8 +47,8 @@ describe('HTTP API', () => {
     const b = await postJson(server.url, '/v1/streams', { source: 'match.mp4', fps: 1 });
     expect([a.status, b.status]).toEqual([201, 201]);
     const c = await postJson(server.url, '/v1/streams', { source: 'match.mp4' });
-    expect(c.status).toBe(429);
-    expect(((await c.json()) as any).error.code).toBe('rate_limited');
+    expect(c.status).toBe(503);
+    expect(((await c.json()) as any).error.code).toBe('stream_limit');
   });
 
   it('keeps a bounded number of ended streams in memory', async () => {

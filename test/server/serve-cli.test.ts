@@ -12,7 +12,7 @@ describe('sightline serve', () => {
     let out = '';
     registerServe(program).configureOutput({ writeOut: (s) => (out += s) });
     expect(() => program.parse(['node', 'sightline', 'serve', '--help'])).toThrow();
-    for (const flag of ['--port', '--host', '--data', '--token', '--file-root', '--allow-private', '--model', '--workers', '--demo']) expect(out).toContain(flag);
+    for (const flag of ['--port', '--host', '--data', '--token', '--file-root', '--allow-private', '--model', '--workers', '--max-streams', '--demo']) expect(out).toContain(flag);
   });
 
   it('startService applies token, file roots and the private-address switch', async () => {
