@@ -68,6 +68,8 @@ export class CommentarySession extends EventEmitter {
   private outage?: { reason: string; attempt: number };
   /** An outage (or restart) to mark as a `gap` before the next second, from lastChunkEnd. */
   private gapReason?: string;
+  /** Seconds without a hole since the source came back (see markGap). */
+  private contiguousAfterOutage = 0;
   private lastChunkEnd?: number;
   private resumed = false;
   /** Until the first second after a restart: why the stream was away (kept in front of any outage reason). */
@@ -156,6 +158,7 @@ export class CommentarySession extends EventEmitter {
       const reason = health?.reason ?? detail ?? 'source lost';
       this.outage = { reason, attempt: health?.attempt ?? 0 };
       this.gapReason = this.resumeReason ? `${this.resumeReason}; then ${reason}` : reason;
+      this.contiguousAfterOutage = 0;
       this.status('reconnecting', this.streamTime());
     } else if (state === 'live' && this.outage) {
       this.outage = undefined;
@@ -168,14 +171,21 @@ export class CommentarySession extends EventEmitter {
     return Math.max(this.lastStep?.endSec ?? 0, this.lastChunkEnd ?? 0);
   }
 
-  /** Marks seconds the source was gone for, before the first second after it came back. */
+  /**
+   * Marks seconds the source was gone for, before the first second after it came back. A second that
+   * follows on without a hole is one still in ffmpeg's pipe from before the drop (seen on a loaded machine:
+   * it can arrive after the source is live again), so the mark waits for a hole; once two seconds in a row
+   * follow on, the source came back without losing any and the mark goes.
+   */
   private markGap(startSec: number): void {
     const from = this.lastChunkEnd;
     this.lastChunkEnd = startSec + 1;
     if (this.gapReason === undefined || this.outage) return;
+    if (from !== undefined && startSec <= from && ++this.contiguousAfterOutage < 2) return;
     this.resumeReason = undefined;
     const reason = this.gapReason;
     this.gapReason = undefined;
+    this.contiguousAfterOutage = 0;
     if (from !== undefined && startSec > from) this.emitEvent({ type: 'gap', stream: this.id, start: from, end: startSec, reason });
   }
 

@@ -37,6 +37,41 @@ const untilEvent = (events: SessionEvent[], test: (e: SessionEvent) => boolean) 
   });
 
 describe('session: source health', () => {
+  it('a second from before the drop that arrives after the source is back does not use up the gap', async () => {
+    const src = scriptedSource();
+    const events: SessionEvent[] = [];
+    const run = startCommentary(src.source, fakeEngine(), { id: 'late', skip: 'none', onEvent: (e) => events.push(e) });
+    src.send(0);
+    src.send(1);
+    await untilEvent(events, (e) => e.type === 'commentary' && e.start === 1);
+    src.state('reconnecting', { reason: 'udp://x: no frames for 1.0 s', attempt: 0 });
+    src.state('live', {}); // a frame still in ffmpeg's pipe
+    src.send(2);
+    await untilEvent(events, (e) => e.type === 'commentary' && e.start === 2);
+    src.state('reconnecting', { reason: 'udp://x: timed out', attempt: 1 });
+    src.state('live', {});
+    src.send(6);
+    src.send(7);
+    src.end();
+    await run.done;
+    const seconds = events.filter((e) => e.type === 'gap' || e.type === 'commentary').map((e) => (e.type === 'gap' ? `gap ${e.start}-${e.end}` : `${e.start}`));
+    expect(seconds).toEqual(['0', '1', '2', 'gap 3-6', '6', '7']);
+  });
+
+  it('a source back without losing a second marks no gap, and a later hole is not blamed on it', async () => {
+    const src = scriptedSource();
+    const events: SessionEvent[] = [];
+    const run = startCommentary(src.source, fakeEngine(), { id: 'brief', skip: 'none', onEvent: (e) => events.push(e) });
+    src.send(0);
+    await untilEvent(events, (e) => e.type === 'commentary' && e.start === 0);
+    src.state('reconnecting', { reason: 'udp://x: no frames for 1.0 s', attempt: 0 });
+    src.state('live', {});
+    for (const sec of [1, 2, 3, 9]) src.send(sec);
+    src.end();
+    await run.done;
+    expect(events.filter((e) => e.type === 'gap')).toEqual([]);
+  });
+
   it('reports reconnecting at once with reason and attempt, then live (resumed), then a gap before the next second', async () => {
     const src = scriptedSource();
     const events: SessionEvent[] = [];
