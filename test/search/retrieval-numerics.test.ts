@@ -3,7 +3,7 @@
  * outputs of its training export (test/fixtures/references/NAME.json): video.onnx on the pattern clip,
  * text.onnx on the padded reference texts, and the tokenizer (tokenizers.js) against the ids the Python
  * tokenizer gave. The weights are stored as float16 (scripts/store-weights-fp16.ts), so the embeddings
- * differ from PyTorch's by rounding (4.8e-5 at most here), inside the tolerance.
+ * differ from PyTorch's by rounding, inside the tolerance.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
