@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -12,7 +12,8 @@ function findPackageRoot(): string {
   for (let dir = here; ; dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'sightline') return dir;
-    if (dirname(dir) === dir) return join(here, '..'); // not in a checkout: assume src/ or dist/ layout
+    // no sightline package.json above (a copied build): this file sits in src/ or dist/src/ under the root
+    if (dirname(dir) === dir) return join(here, basename(dirname(here)) === 'dist' ? '../..' : '..');
   }
 }
 

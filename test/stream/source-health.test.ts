@@ -36,11 +36,17 @@ const untilEvent = (events: SessionEvent[], test: (e: SessionEvent) => boolean) 
     check();
   });
 
+/** A session of a scripted source on the fake engine, recording its events. */
+function scriptedSession(id: string) {
+  const src = scriptedSource();
+  const events: SessionEvent[] = [];
+  const run = startCommentary(src.source, fakeEngine(), { id, skip: 'none', onEvent: (e) => events.push(e) });
+  return { src, events, run };
+}
+
 describe('session: source health', () => {
   it('a second from before the drop that arrives after the source is back does not use up the gap', async () => {
-    const src = scriptedSource();
-    const events: SessionEvent[] = [];
-    const run = startCommentary(src.source, fakeEngine(), { id: 'late', skip: 'none', onEvent: (e) => events.push(e) });
+    const { src, events, run } = scriptedSession('late');
     src.send(0);
     src.send(1);
     await untilEvent(events, (e) => e.type === 'commentary' && e.start === 1);
@@ -59,9 +65,7 @@ describe('session: source health', () => {
   });
 
   it('a source back without losing a second marks no gap, and a later hole is not blamed on it', async () => {
-    const src = scriptedSource();
-    const events: SessionEvent[] = [];
-    const run = startCommentary(src.source, fakeEngine(), { id: 'brief', skip: 'none', onEvent: (e) => events.push(e) });
+    const { src, events, run } = scriptedSession('brief');
     src.send(0);
     await untilEvent(events, (e) => e.type === 'commentary' && e.start === 0);
     src.state('reconnecting', { reason: 'udp://x: no frames for 1.0 s', attempt: 0 });
@@ -73,9 +77,7 @@ describe('session: source health', () => {
   });
 
   it('reports reconnecting at once with reason and attempt, then live (resumed), then a gap before the next second', async () => {
-    const src = scriptedSource();
-    const events: SessionEvent[] = [];
-    const run = startCommentary(src.source, fakeEngine(), { id: 'h', skip: 'none', onEvent: (e) => events.push(e) });
+    const { src, events, run } = scriptedSession('h');
     src.send(0);
     src.send(1);
     await untilEvent(events, (e) => e.type === 'commentary' && e.start === 1);
