@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SHIPPED_MODEL_DIR } from '../src/model/default-model.js';
+import { FOLD_STORED_WEIGHTS } from '../src/model/onnx-session.js';
 
 const dir = process.argv[2] ?? SHIPPED_MODEL_DIR;
 const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
@@ -30,7 +31,7 @@ async function time(runs: number, fn: () => Promise<unknown>): Promise<{ p50: nu
   return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
 }
 
-const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', ...FOLD_STORED_WEIGHTS }; // as src/model opens them
 const vision = await ort.InferenceSession.create(join(dir, 'vision.onnx'), opts);
 const decoder = await ort.InferenceSession.create(join(dir, 'decoder.onnx'), opts);
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);

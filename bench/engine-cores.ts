@@ -87,9 +87,10 @@ function childPids(pid: number): number[] {
 async function ortThread(job: { model: string; seconds: number }): Promise<void> {
   const ort = await import('onnxruntime-node');
   const { loadModelFolder } = await import('../src/model/model-folder.js');
+  const { FOLD_STORED_WEIGHTS } = await import('../src/model/onnx-session.js');
   const folder = loadModelFolder(job.model);
   const { hiddenSize: d, numLayers, numKvHeads, headDim } = folder.config.decoder;
-  const session = await ort.InferenceSession.create(folder.decoderPath, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', extra: { session: { disable_quant_qdq: '1' } } });
+  const session = await ort.InferenceSession.create(folder.decoderPath, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', ...FOLD_STORED_WEIGHTS });
   const past = 1000;
   const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
     inputs_embeds: new ort.Tensor('float32', new Float32Array(d).fill(0.01), [1, 1, d]),

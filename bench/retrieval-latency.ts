@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { framesToPixelValues } from '../src/model/preprocess.js';
 import { TextTokenizer } from '../src/model/tokenizer.js';
+import { FOLD_STORED_WEIGHTS } from '../src/model/onnx-session.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +67,7 @@ for (const name of values.names!.split(',')) {
   const pixels = framesToPixelValues(rgb, frames, v.imageWidth, v.imageHeight, v);
 
   for (const threads of values.threads!.split(',').map(Number)) {
-    const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+    const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', ...FOLD_STORED_WEIGHTS }; // as src/model opens them
     const video = await ort.InferenceSession.create(join(dir, 'video.onnx'), opts);
     const text = await ort.InferenceSession.create(join(dir, 'text.onnx'), opts);
     const clip = new ort.Tensor('float32', pixels, [1, frames, 3, v.imageHeight, v.imageWidth]);

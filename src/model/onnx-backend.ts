@@ -7,7 +7,7 @@ import type { InferenceBackend } from './backend.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
-import { openSession, type SessionSettings } from './onnx-session.js';
+import { FOLD_STORED_WEIGHTS, openSession, type SessionSettings } from './onnx-session.js';
 import { checkProvider, isNoAdapterError } from './providers.js';
 
 /** Where a stream's K/V live: host Float32Arrays, or tensors of the decoder's provider (kv-graph-ops.ts). */
@@ -34,12 +34,12 @@ export async function createOnnxBackend(folder: ModelFolder, options: BackendOpt
   let notice: string | undefined;
   let vision: GuardedSession;
   try {
-    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o);
+    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o, FOLD_STORED_WEIGHTS);
   } catch (err) {
     if (!(isNoAdapterError(err) && options.fallbackToCpu !== false)) throw err;
     notice = `${(err as Error).message}; running on the CPU instead`;
     o = { ...options, provider: 'cpu', kv: options.kv === 'device' ? 'device' : 'host' };
-    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o);
+    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o, FOLD_STORED_WEIGHTS);
   }
   return createOn(folder, o, vision, notice);
 }
@@ -52,7 +52,10 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   // Device-resident K/V: only the logits come back to the host; new keys/values stay in GPU memory.
   const outputLocation: Record<string, ort.Tensor.DataLocation> = { logits: 'cpu' };
   for (let l = 0; l < numLayers; l++) outputLocation[`new_key_${l}`] = outputLocation[`new_value_${l}`] = 'gpu-buffer';
-  const decoder = await openSession(`model folder ${folder.dir}`, folder.decoderPath, o, kv === 'device' && onDevice ? { preferredOutputLocation: outputLocation } : {});
+  const decoder = await openSession(`model folder ${folder.dir}`, folder.decoderPath, o, {
+    ...FOLD_STORED_WEIGHTS,
+    ...(kv === 'device' && onDevice ? { preferredOutputLocation: outputLocation } : {}),
+  });
   const want = ['inputs_embeds', 'position_ids'];
   for (let l = 0; l < numLayers; l++) want.push(`past_key_${l}`, `past_value_${l}`);
   const missing = want.filter((n) => !decoder.session.inputNames.includes(n));

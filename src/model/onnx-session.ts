@@ -15,6 +15,14 @@ export interface SessionSettings {
   intraOpThreads: number;
 }
 
+/**
+ * Session options for the project's own graphs (`sightline-*` folders): they have no quantized activations,
+ * so weights stored as int8 + DequantizeLinear (scripts/store-weights.ts) are folded into float32 constants
+ * at load and run at float32 speed on every provider instead of dequantizing at each call. Not for folders
+ * users bring: a QDQ-quantized model of theirs keeps onnxruntime's quantized kernels.
+ */
+export const FOLD_STORED_WEIGHTS: ort.InferenceSession.SessionOptions = { extra: { session: { disable_quant_qdq: '1' } } };
+
 /** Opens one graph file; errors name it as `${folderLabel}: file.onnx ...` (e.g. "model folder X"). */
 export async function openSession(
   folderLabel: string,
@@ -29,10 +37,6 @@ export async function openSession(
       intraOpNumThreads: o.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      // Our graphs have no quantized activations: weights stored as int8 + DequantizeLinear
-      // (scripts/store-weights.ts) are then folded into float32 constants at load, so they run at float32
-      // speed on every provider instead of dequantizing at each call.
-      extra: { session: { disable_quant_qdq: '1' } },
       ...extra,
     });
     return { name, provider: o.provider, session };

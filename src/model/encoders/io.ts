@@ -7,7 +7,7 @@ import { SightlineError } from '../../errors.js';
 import type { GuardedSession } from '../device-tensors.js';
 import type { ClipFrames } from '../encoder.js';
 import type { EncoderSpec } from '../encoder-folder.js';
-import { openSession } from '../onnx-session.js';
+import { FOLD_STORED_WEIGHTS, openSession } from '../onnx-session.js';
 import { framesToPixelValues } from '../preprocess.js';
 
 export function l2Normalize(v: Float32Array): Float32Array {
@@ -26,8 +26,9 @@ export interface GraphNames {
   output: string;
 }
 
-export async function openGraph(spec: EncoderSpec, path: string, names: GraphNames, intraOpThreads: number): Promise<GuardedSession> {
-  const graph = await openSession(`encoder folder ${spec.dir}`, path, { provider: 'cpu', intraOpThreads });
+/** `ownWeights`: a graph of the project's own (see FOLD_STORED_WEIGHTS), not a folder a user brought. */
+export async function openGraph(spec: EncoderSpec, path: string, names: GraphNames, intraOpThreads: number, ownWeights = false): Promise<GuardedSession> {
+  const graph = await openSession(`encoder folder ${spec.dir}`, path, { provider: 'cpu', intraOpThreads }, ownWeights ? FOLD_STORED_WEIGHTS : {});
   const missing = names.inputs.filter((n) => !graph.session.inputNames.includes(n));
   if (!graph.session.outputNames.includes(names.output)) missing.push(`output ${names.output}`);
   if (missing.length > 0) throw new SightlineError('model_invalid', `encoder folder ${spec.dir}: ${names.file} lacks ${missing.join(', ')}`);

@@ -17,8 +17,8 @@ const TEXT_BATCH = 64;
 export async function createSightlineEncoder(spec: EncoderSpec, intraOpThreads: number): Promise<EncoderRuntime> {
   if (!spec.special) throw new SightlineError('model_invalid', `encoder folder ${spec.dir}: no bos/eos/pad tokens in config.json`);
   const tokenizer = new TextTokenizer(spec.tokenizerJson);
-  const video = await openGraph(spec, spec.videoPath, { file: 'video.onnx', inputs: ['pixel_values'], output: 'video_embeds' }, intraOpThreads);
-  const text = await openGraph(spec, spec.textPath, { file: 'text.onnx', inputs: ['input_ids', 'attention_mask'], output: 'text_embeds' }, intraOpThreads);
+  const video = await openGraph(spec, spec.videoPath, { file: 'video.onnx', inputs: ['pixel_values'], output: 'video_embeds' }, intraOpThreads, true);
+  const text = await openGraph(spec, spec.textPath, { file: 'text.onnx', inputs: ['input_ids', 'attention_mask'], output: 'text_embeds' }, intraOpThreads, true);
   // encoder-folder.ts has checked that each is exactly one token.
   const [bos, eos, pad] = [spec.special.bos, spec.special.eos, spec.special.pad].map((t) => tokenizer.singleTokenId(t)!);
   const { imageWidth: w, imageHeight: h } = spec;
