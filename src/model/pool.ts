@@ -65,7 +65,6 @@ type Answer = Extract<FromWorker, { type: 'result' | 'done' }>;
 interface Slot {
   channel: WorkerChannel<Ready, Answer>;
   info?: { provider: string; kv: string; notice?: string };
-  streams: Set<string>;
 }
 
 /**
@@ -144,13 +143,11 @@ export class EnginePool extends EventEmitter {
     // resumes every live stream) would otherwise all see the same loads and pile onto worker 0.
     const best = this.load.workerOf(streamId) ?? this.load.place(streamId);
     const slot = this.slot(best);
-    slot.streams.add(streamId);
     this.byStream.set(streamId, slot);
     try {
       await slot.channel.ready;
       await this.request(slot, { type: 'open', seq: 0, streamId, options, previousTexts });
     } catch (err) {
-      slot.streams.delete(streamId);
       if (this.byStream.get(streamId) === slot) {
         this.byStream.delete(streamId);
         this.load.remove(streamId);
@@ -179,7 +176,6 @@ export class EnginePool extends EventEmitter {
     this.load.remove(streamId); // also an admitted stream that never opened
     if (!slot) return;
     this.byStream.delete(streamId);
-    slot.streams.delete(streamId);
     if (!slot.channel.dead) await this.request(slot, { type: 'close', seq: 0, streamId }).catch(() => undefined);
   }
 
@@ -218,20 +214,18 @@ export class EnginePool extends EventEmitter {
     const existing = this.slots[i];
     if (existing && !existing.channel.dead) return existing;
     if (this.closed) throw new SightlineError('worker_failed', 'engine pool is closed');
-    const streams = new Set<string>();
     const channel = new WorkerChannel<Ready, Answer>(this.workerUrl, this.init, {
       name: 'engine worker',
       maxQueued: this.maxQueued,
       // Its streams' caches died with it: forget them, so they are reopened (e.g. from their transcript).
       onExit: (error) => {
-        const lost = [...streams];
+        const lost = [...this.byStream].filter(([, s]) => s === slot).map(([id]) => id);
         for (const s of lost) this.byStream.delete(s);
-        streams.clear();
         this.load.removeWorker(i);
         if (!this.closed) this.emit('workerExit', { streams: lost, error });
       },
     });
-    const slot: Slot = { channel, streams };
+    const slot: Slot = { channel };
     channel.ready.then((m) => (slot.info = { provider: m.provider, kv: m.kv, notice: m.notice }), () => undefined);
     this.slots[i] = slot;
     return slot;
