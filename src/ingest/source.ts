@@ -22,8 +22,8 @@ const HEALTH_CHECK_MS = 200;
  *
  * Timestamps: frame k of the stream has ptsSec = k / fps, k counted on the sampling grid from the first
  * frame ever delivered (so ptsSec is 0, 0.5, 1.0, ... at 2 fps whatever the source's own timestamps are).
- * After a reconnect of a live source the grid continues at the wall-clock position (the outage shows as
- * a gap, stream time keeps pace with the live edge), never before the last frame.
+ * After a reconnect of a live source the grid continues at the wall-clock position (stream time keeps pace
+ * with the live edge), and at least the outage's length past the last frame (the outage always shows as a gap).
  *
  * States:  starting -> live -> (reconnecting -> live)* -> ended | failed
  * A failure before the first frame is reported at once (a wrong URL should not retry for minutes);
@@ -309,8 +309,11 @@ export class IngestSource extends EventEmitter implements FrameSource {
       this.lastFrameAtMs = nowMs;
       this.startHealthTimer();
     } else if (this.classified!.live) {
+      // The grid skips at least the outage's length: a stream clock that runs ahead of the wall clock
+      // (ffmpeg's probe buffer delivered in a burst) would otherwise swallow a short outage.
       const wallIndex = Math.round(((nowMs - this.firstFrameAtMs) / 1000) * o.fps);
-      this.nextIndex = Math.max(this.nextIndex, wallIndex);
+      const afterOutage = this.nextIndex + Math.round(((nowMs - this.lastFrameAtMs) / 1000) * o.fps) - 1;
+      this.nextIndex = Math.max(this.nextIndex, wallIndex, afterOutage);
     }
     this.setState('live');
   }

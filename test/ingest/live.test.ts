@@ -83,9 +83,14 @@ describe('ingest: live udp mpegts', () => {
       pending = next();
     }
     live(url);
-    let resumed = await pending;
-    while (resumed.startSec <= last.startSec) resumed = await next();
-    expect(resumed.startSec).toBeGreaterThan(last.startSec + 1); // the outage shows as a gap, no restart at 0
+    // The outage (>= 1.4 s: stall timeout plus reconnect delay) shows as a step of more than a second between
+    // two frames, wherever in a second it began; stream time never restarts at 0.
+    const resumedChunks = [await pending];
+    while (resumedChunks.at(-1)!.startSec <= last.startSec + 1) resumedChunks.push(await next());
+    const pts = [last, ...resumedChunks].flatMap((c) => c.frames.map((f) => f.ptsSec));
+    const steps = pts.slice(1).map((p, i) => p - pts[i]);
+    expect(Math.min(...steps)).toBeGreaterThan(0);
+    expect(Math.max(...steps)).toBeGreaterThan(1);
     expect(states).toContain('live');
     expect(states.lastIndexOf('live')).toBeGreaterThan(states.indexOf('reconnecting'));
     expect(source.stats().reconnects).toBeGreaterThanOrEqual(1);
