@@ -38,6 +38,8 @@ export interface Outbound {
   readonly seq?: number;
   /** The WebSocket text frame of `json`, built by the first WebSocket viewer and reused. */
   wsFrame?: Buffer;
+  /** The SSE `id:` when it is not the seq (a gateway's: the stream second to resume from). */
+  readonly sseId?: string;
   /** The SSE event (`id:` + `data:` lines), built by the first SSE viewer and reused. */
   sseFrame?: Buffer;
 }
@@ -59,12 +61,19 @@ export interface FanoutOptions {
   sendBatch?: number;
   /** Called once per viewer dropped as a slow consumer (metrics, logs). */
   onSlowViewer?: (streamId: string) => void;
+  /**
+   * SSE ids are stream seconds (a commentary's end), not seqs: a cluster's gateways number messages each their
+   * own way but agree on seconds, so Last-Event-ID resumes on any of them.
+   */
+  sseIdBySecond?: boolean;
   /** Called when a message has been handed to every viewer, with the time since publish. */
   onBroadcastDone?: (elapsedMs: number, viewers: number) => void;
 }
 
 interface Entry {
   seq: number;
+  /** Stream time of the message (a commentary's start): what `since` compares. */
+  time: number;
   out: Outbound;
 }
 
@@ -91,6 +100,7 @@ export class FanoutHub {
   private lastTimeSec = 0;
   private ended = false;
   private readonly sendBatch: number;
+  private readonly sseIdBySecond: boolean;
   private readonly pending: Broadcast[] = [];
   private drainScheduled = false;
 
@@ -101,6 +111,7 @@ export class FanoutHub {
     this.onSlowViewer = options.onSlowViewer;
     this.sendBatch = options.sendBatch ?? DEFAULT_SEND_BATCH;
     this.onBroadcastDone = options.onBroadcastDone;
+    this.sseIdBySecond = options.sseIdBySecond ?? false;
   }
 
   get viewerCount(): number {
@@ -114,8 +125,8 @@ export class FanoutHub {
   /** Converts a session event to its wire message, assigns seq/time, and sends it to everyone. */
   publish(event: SessionEvent): PublishedMessage {
     const message = this.toMessage(event);
-    const out: Outbound = { json: Buffer.from(JSON.stringify(message)), seq: message.seq };
-    const entry = { seq: message.seq, out };
+    const out: Outbound = { json: Buffer.from(JSON.stringify(message)), seq: message.seq, ...(this.sseIdBySecond ? sseSecond(message) : {}) };
+    const entry = { seq: message.seq, time: message.time, out };
     if (message.type === 'status') this.latestStatus = entry;
     else this.remember(entry);
     const startMs = performance.now();
@@ -134,10 +145,11 @@ export class FanoutHub {
 
   /**
    * Adds a viewer: hello, history, then live. `afterSeq` (a resuming client's last seen seq) leaves
-   * out history it already has. If the stream has ended the viewer is closed after the history.
+   * out history it already has; so does `sinceSec` (it has every second before it: history starts there).
+   * If the stream has ended the viewer is closed after the history.
    */
-  attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage, afterSeq = -1): void {
-    const history = this.history().filter((e) => e.seq > afterSeq);
+  attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage, afterSeq = -1, sinceSec?: number): void {
+    const history = this.history().filter((e) => e.seq > afterSeq && (sinceSec === undefined || e.time >= sinceSec));
     if (!this.send(viewer, { json: Buffer.from(JSON.stringify(hello(history.length))) })) return;
     for (const entry of history) if (!this.send(viewer, entry.out)) return;
     if (this.ended) {
@@ -240,4 +252,10 @@ export class FanoutHub {
         return { ...event, ...base, time: this.lastTimeSec };
     }
   }
+}
+
+/** A gateway's SSE id: the second a client resumes from (a commentary's or gap's end); none for status. */
+function sseSecond(message: PublishedMessage): { sseId?: string } {
+  if (message.type === 'status') return {};
+  return { sseId: String(message.type === 'commentary' || message.type === 'gap' ? message.end : message.time) };
 }
