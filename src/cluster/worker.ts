@@ -99,9 +99,7 @@ export class StreamWorker {
   }
 
   private async tick(): Promise<void> {
-    const { cluster } = this.o;
-    const info: WorkerInfo = { id: this.o.id, free: this.free(), running: this.streams, at: new Date().toISOString() };
-    await cluster.workers.put(this.o.id, encode(info));
+    await this.announce();
     await this.renewLeases();
     const wanted = await listWanted(this.o.cluster);
     // Streams asked to stop (or gone) end here.
@@ -113,6 +111,12 @@ export class StreamWorker {
       }
     }
     await this.claim(wanted);
+  }
+
+  /** Says how much room is left (at every tick, and at once after a claim, so gateways admit by fresh numbers). */
+  private async announce(): Promise<void> {
+    const info: WorkerInfo = { id: this.o.id, free: this.free(), running: this.streams, at: new Date().toISOString() };
+    await this.o.cluster.workers.put(this.o.id, encode(info));
   }
 
   private async renewLeases(): Promise<void> {
@@ -161,6 +165,7 @@ export class StreamWorker {
       }
       this.unclaimedSince.delete(spec.id);
       await this.run(spec, leaseRev);
+      await this.announce();
     }
   }
 
