@@ -18,8 +18,12 @@ export interface Retention {
 
 export const DEFAULT_RETENTION_AGE_SEC = 7 * 24 * 3600;
 export const DEFAULT_RETENTION_BYTES = 1024 ** 3;
-/** A lease not renewed for this long expires and its stream moves (the server deletes it: no clock is compared). */
-export const DEFAULT_LEASE_MS = 5000;
+/**
+ * A lease not renewed for this long expires and its stream moves (the server deletes it: no clock is compared).
+ * Renewed every second, so two missed renewals are tolerated; with the restart and the first second, a killed
+ * worker's stream speaks again within about 3 + 1 + 2 s (bench/cluster-failover.ts), under the 10 s goal.
+ */
+export const DEFAULT_LEASE_MS = 3000;
 /** JetStream's de-duplication window: a second re-published within it by a moved stream is dropped. */
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
 
