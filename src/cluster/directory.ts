@@ -4,7 +4,7 @@
  */
 import type { SessionEvent } from '../stream/events.js';
 import type { Cluster } from './connect.js';
-import { endMsgId, segmentSubject, statusSubject } from './names.js';
+import { SEGMENT_STREAM, endMsgId, segmentSubject, statusSubject } from './names.js';
 import { Lease, WantedStream, WorkerInfo, decode, encode } from './wire.js';
 
 /** Every stream in STREAMS_BUCKET (any state), by id. */
@@ -58,6 +58,12 @@ export async function stopStream(cluster: Cluster, streamId: string): Promise<vo
   }
   const end: SessionEvent = { type: 'end', stream: streamId };
   await cluster.js.publish(segmentSubject(streamId), JSON.stringify(end), { msgID: endMsgId(streamId) });
+}
+
+/** Deletes a stream's entry and its whole log (DELETE ?purge=true); gateways forget it at their next sync. */
+export async function purgeStream(cluster: Cluster, streamId: string): Promise<void> {
+  await cluster.streams.purge(streamId);
+  await cluster.jsm.streams.purge(SEGMENT_STREAM, { filter: segmentSubject(streamId) });
 }
 
 /** Hears a stream's status messages (ephemeral, from the worker running it). */

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { SightlineError } from '../errors.js';
 import type { Cluster } from '../cluster/connect.js';
-import { leaseHolder, listWanted, liveWorkers, onStatus, stopStream, wantStream } from '../cluster/directory.js';
+import { leaseHolder, listWanted, liveWorkers, onStatus, purgeStream, stopStream, wantStream } from '../cluster/directory.js';
 import { followLog, readLog } from '../cluster/segment-log.js';
 import type { WantedStream } from '../cluster/wire.js';
 import type { SessionEvent, StatusEvent } from '../stream/events.js';
@@ -92,6 +92,10 @@ class ClusterRunner extends EventEmitter implements StreamRunner {
     await this.release();
   }
 
+  async purge(): Promise<void> {
+    await purgeStream(this.cluster, this.id);
+  }
+
   async release(): Promise<void> {
     this.ended = true;
     clearInterval(this.watch);
@@ -133,13 +137,22 @@ export function clusterTranscripts(cluster: Cluster): TranscriptSource {
 
 /**
  * Keeps a gateway's stream list equal to the cluster's: every stream in the wanted-streams bucket (created on
- * any gateway, live or ended) is adopted and followed. Polls, so it also recovers after a NATS restart.
+ * any gateway, live or ended) is adopted and followed; one purged from it (DELETE ?purge=true on any gateway) is
+ * forgotten. Polls, so it also recovers after a NATS restart.
  */
 export function syncDirectory(cluster: Cluster, manager: StreamManager, logger: Logger): { stop(): void; synced: Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  const seen = new Set<string>(); // ids seen in the bucket: only those can have been purged (a new one is not in it yet)
   const once = async () => {
-    for (const spec of (await listWanted(cluster)).values()) {
+    const wanted = await listWanted(cluster);
+    for (const id of seen) {
+      if (wanted.has(id)) continue;
+      seen.delete(id);
+      await manager.forget(id);
+    }
+    for (const spec of wanted.values()) {
+      seen.add(spec.id);
       if (stopped || manager.has(spec.id)) continue;
       const meta = { id: spec.id, source: spec.source, fps: spec.fps, ...(spec.prompt !== undefined ? { prompt: spec.prompt } : {}), createdAt: spec.createdAt, state: 'starting' };
       await manager.adopt(meta, new ClusterRunner(spec, cluster, false)).catch((err) => logger.warn('could not follow stream', { stream: spec.id, err: String(err) }));

@@ -50,6 +50,8 @@ export interface StreamRunner {
    * goes on for the other gateways). Server shutdown calls it instead of stop() when present.
    */
   release?(): Promise<void>;
+  /** Optional: deletes what the stream stored outside this process (DELETE ?purge=true of a cluster's stream). */
+  purge?(): Promise<void>;
   on(event: 'event', listener: (event: SessionEvent) => void): this;
   /** Every 1-second chunk of sampled frames, for the video preview. Listeners must not keep `rgb`. */
   on(event: 'chunk', listener: (chunk: FrameChunk) => void): this;

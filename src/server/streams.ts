@@ -193,6 +193,16 @@ export class StreamManager {
     return this.streams.has(id);
   }
 
+  /** Drops a stream purged elsewhere (another gateway) from memory and the scratch data, telling its viewers it ended. */
+  async forget(id: string): Promise<void> {
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    await stream.runner?.release?.();
+    if (!isFinal(stream.state)) this.finish(stream, 'ended');
+    this.streams.delete(id);
+    this.options.store.remove(id);
+  }
+
   /** The operator's limit (`serve --max-streams`): 503 `stream_limit` with Retry-After once reached. */
   private checkStreamLimit(): void {
     const max = this.options.maxLiveStreams;
@@ -319,6 +329,7 @@ export class StreamManager {
     if (purge) {
       this.streams.delete(id);
       this.options.store.remove(id);
+      await stream.runner?.purge?.(); // a cluster's stream: its log and entry go for every gateway
     }
   }
 

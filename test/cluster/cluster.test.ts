@@ -3,7 +3,8 @@
  * 2 gateways as separate processes of the built CLI, on the tiny fixture model and a real file source:
  * placement by announced room, refusal when no worker has room, kill -9 of the worker running a stream (it
  * waits, reported, while no worker has room, then resumes on the other with no second doubled or missing),
- * kill -9 of a gateway (its viewer resumes on the other with ?since=), and a nats-server restart.
+ * kill -9 of a gateway (its viewer resumes on the other with ?since=), a nats-server restart, a gateway started
+ * late (replays the whole log) and a purge seen by every gateway.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -75,7 +76,7 @@ describe('cluster roles', () => {
     }
   });
 
-  it('places by room, refuses when full, moves a killed worker\'s stream, survives a gateway kill and a NATS restart; no second doubled or missing', async () => {
+  it('places by room, refuses when full, moves a killed worker\'s stream, survives a gateway kill and a NATS restart, replays to a late gateway, purges everywhere; no second doubled or missing', async () => {
     const [wA, wB] = await Promise.all([startWorker(nats.url, 'wA', 1), startWorker(nats.url, 'wB', 1)]);
     const [g1, g2] = await Promise.all([startGateway(nats.url, root), startGateway(nats.url, root)]);
     roles.push(wA, wB, g1, g2);
@@ -154,5 +155,16 @@ describe('cluster roles', () => {
     v2.close();
     tail.close();
     v1b.ws.close();
+
+    // A gateway started now replays the whole log; DELETE ?purge=true on another removes the stream everywhere.
+    const g3 = await startGateway(nats.url, root);
+    roles.push(g3);
+    const late = sseViewer(`${g3.url}/v1/streams/${s1}/events`);
+    await waitFor(() => starts(late.messages).length >= exported.length, 20_000, 'the late gateway replaying s1');
+    expect(starts(late.messages).slice(0, exported.length)).toEqual(exported);
+    late.close();
+    expect((await fetch(`${g2.url}/v1/streams/${s1}?purge=true`, { method: 'DELETE' })).status).toBe(200);
+    await waitFor(async () => (await fetch(`${g3.url}/v1/streams/${s1}`)).status === 404, 20_000, 's1 forgotten by the other gateway');
+    expect(await cluster.streams.get(s1).then((e) => e?.operation)).not.toBe('PUT');
   }, 240_000);
 });
