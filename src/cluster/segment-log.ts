@@ -22,6 +22,8 @@ export interface LoggedEvent {
 }
 
 interface Pending {
+  streamId: string;
+  event: SessionEvent;
   subject: string;
   data: Uint8Array;
   msgID?: string;
@@ -29,27 +31,45 @@ interface Pending {
 
 export class SegmentPublisher {
   private readonly queue: Pending[] = [];
+  /** Per stream, the seconds dropped from the queue and not yet reported as a gap. */
+  private readonly lost = new Map<string, { start: number; end: number }>();
   private running = false;
   private closed = false;
   dropped = 0;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly cluster: Pick<Cluster, 'js'>,
     private readonly onError: (message: string) => void = () => undefined,
+    private readonly maxQueued = MAX_QUEUED_MESSAGES,
   ) {}
 
   /** Queues one event of `streamId` for publishing (status events are not durable: use publishStatus). */
   publish(streamId: string, event: SessionEvent): void {
     if (event.type === 'status') return;
+    // Seconds dropped while NATS was away are stored as a gap before the next message: visible, never silent.
+    const lost = this.lost.get(streamId);
+    if (lost && event.type !== 'end') {
+      this.lost.delete(streamId);
+      this.enqueue(streamId, { type: 'gap', stream: streamId, start: lost.start, end: lost.end, reason: 'lost: NATS was unreachable longer than the worker could queue' });
+    }
+    this.enqueue(streamId, event);
+    void this.pump();
+  }
+
+  private enqueue(streamId: string, event: SessionEvent): void {
     const msgID =
       event.type === 'commentary' ? commentaryMsgId(streamId, event.start) : event.type === 'gap' ? gapMsgId(streamId, event.start) : event.type === 'end' ? endMsgId(streamId) : undefined;
-    this.queue.push({ subject: segmentSubject(streamId), data: new TextEncoder().encode(JSON.stringify({ ...event, stream: streamId })), ...(msgID ? { msgID } : {}) });
-    if (this.queue.length > MAX_QUEUED_MESSAGES) {
-      this.queue.shift();
-      this.dropped++;
-      this.onError(`NATS unreachable: dropped the oldest queued message (${this.dropped} so far)`);
+    this.queue.push({ streamId, event, subject: segmentSubject(streamId), data: new TextEncoder().encode(JSON.stringify({ ...event, stream: streamId })), ...(msgID ? { msgID } : {}) });
+    if (this.queue.length <= this.maxQueued) return;
+    // The head may be in flight (the pump shifts it once stored): drop the one after it then.
+    const dropped = this.queue.splice(this.running ? 1 : 0, 1)[0];
+    this.dropped++;
+    this.onError(`NATS unreachable: dropped the oldest queued message (${this.dropped} so far)`);
+    const e = dropped.event;
+    if (e.type === 'commentary' || e.type === 'gap') {
+      const was = this.lost.get(dropped.streamId);
+      this.lost.set(dropped.streamId, { start: Math.min(was?.start ?? e.start, e.start), end: Math.max(was?.end ?? e.end, e.end) });
     }
-    void this.pump();
   }
 
   /** Resolves once everything queued so far is stored (or the publisher is closed). */
@@ -69,7 +89,7 @@ export class SegmentPublisher {
         const next = this.queue[0];
         try {
           await this.cluster.js.publish(next.subject, next.data, next.msgID ? { msgID: next.msgID } : undefined);
-          this.queue.shift();
+          if (this.queue[0] === next) this.queue.shift();
         } catch (err) {
           this.onError(`publishing to NATS failed, retrying: ${(err as Error).message}`);
           await new Promise((r) => setTimeout(r, RETRY_MS));

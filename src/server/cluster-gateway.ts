@@ -26,6 +26,16 @@ export const DIRECTORY_POLL_MS = 1000;
 /** Retry-After when no worker has room. */
 const NO_ROOM_RETRY_SEC = 10;
 
+/** A NATS failure while serving a request is a 503 that names it (retry soon), not an internal error. */
+async function viaNats<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SightlineError) throw err;
+    throw new SightlineError('cluster_unreachable', `${what}: NATS did not answer (${(err as Error).message})`, { cause: err, retryAfterSec: 5 });
+  }
+}
+
 const IDLE: StreamStats = { state: 'starting', time: 0, ingestFps: 0, drops: 0, lagSec: 0, stepLatencyMs: 0, cacheBytes: 0, skippedSeconds: 0 };
 
 class ClusterRunner extends EventEmitter implements StreamRunner {
@@ -51,16 +61,16 @@ class ClusterRunner extends EventEmitter implements StreamRunner {
   /** A new stream needs a live worker announcing room (placement then picks the roomiest). */
   async admit(): Promise<void> {
     if (!this.create) return;
-    const workers = await liveWorkers(this.cluster);
+    const workers = await viaNats(`admitting stream "${this.id}"`, () => liveWorkers(this.cluster));
     if (workers.some((w) => w.free > 0)) return;
     const why = workers.length === 0 ? 'no worker is running' : `all ${workers.length} live worker${workers.length === 1 ? ' is' : 's are'} full`;
     throw new SightlineError('device_full', `no worker can take stream "${this.id}": ${why}`, { retryAfterSec: NO_ROOM_RETRY_SEC });
   }
 
   async start(): Promise<void> {
-    if (this.create) await wantStream(this.cluster, this.spec);
+    if (this.create) await viaNats(`starting stream "${this.id}"`, () => wantStream(this.cluster, this.spec));
     this.status = onStatus(this.cluster, this.id, (e) => this.onEvent(e));
-    this.follow = await followLog(this.cluster, this.id, (l) => this.onEvent(l.event));
+    this.follow = await viaNats(`following stream "${this.id}"`, () => followLog(this.cluster, this.id, (l) => this.onEvent(l.event)));
     this.watch = setInterval(() => void this.checkPlaced().catch(() => undefined), DIRECTORY_POLL_MS * 2);
     this.watch.unref();
   }
@@ -88,12 +98,12 @@ class ClusterRunner extends EventEmitter implements StreamRunner {
 
   /** DELETE: the stream stops on its worker and its end is stored for every gateway. */
   async stop(): Promise<void> {
-    if (!this.ended) await stopStream(this.cluster, this.id);
+    if (!this.ended) await viaNats(`stopping stream "${this.id}"`, () => stopStream(this.cluster, this.id));
     await this.release();
   }
 
   async purge(): Promise<void> {
-    await purgeStream(this.cluster, this.id);
+    await viaNats(`purging stream "${this.id}"`, () => purgeStream(this.cluster, this.id));
   }
 
   async release(): Promise<void> {
@@ -127,7 +137,7 @@ export function clusterFactory(cluster: Cluster): StreamFactory {
 export function clusterTranscripts(cluster: Cluster): TranscriptSource {
   return {
     async readSegments(id: string): Promise<Segment[]> {
-      const log = await readLog(cluster, id);
+      const log = await viaNats(`reading the transcript of "${id}"`, () => readLog(cluster, id));
       return log.flatMap(({ event: e }): Segment[] =>
         e.type === 'commentary' ? [{ start: e.start, end: e.end, text: e.text, tokens: e.tokens, latencyMs: e.latencyMs }] : e.type === 'gap' ? [{ start: e.start, end: e.end, text: '', gap: e.reason }] : [],
       );
