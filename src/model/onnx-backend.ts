@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { KvGeometry, KvStore } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
-import type { InferenceBackend } from './backend.js';
+import { assertFits, type DecodeRequest, type InferenceBackend } from './backend.js';
+import { BatchPacker } from './batch-packer.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
@@ -56,11 +57,16 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     ...FOLD_STORED_WEIGHTS,
     ...(kv === 'device' && onDevice ? { preferredOutputLocation: outputLocation } : {}),
   });
-  const want = ['inputs_embeds', 'position_ids'];
+  // Format 2 decoders take a batch and an attention mask (docs/model-format.md); format 1 runs one stream a call.
+  const batched = config.formatVersion >= 2;
+  const want = batched ? ['inputs_embeds', 'position_ids', 'attention_mask'] : ['inputs_embeds', 'position_ids'];
   for (let l = 0; l < numLayers; l++) want.push(`past_key_${l}`, `past_value_${l}`);
   const missing = want.filter((n) => !decoder.session.inputNames.includes(n));
   if (missing.length > 0) {
-    throw new SightlineError('model_invalid', `model folder ${folder.dir}: decoder.onnx lacks inputs ${missing.join(', ')} (docs/model-format.md)`);
+    throw new SightlineError(
+      'model_invalid',
+      `model folder ${folder.dir}: decoder.onnx lacks inputs ${missing.join(', ')} (format ${config.formatVersion}, docs/model-format.md)`,
+    );
   }
   const geometry: KvGeometry = { numLayers, numKvHeads, headDim };
   const graphs = await CacheGraphs.create(geometry, o.provider, o.intraOpThreads);
@@ -68,6 +74,32 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   const table = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const { imageWidth: w, imageHeight: h } = config.vision;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);
+  const packer = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
+  const onesMask = (n: number): ort.Tensor => new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+
+  /** Host stores, one call: rows padded to the longest past and the most new rows, padding masked out. */
+  async function decodeHostBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+    const packed = packer.pack(requests);
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: new ort.Tensor('float32', packed.embeds, [packed.batch, packed.newRows, d]),
+      position_ids: new ort.Tensor('int64', packed.positions, [packed.batch, packed.newRows]),
+    };
+    if (batched) feeds.attention_mask = new ort.Tensor('int64', packed.mask, [packed.batch, packed.pastRows + packed.newRows]);
+    for (let l = 0; l < numLayers; l++) {
+      feeds[`past_key_${l}`] = new ort.Tensor('float32', packed.pastKeys[l], [packed.batch, packed.pastRows, numKvHeads, headDim]);
+      feeds[`past_value_${l}`] = new ort.Tensor('float32', packed.pastValues[l], [packed.batch, packed.pastRows, numKvHeads, headDim]);
+    }
+    const out = await runGuarded(decoder, feeds);
+    const keys = Array.from({ length: numLayers }, (_, l) => out[`new_key_${l}`]);
+    const values = Array.from({ length: numLayers }, (_, l) => out[`new_value_${l}`]);
+    // A host store takes host rows. GPU outputs (a host store on a device-resident backend, e.g. a test's
+    // fresh recompute) come back through kv_read, never through getData().
+    const host = keys.some(isGpuTensor)
+      ? await graphs.readToHost(keys, values)
+      : { keys: keys.map((t) => t.data as Float32Array), values: values.map((t) => t.data as Float32Array) };
+    [...keys, ...values].forEach(release);
+    return packer.unpack(requests, packed, host.keys, host.values, out.logits.data as Float32Array);
+  }
 
   return {
     hiddenSize: d,
@@ -86,9 +118,9 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       return r.visual_embeds.data as Float32Array;
     },
     async decode(embeds, tokens, store: KvStore) {
-      if (!store.fits(tokens)) {
-        throw new SightlineError('cache_full', `KV cache full: ${tokens} new tokens do not fit (${store.length}/${store.capacityTokens} used)`);
-      }
+      assertFits(tokens, store);
+      if (!(store.ops instanceof GraphKvOps)) return (await decodeHostBatch([{ embeds, tokens, store }]))[0];
+      const ops = store.ops;
       const past = store.length;
       const positions = new BigInt64Array(tokens);
       for (let i = 0; i < tokens; i++) positions[i] = BigInt(past + i);
@@ -96,38 +128,27 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
         inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
         position_ids: new ort.Tensor('int64', positions, [1, tokens]),
       };
-      const ops = store.ops;
-      if (ops instanceof GraphKvOps) {
-        await store.flush();
-        const rows = ops.past();
-        for (let l = 0; l < numLayers; l++) {
-          feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
-          feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
-        }
-      } else {
-        for (let l = 0; l < numLayers; l++) {
-          feeds[`past_key_${l}`] = new ort.Tensor('float32', store.keyView(l), [1, past, numKvHeads, headDim]);
-          feeds[`past_value_${l}`] = new ort.Tensor('float32', store.valueView(l), [1, past, numKvHeads, headDim]);
-        }
+      if (batched) feeds.attention_mask = onesMask(past + tokens);
+      await store.flush();
+      const rows = ops.past();
+      for (let l = 0; l < numLayers; l++) {
+        feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
+        feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
       }
       const out = await runGuarded(decoder, feeds);
       const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
       const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
-      if (ops instanceof GraphKvOps) {
-        store.append(keys, values, tokens); // ownership moves to the store's ops
-      } else {
-        // A host store: rows must be host arrays. GPU outputs (a host store on a device-resident backend,
-        // e.g. a test's fresh recompute) come back through kv_read, never through getData().
-        const host = keys.some(isGpuTensor)
-          ? await graphs.readToHost(keys, values)
-          : { keys: keys.map((t) => t.data as Float32Array), values: values.map((t) => t.data as Float32Array) };
-        [...keys, ...values].forEach(release);
-        store.append(host.keys, host.values, tokens);
-      }
+      store.append(keys, values, tokens); // ownership moves to the store's ops
       const logits = out.logits.data as Float32Array;
-      const rows = logits.length / vocabSize;
-      return logits.slice((rows - 1) * vocabSize, rows * vocabSize);
+      return logits.slice((tokens - 1) * vocabSize, tokens * vocabSize);
     },
+    // Streams with host K/V share one call; device-resident K/V (and format-1 folders) run a call each.
+    decodeBatch: batched && kv === 'host'
+      ? async (requests) => {
+          for (const r of requests) assertFits(r.tokens, r.store);
+          return decodeHostBatch(requests);
+        }
+      : undefined,
     async dispose() {
       await Promise.all([vision.session.release(), decoder.session.release(), graphs.dispose()]);
     },

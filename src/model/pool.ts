@@ -162,7 +162,7 @@ export class EnginePool extends EventEmitter {
     const rgb = f.rgb.slice().buffer;
     const msg: ToWorker = { type: 'step', seq: 0, streamId, startSec: f.startSec, endSec: f.endSec, rgb, frames: f.frames, width: f.width, height: f.height };
     return (this.request(slot, msg, [rgb]) as Promise<SecondResult>).then((result) => {
-      if (this.byStream.get(streamId) === slot) this.load.record(streamId, result.timings.totalMs);
+      if (this.byStream.get(streamId) === slot) this.load.record(streamId, result.timings.computeMs);
       return result;
     });
   }
