@@ -19,13 +19,20 @@ export interface BatchLimits {
   maxRows: number;
   /** Frames in one vision call (default 64). */
   maxFrames: number;
+  /**
+   * New rows of one stream in one call (default 512). A longer step (a `refresh` re-encode, a restart's
+   * catch-up) runs as consecutive chunks, one per flush, so the other streams' next tokens are not stuck
+   * behind it (chunked prefill); each chunk attends to the ones before, as one call would.
+   */
+  maxChunkRows: number;
 }
 
 interface Pending<T> {
   resolve(value: T): void;
   reject(err: unknown): void;
 }
-type DecodeJob = DecodeRequest & Pending<Float32Array>;
+/** A stream's step; `done` rows of it already ran (earlier chunks). */
+type DecodeJob = DecodeRequest & Pending<Float32Array> & { done: number };
 interface VisionJob extends Pending<Float32Array> {
   pixelValues: Float32Array;
   frames: number;
@@ -60,7 +67,7 @@ export class BatchScheduler implements InferenceBackend {
     this.hiddenSize = inner.hiddenSize;
     this.vocabSize = inner.vocabSize;
     this.createKvOps = inner.createKvOps;
-    this.limits = { maxBatch: 64, maxRows: 4096, maxFrames: 64, ...limits };
+    this.limits = { maxBatch: 64, maxRows: 4096, maxFrames: 64, maxChunkRows: 512, ...limits };
   }
 
   embedIds(ids: number[]): Float32Array {
@@ -82,7 +89,7 @@ export class BatchScheduler implements InferenceBackend {
         reject(err);
         return;
       }
-      this.decodes.push({ embeds, tokens, store, resolve, reject });
+      this.decodes.push({ embeds, tokens, store, resolve, reject, done: 0 });
       this.schedule();
     });
   }
@@ -126,23 +133,34 @@ export class BatchScheduler implements InferenceBackend {
   private decodeGroups(jobs: DecodeJob[]): DecodeJob[][] {
     const byBucket = new Map<number, DecodeJob[]>();
     for (const j of jobs) {
-      const bucket = j.tokens <= 2 ? 0 : Math.ceil(Math.log2(j.tokens));
+      const rows = this.chunkRows(j);
+      const bucket = rows <= 2 ? 0 : Math.ceil(Math.log2(rows));
       byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), j]);
     }
     const { maxBatch, maxRows } = this.limits;
     return [...byBucket.entries()]
       .sort(([a], [b]) => a - b)
-      .flatMap(([, group]) => chunk(group, (g) => g.length <= maxBatch && g.length * Math.max(...g.map((j) => j.tokens)) <= maxRows));
+      .flatMap(([, group]) => chunk(group, (g) => g.length <= maxBatch && g.length * Math.max(...g.map((j) => this.chunkRows(j))) <= maxRows));
+  }
+
+  private chunkRows(j: DecodeJob): number {
+    return Math.min(j.tokens - j.done, this.limits.maxChunkRows);
   }
 
   private async runDecode(group: DecodeJob[]): Promise<void> {
     const t0 = performance.now();
+    const d = this.hiddenSize;
+    const chunks = group.map((j) => ({ embeds: j.embeds.subarray(j.done * d), tokens: this.chunkRows(j), store: j.store }));
     try {
-      const logits = await this.inner.decodeBatch(group);
-      this.attribute(group.map((j) => [j.store, j.tokens]), performance.now() - t0);
+      const logits = await this.inner.decodeBatch(chunks);
+      this.attribute(chunks.map((c) => [c.store, c.tokens]), performance.now() - t0);
       this.stats.calls++;
       this.stats.requests += group.length;
-      group.forEach((j, i) => j.resolve(logits[i]));
+      group.forEach((j, i) => {
+        j.done += chunks[i].tokens;
+        if (j.done < j.tokens) this.decodes.push(j); // the next chunk, in the next flush
+        else j.resolve(logits[i]);
+      });
     } catch (err) {
       for (const j of group) j.reject(err);
     }

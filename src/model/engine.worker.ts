@@ -95,7 +95,11 @@ port.on('message', (m: ToWorker) => {
 
 createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.intraOpThreads, kv: init.kv }).then(
   (b) => {
-    backend = b.decodeBatch ? new BatchScheduler({ ...b, decodeBatch: b.decodeBatch }) : b;
+    // On the CPU a call's cost grows with its rows and packing copies each past (bench/results/batch-cost.md):
+    // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
+    // tokens for long; on a GPU a call costs about the same for 1 row or 500, so the defaults (large).
+    const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : {};
+    backend = b.decodeBatch && init.batching !== false ? new BatchScheduler({ ...b, decodeBatch: b.decodeBatch }, limits) : b;
     post({ type: 'ready', provider: b.provider, kv: b.kv, notice: b.notice });
     void drain();
   },

@@ -1,7 +1,8 @@
 /**
  * Cross-stream batching (format-2 decoder, host K/V): streams stepped together through the BatchScheduler
  * share decoder calls, padded to the longest past and the most new rows, yet each stream's tokens are those
- * it gets alone and every logits vector it is handed is within 1e-4 of the one it gets alone.
+ * it gets alone and every logits vector it is handed is within 1e-4 of the one it gets alone, also when long
+ * steps run as chunks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KvStore } from '../../src/cache/index.js';
@@ -53,8 +54,12 @@ describe.each(['tiny-random-1l', 'tiny-random-2l'] as const)('%s: batched stream
   });
   afterAll(() => tiny?.backend.dispose());
 
-  it(`${STREAMS} streams stepped together: same tokens, logits within 1e-4, fewer calls`, async () => {
-    const alone = [];
+  it.each([
+    ['whole steps', {}],
+    // Steps longer than 5 rows (every prefill, every re-encode) run as chunks over several flushes.
+    ['steps chunked by 5 rows', { maxChunkRows: 5 }],
+  ] as const)(`${STREAMS} streams stepped together, %s: same tokens, logits within 1e-4, fewer calls`, async (_, limits) => {
+    const alone: { texts: string[]; logits: Float32Array[] }[] = [];
     for (let s = 0; s < STREAMS; s++) {
       const r = recording(tiny.backend);
       alone.push({ texts: await runStream(tiny, r.backend, s), logits: r.logits });
@@ -68,7 +73,7 @@ describe.each(['tiny-random-1l', 'tiny-random-2l'] as const)('%s: batched stream
         batches.push({ size: requests.length, pasts: new Set(requests.map((r) => r.store.length)), rows: new Set(requests.map((r) => r.tokens)) });
         return inner.decodeBatch!(requests);
       },
-    });
+    }, limits);
     const recorders = Array.from({ length: STREAMS }, () => recording(scheduler));
     const together = await Promise.all(recorders.map((r, s) => runStream(tiny, r.backend, s)));
 
@@ -84,6 +89,7 @@ describe.each(['tiny-random-1l', 'tiny-random-2l'] as const)('%s: batched stream
     expect(batches.some((b) => b.size > 1 && b.pasts.size > 1)).toBe(true);
     expect(batches.some((b) => b.size > 1 && b.rows.size > 1)).toBe(true);
     expect(scheduler.stats.requests).toBe(requests);
+    if ('maxChunkRows' in limits) expect(Math.max(...batches.flatMap((b) => [...b.rows]))).toBe(limits.maxChunkRows);
   });
 });
 
