@@ -4,7 +4,7 @@
  * reported as ms per stream-second (wall and process CPU), the mean batch the scheduler formed and the
  * speed-up against the first size in the list (the baseline, run in the same process; 1 = no sharing).
  *
- *   npx tsx bench/batch-cost.ts [--model DIR] [--batches 1,8,64,256] [--seconds 20] [--policy refresh] [--device cpu|webgpu]
+ *   npx tsx bench/batch-cost.ts [--model DIR] [--batches 1,8,64,256] [--seconds 20] [--policy refresh] [--device cpu|webgpu] [--kv host|device]
  *
  * Frames are noise, sampling as a live session (temperature from the model), sessions start with ~1,100
  * tokens of previous text so the cache is near its steady-state size. One onnxruntime thread on the CPU.
@@ -28,14 +28,18 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     policy: { type: 'string', default: DEFAULT_CACHE_POLICY },
     device: { type: 'string', default: 'cpu' },
+    kv: { type: 'string' },
   },
 });
 const policy = cachePolicyName(values.policy!);
 const seconds = Number(values.seconds);
 const folder = loadModelFolder(values.model ?? defaultModelDir());
 const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
-const backend = await createOnnxBackend(folder, { provider: values.device!, intraOpThreads: 1, kv: 'host' });
-if (!backend.decodeBatch) throw new Error(`${folder.dir}: format ${folder.config.formatVersion} model or K/V on the device: nothing to batch`);
+// K/V where the engine keeps them by default: on the GPU with webgpu, on the host with cpu.
+const kv = values.kv ?? (values.device === 'cpu' ? 'host' : 'device');
+if (kv !== 'host' && kv !== 'device') throw new Error(`--kv: "${kv}" is not host or device`);
+const backend = await createOnnxBackend(folder, { provider: values.device!, intraOpThreads: 1, kv });
+if (!backend.decodeBatch) throw new Error(`${folder.dir}: format ${folder.config.formatVersion} model (no batch axis): nothing to batch`);
 const v = folder.config.vision;
 const fps = Math.ceil(v.framesPerSecond);
 const noise = Array.from({ length: 16 }, (_, sec) =>
@@ -86,5 +90,5 @@ for (const b of values.batches!.split(',').map(Number)) {
   console.error(JSON.stringify({ ...row, startedAt, endedAt: new Date().toISOString() }));
 }
 await backend.dispose();
-console.log(`model ${folder.config.name}, ${values.device}, policy ${policy}, ${seconds} s per stream, 1 onnxruntime thread`);
+console.log(`model ${folder.config.name}, ${values.device}, K/V on ${kv}, policy ${policy}, ${seconds} s per stream, 1 onnxruntime thread`);
 console.table(rows);

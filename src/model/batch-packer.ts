@@ -15,7 +15,7 @@ export interface BatchShape {
   headDim: number;
 }
 
-export interface PackedBatch {
+export interface BatchInputs {
   batch: number;
   /** Past rows per batch row (the longest past). */
   pastRows: number;
@@ -25,6 +25,9 @@ export interface PackedBatch {
   positions: BigInt64Array;
   /** [batch, pastRows + newRows]: 1 = a real row to attend to, 0 = padding. */
   mask: BigInt64Array;
+}
+
+export interface PackedBatch extends BatchInputs {
   pastKeys: Float32Array[];
   pastValues: Float32Array[];
 }
@@ -39,8 +42,9 @@ export class BatchPacker {
     this.rowFloats = shape.numKvHeads * shape.headDim;
   }
 
-  pack(requests: readonly DecodeRequest[]): PackedBatch {
-    const { hiddenSize: d, numLayers } = this.shape;
+  /** Embeddings, positions and mask of a batch; the past is the caller's (host rows: `pack`). */
+  packInputs(requests: readonly DecodeRequest[]): BatchInputs {
+    const d = this.shape.hiddenSize;
     const batch = requests.length;
     const newRows = Math.max(...requests.map((r) => r.tokens));
     const pastRows = Math.max(...requests.map((r) => r.store.length));
@@ -60,10 +64,17 @@ export class BatchPacker {
       mask.fill(1n, b * width, b * width + past);
       mask.fill(1n, b * width + pastRows, b * width + pastRows + r.tokens);
     });
+    return { batch, pastRows, newRows, embeds, positions, mask };
+  }
+
+  pack(requests: readonly DecodeRequest[]): PackedBatch {
+    const inputs = this.packInputs(requests);
+    const { batch, pastRows } = inputs;
+    const { numLayers } = this.shape;
     if (batch === 1) {
       const store = requests[0].store;
       return {
-        batch, pastRows, newRows, embeds, positions, mask,
+        ...inputs,
         pastKeys: Array.from({ length: numLayers }, (_, l) => store.keyView(l)),
         pastValues: Array.from({ length: numLayers }, (_, l) => store.valueView(l)),
       };
@@ -75,7 +86,16 @@ export class BatchPacker {
       pastKeys.push(this.gather(this.scratch(this.scratchKeys, l, floats), requests, pastRows, (s) => s.keyView(l)));
       pastValues.push(this.gather(this.scratch(this.scratchValues, l, floats), requests, pastRows, (s) => s.valueView(l)));
     }
-    return { batch, pastRows, newRows, embeds, positions, mask, pastKeys, pastValues };
+    return { ...inputs, pastKeys, pastValues };
+  }
+
+  /** Each row's logits of its last new row. */
+  lastLogits(requests: readonly DecodeRequest[], newRows: number, logits: Float32Array): Float32Array[] {
+    const v = this.shape.vocabSize;
+    return requests.map((r, b) => {
+      const last = b * newRows + r.tokens - 1;
+      return logits.slice(last * v, (last + 1) * v);
+    });
   }
 
   /** Appends each row's new K/V to its store and returns each row's logits of its last new row. */
@@ -86,14 +106,12 @@ export class BatchPacker {
     newValues: readonly Float32Array[],
     logits: Float32Array,
   ): Float32Array[] {
-    const { vocabSize: v } = this.shape;
     const rowBlock = packed.newRows * this.rowFloats;
-    return requests.map((r, b) => {
+    requests.forEach((r, b) => {
       const rows = (all: readonly Float32Array[]) => all.map((a) => a.subarray(b * rowBlock, b * rowBlock + r.tokens * this.rowFloats));
       r.store.append(rows(newKeys), rows(newValues), r.tokens);
-      const last = b * packed.newRows + r.tokens - 1;
-      return logits.slice(last * v, (last + 1) * v);
     });
+    return this.lastLogits(requests, packed.newRows, logits);
   }
 
   private scratch(list: Float32Array[], layer: number, floats: number): Float32Array {

@@ -90,8 +90,8 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       feeds[`past_value_${l}`] = new ort.Tensor('float32', packed.pastValues[l], [packed.batch, packed.pastRows, numKvHeads, headDim]);
     }
     const out = await runGuarded(decoder, feeds);
-    const keys = Array.from({ length: numLayers }, (_, l) => out[`new_key_${l}`]);
-    const values = Array.from({ length: numLayers }, (_, l) => out[`new_value_${l}`]);
+    const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
+    const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
     // A host store takes host rows. GPU outputs (a host store on a device-resident backend, e.g. a test's
     // fresh recompute) come back through kv_read, never through getData().
     const host = keys.some(isGpuTensor)
@@ -99,6 +99,99 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       : { keys: keys.map((t) => t.data as Float32Array), values: values.map((t) => t.data as Float32Array) };
     [...keys, ...values].forEach(release);
     return packer.unpack(requests, packed, host.keys, host.values, out.logits.data as Float32Array);
+  }
+
+  async function decodeOne(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array> {
+    assertFits(tokens, store);
+    if (!(store.ops instanceof GraphKvOps)) return (await decodeHostBatch([{ embeds, tokens, store }]))[0];
+    const ops = store.ops;
+    const past = store.length;
+    const positions = new BigInt64Array(tokens);
+    for (let i = 0; i < tokens; i++) positions[i] = BigInt(past + i);
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
+      position_ids: new ort.Tensor('int64', positions, [1, tokens]),
+    };
+    if (batched) feeds.attention_mask = onesMask(past + tokens);
+    await store.flush();
+    const rows = ops.past();
+    for (let l = 0; l < numLayers; l++) {
+      feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
+      feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
+    }
+    const out = await runGuarded(decoder, feeds);
+    const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
+    const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
+    store.append(keys, values, tokens); // ownership moves to the store's ops
+    const logits = out.logits.data as Float32Array;
+    return logits.slice((tokens - 1) * vocabSize, tokens * vocabSize);
+  }
+
+  /**
+   * K/V on the device, one call for the batch: kv_pack gathers the streams' rows into the padded past, the
+   * decoder runs, kv_split hands each stream its new rows, which its store appends (all on the provider).
+   */
+  async function decodeDeviceBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+    const batch = requests.length;
+    const pasts: ({ keys: ort.Tensor[]; values: ort.Tensor[] } | null)[] = [];
+    for (const r of requests) {
+      await r.store.flush();
+      pasts.push((r.store.ops as GraphKvOps).past());
+    }
+    const inputs = packer.packInputs(requests);
+    const { pastRows, newRows } = inputs;
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: new ort.Tensor('float32', inputs.embeds, [batch, newRows, d]),
+      position_ids: new ort.Tensor('int64', inputs.positions, [batch, newRows]),
+      attention_mask: new ort.Tensor('int64', inputs.mask, [batch, pastRows + newRows]),
+    };
+    const packed: ort.Tensor[] = [];
+    if (pastRows === 0) {
+      const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
+      for (let l = 0; l < numLayers; l++) feeds[`past_key_${l}`] = feeds[`past_value_${l}`] = none;
+    } else {
+      const idx = new BigInt64Array(batch * pastRows); // padding rows gather row 0: masked out
+      const packFeeds: Record<string, ort.Tensor> = {
+        idx: new ort.Tensor('int64', idx, [idx.length]),
+        shape: new ort.Tensor('int64', BigInt64Array.from([batch, pastRows, numKvHeads, headDim].map(BigInt)), [4]),
+      };
+      let offset = 0;
+      requests.forEach((r, b) => {
+        for (let j = 0; j < r.store.length; j++) idx[b * pastRows + j] = BigInt(offset + j);
+        offset += r.store.length;
+        for (let l = 0; l < numLayers; l++) {
+          packFeeds[`key_${b}_${l}`] = pasts[b]?.keys[l] ?? emptyPast;
+          packFeeds[`value_${b}_${l}`] = pasts[b]?.values[l] ?? emptyPast;
+        }
+      });
+      const out = await runGuarded(await graphs.batchGraph('pack', batch), packFeeds);
+      for (let l = 0; l < numLayers; l++) {
+        packed.push((feeds[`past_key_${l}`] = own(out[`past_key_${l}`])), (feeds[`past_value_${l}`] = own(out[`past_value_${l}`])));
+      }
+    }
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await runGuarded(decoder, feeds);
+    } finally {
+      packed.forEach(release);
+    }
+    const batchedNew = Array.from({ length: numLayers }, (_, l) => [own(out[`new_key_${l}`]), own(out[`new_value_${l}`])]).flat();
+    try {
+      const splitFeeds: Record<string, ort.Tensor> = {};
+      for (let l = 0; l < numLayers; l++) {
+        splitFeeds[`new_key_${l}`] = batchedNew[2 * l];
+        splitFeeds[`new_value_${l}`] = batchedNew[2 * l + 1];
+      }
+      requests.forEach((r, b) => (splitFeeds[`ends_${b}`] = new ort.Tensor('int64', BigInt64Array.from([BigInt(b + 1), BigInt(r.tokens)]), [2])));
+      const rows = await runGuarded(await graphs.batchGraph('split', batch), splitFeeds);
+      requests.forEach((r, b) => {
+        const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));
+        r.store.append(take('key'), take('value'), r.tokens); // ownership moves to the store's ops
+      });
+    } finally {
+      batchedNew.forEach(release);
+    }
+    return packer.lastLogits(requests, newRows, out.logits.data as Float32Array);
   }
 
   return {
@@ -117,36 +210,17 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       const r = await runGuarded(vision, { pixel_values: new ort.Tensor('float32', pixelValues, [frames, 3, h, w]) });
       return r.visual_embeds.data as Float32Array;
     },
-    async decode(embeds, tokens, store: KvStore) {
-      assertFits(tokens, store);
-      if (!(store.ops instanceof GraphKvOps)) return (await decodeHostBatch([{ embeds, tokens, store }]))[0];
-      const ops = store.ops;
-      const past = store.length;
-      const positions = new BigInt64Array(tokens);
-      for (let i = 0; i < tokens; i++) positions[i] = BigInt(past + i);
-      const feeds: Record<string, ort.Tensor> = {
-        inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
-        position_ids: new ort.Tensor('int64', positions, [1, tokens]),
-      };
-      if (batched) feeds.attention_mask = onesMask(past + tokens);
-      await store.flush();
-      const rows = ops.past();
-      for (let l = 0; l < numLayers; l++) {
-        feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
-        feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
-      }
-      const out = await runGuarded(decoder, feeds);
-      const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
-      const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
-      store.append(keys, values, tokens); // ownership moves to the store's ops
-      const logits = out.logits.data as Float32Array;
-      return logits.slice((tokens - 1) * vocabSize, tokens * vocabSize);
-    },
-    // Streams with host K/V share one call; device-resident K/V (and format-1 folders) run a call each.
-    decodeBatch: batched && kv === 'host'
+    decode: decodeOne,
+    // Format 2: streams share calls, their K/V packed on the host or on the device; format 1: a call each.
+    decodeBatch: batched
       ? async (requests) => {
           for (const r of requests) assertFits(r.tokens, r.store);
-          return decodeHostBatch(requests);
+          const onDevice = requests.filter((r) => r.store.ops instanceof GraphKvOps).length;
+          if (onDevice === 0) return decodeHostBatch(requests);
+          if (onDevice === requests.length && requests.length > 1) return decodeDeviceBatch(requests);
+          const out: Float32Array[] = []; // one stream, or host and device stores mixed (tests): a call each
+          for (const r of requests) out.push(await decodeOne(r.embeds, r.tokens, r.store));
+          return out;
         }
       : undefined,
     async dispose() {

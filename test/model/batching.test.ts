@@ -1,5 +1,5 @@
 /**
- * Cross-stream batching (format-2 decoder, host K/V): streams stepped together through the BatchScheduler
+ * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops): streams stepped together through the BatchScheduler
  * share decoder calls, padded to the longest past and the most new rows, yet each stream's tokens are those
  * it gets alone and every logits vector it is handed is within 1e-4 of the one it gets alone, also when long
  * steps run as chunks.
@@ -9,6 +9,7 @@ import type { KvStore } from '../../src/cache/index.js';
 import type { DecodeRequest, InferenceBackend } from '../../src/model/backend.js';
 import { BatchPacker } from '../../src/model/batch-packer.js';
 import { BatchScheduler } from '../../src/model/batch-scheduler.js';
+import { liveTensors } from '../../src/model/device-tensors.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
 import { loadModel, loadTiny, maxAbsDiff, pixelsFor, smallCacheEngineOptions, FIXTURES, type Tiny } from './helpers.js';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ function recording(inner: InferenceBackend): { backend: InferenceBackend; logits
       return out;
     },
     takeComputeMs: inner.takeComputeMs?.bind(inner),
+    createKvOps: inner.createKvOps,
     dispose: async () => {},
   };
   return { backend, logits };
@@ -44,13 +46,19 @@ async function runStream(tiny: Tiny, backend: InferenceBackend, stream: number):
     const r = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixelsFor(tiny.folder, 100 * stream + sec), frames: 2 });
     texts.push(r.text);
   }
+  engine.dispose();
   return texts;
 }
 
-describe.each(['tiny-random-1l', 'tiny-random-2l'] as const)('%s: batched streams == each stream alone', (name) => {
+// `device`: K/V on the ONNX-graph ops (the GPU code path: kv_pack, kv_split), here on the CPU provider.
+describe.each([
+  ['tiny-random-1l', 'host'],
+  ['tiny-random-2l', 'host'],
+  ['tiny-random-2l', 'device'],
+] as const)('%s, K/V on %s: batched streams == each stream alone', (name, kv) => {
   let tiny: Tiny;
   beforeAll(async () => {
-    tiny = await loadTiny(name);
+    tiny = await loadTiny(name, kv);
   });
   afterAll(() => tiny?.backend.dispose());
 
@@ -75,6 +83,7 @@ describe.each(['tiny-random-1l', 'tiny-random-2l'] as const)('%s: batched stream
       },
     }, limits);
     const recorders = Array.from({ length: STREAMS }, () => recording(scheduler));
+    const held = liveTensors().owned;
     const together = await Promise.all(recorders.map((r, s) => runStream(tiny, r.backend, s)));
 
     for (let s = 0; s < STREAMS; s++) {
@@ -89,6 +98,7 @@ describe.each(['tiny-random-1l', 'tiny-random-2l'] as const)('%s: batched stream
     expect(batches.some((b) => b.size > 1 && b.pasts.size > 1)).toBe(true);
     expect(batches.some((b) => b.size > 1 && b.rows.size > 1)).toBe(true);
     expect(scheduler.stats.requests).toBe(requests);
+    expect(liveTensors().owned).toBe(held); // packed pasts and batched outputs released, streams' rows too
     if ('maxChunkRows' in limits) expect(Math.max(...batches.flatMap((b) => [...b.rows]))).toBe(limits.maxChunkRows);
   });
 });
