@@ -4,6 +4,7 @@
  * every session gets one chunk per wall-clock second (staggered), for --seconds seconds.
  *
  *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers N] [--seconds 20] [--levels 1,4,16,32,64,96,128] [--policy refresh]
+ *       [--batching on|off]   (off: each stream runs its own model calls, as before cross-stream batching)
  *
  * Sessions start with ~1,100 tokens of previous text so the cache is near its steady-state size (text
  * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
@@ -26,11 +27,13 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     levels: { type: 'string', default: '1,4,16,32,64,96,128' },
     policy: { type: 'string', default: DEFAULT_CACHE_POLICY },
+    batching: { type: 'string', default: 'on' },
   },
 });
 const policy = cachePolicyName(values.policy!);
 const seconds = Number(values.seconds);
-const pool = await EnginePool.create({ modelDir: values.model!, workers: values.workers ? Number(values.workers) : undefined });
+if (!['on', 'off'].includes(values.batching!)) throw new Error(`--batching: "${values.batching}" is not on or off`);
+const pool = await EnginePool.create({ modelDir: values.model!, workers: values.workers ? Number(values.workers) : undefined, batching: values.batching === 'on' });
 const workers = pool.streamsPerWorker.length;
 const v = pool.config.vision;
 const fps = Math.ceil(v.framesPerSecond);
