@@ -2,10 +2,10 @@
  * The worker role: runs the streams it holds a lease on, through the same session path as `serve`
  * (startCommentary on the engine), and publishes their messages to JetStream.
  *
- * Every tick (1 s) it: announces its free room (WORKERS_BUCKET, expires if it dies); renews each lease by
- * compare-and-set on the lease's revision (a failed renewal means another worker owns the stream now: this one
- * stops it without a word); claims unclaimed wanted streams that the shared plan (placement.ts) gives it, or
- * any left unclaimed past a grace period; and stops streams whose owner asked (DELETE).
+ * Every third of the lease (at most 1 s) it renews each lease by compare-and-set on the lease's revision (a failed
+ * renewal means another worker owns the stream now: this one stops it without a word) and announces its free room
+ * (WORKERS_BUCKET, expires if it dies). Every tick (1 s) it stops streams whose owner asked (DELETE) and claims
+ * unclaimed wanted streams that the shared plan (placement.ts) gives it, or any left unclaimed past a grace period.
  * A claimed stream resumes from its durable log: previous text refilled, the clock continuing where it ended.
  */
 import type { LoadSnapshot } from '../model/device-load.js';
@@ -55,6 +55,8 @@ export class StreamWorker {
   private readonly publisher: SegmentPublisher;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  private renewTimer?: NodeJS.Timeout;
+  private renewing?: Promise<void>;
   private stopped = false;
 
   constructor(private readonly o: StreamWorkerOptions) {
@@ -66,23 +68,34 @@ export class StreamWorker {
     return [...this.running.keys()];
   }
 
+  /**
+   * Two loops: leases and the announcement every third of the lease (never held up by the slower one), and
+   * the reconciliation (stops asked, claims) every tick.
+   */
   start(): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.ticking = this.tick()
-        .catch((err) => this.o.log.warn('worker tick failed', { worker: this.o.id, err: (err as Error).message }))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.o.tickMs ?? 1000);
-        });
+    const every = (ms: number, fn: () => Promise<void>, what: string, set: (t: NodeJS.Timeout) => void, track: (p: Promise<void>) => void) => {
+      const loop = () => {
+        if (this.stopped) return;
+        const p = fn()
+          .catch((err) => this.o.log.warn(`worker ${what} failed`, { worker: this.o.id, err: (err as Error).message }))
+          .finally(() => {
+            if (!this.stopped) set(setTimeout(loop, ms));
+          });
+        track(p);
+      };
+      loop();
     };
-    loop();
+    const renewMs = Math.min(1000, Math.floor(this.o.cluster.leaseMs / 3));
+    every(renewMs, () => this.renew(), 'lease renewal', (t) => (this.renewTimer = t), (p) => (this.renewing = p));
+    every(this.o.tickMs ?? 1000, () => this.tick(), 'tick', (t) => (this.timer = t), (p) => (this.ticking = p));
   }
 
   /** Gives every stream back (leases deleted, so they move at once) and stops announcing. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.ticking;
+    clearTimeout(this.renewTimer);
+    await Promise.all([this.ticking, this.renewing]);
     const ids = [...this.running.keys()];
     await Promise.allSettled(ids.map((id) => this.release(id, false)));
     // What was computed is stored before the streams move (bounded: NATS may be gone).
@@ -98,9 +111,12 @@ export class StreamWorker {
     return Math.max(0, Math.min(engineFree, capFree));
   }
 
-  private async tick(): Promise<void> {
-    await this.announce();
+  private async renew(): Promise<void> {
     await this.renewLeases();
+    await this.announce();
+  }
+
+  private async tick(): Promise<void> {
     const wanted = await listWanted(this.o.cluster);
     // Streams asked to stop (or gone) end here.
     for (const [id, r] of this.running) {

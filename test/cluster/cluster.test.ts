@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { connectCluster, type Cluster } from '../../src/cluster/connect.js';
 import { leaseHolder } from '../../src/cluster/directory.js';
 import { media } from '../ingest/media.js';
@@ -26,7 +26,7 @@ let root: string;
 
 beforeAll(async () => {
   nats = await startNats();
-  cluster = await connectCluster(nats.url, { name: 'test', leaseMs: 2000 });
+  cluster = await connectCluster(nats.url, { name: 'test' });
   root = tempDir('sightline-cluster-media-');
   fs.copyFileSync(await clip120(), path.join(root, 'clip.mp4'));
 });
@@ -77,6 +77,9 @@ describe('cluster roles', () => {
   });
 
   it('places by room, refuses when full, moves a killed worker\'s stream, survives a gateway kill and a NATS restart, replays to a late gateway, purges everywhere; no second doubled or missing', async () => {
+    onTestFailed(() => {
+      for (const r of roles) console.error(r.log().slice(-4000));
+    });
     const [wA, wB] = await Promise.all([startWorker(nats.url, 'wA', 1), startWorker(nats.url, 'wB', 1)]);
     const [g1, g2] = await Promise.all([startGateway(nats.url, root), startGateway(nats.url, root)]);
     roles.push(wA, wB, g1, g2);

@@ -48,11 +48,11 @@ async function startRole(args: string[], env: Record<string, string> = {}): Prom
   };
 }
 
-/** A worker on the tiny fixture model, one engine thread, at most `maxStreams` streams; short leases for fast tests. */
-export function startWorker(nats: string, id: string, maxStreams: number, leaseMs = 2000): Promise<Role> {
-  return startRole(['worker', '--nats', nats, '--id', id, '--model', TINY_MODEL, '--workers', '1', '--max-streams', String(maxStreams)], { SIGHTLINE_LEASE_MS: String(leaseMs), SIGHTLINE_LOG_LEVEL: 'warn' });
+/** A worker on the tiny fixture model, one engine thread, at most `maxStreams` streams; logs at info (kept for failure messages). */
+export function startWorker(nats: string, id: string, maxStreams: number, leaseMs = 3000): Promise<Role> {
+  return startRole(['worker', '--nats', nats, '--id', id, '--model', TINY_MODEL, '--workers', '1', '--max-streams', String(maxStreams)], { SIGHTLINE_LEASE_MS: String(leaseMs), SIGHTLINE_LOG_LEVEL: 'info' });
 }
 
-export function startGateway(nats: string, fileRoot: string, leaseMs = 2000): Promise<Role> {
+export function startGateway(nats: string, fileRoot: string, leaseMs = 3000): Promise<Role> {
   return startRole(['gateway', '--nats', nats, '--port', '0', '--no-search', '--file-root', fileRoot], { SIGHTLINE_LEASE_MS: String(leaseMs), SIGHTLINE_LOG_LEVEL: 'warn' });
 }
