@@ -38,6 +38,8 @@ export interface Outbound {
   readonly seq?: number;
   /** The WebSocket text frame of `json`, built by the first WebSocket viewer and reused. */
   wsFrame?: Buffer;
+  /** Stream time of a published message (what `since` compares; absent for hello and replies). */
+  readonly time?: number;
   /** The SSE `id:` when it is not the seq (a gateway's: the stream second to resume from). */
   readonly sseId?: string;
   /** The SSE event (`id:` + `data:` lines), built by the first SSE viewer and reused. */
@@ -92,6 +94,8 @@ export class FanoutHub {
   private readonly onSlowViewer?: (streamId: string) => void;
   private readonly onBroadcastDone?: (elapsedMs: number, viewers: number) => void;
   private readonly viewers = new Set<ViewerSink>();
+  /** Viewers that resumed by stream second: messages before it are not sent to them. */
+  private readonly sinceOf = new Map<ViewerSink, number>();
   /** Ring of the last `historySize` non-status messages; `ringStart` is the oldest slot. */
   private readonly ring: Entry[] = [];
   private ringStart = 0;
@@ -125,7 +129,7 @@ export class FanoutHub {
   /** Converts a session event to its wire message, assigns seq/time, and sends it to everyone. */
   publish(event: SessionEvent): PublishedMessage {
     const message = this.toMessage(event);
-    const out: Outbound = { json: Buffer.from(JSON.stringify(message)), seq: message.seq, ...(this.sseIdBySecond ? sseSecond(message) : {}) };
+    const out: Outbound = { json: Buffer.from(JSON.stringify(message)), seq: message.seq, time: message.time, ...(this.sseIdBySecond ? sseSecond(message) : {}) };
     const entry = { seq: message.seq, time: message.time, out };
     if (message.type === 'status') this.latestStatus = entry;
     else this.remember(entry);
@@ -150,6 +154,8 @@ export class FanoutHub {
    */
   attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage, afterSeq = -1, sinceSec?: number): void {
     const history = this.history().filter((e) => e.seq > afterSeq && (sinceSec === undefined || e.time >= sinceSec));
+    // Live messages older than `since` are held back too: a gateway still replaying its log publishes them late.
+    if (sinceSec !== undefined) this.sinceOf.set(viewer, sinceSec);
     if (!this.send(viewer, { json: Buffer.from(JSON.stringify(hello(history.length))) })) return;
     for (const entry of history) if (!this.send(viewer, entry.out)) return;
     if (this.ended) {
@@ -161,6 +167,7 @@ export class FanoutHub {
 
   detach(viewer: ViewerSink): void {
     this.viewers.delete(viewer);
+    this.sinceOf.delete(viewer);
   }
 
   /** Sends a message to one viewer only (pong, in-band errors). */
@@ -224,6 +231,7 @@ export class FanoutHub {
 
   /** Returns false (and drops the viewer) when the write would pass its queue bound. */
   private send(viewer: ViewerSink, out: Outbound): boolean {
+    if (out.time !== undefined && this.sinceOf.size > 0 && out.time < (this.sinceOf.get(viewer) ?? -Infinity)) return true;
     if (viewer.queuedBytes() + out.json.length > this.maxQueueBytes) {
       this.viewers.delete(viewer);
       viewer.closeSlow();

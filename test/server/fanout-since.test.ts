@@ -19,6 +19,16 @@ describe('FanoutHub since', () => {
     expect(v.messages().map((m) => m.start ?? 'hello')).toEqual(['hello', 3, 4]);
   });
 
+  it('holds back live messages older than since (a gateway still replaying its log publishes them late)', () => {
+    const hub = new FanoutHub('s');
+    hub.publish(commentary(0));
+    const v = sink();
+    hub.attach(v.s, hello, -1, 3);
+    for (let t = 1; t < 5; t++) hub.publish(commentary(t));
+    expect(v.messages().map((m) => m.start ?? 'hello')).toEqual(['hello', 3, 4]);
+    hub.detach(v.s);
+  });
+
   it('with sseIdBySecond, SSE ids are the second to resume from (a commentary ends there); status has none', () => {
     const hub = new FanoutHub('s', { sseIdBySecond: true });
     hub.publish(commentary(7));
