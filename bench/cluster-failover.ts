@@ -15,7 +15,7 @@ import { leaseHolder, stopStream, wantStream } from '../src/cluster/directory.js
 import { followLog } from '../src/cluster/segment-log.js';
 import { media } from '../test/ingest/media.js';
 import { startNats } from '../test/cluster/nats-server.js';
-import { startWorker, type Role } from '../test/cluster/roles.js';
+import { removeRoleScratch, startWorker, type Role } from '../test/cluster/roles.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.allSettled([...workers.values()].map((w) => w.stop()));
+    removeRoleScratch();
     await cluster.close();
     await nats.stop();
   }

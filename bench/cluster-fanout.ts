@@ -19,7 +19,7 @@ import { connectCluster } from '../src/cluster/connect.js';
 import { wantStream } from '../src/cluster/directory.js';
 import { SegmentPublisher } from '../src/cluster/segment-log.js';
 import { startNats } from '../test/cluster/nats-server.js';
-import { startGateway, type Role } from '../test/cluster/roles.js';
+import { removeRoleScratch, startGateway, type Role } from '../test/cluster/roles.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   clearInterval(lease);
   publisher.close();
   await Promise.allSettled(gateways.map((g) => g.stop()));
+  removeRoleScratch();
   await cluster.close();
   await nats.stop();
 }

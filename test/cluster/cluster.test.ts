@@ -15,7 +15,7 @@ import { leaseHolder } from '../../src/cluster/directory.js';
 import { media } from '../ingest/media.js';
 import { postJson, tempDir, waitFor, wsClient } from '../server/helpers.js';
 import { startNats, type TestNats } from './nats-server.js';
-import { CLI, startGateway, startWorker, type Role } from './roles.js';
+import { CLI, removeRoleScratch, startGateway, startWorker, type Role } from './roles.js';
 
 const clip120 = () => media('testsrc-120s.mp4', ['-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=30:duration=120', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
 
@@ -33,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled(roles.map((r) => r.stop()));
+  removeRoleScratch();
   await cluster?.close().catch(() => undefined);
   await nats?.stop();
 });

@@ -1,5 +1,8 @@
 /** `sightline worker` / `gateway` as separate processes (the built CLI), for the cluster tests and benches. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 export const CLI = 'dist/src/cli.js';
 export const TINY_MODEL = 'test/fixtures/models/tiny-random-1l';
@@ -16,8 +19,18 @@ export interface Role {
   stop(): Promise<void>;
 }
 
+/** The roles' TMPDIR (a gateway's scratch folder lives there; one killed with -9 cannot remove its own). */
+let scratch: string | undefined;
+
+/** Removes the scratch left by roles killed with -9 (call once they are all gone). */
+export function removeRoleScratch(): void {
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+}
+
 async function startRole(args: string[], env: Record<string, string> = {}): Promise<Role> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  scratch ??= fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-roles-'));
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: scratch, ...env } });
   let err = '';
   child.stderr!.on('data', (d) => (err += d.toString()));
   const exited = new Promise((r) => child.once('exit', r));
