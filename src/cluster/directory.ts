@@ -60,6 +60,21 @@ export async function stopStream(cluster: Cluster, streamId: string): Promise<vo
   await cluster.js.publish(segmentSubject(streamId), JSON.stringify(end), { msgID: endMsgId(streamId) });
 }
 
+/** Changes a running stream's instruction: its worker applies it at its next tick (set_prompt on a gateway). */
+export async function setStreamPrompt(cluster: Cluster, streamId: string, prompt: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const entry = await cluster.streams.get(streamId);
+    const spec = entry && entry.operation === 'PUT' ? decode(WantedStream, entry.value) : undefined;
+    if (!spec || spec.state !== 'wanted') return;
+    try {
+      await cluster.streams.update(streamId, encode({ ...spec, prompt }), entry!.revision);
+      return;
+    } catch {
+      // changed under us: read again
+    }
+  }
+}
+
 /** Deletes a stream's entry and its whole log (DELETE ?purge=true); gateways forget it at their next sync. */
 export async function purgeStream(cluster: Cluster, streamId: string): Promise<void> {
   await cluster.streams.purge(streamId);

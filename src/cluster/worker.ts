@@ -124,7 +124,11 @@ export class StreamWorker {
       if (!spec || spec.state !== 'wanted') {
         this.o.log.info('stream stop asked', { worker: this.o.id, stream: id });
         await this.release(id, true, r);
+        continue;
       }
+      // A new instruction (set_prompt on a gateway) applies before the next second.
+      if (spec.prompt !== undefined && spec.prompt !== r.spec.prompt) r.commentary?.setPrompt(spec.prompt);
+      r.spec = spec;
     }
     await this.claim(wanted);
   }

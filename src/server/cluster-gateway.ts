@@ -6,12 +6,13 @@
  *   sync below. Either way its runner follows the stream's durable log in JetStream from the first retained
  *   message (so every gateway holds the same history) and the worker's status messages.
  * - While no worker holds the stream's lease (no worker has room, or it is moving), its status says so.
- * - DELETE marks it stopped and stores its end; shutting a gateway down only lets go (release()).
+ * - DELETE marks it stopped and stores its end; shutting a gateway down only lets go (release()); set_prompt is
+ *   stored with the stream and applied by its worker.
  */
 import { EventEmitter } from 'node:events';
 import { SightlineError } from '../errors.js';
 import type { Cluster } from '../cluster/connect.js';
-import { leaseHolder, listWanted, liveWorkers, onStatus, purgeStream, stopStream, wantStream } from '../cluster/directory.js';
+import { leaseHolder, listWanted, liveWorkers, onStatus, purgeStream, setStreamPrompt, stopStream, wantStream } from '../cluster/directory.js';
 import { followLog, readLog } from '../cluster/segment-log.js';
 import type { WantedStream } from '../cluster/wire.js';
 import type { SessionEvent, StatusEvent } from '../stream/events.js';
@@ -100,6 +101,11 @@ class ClusterRunner extends EventEmitter implements StreamRunner {
   async stop(): Promise<void> {
     if (!this.ended) await viaNats(`stopping stream "${this.id}"`, () => stopStream(this.cluster, this.id));
     await this.release();
+  }
+
+  /** set_prompt: stored with the stream; its worker applies it at its next tick (about a second). */
+  setPrompt(prompt: string): void {
+    void setStreamPrompt(this.cluster, this.id, prompt).catch(() => undefined);
   }
 
   async purge(): Promise<void> {

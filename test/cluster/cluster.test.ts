@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { connectCluster, type Cluster } from '../../src/cluster/connect.js';
-import { leaseHolder } from '../../src/cluster/directory.js';
+import { leaseHolder, liveWorkers } from '../../src/cluster/directory.js';
 import { media } from '../ingest/media.js';
 import { postJson, tempDir, waitFor, wsClient } from '../server/helpers.js';
 import { startNats, type TestNats } from './nats-server.js';
@@ -93,18 +93,20 @@ describe('cluster roles', () => {
     expect(r1.status).toBe(201);
     const s1 = ((await r1.json()) as { id: string }).id;
     const holder1 = await waitFor(() => leaseHolder(cluster, s1), 20_000, 's1 placed');
-    // The second stream goes to the worker with room; a third finds none: 503 with Retry-After, nothing stored.
+    // The second stream goes to the worker with room.
     await waitFor(async () => {
       const res = await fetch(`${g2.url}/v1/streams/${s1}`);
       return res.ok;
     }, 10_000, 's1 listed on the other gateway');
-    await new Promise((r) => setTimeout(r, 1500)); // the holder's next announcement says it is full
+    // The holder announces it is full, so the second stream can only go to the other worker.
+    await waitFor(async () => (await liveWorkers(cluster)).find((w) => w.id === holder1)?.free === 0, 10_000, 's1 holder announcing no room');
     const r2 = await create(g2);
     expect(r2.status).toBe(201);
     const s2 = ((await r2.json()) as { id: string }).id;
     const holder2 = await waitFor(() => leaseHolder(cluster, s2), 20_000, 's2 placed');
     expect(holder2).not.toBe(holder1);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Once both announce no room, a third stream is refused: 503 with Retry-After, nothing stored.
+    await waitFor(async () => (await liveWorkers(cluster)).every((w) => w.free === 0), 10_000, 'both workers announcing no room');
     const r3 = await create(g1);
     expect(r3.status).toBe(503);
     expect(r3.headers.get('retry-after')).toBeTruthy();
@@ -134,6 +136,9 @@ describe('cluster roles', () => {
     const since = lastEnd(got);
     const v1b = wsClient(`${g2.url.replace('http', 'ws')}/v1/streams/${s1}/ws?since=${since}`);
     await waitFor(() => starts(v1b.messages).length >= 2, 30_000, 's1 commentary on g2 after the gateway kill');
+    // set_prompt on a gateway is stored with the stream (its worker applies it).
+    v1b.ws.send(JSON.stringify({ type: 'set_prompt', prompt: 'describe the clock' }));
+    await waitFor(async () => JSON.parse(new TextDecoder().decode((await cluster.streams.get(s1))!.value)).prompt === 'describe the clock', 10_000, 'the prompt stored');
 
     // nats-server restarts: commentary goes on (the worker's queue, the gateway's consumer recover).
     await nats.restart();
