@@ -61,6 +61,15 @@ async function answer(m: ToWorker): Promise<void> {
   try {
     await handle(m);
   } catch (err) {
+    // A device fault fails every stream on this worker, not just this request: the thread dies, the pool
+    // rejects its in-flight work with worker_failed and the sessions reopen from their transcripts on a
+    // fresh worker (a fresh device, on a GPU).
+    if (isSightlineError(err) && err.code === 'device_error') {
+      setImmediate(() => {
+        throw err;
+      });
+      return;
+    }
     const code = isSightlineError(err) ? err.code : ((err as { code?: string }).code ?? 'internal');
     post({ type: 'error', seq: m.seq, code, message: (err as Error).message });
   }
