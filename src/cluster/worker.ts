@@ -57,6 +57,8 @@ export class StreamWorker {
   private ticking?: Promise<void>;
   private renewTimer?: NodeJS.Timeout;
   private renewing?: Promise<void>;
+  /** Sessions released and still stopping (awaited, bounded, when the worker stops). */
+  private readonly stopping = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly o: StreamWorkerOptions) {
@@ -98,6 +100,7 @@ export class StreamWorker {
     await Promise.all([this.ticking, this.renewing]);
     const ids = [...this.running.keys()];
     await Promise.allSettled(ids.map((id) => this.release(id, false)));
+    await Promise.race([Promise.allSettled([...this.stopping]), new Promise((r) => setTimeout(r, 5000))]);
     // What was computed is stored before the streams move (bounded: NATS may be gone).
     await Promise.race([this.publisher.flushed(), new Promise((r) => setTimeout(r, 3000))]);
     this.publisher.close();
@@ -249,12 +252,18 @@ export class StreamWorker {
     r.released = true;
   }
 
-  /** Stops a stream here without publishing more of it; `giveBack` deletes the lease so it moves at once. */
+  /**
+   * Stops a stream here without publishing more of it; `giveBack` deletes the lease so it moves at once. The
+   * session stops in the background: a slow stop (a second in progress, a source closing) must not hold up the
+   * loops that renew and claim (nothing of it is published any more, so another worker may start it meanwhile).
+   */
   private async release(id: string, giveBack: boolean, r = this.running.get(id)): Promise<void> {
     if (!r) return;
     r.released = true;
     this.running.delete(id);
-    await r.commentary?.stop().catch(() => undefined);
+    const stopping = (r.commentary?.stop() ?? Promise.resolve()).catch((err) => this.o.log.warn('stream stop failed', { worker: this.o.id, stream: id, err: String(err) }));
+    this.stopping.add(stopping);
+    void stopping.finally(() => this.stopping.delete(stopping));
     if (giveBack) await this.o.cluster.leases.delete(id).catch(() => undefined);
   }
 }
