@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'device_full'
   | 'stream_limit'
+  | 'cluster_unreachable'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -51,6 +52,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   device_full: 503,
   stream_limit: 503,
+  cluster_unreachable: 503,
   internal: 500,
 };
 

@@ -16,7 +16,7 @@ import { loadModelFolder } from '../model/model-folder.js';
 import { defaultEngineWorkers, EnginePool } from '../model/pool.js';
 import type { Device } from '../model/providers.js';
 import { device } from './watch.js';
-import { createServer, type RunningServer } from '../server/app.js';
+import { createServer, type RunningServer, type ServerOptions } from '../server/app.js';
 import { sessionFactory } from '../server/session-runner.js';
 import { startDemo } from './demo.js';
 import { SearchService } from '../search/service.js';
@@ -64,7 +64,8 @@ function sourceTimeoutMs(flag: number | undefined): number | undefined {
   return sec === undefined ? undefined : sec * 1000;
 }
 
-export async function startService(options: ServiceOptions, factory: StreamFactory, search?: SearchService): Promise<RunningServer> {
+/** `extra`: server options beyond the service's flags (a cluster gateway's resume cursor, transcript source, history). */
+export async function startService(options: ServiceOptions, factory: StreamFactory, search?: SearchService, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const env = process.env;
   const token = options.token ?? env.SIGHTLINE_TOKEN;
   const roots = options.fileRoot?.length ? options.fileRoot : env.SIGHTLINE_FILE_ROOTS?.split(':').filter(Boolean) ?? [];
@@ -80,6 +81,7 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     ...(options.maxStreams !== undefined ? { maxLiveStreams: options.maxStreams } : {}),
     ...(options.engineLoad ? { engineLoad: options.engineLoad } : {}),
     search,
+    ...extra,
   });
 }
 

@@ -32,6 +32,7 @@ import type { StreamFactory } from './runner.js';
 import type { SourcePolicyOptions } from './source-policy.js';
 import { StreamManager } from './streams.js';
 import { TranscriptStore } from './transcript-store.js';
+import type { TranscriptSource } from './routes/transcripts.js';
 import { attachWebSockets } from './ws.js';
 
 /** Default request body limit: 16 KiB. */
@@ -66,6 +67,12 @@ export interface ServerOptions {
   webDir?: string;
   /** The engine pools' measured load, for /metrics (serve passes its DevicePools'). */
   engineLoad?: EngineLoadSource;
+  /**
+   * A cluster gateway: SSE ids are stream seconds, so Last-Event-ID resumes on any gateway (FanoutOptions.sseIdBySecond).
+   */
+  resumeBySecond?: boolean;
+  /** Where exports read transcripts (a gateway: JetStream); default: the data dir's transcript files. */
+  transcripts?: TranscriptSource;
   /** Video search; its live index hears every commentary segment. Closed with the server. */
   search?: SearchService;
 }
@@ -78,7 +85,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function buildApp(parts: ServerParts, store: TranscriptStore, options: { maxBodyBytes: number; webDir: string; maxSseConnections?: number }): Hono<AppEnv> {
+export function buildApp(parts: ServerParts, store: TranscriptSource, options: { maxBodyBytes: number; webDir: string; maxSseConnections?: number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((err, c) => {
     const { status, body, headers } = toErrorResponse(err);
@@ -129,7 +136,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     store,
     logger,
     metrics,
-    fanout: options.fanout,
+    fanout: options.resumeBySecond ? { ...options.fanout, sseIdBySecond: true } : options.fanout,
     maxLiveStreams: options.maxLiveStreams,
     maxEndedStreams: options.maxEndedStreams,
     videoQueueBytes: options.videoQueueBytes,
@@ -144,9 +151,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     limiter: new RateLimiter(options.rateLimit),
     startedMs: Date.now(),
     search: options.search,
+    ...(options.resumeBySecond ? { resumeBySecond: true } : {}),
   };
   const webDir = options.webDir ?? defaultWebDir(path.dirname(fileURLToPath(import.meta.url)));
-  const app = buildApp(parts, store, { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, webDir, maxSseConnections: options.maxSseConnections });
+  const app = buildApp(parts, options.transcripts ?? store, { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, webDir, maxSseConnections: options.maxSseConnections });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const sockets = attachWebSockets(server, { manager, auth: parts.auth, logger, maxPayloadBytes: options.wsMaxPayloadBytes, maxConnections: options.maxWsConnections, heartbeatMs: options.heartbeatMs });
   const host = options.host ?? '127.0.0.1';

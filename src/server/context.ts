@@ -20,6 +20,8 @@ export interface ServerParts {
   policy: SourcePolicyOptions;
   limiter: RateLimiter;
   startedMs: number;
+  /** A cluster gateway: SSE ids (and so Last-Event-ID) are stream seconds, the same on every gateway. */
+  resumeBySecond?: boolean;
   /** Video search (/v1/search, /v1/videos); absent: those routes answer 404. */
   search?: SearchService;
 }

@@ -38,6 +38,10 @@ export interface Outbound {
   readonly seq?: number;
   /** The WebSocket text frame of `json`, built by the first WebSocket viewer and reused. */
   wsFrame?: Buffer;
+  /** Stream time of a published message (what `since` compares; absent for hello and replies). */
+  readonly time?: number;
+  /** The SSE `id:` when it is not the seq (a gateway's: the stream second to resume from). */
+  readonly sseId?: string;
   /** The SSE event (`id:` + `data:` lines), built by the first SSE viewer and reused. */
   sseFrame?: Buffer;
 }
@@ -59,12 +63,19 @@ export interface FanoutOptions {
   sendBatch?: number;
   /** Called once per viewer dropped as a slow consumer (metrics, logs). */
   onSlowViewer?: (streamId: string) => void;
+  /**
+   * SSE ids are stream seconds (a commentary's end), not seqs: a cluster's gateways number messages each their
+   * own way but agree on seconds, so Last-Event-ID resumes on any of them.
+   */
+  sseIdBySecond?: boolean;
   /** Called when a message has been handed to every viewer, with the time since publish. */
   onBroadcastDone?: (elapsedMs: number, viewers: number) => void;
 }
 
 interface Entry {
   seq: number;
+  /** Stream time of the message (a commentary's start): what `since` compares. */
+  time: number;
   out: Outbound;
 }
 
@@ -83,6 +94,8 @@ export class FanoutHub {
   private readonly onSlowViewer?: (streamId: string) => void;
   private readonly onBroadcastDone?: (elapsedMs: number, viewers: number) => void;
   private readonly viewers = new Set<ViewerSink>();
+  /** Viewers that resumed by stream second: messages before it are not sent to them. */
+  private readonly sinceOf = new Map<ViewerSink, number>();
   /** Ring of the last `historySize` non-status messages; `ringStart` is the oldest slot. */
   private readonly ring: Entry[] = [];
   private ringStart = 0;
@@ -91,6 +104,7 @@ export class FanoutHub {
   private lastTimeSec = 0;
   private ended = false;
   private readonly sendBatch: number;
+  private readonly sseIdBySecond: boolean;
   private readonly pending: Broadcast[] = [];
   private drainScheduled = false;
 
@@ -101,6 +115,7 @@ export class FanoutHub {
     this.onSlowViewer = options.onSlowViewer;
     this.sendBatch = options.sendBatch ?? DEFAULT_SEND_BATCH;
     this.onBroadcastDone = options.onBroadcastDone;
+    this.sseIdBySecond = options.sseIdBySecond ?? false;
   }
 
   get viewerCount(): number {
@@ -114,8 +129,8 @@ export class FanoutHub {
   /** Converts a session event to its wire message, assigns seq/time, and sends it to everyone. */
   publish(event: SessionEvent): PublishedMessage {
     const message = this.toMessage(event);
-    const out: Outbound = { json: Buffer.from(JSON.stringify(message)), seq: message.seq };
-    const entry = { seq: message.seq, out };
+    const out: Outbound = { json: Buffer.from(JSON.stringify(message)), seq: message.seq, time: message.time, ...(this.sseIdBySecond ? sseSecond(message) : {}) };
+    const entry = { seq: message.seq, time: message.time, out };
     if (message.type === 'status') this.latestStatus = entry;
     else this.remember(entry);
     const startMs = performance.now();
@@ -134,10 +149,13 @@ export class FanoutHub {
 
   /**
    * Adds a viewer: hello, history, then live. `afterSeq` (a resuming client's last seen seq) leaves
-   * out history it already has. If the stream has ended the viewer is closed after the history.
+   * out history it already has; so does `sinceSec` (it has every second before it: history starts there).
+   * If the stream has ended the viewer is closed after the history.
    */
-  attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage, afterSeq = -1): void {
-    const history = this.history().filter((e) => e.seq > afterSeq);
+  attach(viewer: ViewerSink, hello: (historyCount: number) => ServerMessage, afterSeq = -1, sinceSec?: number): void {
+    const history = this.history().filter((e) => e.seq > afterSeq && (sinceSec === undefined || e.time >= sinceSec));
+    // Live messages older than `since` are held back too: a gateway still replaying its log publishes them late.
+    if (sinceSec !== undefined) this.sinceOf.set(viewer, sinceSec);
     if (!this.send(viewer, { json: Buffer.from(JSON.stringify(hello(history.length))) })) return;
     for (const entry of history) if (!this.send(viewer, entry.out)) return;
     if (this.ended) {
@@ -149,6 +167,7 @@ export class FanoutHub {
 
   detach(viewer: ViewerSink): void {
     this.viewers.delete(viewer);
+    this.sinceOf.delete(viewer);
   }
 
   /** Sends a message to one viewer only (pong, in-band errors). */
@@ -212,6 +231,7 @@ export class FanoutHub {
 
   /** Returns false (and drops the viewer) when the write would pass its queue bound. */
   private send(viewer: ViewerSink, out: Outbound): boolean {
+    if (out.time !== undefined && this.sinceOf.size > 0 && out.time < (this.sinceOf.get(viewer) ?? -Infinity)) return true;
     if (viewer.queuedBytes() + out.json.length > this.maxQueueBytes) {
       this.viewers.delete(viewer);
       viewer.closeSlow();
@@ -240,4 +260,10 @@ export class FanoutHub {
         return { ...event, ...base, time: this.lastTimeSec };
     }
   }
+}
+
+/** A gateway's SSE id: the second a client resumes from (a commentary's or gap's end); none for status. */
+function sseSecond(message: PublishedMessage): { sseId?: string } {
+  if (message.type === 'status') return {};
+  return { sseId: String(message.type === 'commentary' || message.type === 'gap' ? message.end : message.time) };
 }

@@ -49,6 +49,7 @@ const errors = {
   404: { description: 'No such stream', content: json('Error') },
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const sinceParam = { name: 'since', in: 'query', required: false, schema: { type: 'number', minimum: 0 }, description: 'Stream second the client has everything before (the end of its last commentary); history starts there. Gateways of a cluster agree on it (a seq is per process), and their SSE ids are these seconds' };
 const afterParam = { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: -1 }, description: 'Last seq already received (SSE also reads Last-Event-ID); history starts after it' };
 const tokenParam = { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'Bearer token for clients that cannot set headers' };
 
@@ -85,13 +86,13 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/streams/{id}/commentary.srt': transcript('SRT', 'application/x-subrip'),
       '/v1/streams/{id}/commentary.jsonl': transcript('JSON lines', 'application/x-ndjson'),
       '/v1/streams/{id}/events': {
-        get: { summary: 'Server-Sent Events: `data: <ServerMessage>`', description: liveDoc, parameters: [idParam, afterParam, tokenParam], responses: { 200: { description: 'Event stream (`id: <seq>` + `data: <ServerMessage>`)', content: { 'text/event-stream': { schema: ref('ServerMessage') } } }, ...errors } },
+        get: { summary: 'Server-Sent Events: `data: <ServerMessage>`', description: liveDoc, parameters: [idParam, afterParam, sinceParam, tokenParam], responses: { 200: { description: 'Event stream (`id: <seq>` + `data: <ServerMessage>`)', content: { 'text/event-stream': { schema: ref('ServerMessage') } } }, ...errors } },
       },
       '/v1/streams/{id}/ws': {
         get: {
           summary: 'WebSocket: ServerMessage out, ClientMessage in',
           description: `${liveDoc} Malformed client messages get an \`error\` message (seq -1) and change nothing.`,
-          parameters: [idParam, afterParam, tokenParam],
+          parameters: [idParam, afterParam, sinceParam, tokenParam],
           'x-websocket': { send: ref('ClientMessage'), receive: ref('ServerMessage') },
           responses: { 101: { description: 'Switching protocols' }, ...errors },
         },

@@ -45,6 +45,13 @@ export interface StreamRunner {
   start(): Promise<void>;
   /** Stops everything the runner owns (child processes, workers); emits 'end' once; idempotent. */
   stop(): Promise<void>;
+  /**
+   * Optional: lets go of a stream that runs elsewhere without ending it (a gateway shutting down: the stream
+   * goes on for the other gateways). Server shutdown calls it instead of stop() when present.
+   */
+  release?(): Promise<void>;
+  /** Optional: deletes what the stream stored outside this process (DELETE ?purge=true of a cluster's stream). */
+  purge?(): Promise<void>;
   on(event: 'event', listener: (event: SessionEvent) => void): this;
   /** Every 1-second chunk of sampled frames, for the video preview. Listeners must not keep `rgb`. */
   on(event: 'chunk', listener: (chunk: FrameChunk) => void): this;

@@ -82,6 +82,7 @@ export const Health = z.object({ ok: z.literal(true), streams: z.number().int(),
 /** Resume point for WS (?after=) and SSE (Last-Event-ID or ?after=): the last seq the client has. */
 export const ResumeQuery = z.object({
   after: z.coerce.number().int().min(-1).default(-1).describe('Last seq already received; history starts after it'),
+  since: z.coerce.number().min(0).optional().describe('Stream second the client has everything before (the end of its last commentary); history starts there, the same on every gateway'),
 });
 
 export const TokenQuery = z.object({ token: z.string().optional().describe('Bearer token for EventSource/browsers') });

@@ -175,6 +175,34 @@ export class StreamManager {
     return stream;
   }
 
+  /**
+   * Registers a stream started elsewhere (a gateway learning of another gateway's stream) and follows it through
+   * `runner`; no admission and no resume: the runner brings the stream's history and live messages.
+   */
+  async adopt(meta: StoredMeta, runner: StreamRunner): Promise<ManagedStream> {
+    const known = this.streams.get(meta.id);
+    if (known) return known;
+    const stream = this.newEntry(meta);
+    this.streams.set(meta.id, stream);
+    await this.launch(stream, runner);
+    return stream;
+  }
+
+  /** Whether a stream id is known here. */
+  has(id: string): boolean {
+    return this.streams.has(id);
+  }
+
+  /** Drops a stream purged elsewhere (another gateway) from memory and the scratch data, telling its viewers it ended. */
+  async forget(id: string): Promise<void> {
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    await stream.runner?.release?.();
+    if (!isFinal(stream.state)) this.finish(stream, 'ended');
+    this.streams.delete(id);
+    this.options.store.remove(id);
+  }
+
   /** The operator's limit (`serve --max-streams`): 503 `stream_limit` with Retry-After once reached. */
   private checkStreamLimit(): void {
     const max = this.options.maxLiveStreams;
@@ -301,6 +329,7 @@ export class StreamManager {
     if (purge) {
       this.streams.delete(id);
       this.options.store.remove(id);
+      await stream.runner?.purge?.(); // a cluster's stream: its log and entry go for every gateway
     }
   }
 
@@ -323,9 +352,9 @@ export class StreamManager {
     };
   }
 
-  /** Stops every running stream (server shutdown). */
+  /** Stops every running stream (server shutdown); one that runs elsewhere is only let go (runner.release). */
   async closeAll(): Promise<void> {
-    await Promise.allSettled(this.list().filter((s) => !isFinal(s.state)).map((s) => this.stop(s.meta.id)));
+    await Promise.allSettled(this.list().filter((s) => !isFinal(s.state)).map((s) => (s.runner?.release ? s.runner.release() : this.stop(s.meta.id))));
     for (const s of this.list()) s.hub.closeAll();
   }
 }

@@ -73,11 +73,11 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
       const maxConnections = deps.maxConnections ?? DEFAULT_MAX_WS_CONNECTIONS;
       if (wss.clients.size >= maxConnections) throw new SightlineError('rate_limited', `server is at its limit of ${maxConnections} WebSocket viewers`);
       const canWrite = grants(deps.auth, 'write', token);
-      const resume = ResumeQuery.parse({ after: url.searchParams.get('after') ?? undefined });
+      const resume = ResumeQuery.parse({ after: url.searchParams.get('after') ?? undefined, since: url.searchParams.get('since') ?? undefined });
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
-        if (match[2] === 'ws') onCommentarySocket(ws, socket, stream, canWrite, resume.after, deps);
+        if (match[2] === 'ws') onCommentarySocket(ws, socket, stream, canWrite, resume, deps);
         else onVideoSocket(ws, stream);
       });
     } catch (err) {
@@ -99,7 +99,7 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): { close()
  * (the one ws was handed; permessage-deflate is off, so ws never holds frames back and ordering
  * with its own control frames is kept). `ws.bufferedAmount` still counts those bytes.
  */
-function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream, canWrite: boolean, afterSeq: number, deps: WebSocketDeps): void {
+function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream, canWrite: boolean, resume: { after: number; since?: number }, deps: WebSocketDeps): void {
   const id = stream.meta.id;
   const sink: ViewerSink = {
     queuedBytes: () => ws.bufferedAmount,
@@ -144,7 +144,7 @@ function onCommentarySocket(ws: WebSocket, socket: Duplex, stream: ManagedStream
       replyError(err);
     }
   });
-  stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: id, state: stream.state, historyCount }), afterSeq);
+  stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: id, state: stream.state, historyCount }), resume.after, resume.since);
 }
 
 function onVideoSocket(ws: WebSocket, stream: ManagedStream): void {

@@ -16,7 +16,8 @@ export const SSE_KEEPALIVE_MS = 15_000;
 
 /** `id: <seq>` lets EventSource resume with Last-Event-ID; hello/replies carry no id. */
 function sseFrame(out: Outbound): Buffer {
-  const id = out.seq === undefined ? '' : `id: ${out.seq}\n`;
+  const cursor = out.sseId ?? out.seq;
+  const id = cursor === undefined ? '' : `id: ${cursor}\n`;
   return Buffer.concat([Buffer.from(`${id}data: `), out.json, Buffer.from('\n\n')]);
 }
 
@@ -30,7 +31,11 @@ export function eventRoutes(parts: ServerParts, maxConnections = DEFAULT_MAX_SSE
     authorize(c, parts, 'view');
     const stream = parts.manager.get(streamIdParam(c.req.param('id')));
     if (open >= maxConnections) throw new SightlineError('rate_limited', `server is at its limit of ${maxConnections} SSE viewers`);
-    const resume = ResumeQuery.parse({ after: c.req.header('last-event-id') ?? c.req.query('after') });
+    // A gateway's ids are stream seconds (FanoutOptions.sseIdBySecond): Last-Event-ID is then a `since`.
+    const lastId = c.req.header('last-event-id');
+    const resume = parts.resumeBySecond
+      ? ResumeQuery.parse({ after: c.req.query('after'), since: lastId ?? c.req.query('since') })
+      : ResumeQuery.parse({ after: lastId ?? c.req.query('after'), since: c.req.query('since') });
     const res = c.env.outgoing;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -58,7 +63,7 @@ export function eventRoutes(parts: ServerParts, maxConnections = DEFAULT_MAX_SSE
       clearInterval(keepalive);
       stream.hub.detach(sink);
     });
-    stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: stream.meta.id, state: stream.state, historyCount }), resume.after);
+    stream.hub.attach(sink, (historyCount) => ({ type: 'hello', stream: stream.meta.id, state: stream.state, historyCount }), resume.after, resume.since);
     return RESPONSE_ALREADY_SENT;
   });
   return app;

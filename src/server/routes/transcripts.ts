@@ -1,9 +1,14 @@
-/** GET /v1/streams/:id/commentary.vtt|.srt|.jsonl: the transcript so far, from disk. */
+/** GET /v1/streams/:id/commentary.vtt|.srt|.jsonl: the transcript so far, from disk (a gateway: from JetStream). */
 import { Hono } from 'hono';
 import { authorize, type AppEnv, type ServerParts } from '../context.js';
 import { streamIdParam } from '../schemas.js';
 import { toJsonl, toSrt, toWebVtt } from '../transcript-export.js';
-import type { TranscriptStore } from '../transcript-store.js';
+import type { Segment } from '../transcript-store.js';
+
+/** Where a stream's transcript is read: the TranscriptStore, or a cluster's segment log. */
+export interface TranscriptSource {
+  readSegments(id: string): Segment[] | Promise<Segment[]>;
+}
 
 const FORMATS = {
   vtt: { type: 'text/vtt; charset=utf-8', render: toWebVtt },
@@ -11,9 +16,9 @@ const FORMATS = {
   jsonl: { type: 'application/x-ndjson; charset=utf-8', render: toJsonl },
 } as const;
 
-export function transcriptRoutes(parts: ServerParts, store: TranscriptStore): Hono<AppEnv> {
+export function transcriptRoutes(parts: ServerParts, store: TranscriptSource): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/:id/:file{commentary\\.(vtt|srt|jsonl)}', (c) => {
+  app.get('/:id/:file{commentary\\.(vtt|srt|jsonl)}', async (c) => {
     authorize(c, parts, 'view');
     const id = streamIdParam(c.req.param('id'));
     parts.manager.get(id);
@@ -21,7 +26,7 @@ export function transcriptRoutes(parts: ServerParts, store: TranscriptStore): Ho
     const format = FORMATS[ext];
     c.header('Content-Type', format.type);
     c.header('Content-Disposition', `inline; filename="${id}.${ext}"`);
-    return c.body(format.render(store.readSegments(id)));
+    return c.body(format.render(await store.readSegments(id)));
   });
   return app;
 }

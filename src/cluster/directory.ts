@@ -1,0 +1,97 @@
+/**
+ * The cluster's shared state as both roles read and change it: wanted streams, leases, live workers, status.
+ * Gateways (src/server) use only this and segment-log.ts, never NATS directly.
+ */
+import type { SessionEvent } from '../stream/events.js';
+import type { Cluster } from './connect.js';
+import { SEGMENT_STREAM, endMsgId, segmentSubject, statusSubject } from './names.js';
+import { Lease, WantedStream, WorkerInfo, decode, encode } from './wire.js';
+
+/** Every stream in STREAMS_BUCKET (any state), by id. */
+export async function listWanted(cluster: Cluster): Promise<Map<string, WantedStream>> {
+  const out = new Map<string, WantedStream>();
+  for await (const key of await cluster.streams.keys()) {
+    const entry = await cluster.streams.get(key);
+    const spec = entry && entry.operation === 'PUT' ? decode(WantedStream, entry.value) : undefined;
+    if (spec) out.set(key, spec);
+  }
+  return out;
+}
+
+/** Workers that announced themselves within the lease time. */
+export async function liveWorkers(cluster: Cluster): Promise<WorkerInfo[]> {
+  const out: WorkerInfo[] = [];
+  for await (const key of await cluster.workers.keys()) {
+    const entry = await cluster.workers.get(key);
+    const w = entry && entry.operation === 'PUT' ? decode(WorkerInfo, entry.value) : undefined;
+    if (w) out.push(w);
+  }
+  return out;
+}
+
+/** The worker holding a stream's lease, or undefined when none does (unplaced, or moving). */
+export async function leaseHolder(cluster: Cluster, streamId: string): Promise<string | undefined> {
+  const entry = await cluster.leases.get(streamId);
+  return entry && entry.operation === 'PUT' ? decode(Lease, entry.value)?.worker : undefined;
+}
+
+/** Adds a wanted stream; some worker with room claims it. */
+export async function wantStream(cluster: Cluster, spec: WantedStream): Promise<void> {
+  await cluster.streams.create(spec.id, encode(spec));
+}
+
+/**
+ * Asks for a stream to stop: marked `stopped` (its worker stops it at its next tick) and its `end` stored
+ * (de-duplicated, so a worker's own end cannot double it).
+ */
+export async function stopStream(cluster: Cluster, streamId: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const entry = await cluster.streams.get(streamId);
+    const spec = entry && entry.operation === 'PUT' ? decode(WantedStream, entry.value) : undefined;
+    if (!spec || spec.state !== 'wanted') break;
+    try {
+      await cluster.streams.update(streamId, encode({ ...spec, state: 'stopped' }), entry!.revision);
+      break;
+    } catch {
+      // changed under us (a worker marked it ended): read again
+    }
+  }
+  const end: SessionEvent = { type: 'end', stream: streamId };
+  await cluster.js.publish(segmentSubject(streamId), JSON.stringify(end), { msgID: endMsgId(streamId) });
+}
+
+/** Changes a running stream's instruction: its worker applies it at its next tick (set_prompt on a gateway). */
+export async function setStreamPrompt(cluster: Cluster, streamId: string, prompt: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const entry = await cluster.streams.get(streamId);
+    const spec = entry && entry.operation === 'PUT' ? decode(WantedStream, entry.value) : undefined;
+    if (!spec || spec.state !== 'wanted') return;
+    try {
+      await cluster.streams.update(streamId, encode({ ...spec, prompt }), entry!.revision);
+      return;
+    } catch {
+      // changed under us: read again
+    }
+  }
+}
+
+/** Deletes a stream's entry and its whole log (DELETE ?purge=true); gateways forget it at their next sync. */
+export async function purgeStream(cluster: Cluster, streamId: string): Promise<void> {
+  await cluster.streams.purge(streamId);
+  await cluster.jsm.streams.purge(SEGMENT_STREAM, { filter: segmentSubject(streamId) });
+}
+
+/** Hears a stream's status messages (ephemeral, from the worker running it). */
+export function onStatus(cluster: Cluster, streamId: string, listener: (e: SessionEvent) => void): { stop(): void } {
+  const sub = cluster.nc.subscribe(statusSubject(streamId), {
+    callback: (err, msg) => {
+      if (err) return;
+      try {
+        listener(msg.json<SessionEvent>());
+      } catch {
+        // not ours
+      }
+    },
+  });
+  return { stop: () => sub.unsubscribe() };
+}
