@@ -56,8 +56,11 @@ interface Row {
   seconds: number;
   firstOutSec?: number;
   median: number;
+  /** The highest window mean the gate saw. */
+  maxWindow: number;
 }
 
+const maxWindowMean = (xs: number[], w: number): number => chooseThreshold([xs], w, 1, 1).validationMax;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 export function registerOodEval(evalCmd: Command, seedList: (v: string) => number[]): void {
@@ -109,16 +112,17 @@ export function registerOodEval(evalCmd: Command, seedList: (v: string) => numbe
       for (const seed of o.seeds) {
         const scores = await reader.scores((await heldOutMatch(o.cache, seed, o.heldoutSeconds)).video, o.heldoutSeconds, stats);
         heldOutScores.push(...scores);
-        heldOut.push({ name: `seed ${seed}`, ...gateShare(stats, scores), median: median(scores) });
+        heldOut.push({ name: `seed ${seed}`, ...gateShare(stats, scores), median: median(scores), maxWindow: maxWindowMean(scores, o.window) });
         log(`held-out: seed ${seed}`);
       }
       const rawFalse = heldOutScores.filter((s) => s >= stats.enter).length;
+      const heldOutMax = Math.max(...heldOut.map((r) => r.maxWindow));
 
       mkdirSync(join(o.cache, 'ood'), { recursive: true });
       const other: Row[] = [];
       const measure = async (name: string, video: string): Promise<void> => {
         const scores = await reader.scores(video, o.otherSeconds, stats);
-        other.push({ name, ...gateShare(stats, scores), median: median(scores) });
+        other.push({ name, ...gateShare(stats, scores), median: median(scores), maxWindow: maxWindowMean(scores, o.window) });
         log(`other: ${name}`);
       };
       for (const [name, filter] of Object.entries(TEST_SOURCES)) {
@@ -142,6 +146,7 @@ export function registerOodEval(evalCmd: Command, seedList: (v: string) => numbe
         heldOutSeeds: `${o.seeds[0]}-${o.seeds.at(-1)}`,
         heldOutFalseAlarmSeconds: heldOutOut,
         heldOutSeconds: heldOutAll,
+        heldOutMaxWindowMean: round(heldOutMax),
         lavfiDetectedSeconds: lavfi.reduce((n, r) => n + r.outSeconds, 0),
         lavfiSeconds: lavfi.reduce((n, r) => n + r.seconds, 0),
       };
@@ -160,10 +165,11 @@ export function registerOodEval(evalCmd: Command, seedList: (v: string) => numbe
         `## False alarms on held-out matches (${calibration.heldOutSeeds}, ${o.heldoutSeconds} s each)`,
         '',
         `**${heldOutOut} of ${heldOutAll} seconds out of domain (${pct(heldOutOut, heldOutAll)})**; single seconds at or above the threshold, before smoothing: ${rawFalse} (${pct(rawFalse, heldOutAll)}).`,
+        `The highest ${o.window}-second mean on these matches was ${heldOutMax.toFixed(2)} (threshold ${stats.enter}).`,
         '',
-        '| match | seconds out of domain | seconds | share | median score |',
-        '| --- | --- | --- | --- | --- |',
-        ...heldOut.map((r) => `| ${r.name} | ${r.outSeconds} | ${r.seconds} | ${pct(r.outSeconds, r.seconds)} | ${r.median.toFixed(2)} |`),
+        `| match | seconds out of domain | seconds | share | median score | highest ${o.window}-s mean |`,
+        '| --- | --- | --- | --- | --- | --- |',
+        ...heldOut.map((r) => `| ${r.name} | ${r.outSeconds} | ${r.seconds} | ${pct(r.outSeconds, r.seconds)} | ${r.median.toFixed(2)} | ${r.maxWindow.toFixed(2)} |`),
         '',
         `## Detection on other footage (${o.otherSeconds} s each, from the stream's first second)`,
         '',
