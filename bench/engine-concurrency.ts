@@ -4,6 +4,8 @@
  * every session gets one chunk per wall-clock second (staggered), for --seconds seconds.
  *
  *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers N] [--seconds 20] [--levels 1,4,16,32,64,96,128] [--policy refresh]
+ *       [--batching on|off] [--device cpu|webgpu]   (batching off: each stream runs its own model calls, as before;
+ *       webgpu: one worker with the K/V on the GPU, falling back to the CPU with a notice where there is none)
  *
  * Sessions start with ~1,100 tokens of previous text so the cache is near its steady-state size (text
  * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
@@ -26,11 +28,20 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     levels: { type: 'string', default: '1,4,16,32,64,96,128' },
     policy: { type: 'string', default: DEFAULT_CACHE_POLICY },
+    batching: { type: 'string', default: 'on' },
+    device: { type: 'string', default: 'cpu' },
   },
 });
 const policy = cachePolicyName(values.policy!);
 const seconds = Number(values.seconds);
-const pool = await EnginePool.create({ modelDir: values.model!, workers: values.workers ? Number(values.workers) : undefined });
+if (!['on', 'off'].includes(values.batching!)) throw new Error(`--batching: "${values.batching}" is not on or off`);
+if (values.device !== 'cpu' && values.device !== 'webgpu') throw new Error(`--device: "${values.device}" is not cpu or webgpu`);
+const pool = await EnginePool.create({
+  modelDir: values.model!,
+  workers: values.workers ? Number(values.workers) : undefined,
+  batching: values.batching === 'on',
+  device: values.device,
+});
 const workers = pool.streamsPerWorker.length;
 const v = pool.config.vision;
 const fps = Math.ceil(v.framesPerSecond);
@@ -96,6 +107,6 @@ for (const [i, n] of [2, ...levels].entries()) {
   fits = n;
 }
 await pool.destroy();
-console.log(`model ${pool.config.name}, ${workers} workers, policy ${policy}, ${seconds} s per level, real-time ${fps} fps streams`);
+console.log(`model ${pool.config.name}, ${workers} workers on ${pool.device.provider}, policy ${policy}, ${seconds} s per level, real-time ${fps} fps streams`);
 console.table(results);
 console.log(`streams that fit with p99 <= 1 s and no skipped seconds: ${fits} (largest level tried that passed)`);

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'provider_unavailable'
   | 'cache_full'
   | 'worker_failed'
+  | 'device_error'
   | 'not_found'
   | 'unauthorized'
   | 'forbidden'
@@ -42,6 +43,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   provider_unavailable: 500,
   cache_full: 507,
   worker_failed: 500,
+  device_error: 500,
   not_found: 404,
   unauthorized: 401,
   forbidden: 403,

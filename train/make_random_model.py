@@ -14,13 +14,12 @@ import json
 import os
 import random
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from train.vlm.chat import CHAT
-from train.vlm.export import step_graph_io
+from train.vlm.export import check_ort, export_graph, flat, reference_steps, step_graph_io, step_ref
 from train.vlm.modeling import Decoder
 
 SPECIAL = ["<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
@@ -97,22 +96,6 @@ class Vision(nn.Module):
 
 
 # ---------------------------------------------------------------- export + references
-def export(module, args, path, inputs, outputs, axes):
-    kw = dict(input_names=inputs, output_names=outputs, dynamic_axes=axes, opset_version=17)
-    try:
-        torch.onnx.export(module, args, path, dynamo=False, **kw)
-    except Exception as err:  # TorchScript exporter gone in this torch: use the dynamo one
-        print("legacy export failed, trying dynamo:", repr(err)[:300])
-        torch.onnx.export(module, args, path, dynamo=True, external_data=False, **kw)
-    import onnx
-
-    onnx.checker.check_model(onnx.load(path))
-
-
-def flat(t):
-    return [float(x) for x in t.detach().reshape(-1).tolist()]
-
-
 def build(out_root, name, layers, tok, seed):
     out = os.path.join(out_root, name)
     os.makedirs(out, exist_ok=True)
@@ -130,23 +113,17 @@ def build(out_root, name, layers, tok, seed):
 
     # vision
     fr = torch.rand(2, 3, 32, 32) * 2 - 1
-    export(vis, (fr,), os.path.join(out, "vision.onnx"), ["pixel_values"], ["visual_embeds"], {"pixel_values": {0: "F"}, "visual_embeds": {0: "F"}})
+    export_graph(vis, (fr,), os.path.join(out, "vision.onnx"), ["pixel_values"], ["visual_embeds"], {"pixel_values": {0: "F"}, "visual_embeds": {0: "F"}})
     with torch.no_grad():
         vref = vis(fr)
 
     inputs, outputs, axes, ex = step_graph_io(L, kv, hd, dec_c["hiddenSize"])
-    export(dec, ex, os.path.join(out, "decoder.onnx"), inputs, outputs, axes)
+    export_graph(dec, ex, os.path.join(out, "decoder.onnx"), inputs, outputs, axes)
 
     ids_a = tok.encode("<|user|>Time=3-4 s<|assistant|> Goal!").ids
     ids_b = tok.encode(" Silva passes").ids
-    empty = [torch.zeros(1, 0, kv, hd) for _ in range(2 * L)]
     with torch.no_grad():
-        pos_a = torch.arange(len(ids_a)).unsqueeze(0)
-        ra = dec(embed[ids_a].unsqueeze(0), pos_a, *empty)
-        pos_b = torch.arange(len(ids_a), len(ids_a) + len(ids_b)).unsqueeze(0)
-        rb = dec(embed[ids_b].unsqueeze(0), pos_b, *ra[1:])
-        # shifted positions: the same tokens numbered from 100 (for the RoPE re-index fixture)
-        rs = dec(embed[ids_a].unsqueeze(0), pos_a + 100, *empty)
+        (pos_a, ra), (pos_b, rb), (pos_s, rs) = reference_steps(dec, embed, ids_a, ids_b, L, kv, hd)
 
     check_ort(out, fr, vref, embed, ids_a, ids_b, ra, rb, L)
     embed.numpy().astype("<f4").tofile(os.path.join(out, "embed_tokens.bin"))
@@ -155,7 +132,7 @@ def build(out_root, name, layers, tok, seed):
         json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": False, "add_eos_token": False,
                    "eos_token": "<|end|>", "pad_token": "<|pad|>"}, f)
     vis_cfg = {k: v for k, v in vis_c.items() if k != "patchSize"}
-    config = {"format": "sightline-streaming-vlm", "formatVersion": 1, "name": name, "decoder": dec_c, "rope": rope,
+    config = {"format": "sightline-streaming-vlm", "formatVersion": 2, "name": name, "decoder": dec_c, "rope": rope,
               "kv": {"layout": "seq-major", "dtype": "float32"},
               "embeddings": {"file": "embed_tokens.bin", "dtype": "float32"}, "vision": vis_cfg, "chat": CHAT,
               "generation": {"maxTokensPerSecond": 20, "temperature": 0.9, "topP": 0.9, "repetitionPenalty": 1.05},
@@ -168,43 +145,11 @@ def build(out_root, name, layers, tok, seed):
         "vision": {"shape": list(fr.shape), "pixel_values": flat(fr), "outShape": list(vref.shape), "visual_embeds": flat(vref)},
         "stepA": step_ref(ids_a, pos_a, ra, L),
         "stepB": step_ref(ids_b, pos_b, rb, L),
-        "stepShifted": step_ref(ids_a, pos_a + 100, rs, L),
+        "stepShifted": step_ref(ids_a, pos_s, rs, L),
     }
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f)
     print(name, "ok", {f: os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)})
-
-
-def step_ref(ids, pos, r, L):
-    d = {"ids": ids, "positions": pos.reshape(-1).tolist(), "logitsShape": list(r[0].shape), "logits": flat(r[0])}
-    for i in range(L):
-        d[f"new_key_{i}"] = flat(r[1 + 2 * i])
-        d[f"new_value_{i}"] = flat(r[2 + 2 * i])
-    d["kvShape"] = list(r[1].shape)
-    return d
-
-
-def check_ort(out, fr, vref, embed, ids_a, ids_b, ra, rb, L):
-    import onnxruntime as ort
-
-    vs = ort.InferenceSession(os.path.join(out, "vision.onnx"), providers=["CPUExecutionProvider"])
-    dv = np.abs(vs.run(None, {"pixel_values": fr.numpy()})[0] - vref.numpy()).max()
-    ds = ort.InferenceSession(os.path.join(out, "decoder.onnx"), providers=["CPUExecutionProvider"])
-    kvh = ra[1].shape[2:]
-    feeds = {"inputs_embeds": embed[ids_a].unsqueeze(0).numpy(), "position_ids": np.arange(len(ids_a))[None].astype(np.int64)}
-    for i in range(L):
-        feeds[f"past_key_{i}"] = np.zeros((1, 0) + tuple(kvh), np.float32)
-        feeds[f"past_value_{i}"] = np.zeros((1, 0) + tuple(kvh), np.float32)
-    oa = ds.run(None, feeds)
-    da = max(np.abs(o - r.numpy()).max() for o, r in zip(oa, ra))
-    feeds = {"inputs_embeds": embed[ids_b].unsqueeze(0).numpy(),
-             "position_ids": np.arange(len(ids_a), len(ids_a) + len(ids_b))[None].astype(np.int64)}
-    for i in range(L):
-        feeds[f"past_key_{i}"], feeds[f"past_value_{i}"] = oa[1 + 2 * i], oa[2 + 2 * i]
-    ob = ds.run(None, feeds)
-    db = max(np.abs(o - r.numpy()).max() for o, r in zip(ob, rb))
-    print(f"ort vs torch: vision {dv:.2e} stepA {da:.2e} stepB {db:.2e}")
-    assert max(dv, da, db) < 1e-4, "exported graph does not match PyTorch"
 
 
 def main():

@@ -1,4 +1,12 @@
 import type { KvGeometry, KvOps, KvStore } from '../cache/index.js';
+import { SightlineError } from '../errors.js';
+
+/** One stream's decoder step: `tokens` rows of `embeds` at positions store.length.., appended to `store`. */
+export interface DecodeRequest {
+  embeds: Float32Array;
+  tokens: number;
+  store: KvStore;
+}
 
 /**
  * What the per-second loop needs from a model, whatever runs it (onnxruntime in a worker, or a
@@ -9,17 +17,35 @@ export interface InferenceBackend {
   readonly vocabSize: number;
   /** Rows of the embedding table for `ids`. */
   embedIds(ids: number[]): Float32Array;
-  /** pixel_values [frames, 3, H, W] -> visual embeddings [frames * tokensPerFrame, hiddenSize]. */
-  encodeFrames(pixelValues: Float32Array, frames: number): Promise<Float32Array>;
+  /**
+   * pixel_values [frames, 3, H, W] -> visual embeddings [frames * tokensPerFrame, hiddenSize]. `owner` (the
+   * stream's KV store) is who the model time is counted for when calls are shared (`takeComputeMs`).
+   */
+  encodeFrames(pixelValues: Float32Array, frames: number, owner?: object): Promise<Float32Array>;
   /**
    * One decoder step over `tokens` new rows at positions store.length.., attending to the store's rows;
    * appends their K/V to the store and returns the logits of the last new row.
    */
   decode(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array>;
   /**
+   * Several streams' steps in one call (format-2 decoders, host K/V): the same result for each request as
+   * `decode` alone, logits of each request's last new row in request order. One batch at a time. Absent:
+   * the model runs one stream a call.
+   */
+  decodeBatch?(requests: readonly DecodeRequest[]): Promise<Float32Array[]>;
+  /** Model time counted for `owner` since the last take, when calls are shared by streams (batching). */
+  takeComputeMs?(owner: object): number;
+  /**
    * Cache-ops backend for a new stream's store, when the K/V live with the model (GPU memory);
    * absent: host buffers (HostKvOps).
    */
   createKvOps?: (geometry: KvGeometry, capacityTokens: number) => KvOps;
   dispose(): Promise<void>;
+}
+
+/** A step that does not fit its store is refused with cache_full (the store is never grown). */
+export function assertFits(tokens: number, store: KvStore): void {
+  if (!store.fits(tokens)) {
+    throw new SightlineError('cache_full', `KV cache full: ${tokens} new tokens do not fit (${store.length}/${store.capacityTokens} used)`);
+  }
 }

@@ -5,7 +5,7 @@ const positiveInt = z.number().int().positive();
 
 export const ModelConfigSchema = z.object({
   format: z.literal('sightline-streaming-vlm'),
-  formatVersion: z.literal(1),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   name: z.string().min(1),
   decoder: z
     .object({

@@ -51,5 +51,9 @@ export function runGuarded(s: GuardedSession, feeds: Record<string, ort.Tensor>)
       }
     }
   }
-  return s.session.run(feeds);
+  // The runtime's own failures (a lost or broken device, an allocation that failed) leave the session in an
+  // unknown state: they get their own code, and the engine worker dies on them (engine.worker.ts).
+  return s.session.run(feeds).catch((err: unknown) => {
+    throw new SightlineError('device_error', `${s.name} on ${s.provider}: ${(err as Error).message}`, { cause: err });
+  });
 }

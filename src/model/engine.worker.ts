@@ -1,11 +1,14 @@
 /**
  * Engine worker: owns the onnxruntime sessions and the KV caches of the streams assigned to it, and
- * runs each stream-second entirely here (one message in, one out). Requests run one at a time in
- * arrival order, so streams sharing a worker interleave second by second.
+ * runs each stream-second entirely here (one message in, one out). With a batching model (format 2, host
+ * K/V) every stream's requests run in its own order, all streams at once, and their model calls meet in
+ * the BatchScheduler; otherwise requests run one at a time in arrival order, so streams sharing a worker
+ * interleave second by second.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isSightlineError } from '../errors.js';
 import type { InferenceBackend } from './backend.js';
+import { BatchScheduler } from './batch-scheduler.js';
 import { createOnnxBackend } from './onnx-backend.js';
 import { framesToPixelValues } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
@@ -54,17 +57,41 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
+async function answer(m: ToWorker): Promise<void> {
+  try {
+    await handle(m);
+  } catch (err) {
+    // A device fault fails every stream on this worker, not just this request: the thread dies, the pool
+    // rejects its in-flight work with worker_failed and the sessions reopen from their transcripts on a
+    // fresh worker (a fresh device, on a GPU).
+    if (isSightlineError(err) && err.code === 'device_error') {
+      setImmediate(() => {
+        throw err;
+      });
+      return;
+    }
+    const code = isSightlineError(err) ? err.code : ((err as { code?: string }).code ?? 'internal');
+    post({ type: 'error', seq: m.seq, code, message: (err as Error).message });
+  }
+}
+
+/** Each stream's requests in order, streams side by side (their calls are batched). */
+const streamTails = new Map<string, Promise<void>>();
+function runConcurrently(m: ToWorker): void {
+  const tail = (streamTails.get(m.streamId) ?? Promise.resolve()).then(() => answer(m));
+  streamTails.set(m.streamId, tail);
+  void tail.then(() => {
+    if (streamTails.get(m.streamId) === tail) streamTails.delete(m.streamId);
+  });
+}
+
 async function drain(): Promise<void> {
   if (draining || !backend) return;
   draining = true;
   while (queue.length > 0) {
     const m = queue.shift()!;
-    try {
-      await handle(m);
-    } catch (err) {
-      const code = isSightlineError(err) ? err.code : ((err as { code?: string }).code ?? 'internal');
-      post({ type: 'error', seq: m.seq, code, message: (err as Error).message });
-    }
+    if (backend instanceof BatchScheduler) runConcurrently(m);
+    else await answer(m);
   }
   draining = false;
 }
@@ -77,7 +104,11 @@ port.on('message', (m: ToWorker) => {
 
 createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.intraOpThreads, kv: init.kv }).then(
   (b) => {
-    backend = b;
+    // On the CPU a call's cost grows with its rows and packing copies each past (bench/results/batch-cost.md):
+    // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
+    // tokens for long; on a GPU a call costs about the same for 1 row or 500, so the defaults (large).
+    const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : {};
+    backend = b.decodeBatch && init.batching !== false ? new BatchScheduler({ ...b, decodeBatch: b.decodeBatch }, limits) : b;
     post({ type: 'ready', provider: b.provider, kv: b.kv, notice: b.notice });
     void drain();
   },

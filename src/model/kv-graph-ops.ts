@@ -8,6 +8,9 @@
  *              (evict rounds, move commentary into previous text, trim sink + window, truncate:
  *              all are "keep these rows, re-index their positions")
  *   kv_read    Identity with outputs on the CPU: the only way back to host (tests, numerics checks)
+ *   kv_pack    B streams' rows -> one batch [B,P,H,D]: Concat all, Gather   (Concat, Gather, Reshape;
+ *              idx[B*P] (padding -> row 0, masked by the decoder)            one graph per B, made on use)
+ *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Slice; one graph per B)
  *
  * The rotation angles come from KvStore in float64 (cos/sin tables of one row per distinct delta,
  * uploaded as float32), so graph and host implementations rotate by the same angles.
@@ -95,18 +98,80 @@ export function readGraph(g: KvGeometry): GraphSpec {
   return spec;
 }
 
+/** Batched decoder calls with K/V on the device (format 2): the streams' rows packed into one past tensor. */
+export function packGraph(g: KvGeometry, batch: number): GraphSpec {
+  const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const spec: GraphSpec = {
+    name: `kv_pack_${batch}`,
+    inputs: [
+      { name: 'idx', type: DT.int64, dims: ['N'] },
+      { name: 'shape', type: DT.int64, dims: [4] },
+    ],
+    outputs: [],
+    nodes: [],
+  };
+  for (let l = 0; l < L; l++) {
+    for (const kv of ['key', 'value']) {
+      const parts = Array.from({ length: batch }, (_, b) => `${kv}_${b}_${l}`);
+      for (const name of parts) spec.inputs.push({ name, type: DT.float, dims: [1, `P${name}`, H, D] });
+      spec.outputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: [batch, 'P', H, D] });
+      spec.nodes.push(
+        { op: 'Concat', inputs: parts, outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } },
+        { op: 'Gather', inputs: [`all_${kv}_${l}`, 'idx'], outputs: [`rows_${kv}_${l}`], attrs: { axis: 1 } },
+        { op: 'Reshape', inputs: [`rows_${kv}_${l}`, 'shape'], outputs: [`past_${kv}_${l}`] },
+      );
+    }
+  }
+  return spec;
+}
+
+/** Row b of a batched decoder output, its first T_b rows (`ends_b` = [b + 1, T_b]), as stream b's new rows. */
+export function splitGraph(g: KvGeometry, batch: number): GraphSpec {
+  const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const spec: GraphSpec = { name: `kv_split_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 1]) }] };
+  for (let b = 0; b < batch; b++) {
+    spec.inputs.push({ name: `ends_${b}`, type: DT.int64, dims: [2] });
+    spec.initializers!.push({ name: `starts_${b}`, type: DT.int64, dims: [2], data: i64([b, 0]) });
+  }
+  for (let l = 0; l < L; l++) {
+    for (const kv of ['key', 'value']) {
+      spec.inputs.push({ name: `new_${kv}_${l}`, type: DT.float, dims: [batch, 'T', H, D] });
+      for (let b = 0; b < batch; b++) {
+        spec.outputs.push({ name: `${kv}_${b}_${l}`, type: DT.float, dims: [1, `T${b}`, H, D] });
+        spec.nodes.push({ op: 'Slice', inputs: [`new_${kv}_${l}`, `starts_${b}`, `ends_${b}`, 'axes'], outputs: [`${kv}_${b}_${l}`] });
+      }
+    }
+  }
+  return spec;
+}
+
 /** Whether outputs of sessions on this provider can stay in device memory. */
 export const keepsOutputsOnDevice = (provider: string): boolean => provider === 'webgpu';
 
 /** The three cache graphs as sessions on one provider; shared by every stream of a backend. */
 export class CacheGraphs {
+  private readonly batchGraphs = new Map<string, Promise<GuardedSession>>();
+
   private constructor(
     readonly geometry: KvGeometry,
     readonly provider: string,
     readonly append: GuardedSession,
     readonly gather: GuardedSession,
     readonly read: GuardedSession,
+    private readonly deviceOptions: ort.InferenceSession.SessionOptions,
   ) {}
+
+  /** kv_pack / kv_split for a batch of `batch` streams, made on first use and kept. */
+  batchGraph(kind: 'pack' | 'split', batch: number): Promise<GuardedSession> {
+    const key = `${kind}${batch}`;
+    let session = this.batchGraphs.get(key);
+    if (!session) {
+      const spec = (kind === 'pack' ? packGraph : splitGraph)(this.geometry, batch);
+      session = ort.InferenceSession.create(buildModel(spec), this.deviceOptions).then((s) => ({ name: spec.name, provider: this.provider, session: s }));
+      this.batchGraphs.set(key, session);
+    }
+    return session;
+  }
 
   static async create(geometry: KvGeometry, provider: string, intraOpThreads = 1): Promise<CacheGraphs> {
     const base: ort.InferenceSession.SessionOptions = { executionProviders: [provider], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1 };
@@ -116,7 +181,7 @@ export class CacheGraphs {
       provider,
       session: await ort.InferenceSession.create(buildModel(spec), o),
     });
-    return new CacheGraphs(geometry, provider, await open(appendGraph(geometry), device), await open(gatherGraph(geometry), device), await open(readGraph(geometry), base));
+    return new CacheGraphs(geometry, provider, await open(appendGraph(geometry), device), await open(gatherGraph(geometry), device), await open(readGraph(geometry), base), device);
   }
 
   /** Copy per-layer key/value tensors (any location) to host arrays through kv_read. */
@@ -130,7 +195,8 @@ export class CacheGraphs {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.append.session.release(), this.gather.session.release(), this.read.session.release()]);
+    const batch = await Promise.all([...this.batchGraphs.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all([this.append, this.gather, this.read, ...batch].map((g) => g?.session.release()));
   }
 }
 

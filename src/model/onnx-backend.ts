@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { KvGeometry, KvStore } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
-import type { InferenceBackend } from './backend.js';
+import { assertFits, type DecodeRequest, type InferenceBackend } from './backend.js';
+import { BatchPacker } from './batch-packer.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
@@ -56,11 +57,16 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     ...FOLD_STORED_WEIGHTS,
     ...(kv === 'device' && onDevice ? { preferredOutputLocation: outputLocation } : {}),
   });
-  const want = ['inputs_embeds', 'position_ids'];
+  // Format 2 decoders take a batch and an attention mask (docs/model-format.md); format 1 runs one stream a call.
+  const batched = config.formatVersion >= 2;
+  const want = batched ? ['inputs_embeds', 'position_ids', 'attention_mask'] : ['inputs_embeds', 'position_ids'];
   for (let l = 0; l < numLayers; l++) want.push(`past_key_${l}`, `past_value_${l}`);
   const missing = want.filter((n) => !decoder.session.inputNames.includes(n));
   if (missing.length > 0) {
-    throw new SightlineError('model_invalid', `model folder ${folder.dir}: decoder.onnx lacks inputs ${missing.join(', ')} (docs/model-format.md)`);
+    throw new SightlineError(
+      'model_invalid',
+      `model folder ${folder.dir}: decoder.onnx lacks inputs ${missing.join(', ')} (format ${config.formatVersion}, docs/model-format.md)`,
+    );
   }
   const geometry: KvGeometry = { numLayers, numKvHeads, headDim };
   const graphs = await CacheGraphs.create(geometry, o.provider, o.intraOpThreads);
@@ -68,6 +74,125 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   const table = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const { imageWidth: w, imageHeight: h } = config.vision;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);
+  const packer = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
+  const onesMask = (n: number): ort.Tensor => new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+
+  /** Host stores, one call: rows padded to the longest past and the most new rows, padding masked out. */
+  async function decodeHostBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+    const packed = packer.pack(requests);
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: new ort.Tensor('float32', packed.embeds, [packed.batch, packed.newRows, d]),
+      position_ids: new ort.Tensor('int64', packed.positions, [packed.batch, packed.newRows]),
+    };
+    if (batched) feeds.attention_mask = new ort.Tensor('int64', packed.mask, [packed.batch, packed.pastRows + packed.newRows]);
+    for (let l = 0; l < numLayers; l++) {
+      feeds[`past_key_${l}`] = new ort.Tensor('float32', packed.pastKeys[l], [packed.batch, packed.pastRows, numKvHeads, headDim]);
+      feeds[`past_value_${l}`] = new ort.Tensor('float32', packed.pastValues[l], [packed.batch, packed.pastRows, numKvHeads, headDim]);
+    }
+    const out = await runGuarded(decoder, feeds);
+    const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
+    const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
+    // A host store takes host rows. GPU outputs (a host store on a device-resident backend, e.g. a test's
+    // fresh recompute) come back through kv_read, never through getData().
+    const host = keys.some(isGpuTensor)
+      ? await graphs.readToHost(keys, values)
+      : { keys: keys.map((t) => t.data as Float32Array), values: values.map((t) => t.data as Float32Array) };
+    [...keys, ...values].forEach(release);
+    return packer.unpack(requests, packed, host.keys, host.values, out.logits.data as Float32Array);
+  }
+
+  async function decodeOne(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array> {
+    assertFits(tokens, store);
+    if (!(store.ops instanceof GraphKvOps)) return (await decodeHostBatch([{ embeds, tokens, store }]))[0];
+    const ops = store.ops;
+    const past = store.length;
+    const positions = new BigInt64Array(tokens);
+    for (let i = 0; i < tokens; i++) positions[i] = BigInt(past + i);
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
+      position_ids: new ort.Tensor('int64', positions, [1, tokens]),
+    };
+    if (batched) feeds.attention_mask = onesMask(past + tokens);
+    await store.flush();
+    const rows = ops.past();
+    for (let l = 0; l < numLayers; l++) {
+      feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
+      feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
+    }
+    const out = await runGuarded(decoder, feeds);
+    const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
+    const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
+    store.append(keys, values, tokens); // ownership moves to the store's ops
+    const logits = out.logits.data as Float32Array;
+    return logits.slice((tokens - 1) * vocabSize, tokens * vocabSize);
+  }
+
+  /**
+   * K/V on the device, one call for the batch: kv_pack gathers the streams' rows into the padded past, the
+   * decoder runs, kv_split hands each stream its new rows, which its store appends (all on the provider).
+   */
+  async function decodeDeviceBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+    const batch = requests.length;
+    const pasts: ({ keys: ort.Tensor[]; values: ort.Tensor[] } | null)[] = [];
+    for (const r of requests) {
+      await r.store.flush();
+      pasts.push((r.store.ops as GraphKvOps).past());
+    }
+    const inputs = packer.packInputs(requests);
+    const { pastRows, newRows } = inputs;
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: new ort.Tensor('float32', inputs.embeds, [batch, newRows, d]),
+      position_ids: new ort.Tensor('int64', inputs.positions, [batch, newRows]),
+      attention_mask: new ort.Tensor('int64', inputs.mask, [batch, pastRows + newRows]),
+    };
+    const packed: ort.Tensor[] = [];
+    if (pastRows === 0) {
+      const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
+      for (let l = 0; l < numLayers; l++) feeds[`past_key_${l}`] = feeds[`past_value_${l}`] = none;
+    } else {
+      const idx = new BigInt64Array(batch * pastRows); // padding rows gather row 0: masked out
+      const packFeeds: Record<string, ort.Tensor> = {
+        idx: new ort.Tensor('int64', idx, [idx.length]),
+        shape: new ort.Tensor('int64', BigInt64Array.from([batch, pastRows, numKvHeads, headDim].map(BigInt)), [4]),
+      };
+      let offset = 0;
+      requests.forEach((r, b) => {
+        for (let j = 0; j < r.store.length; j++) idx[b * pastRows + j] = BigInt(offset + j);
+        offset += r.store.length;
+        for (let l = 0; l < numLayers; l++) {
+          packFeeds[`key_${b}_${l}`] = pasts[b]?.keys[l] ?? emptyPast;
+          packFeeds[`value_${b}_${l}`] = pasts[b]?.values[l] ?? emptyPast;
+        }
+      });
+      const out = await runGuarded(await graphs.batchGraph('pack', batch), packFeeds);
+      for (let l = 0; l < numLayers; l++) {
+        packed.push((feeds[`past_key_${l}`] = own(out[`past_key_${l}`])), (feeds[`past_value_${l}`] = own(out[`past_value_${l}`])));
+      }
+    }
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await runGuarded(decoder, feeds);
+    } finally {
+      packed.forEach(release);
+    }
+    const batchedNew = Array.from({ length: numLayers }, (_, l) => [own(out[`new_key_${l}`]), own(out[`new_value_${l}`])]).flat();
+    try {
+      const splitFeeds: Record<string, ort.Tensor> = {};
+      for (let l = 0; l < numLayers; l++) {
+        splitFeeds[`new_key_${l}`] = batchedNew[2 * l];
+        splitFeeds[`new_value_${l}`] = batchedNew[2 * l + 1];
+      }
+      requests.forEach((r, b) => (splitFeeds[`ends_${b}`] = new ort.Tensor('int64', BigInt64Array.from([BigInt(b + 1), BigInt(r.tokens)]), [2])));
+      const rows = await runGuarded(await graphs.batchGraph('split', batch), splitFeeds);
+      requests.forEach((r, b) => {
+        const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));
+        r.store.append(take('key'), take('value'), r.tokens); // ownership moves to the store's ops
+      });
+    } finally {
+      batchedNew.forEach(release);
+    }
+    return packer.lastLogits(requests, newRows, out.logits.data as Float32Array);
+  }
 
   return {
     hiddenSize: d,
@@ -85,49 +210,19 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       const r = await runGuarded(vision, { pixel_values: new ort.Tensor('float32', pixelValues, [frames, 3, h, w]) });
       return r.visual_embeds.data as Float32Array;
     },
-    async decode(embeds, tokens, store: KvStore) {
-      if (!store.fits(tokens)) {
-        throw new SightlineError('cache_full', `KV cache full: ${tokens} new tokens do not fit (${store.length}/${store.capacityTokens} used)`);
-      }
-      const past = store.length;
-      const positions = new BigInt64Array(tokens);
-      for (let i = 0; i < tokens; i++) positions[i] = BigInt(past + i);
-      const feeds: Record<string, ort.Tensor> = {
-        inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
-        position_ids: new ort.Tensor('int64', positions, [1, tokens]),
-      };
-      const ops = store.ops;
-      if (ops instanceof GraphKvOps) {
-        await store.flush();
-        const rows = ops.past();
-        for (let l = 0; l < numLayers; l++) {
-          feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
-          feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
+    decode: decodeOne,
+    // Format 2: streams share calls, their K/V packed on the host or on the device; format 1: a call each.
+    decodeBatch: batched
+      ? async (requests) => {
+          for (const r of requests) assertFits(r.tokens, r.store);
+          const onDevice = requests.filter((r) => r.store.ops instanceof GraphKvOps).length;
+          if (onDevice === 0) return decodeHostBatch(requests);
+          if (onDevice === requests.length && requests.length > 1) return decodeDeviceBatch(requests);
+          const out: Float32Array[] = []; // one stream, or host and device stores mixed (tests): a call each
+          for (const r of requests) out.push(await decodeOne(r.embeds, r.tokens, r.store));
+          return out;
         }
-      } else {
-        for (let l = 0; l < numLayers; l++) {
-          feeds[`past_key_${l}`] = new ort.Tensor('float32', store.keyView(l), [1, past, numKvHeads, headDim]);
-          feeds[`past_value_${l}`] = new ort.Tensor('float32', store.valueView(l), [1, past, numKvHeads, headDim]);
-        }
-      }
-      const out = await runGuarded(decoder, feeds);
-      const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
-      const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
-      if (ops instanceof GraphKvOps) {
-        store.append(keys, values, tokens); // ownership moves to the store's ops
-      } else {
-        // A host store: rows must be host arrays. GPU outputs (a host store on a device-resident backend,
-        // e.g. a test's fresh recompute) come back through kv_read, never through getData().
-        const host = keys.some(isGpuTensor)
-          ? await graphs.readToHost(keys, values)
-          : { keys: keys.map((t) => t.data as Float32Array), values: values.map((t) => t.data as Float32Array) };
-        [...keys, ...values].forEach(release);
-        store.append(host.keys, host.values, tokens);
-      }
-      const logits = out.logits.data as Float32Array;
-      const rows = logits.length / vocabSize;
-      return logits.slice((rows - 1) * vocabSize, rows * vocabSize);
-    },
+      : undefined,
     async dispose() {
       await Promise.all([vision.session.release(), decoder.session.release(), graphs.dispose()]);
     },

@@ -34,6 +34,11 @@ export interface EnginePoolOptions {
   kv?: 'host' | 'device';
   /** onnxruntime threads per worker (default 1: workers, not threads, give the parallelism). */
   intraOpThreads?: number;
+  /**
+   * Batch the model calls of a worker's streams (default true; needs a format-2 model with host K/V, else
+   * each stream runs its own calls). Off: the pre-batching behaviour, kept for comparisons.
+   */
+  batching?: boolean;
   /** Requests waiting per worker before new ones are refused (default 64). */
   maxQueuedPerWorker?: number;
   /**
@@ -105,7 +110,7 @@ export class EnginePool extends EventEmitter {
     const provider = options.device ?? options.provider ?? folder.config.runtime.executionProvider;
     await checkProvider(provider);
     const workers = options.workers ?? defaultEngineWorkers(provider);
-    const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv };
+    const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv, batching: options.batching ?? true };
     const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL, options.load);
     try {
       await Promise.all(pool.slots.map((_, i) => pool.slot(i).channel.ready));
@@ -162,7 +167,7 @@ export class EnginePool extends EventEmitter {
     const rgb = f.rgb.slice().buffer;
     const msg: ToWorker = { type: 'step', seq: 0, streamId, startSec: f.startSec, endSec: f.endSec, rgb, frames: f.frames, width: f.width, height: f.height };
     return (this.request(slot, msg, [rgb]) as Promise<SecondResult>).then((result) => {
-      if (this.byStream.get(streamId) === slot) this.load.record(streamId, result.timings.totalMs);
+      if (this.byStream.get(streamId) === slot) this.load.record(streamId, result.timings.computeMs);
       return result;
     });
   }

@@ -13,6 +13,8 @@ export interface WorkerInit {
   intraOpThreads: number;
   /** Where streams' K/V live (default: device on webgpu, host on cpu). */
   kv?: 'host' | 'device';
+  /** Batch the streams' model calls when the model allows it (default true). */
+  batching?: boolean;
 }
 
 export type ToWorker =

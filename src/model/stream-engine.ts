@@ -39,7 +39,11 @@ export interface SecondResult {
   /** The out-of-domain gate's reading (models with ood.json only); while `outOfDomain` the second is silent. */
   ood?: OodReading;
   evictedRounds: number;
-  timings: { visionMs: number; prefillMs: number; decodeMs: number; totalMs: number };
+  /**
+   * Wall times of the phases; `computeMs` is the model time this stream used: totalMs when it runs alone,
+   * its share of the shared calls when batched (totalMs then includes waiting for the batch).
+   */
+  timings: { visionMs: number; prefillMs: number; decodeMs: number; totalMs: number; computeMs: number };
   cache: { tokens: number; capacityTokens: number; bytes: number; rounds: number; previousTextTokens: number };
 }
 
@@ -108,7 +112,7 @@ export class StreamEngine {
     this.cache.beginSecond();
     await this.catchUp();
     const tPrefill0 = performance.now();
-    const visual = input.frames > 0 ? await this.backend.encodeFrames(input.pixelValues, input.frames) : new Float32Array(0);
+    const visual = input.frames > 0 ? await this.backend.encodeFrames(input.pixelValues, input.frames, this.cache.store) : new Float32Array(0);
     const visionMs = performance.now() - tPrefill0;
     const d = this.backend.hiddenSize;
     const ood = this.oodGate?.observe(visual, d);
@@ -152,7 +156,7 @@ export class StreamEngine {
       silent,
       ...(ood ? { ood } : {}),
       evictedRounds,
-      timings: { visionMs, prefillMs, decodeMs: totalMs - prefillMs - visionMs, totalMs },
+      timings: { visionMs, prefillMs, decodeMs: totalMs - prefillMs - visionMs, totalMs, computeMs: this.backend.takeComputeMs?.(this.cache.store) ?? totalMs },
       cache: this.cache.stats(),
     };
   }

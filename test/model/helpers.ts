@@ -104,3 +104,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function crashingEngineWorker(crashOnStep: number): URL {
   return new URL(`./fixtures/crashing-engine.worker.ts?crashOnStep=${crashOnStep}`, import.meta.url);
 }
+
+/** An EnginePool `workerUrl` for the fixture worker whose onnxruntime run fails (a device fault) on its Nth vision call. */
+export function deviceFaultEngineWorker(failOnVisionRun: number): URL {
+  return new URL(`./fixtures/device-fault-engine.worker.ts?failOnVisionRun=${failOnVisionRun}`, import.meta.url);
+}

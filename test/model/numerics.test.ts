@@ -62,6 +62,7 @@ describe.each(MODELS)('%s vs PyTorch', (name, dir) => {
     const feeds: Record<string, ort.Tensor> = {
       inputs_embeds: new ort.Tensor('float32', tiny.backend.embedIds(ids), [1, ids.length, d]),
       position_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(100 + i))), [1, ids.length]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
     };
     for (let l = 0; l < layers; l++) {
       feeds[`past_key_${l}`] = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { defaultEngineWorkers, EnginePool } from '../../src/model/pool.js';
 import type { StreamEngineOptions } from '../../src/model/stream-engine.js';
-import { FIXTURES, crashingEngineWorker, framesFor } from './helpers.js';
+import { FIXTURES, crashingEngineWorker, deviceFaultEngineWorker, framesFor } from './helpers.js';
 
 const MODEL = join(FIXTURES, 'tiny-random-1l');
 const OPTIONS: StreamEngineOptions = {
@@ -119,6 +119,33 @@ describe('EnginePool with a worker that dies', () => {
     await expect(pool.step('a', frames(2))).resolves.toMatchObject({ startSec: 2 });
     await expect(pool.step('a', frames(3))).resolves.toMatchObject({ startSec: 3 });
     expect(exits).toHaveLength(1);
+  });
+});
+
+describe('EnginePool with a device fault', () => {
+  let pool: EnginePool;
+  const exits: { streams: string[]; error: Error }[] = [];
+  beforeAll(async () => {
+    pool = await EnginePool.create({ modelDir: MODEL, workers: 1, workerUrl: deviceFaultEngineWorker(2) });
+    pool.on('workerExit', (e) => exits.push(e));
+  });
+  afterAll(() => pool?.destroy());
+
+  it('a runtime failure in a shared call fails every stream of the worker with worker_failed, and they reopen', async () => {
+    await pool.open('a', OPTIONS);
+    await pool.open('b', OPTIONS);
+    await expect(pool.step('a', frames(0))).resolves.toMatchObject({ startSec: 0 });
+    // The 2nd vision call fails (both streams' frames share it): the worker dies rather than answer from
+    // a runtime in an unknown state, so both streams get worker_failed (sessions reopen from transcripts).
+    const settled = await Promise.allSettled([pool.step('a', frames(1)), pool.step('b', frames(1))]);
+    for (const s of settled) {
+      expect(s).toMatchObject({ status: 'rejected', reason: { code: 'worker_failed', message: expect.stringMatching(/device lost on vision run 2/) } });
+    }
+    expect(exits).toHaveLength(1);
+    expect(exits[0].streams.sort()).toEqual(['a', 'b']);
+    await pool.open('a', OPTIONS, [' Kick off.']);
+    await pool.open('b', OPTIONS);
+    await expect(pool.step('a', frames(1))).resolves.toMatchObject({ startSec: 1 });
   });
 });
 

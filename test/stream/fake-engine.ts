@@ -63,7 +63,7 @@ export function fakeEngine(o: { stepMs?: number; sizes?: string[]; load?: Device
         tokenIds: [1],
         silent: false,
         evictedRounds: 0,
-        timings: { visionMs: 0, prefillMs: 0, decodeMs: stepMs, totalMs: stepMs },
+        timings: { visionMs: 0, prefillMs: 0, decodeMs: stepMs, totalMs: stepMs, computeMs: stepMs },
         cache: { tokens: 1, capacityTokens: 1, bytes: 1, rounds: 1, previousTextTokens: 0 },
       } satisfies SecondResult;
     },

@@ -10,6 +10,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# The score of a masked key: finite (a fully masked padding row stays finite) and far below any real score.
+MASKED_SCORE = -1e9
+
 
 def rope_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float):
     """Angles in float64 (exact at large positions), cos/sin cast to float32: [B, T, 1, headDim]."""
@@ -72,8 +75,12 @@ class DecoderLayer(nn.Module):
         att = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
         return self.mlp_out(x, att)
 
-    def forward_step(self, x, cos, sin, past_k, past_v):
-        """Step graph: new tokens see all past and causally each other; returns new K (after RoPE), V."""
+    def forward_step(self, x, cos, sin, past_k, past_v, attention_mask):
+        """Step graph (format 2): new tokens see the past and causally each other, except key columns the
+        attention mask [B, P+T] marks 0 (padding of a shorter past or of fewer new rows in a batch); a row
+        always sees itself, so a padding row's softmax has a finite term and nothing turns NaN. Masked
+        scores are a large finite negative: exp underflows to exactly 0, as with -inf, for every real row.
+        Returns the new K (after RoPE) and V."""
         b, t, _ = x.shape
         q, k, v = self.qkv(x, cos, sin)
         kk = torch.cat([past_k, k], dim=1)
@@ -86,7 +93,8 @@ class DecoderLayer(nn.Module):
         p = past_k.shape[1]
         qi = torch.arange(t, device=x.device).unsqueeze(1) + p
         kj = torch.arange(n, device=x.device).unsqueeze(0)
-        scores = scores.masked_fill((kj > qi).unsqueeze(0).unsqueeze(0), float("-inf"))
+        visible = ((kj <= qi).unsqueeze(0) & (attention_mask > 0).unsqueeze(1)) | (kj == qi).unsqueeze(0)
+        scores = scores.masked_fill(~visible.unsqueeze(1), MASKED_SCORE)
         att = torch.matmul(torch.softmax(scores, dim=-1), vv)
         return self.mlp_out(x, att), k, v
 
@@ -114,13 +122,13 @@ class Decoder(nn.Module):
             x = layer.forward_train(x, cos, sin)
         return self.lm_head(self.norm(x))
 
-    def forward(self, inputs_embeds, position_ids, *past):
-        """The exported step graph (docs/model-format.md)."""
+    def forward(self, inputs_embeds, position_ids, attention_mask, *past):
+        """The exported step graph (docs/model-format.md, format 2: batch and attention mask)."""
         cos, sin = rope_cos_sin(position_ids, self.c["headDim"], self.rope["theta"])
         x = inputs_embeds
         outs = []
         for i, layer in enumerate(self.layers):
-            x, k, v = layer.forward_step(x, cos, sin, past[2 * i], past[2 * i + 1])
+            x, k, v = layer.forward_step(x, cos, sin, past[2 * i], past[2 * i + 1], attention_mask)
             outs += [k, v]
         return (self.lm_head(self.norm(x)), *outs)
 

@@ -1,0 +1,127 @@
+/**
+ * Packs several streams' decoder steps into one batch of the format-2 step graph (docs/model-format.md) and
+ * unpacks the answers: row b holds stream b's past (its host K/V rows, then padding up to the longest past)
+ * and its new rows (then padding up to the most new rows); the attention mask marks the padding 0, so each
+ * row computes what it would alone. A batch of one is passed as zero-copy views, exactly as before batching.
+ */
+import type { KvStore } from '../cache/index.js';
+import type { DecodeRequest } from './backend.js';
+
+export interface BatchShape {
+  hiddenSize: number;
+  vocabSize: number;
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+}
+
+export interface BatchInputs {
+  batch: number;
+  /** Past rows per batch row (the longest past). */
+  pastRows: number;
+  /** New rows per batch row (the most new rows). */
+  newRows: number;
+  embeds: Float32Array;
+  positions: BigInt64Array;
+  /** [batch, pastRows + newRows]: 1 = a real row to attend to, 0 = padding. */
+  mask: BigInt64Array;
+}
+
+export interface PackedBatch extends BatchInputs {
+  pastKeys: Float32Array[];
+  pastValues: Float32Array[];
+}
+
+export class BatchPacker {
+  private readonly rowFloats: number;
+  /** Reused between calls (a batch's past is megabytes): valid until the next pack(). */
+  private scratchKeys: Float32Array[] = [];
+  private scratchValues: Float32Array[] = [];
+
+  constructor(private readonly shape: BatchShape) {
+    this.rowFloats = shape.numKvHeads * shape.headDim;
+  }
+
+  /** Embeddings, positions and mask of a batch; the past is the caller's (host rows: `pack`). */
+  packInputs(requests: readonly DecodeRequest[]): BatchInputs {
+    const d = this.shape.hiddenSize;
+    const batch = requests.length;
+    const newRows = Math.max(...requests.map((r) => r.tokens));
+    const pastRows = Math.max(...requests.map((r) => r.store.length));
+    const width = pastRows + newRows;
+    const positions = new BigInt64Array(batch * newRows);
+    const mask = new BigInt64Array(batch * width);
+    let embeds: Float32Array;
+    if (batch === 1) {
+      embeds = requests[0].embeds.subarray(0, newRows * d);
+    } else {
+      embeds = new Float32Array(batch * newRows * d);
+      requests.forEach((r, b) => embeds.set(r.embeds.subarray(0, r.tokens * d), b * newRows * d));
+    }
+    requests.forEach((r, b) => {
+      const past = r.store.length;
+      for (let i = 0; i < newRows; i++) positions[b * newRows + i] = BigInt(past + i);
+      mask.fill(1n, b * width, b * width + past);
+      mask.fill(1n, b * width + pastRows, b * width + pastRows + r.tokens);
+    });
+    return { batch, pastRows, newRows, embeds, positions, mask };
+  }
+
+  pack(requests: readonly DecodeRequest[]): PackedBatch {
+    const inputs = this.packInputs(requests);
+    const { batch, pastRows } = inputs;
+    const { numLayers } = this.shape;
+    if (batch === 1) {
+      const store = requests[0].store;
+      return {
+        ...inputs,
+        pastKeys: Array.from({ length: numLayers }, (_, l) => store.keyView(l)),
+        pastValues: Array.from({ length: numLayers }, (_, l) => store.valueView(l)),
+      };
+    }
+    const floats = batch * pastRows * this.rowFloats;
+    const pastKeys: Float32Array[] = [];
+    const pastValues: Float32Array[] = [];
+    for (let l = 0; l < numLayers; l++) {
+      pastKeys.push(this.gather(this.scratch(this.scratchKeys, l, floats), requests, pastRows, (s) => s.keyView(l)));
+      pastValues.push(this.gather(this.scratch(this.scratchValues, l, floats), requests, pastRows, (s) => s.valueView(l)));
+    }
+    return { ...inputs, pastKeys, pastValues };
+  }
+
+  /** Each row's logits of its last new row. */
+  lastLogits(requests: readonly DecodeRequest[], newRows: number, logits: Float32Array): Float32Array[] {
+    const v = this.shape.vocabSize;
+    return requests.map((r, b) => {
+      const last = b * newRows + r.tokens - 1;
+      return logits.slice(last * v, (last + 1) * v);
+    });
+  }
+
+  /** Appends each row's new K/V to its store and returns each row's logits of its last new row. */
+  unpack(
+    requests: readonly DecodeRequest[],
+    packed: PackedBatch,
+    newKeys: readonly Float32Array[],
+    newValues: readonly Float32Array[],
+    logits: Float32Array,
+  ): Float32Array[] {
+    const rowBlock = packed.newRows * this.rowFloats;
+    requests.forEach((r, b) => {
+      const rows = (all: readonly Float32Array[]) => all.map((a) => a.subarray(b * rowBlock, b * rowBlock + r.tokens * this.rowFloats));
+      r.store.append(rows(newKeys), rows(newValues), r.tokens);
+    });
+    return this.lastLogits(requests, packed.newRows, logits);
+  }
+
+  private scratch(list: Float32Array[], layer: number, floats: number): Float32Array {
+    if (!list[layer] || list[layer].length < floats) list[layer] = new Float32Array(Math.ceil(floats * 1.25));
+    return list[layer].subarray(0, floats);
+  }
+
+  /** Stream b's live rows at row block b; the padding rows after them keep older finite values, masked out. */
+  private gather(into: Float32Array, requests: readonly DecodeRequest[], pastRows: number, view: (s: KvStore) => Float32Array): Float32Array {
+    requests.forEach((r, b) => into.set(view(r.store), b * pastRows * this.rowFloats));
+    return into;
+  }
+}

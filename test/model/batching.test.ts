@@ -1,0 +1,157 @@
+/**
+ * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops): streams stepped together through the BatchScheduler
+ * share decoder calls, padded to the longest past and the most new rows, yet each stream's tokens are those
+ * it gets alone and every logits vector it is handed is within 1e-4 of the one it gets alone, also when long
+ * steps run as chunks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KvStore } from '../../src/cache/index.js';
+import type { DecodeRequest, InferenceBackend } from '../../src/model/backend.js';
+import { BatchPacker } from '../../src/model/batch-packer.js';
+import { BatchScheduler } from '../../src/model/batch-scheduler.js';
+import { liveTensors } from '../../src/model/device-tensors.js';
+import { StreamEngine } from '../../src/model/stream-engine.js';
+import { loadModel, loadTiny, maxAbsDiff, pixelsFor, smallCacheEngineOptions, FIXTURES, type Tiny } from './helpers.js';
+import { join } from 'node:path';
+
+const STREAMS = 4;
+const SECONDS = 10;
+
+/** A view of `inner` that records every logits vector handed to the engine using it. */
+function recording(inner: InferenceBackend): { backend: InferenceBackend; logits: Float32Array[] } {
+  const logits: Float32Array[] = [];
+  const backend: InferenceBackend = {
+    hiddenSize: inner.hiddenSize,
+    vocabSize: inner.vocabSize,
+    embedIds: (ids) => inner.embedIds(ids),
+    encodeFrames: (p, f, owner) => inner.encodeFrames(p, f, owner),
+    decode: async (e, t, s) => {
+      const out = await inner.decode(e, t, s);
+      logits.push(out);
+      return out;
+    },
+    takeComputeMs: inner.takeComputeMs?.bind(inner),
+    createKvOps: inner.createKvOps,
+    dispose: async () => {},
+  };
+  return { backend, logits };
+}
+
+async function runStream(tiny: Tiny, backend: InferenceBackend, stream: number): Promise<string[]> {
+  // Different seeds and pictures: the streams' lines, cache lengths and evictions differ.
+  const engine = new StreamEngine(backend, tiny.tokenizer, tiny.folder.config, smallCacheEngineOptions('streaming', { seed: 11 + stream }));
+  await engine.restart(stream % 2 === 0 ? [' Kick off.'] : []);
+  const texts: string[] = [];
+  for (let sec = 0; sec < SECONDS; sec++) {
+    const r = await engine.step({ startSec: sec, endSec: sec + 1, pixelValues: pixelsFor(tiny.folder, 100 * stream + sec), frames: 2 });
+    texts.push(r.text);
+  }
+  engine.dispose();
+  return texts;
+}
+
+// `device`: K/V on the ONNX-graph ops (the GPU code path: kv_pack, kv_split), here on the CPU provider.
+describe.each([
+  ['tiny-random-1l', 'host'],
+  ['tiny-random-2l', 'host'],
+  ['tiny-random-2l', 'device'],
+] as const)('%s, K/V on %s: batched streams == each stream alone', (name, kv) => {
+  let tiny: Tiny;
+  beforeAll(async () => {
+    tiny = await loadTiny(name, kv);
+  });
+  afterAll(() => tiny?.backend.dispose());
+
+  it.each([
+    ['whole steps', {}],
+    // Steps longer than 5 rows (every prefill, every re-encode) run as chunks over several flushes.
+    ['steps chunked by 5 rows', { maxChunkRows: 5 }],
+  ] as const)(`${STREAMS} streams stepped together, %s: same tokens, logits within 1e-4, fewer calls`, async (_, limits) => {
+    const alone: { texts: string[]; logits: Float32Array[] }[] = [];
+    for (let s = 0; s < STREAMS; s++) {
+      const r = recording(tiny.backend);
+      alone.push({ texts: await runStream(tiny, r.backend, s), logits: r.logits });
+    }
+
+    const batches: { size: number; pasts: Set<number>; rows: Set<number> }[] = [];
+    const inner = tiny.backend;
+    const scheduler = new BatchScheduler({
+      ...inner,
+      decodeBatch: (requests: readonly DecodeRequest[]) => {
+        batches.push({ size: requests.length, pasts: new Set(requests.map((r) => r.store.length)), rows: new Set(requests.map((r) => r.tokens)) });
+        return inner.decodeBatch!(requests);
+      },
+    }, limits);
+    const recorders = Array.from({ length: STREAMS }, () => recording(scheduler));
+    const held = liveTensors().owned;
+    const together = await Promise.all(recorders.map((r, s) => runStream(tiny, r.backend, s)));
+
+    for (let s = 0; s < STREAMS; s++) {
+      expect(together[s]).toEqual(alone[s].texts);
+      expect(recorders[s].logits.length).toBe(alone[s].logits.length);
+      const worst = Math.max(...recorders[s].logits.map((l, i) => maxAbsDiff(l, alone[s].logits[i])));
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    }
+    // It batched, with padding of both kinds: pasts of different lengths, and different numbers of new rows.
+    const requests = batches.reduce((n, b) => n + b.size, 0);
+    expect(requests / batches.length).toBeGreaterThan(1.5);
+    expect(batches.some((b) => b.size > 1 && b.pasts.size > 1)).toBe(true);
+    expect(batches.some((b) => b.size > 1 && b.rows.size > 1)).toBe(true);
+    expect(scheduler.stats.requests).toBe(requests);
+    expect(liveTensors().owned).toBe(held); // packed pasts and batched outputs released, streams' rows too
+    if ('maxChunkRows' in limits) expect(Math.max(...batches.flatMap((b) => [...b.rows]))).toBe(limits.maxChunkRows);
+  });
+});
+
+describe('BatchPacker', () => {
+  const shape = { hiddenSize: 2, vocabSize: 3, numLayers: 1, numKvHeads: 1, headDim: 2 };
+  const store = (rows: number[][]): KvStore => {
+    const keys = new Float32Array(rows.flat());
+    return { length: rows.length, keyView: () => keys, valueView: () => keys.map((x) => -x) } as unknown as KvStore;
+  };
+
+  it('pads each row to the longest past and the most new rows and masks the padding', () => {
+    const a = { embeds: new Float32Array([1, 1, 2, 2]), tokens: 2, store: store([[9, 9]]) };
+    const b = { embeds: new Float32Array([3, 3]), tokens: 1, store: store([[7, 7], [8, 8], [6, 6]]) };
+    const packed = new BatchPacker(shape).pack([a, b]);
+    expect([packed.batch, packed.pastRows, packed.newRows]).toEqual([2, 3, 2]);
+    expect([...packed.embeds]).toEqual([1, 1, 2, 2, 3, 3, 0, 0]);
+    expect([...packed.positions]).toEqual([1n, 2n, 3n, 4n]);
+    // Columns: 3 past, then 2 new. Row a: 1 past row, 2 padding, 2 new; row b: 3 past, 1 new, 1 padding.
+    expect([...packed.mask]).toEqual([1n, 0n, 0n, 1n, 1n, 1n, 1n, 1n, 1n, 0n]);
+    expect([...packed.pastKeys[0]].slice(0, 2)).toEqual([9, 9]);
+    expect([...packed.pastKeys[0]].slice(6, 12)).toEqual([7, 7, 8, 8, 6, 6]);
+    expect([...packed.pastValues[0]].slice(6, 8)).toEqual([-7, -7]);
+  });
+
+  it('passes a batch of one as views of its own arrays, nothing padded', () => {
+    const a = { embeds: new Float32Array([1, 1, 2, 2, 5, 5]), tokens: 2, store: store([[9, 9]]) };
+    const packed = new BatchPacker(shape).pack([a]);
+    expect(packed.embeds.buffer).toBe(a.embeds.buffer);
+    expect(packed.embeds.length).toBe(4);
+    expect(packed.pastKeys[0]).toBe(a.store.keyView(0));
+    expect([...packed.mask]).toEqual([1n, 1n, 1n]);
+  });
+});
+
+describe('a format-1 model folder (no batch, no mask)', () => {
+  let v1: Tiny;
+  let v2: Tiny;
+  beforeAll(async () => {
+    v1 = await loadModel(join(FIXTURES, 'tiny-random-1l-format1'));
+    v2 = await loadTiny('tiny-random-1l');
+  });
+  afterAll(async () => {
+    await v1?.backend.dispose();
+    await v2?.backend.dispose();
+  });
+
+  it('still runs, one stream a call (no decodeBatch), with the same logits as its format-2 re-export', async () => {
+    expect(v1.backend.decodeBatch).toBeUndefined();
+    expect(v2.backend.decodeBatch).toBeDefined();
+    const a = recording(v1.backend);
+    const b = recording(v2.backend);
+    expect(await runStream(v1, a.backend, 0)).toEqual(await runStream(v2, b.backend, 0));
+    expect(Math.max(...a.logits.map((l, i) => maxAbsDiff(l, b.logits[i])))).toBeLessThanOrEqual(1e-5);
+  });
+});
