@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/search-memory.ts --videos a.mp4,b.mp4 [--searches 200] [--live 2000] [--idle 20]
  *
- * Compare settings by running it twice, e.g. with `SIGHTLINE_ORT_ARENA=1` (onnxruntime's CPU arena back on) or
+ * Compare settings by running it twice, e.g. with `SIGHTLINE_ENCODER_ARENA=1` (onnxruntime's CPU arena back on for the encoders) or
  * `MALLOC_ARENA_MAX=2` (glibc).
  */
 import { readFileSync } from 'node:fs';
