@@ -55,7 +55,8 @@ class SessionRunner extends EventEmitter implements StreamRunner {
     if ('error' in resolved) throw resolved.error;
     const { pool, device } = resolved;
     this.engineDevice = { ...(this.spec.device ? { requested: this.spec.device } : {}), ...device };
-    this.engineModel = modelInfo(pool.folder);
+    // Pools that are not EnginePools (test doubles) have no folder: no model to name then.
+    this.engineModel = (pool as Partial<Pick<typeof pool, 'folder'>>).folder ? modelInfo(pool.folder) : undefined;
     try {
       this.commentary = this.run(pool);
     } catch (err) {
