@@ -93,9 +93,27 @@ class StreamView {
     $('#timeline').replaceChildren();
     $('#caption').textContent = '';
     for (const ext of ['vtt', 'srt', 'jsonl']) $(`#dl-${ext}`).href = withToken(`/v1/streams/${id}/commentary.${ext}`);
+    $('#model-note').textContent = '';
+    $('#ood-note').hidden = true;
+    this.showModel();
     this.connect();
     this.connectVideo();
     this.raf = requestAnimationFrame(() => this.tick());
+  }
+
+  /** Names the commentator and what it knows (GET /v1/streams/:id `model`, known once the stream started). */
+  async showModel(attempt = 0) {
+    const res = await fetch(withToken(`/v1/streams/${this.id}`), { headers: authHeaders }).catch(() => null);
+    const info = res && res.ok ? await res.json() : null;
+    if (this.stopped) return;
+    if (!info?.model) {
+      if (attempt < 10 && !this.ended) setTimeout(() => this.showModel(attempt + 1), 1000);
+      return;
+    }
+    const m = info.model;
+    $('#model-note').textContent = m.knows
+      ? `Commentator: ${m.name}, trained on ${m.knows}. On other pictures it stays silent and says out_of_domain.`
+      : `Commentator: ${m.name} (no out-of-domain signal: it comments on any picture, whether or not it knows it).`;
   }
 
   wsUrl(kind) {
@@ -155,7 +173,10 @@ class StreamView {
       this.commentary.push({ start: msg.start, end: msg.end, text: msg.text });
     } else if (msg.type === 'status') {
       const state = msg.state === 'live' && msg.lagSec > LAGGING_SEC ? 'lagging' : msg.state;
-      this.setBadge(state, msg.state === 'reconnecting' ? `${msg.reason ?? 'source lost'} (attempt ${msg.attempt ?? 0})` : '');
+      this.setBadge(state, msg.state === 'reconnecting' ? `${msg.reason ?? 'source lost'} (attempt ${msg.attempt ?? 0})` : msg.reason ?? '');
+      const ood = $('#ood-note');
+      ood.hidden = msg.state !== 'out_of_domain';
+      if (!ood.hidden) ood.textContent = `Out of domain: ${msg.reason ?? 'the picture is not the world this model knows'}. Commentary resumes when it is.`;
       $('#stats').textContent = `t=${msg.time.toFixed(1)} s · ingest ${msg.ingestFps.toFixed(1)} fps · drops ${msg.drops} · lag ${msg.lagSec.toFixed(2)} s · step ${msg.stepLatencyMs.toFixed(0)} ms · cache ${(msg.cacheBytes / 1024).toFixed(0)} KiB`;
     } else if (msg.type === 'gap') {
       this.commentary.push({ start: msg.start, end: msg.end, text: `[no signal ${(msg.end - msg.start).toFixed(0)} s: ${msg.reason}]` });

@@ -9,6 +9,7 @@ import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../c
 import { cachePolicyName, positiveInteger, probability } from './options.js';
 import { registerEvalStreams } from './eval-streams.js';
 import { registerRetrievalEval } from './eval-retrieval.js';
+import { registerOodEval } from './eval-ood.js';
 
 /** "300000-300004" or "300000,300003" -> seeds. */
 export function seedList(value: string): number[] {
@@ -90,4 +91,5 @@ export function registerEval(program: Command): void {
     });
   registerEvalStreams(evalCmd);
   registerRetrievalEval(evalCmd, seedList);
+  registerOodEval(evalCmd, seedList);
 }

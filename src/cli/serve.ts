@@ -23,7 +23,8 @@ import { SearchService } from '../search/service.js';
 import { createLogger, type Logger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
 import type { EngineLoadSource } from '../server/metrics.js';
-import { nonNegativeInteger, positiveInteger } from './options.js';
+import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
+import { cachePolicyName, nonNegativeInteger, positiveInteger } from './options.js';
 
 /** What the HTTP service itself takes (startService). */
 export interface ServiceOptions {
@@ -55,6 +56,7 @@ export interface ServeOptions extends ServiceOptions {
   searchModel: string;
   search: boolean;
   sourceTimeout?: number;
+  policy: CachePolicyName;
 }
 
 /** --source-timeout or SIGHTLINE_SOURCE_TIMEOUT_S in seconds -> ms; absent: ingest's default (5 min). */
@@ -103,6 +105,7 @@ export function registerServe(program: Command): Command {
     .option('--no-search', 'serve without /v1/search and /v1/videos')
     .option('--max-streams <n>', 'at most this many live streams (default: no fixed limit; each device admits streams while its measured load leaves room, else 503)', positiveInteger)
     .option('--source-timeout <s>', 'a live source gone this long ends its stream as failed (default 300; env SIGHTLINE_SOURCE_TIMEOUT_S)', positiveInteger)
+    .option('--policy <name>', `KV cache policy of every stream: ${CACHE_POLICIES.join('|')} (docs/engine.md; streaming is the cheapest per second)`, cachePolicyName, DEFAULT_CACHE_POLICY)
     .option('--demo', 'also start a synthetic live match (sightline synth --live) and commentate it')
     .option('--demo-seed <n>', 'seed of the demo match (a held-out seed by default)', positiveInteger, 300007)
     .action(async (opts: ServeOptions) => {
@@ -121,7 +124,7 @@ export function registerServe(program: Command): Command {
       });
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
       const engineLoad: EngineLoadSource = () => pools.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() }));
-      const server = await startService({ ...opts, logger, engineLoad }, sessionFactory({ pools, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
+      const server = await startService({ ...opts, logger, engineLoad }, sessionFactory({ pools, policy: opts.policy, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {

@@ -31,7 +31,7 @@ async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'open': {
       engine?.dispose();
-      const created = new StreamEngine(backend!, tokenizer, config, m.options);
+      const created = new StreamEngine(backend!, tokenizer, config, m.options, init.folder.ood);
       await created.restart(m.previousTexts, m.options.prompt);
       engines.set(m.streamId, created);
       return post({ type: 'done', seq: m.seq });

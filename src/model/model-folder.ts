@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SightlineError } from '../errors.js';
 import { ModelConfigSchema, describeIssues, type ModelConfig } from './config.js';
+import { loadOodStats, type OodStats } from './ood.js';
 import { TextTokenizer } from './tokenizer.js';
 
 /** A validated model folder as plain data (crosses into workers as is). */
@@ -13,6 +14,8 @@ export interface ModelFolder {
   visionPath: string;
   decoderPath: string;
   embeddingsPath: string;
+  /** Out-of-domain statistics (ood.json); absent: the model has no out-of-domain signal. */
+  ood?: OodStats;
 }
 
 function invalid(dir: string, what: string, cause?: unknown): SightlineError {
@@ -71,5 +74,6 @@ export function loadModelFolder(folder: string): ModelFolder {
     visionPath: requireFile(dir, 'vision.onnx', 16),
     decoderPath: requireFile(dir, 'decoder.onnx', 16),
     embeddingsPath,
+    ood: loadOodStats(dir, hiddenSize),
   };
 }

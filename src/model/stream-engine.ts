@@ -6,6 +6,7 @@ import { ContextCache, type CacheLimits, type CachePolicyName, type MissingRows 
 import { SightlineError } from '../errors.js';
 import type { InferenceBackend } from './backend.js';
 import { formatSeconds, type ModelConfig } from './config.js';
+import { OodGate, type OodReading, type OodStats } from './ood.js';
 import { Sampler, type SamplingOptions } from './sampler.js';
 import type { TextTokenizer } from './tokenizer.js';
 
@@ -35,6 +36,8 @@ export interface SecondResult {
   text: string;
   tokenIds: number[];
   silent: boolean;
+  /** The out-of-domain gate's reading (models with ood.json only); while `outOfDomain` the second is silent. */
+  ood?: OodReading;
   evictedRounds: number;
   /**
    * Wall times of the phases; `computeMs` is the model time this stream used: totalMs when it runs alone,
@@ -55,13 +58,16 @@ export class StreamEngine {
   private readonly assistantIds: number[];
   private readonly recentIds: number[] = [];
   private prompt: string;
+  private readonly oodGate?: OodGate;
 
   constructor(
     private readonly backend: InferenceBackend,
     private readonly tokenizer: TextTokenizer,
     private readonly config: ModelConfig,
     private readonly options: StreamEngineOptions,
+    ood?: OodStats,
   ) {
+    if (ood) this.oodGate = new OodGate(ood);
     this.endId = tokenizer.singleTokenId(config.chat.endOfTurn)!;
     this.silenceId = tokenizer.singleTokenId(config.chat.silence);
     this.assistantIds = tokenizer.encode(config.chat.assistant);
@@ -109,6 +115,7 @@ export class StreamEngine {
     const visual = input.frames > 0 ? await this.backend.encodeFrames(input.pixelValues, input.frames, this.cache.store) : new Float32Array(0);
     const visionMs = performance.now() - tPrefill0;
     const d = this.backend.hiddenSize;
+    const ood = this.oodGate?.observe(visual, d);
     const visualTokens = visual.length / d;
     const header = this.config.chat.roundHeader.replace('{start}', formatSeconds(input.startSec)).replace('{end}', formatSeconds(input.endSec));
     const headerIds = this.tokenizer.encode(header).slice(0, MAX_HEADER_TOKENS);
@@ -125,7 +132,8 @@ export class StreamEngine {
     const logits = await this.backend.decode(embeds, prefixRows, this.cache.store);
     const prefillMs = performance.now() - tDecode0 + (tPrefill0 - t0);
 
-    const ids = await this.generate(logits);
+    // Out of the model's world: say nothing rather than invent a match (the round still enters the cache).
+    const ids = ood?.outOfDomain ? await this.stayQuiet() : await this.generate(logits);
     const text = this.tokenizer.decode(ids);
     const silent = text.trim() === '' || text.trim() === this.config.chat.silence.trim();
     this.cache.commitRound({
@@ -146,6 +154,7 @@ export class StreamEngine {
       text: silent ? this.config.chat.silence : text,
       tokenIds: ids,
       silent,
+      ...(ood ? { ood } : {}),
       evictedRounds,
       timings: { visionMs, prefillMs, decodeMs: totalMs - prefillMs - visionMs, totalMs, computeMs: this.backend.takeComputeMs?.(this.cache.store) ?? totalMs },
       cache: this.cache.stats(),
@@ -155,6 +164,13 @@ export class StreamEngine {
   /** Release the stream's K/V (GPU buffers at once); the engine is unusable afterwards. */
   dispose(): void {
     this.cache.store.dispose();
+  }
+
+  /** The silence marker as this round's answer, with its K/V (as generate leaves a silent round). */
+  private async stayQuiet(): Promise<number[]> {
+    const ids = this.tokenizer.encode(this.config.chat.silence);
+    await this.backend.decode(this.backend.embedIds([...ids, this.endId]), ids.length + 1, this.cache.store);
+    return ids;
   }
 
   /** Up to maxTokensPerSecond tokens; stops at end of turn or once the text is the silence marker. */

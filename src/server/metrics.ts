@@ -62,7 +62,7 @@ export class ServerMetrics {
     for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
     new client.Gauge({
       name: 'sightline_streams',
-      help: 'Streams known to the server, by state',
+      help: 'Streams known to the server, by state (starting, live, reconnecting, lagging, out_of_domain, ended, failed)',
       labelNames: ['state'],
       registers,
       collect() {

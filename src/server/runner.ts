@@ -6,7 +6,7 @@
 import type { FrameChunk } from '../stream/index.js';
 import type { Device } from '../model/providers.js';
 import type { SessionEvent, StatusEvent } from '../stream/events.js';
-import type { StreamDevice } from './schemas.js';
+import type { StreamDevice, StreamModel } from './schemas.js';
 
 /** What a client asked for in POST /v1/streams, after validation and the source policy. */
 export interface StreamSpec {
@@ -30,7 +30,7 @@ export interface StreamSpec {
 /** Numbers shown by GET /v1/streams/:id and exported to /metrics. */
 export type StreamStats = Pick<
   StatusEvent,
-  'state' | 'time' | 'ingestFps' | 'drops' | 'lagSec' | 'stepLatencyMs' | 'cacheBytes' | 'skippedSeconds' | 'reason' | 'attempt' | 'resumed'
+  'state' | 'time' | 'ingestFps' | 'drops' | 'lagSec' | 'stepLatencyMs' | 'cacheBytes' | 'skippedSeconds' | 'reason' | 'attempt' | 'resumed' | 'oodScore'
 >;
 
 export interface StreamRunner {
@@ -60,6 +60,8 @@ export interface StreamRunner {
   stats(): StreamStats;
   /** Optional: where the engine runs, known once start() has resolved (StreamInfo.device). */
   device?(): StreamDevice | undefined;
+  /** Optional: the commentator and what it knows, known once start() has resolved (StreamInfo.model). */
+  model?(): StreamModel | undefined;
   /** Optional: change the instruction between steps. Absent means not supported. */
   setPrompt?(prompt: string): void;
 }

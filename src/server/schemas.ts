@@ -33,7 +33,9 @@ export function streamIdParam(raw: string | undefined): string {
   throw new SightlineError('bad_input', `path parameter id: ${parsed.error.issues[0]?.message ?? 'invalid'} (got "${shown}")`);
 }
 
-export const StreamState = z.enum(['starting', 'live', 'reconnecting', 'lagging', 'ended', 'failed']);
+export const StreamState = z
+  .enum(['starting', 'live', 'reconnecting', 'lagging', 'out_of_domain', 'ended', 'failed'])
+  .describe('out_of_domain: the picture is not the world the model knows; the stream stays silent until it is');
 
 export const StreamStatsSchema = z.object({
   state: StreamState,
@@ -44,7 +46,8 @@ export const StreamStatsSchema = z.object({
   stepLatencyMs: z.number(),
   cacheBytes: z.number().int(),
   skippedSeconds: z.number().int(),
-  reason: z.string().optional().describe('While reconnecting (and when failed): why, naming the source'),
+  reason: z.string().optional().describe('While reconnecting (and when failed): why, naming the source; while out_of_domain: why, naming the model'),
+  oodScore: z.number().optional().describe("Models with an out-of-domain signal: the gate's score over the last seconds (out_of_domain at or above the threshold in `model.outOfDomain`)"),
   attempt: z.number().int().optional().describe('While reconnecting: 0 = the connection went quiet; n = the n-th reconnect of this outage'),
   resumed: z.boolean().optional().describe('On the first live status after a source outage or a server restart'),
 });
@@ -57,6 +60,17 @@ export const StreamDevice = z.object({
   notice: z.string().optional().describe('Why the stream does not run on the device asked for (e.g. no GPU adapter found)'),
 });
 export type StreamDevice = z.infer<typeof StreamDevice>;
+
+/** The commentator a stream runs and what it knows. */
+export const StreamModel = z.object({
+  name: z.string(),
+  knows: z.string().optional().describe('What the model was trained on; absent when its folder does not say (models users bring)'),
+  outOfDomain: z
+    .object({ threshold: z.number(), windowSec: z.number().int() })
+    .optional()
+    .describe('The out-of-domain gate (ood.json in the model folder); absent: the model has no out-of-domain signal and comments on any picture'),
+});
+export type StreamModel = z.infer<typeof StreamModel>;
 
 export const StreamInfo = z.object({
   id: StreamId,
@@ -71,6 +85,7 @@ export const StreamInfo = z.object({
   segments: z.number().int().describe('Commentary segments in the transcript'),
   stats: StreamStatsSchema.optional(),
   device: StreamDevice.optional().describe('Where the engine runs; absent until the stream has started'),
+  model: StreamModel.optional().describe('The commentator and what it knows; absent until the stream has started'),
 });
 export type StreamInfo = z.infer<typeof StreamInfo>;
 

@@ -9,7 +9,8 @@ import type { CachePolicyName } from '../cache/index.js';
 import type { DevicePools, ResolvedPool } from '../model/device-pools.js';
 import { startCommentary, type SourceOptions, type FrameChunk, type RunningCommentary, type SessionEvent, type StatusEvent } from '../stream/index.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
-import type { StreamDevice } from './schemas.js';
+import type { StreamDevice, StreamModel } from './schemas.js';
+import type { ModelFolder } from '../model/model-folder.js';
 
 export interface SessionRunnerOptions {
   pools: DevicePools;
@@ -28,6 +29,7 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   private commentary?: RunningCommentary;
   private lastStatus: StreamStats = IDLE_STATS;
   private engineDevice?: StreamDevice;
+  private engineModel?: StreamModel;
   /** The pool admit() resolved (and claimed room on), or why it could not be resolved (start() reports it). */
   private resolved?: ResolvedPool | { error: unknown };
 
@@ -53,6 +55,8 @@ class SessionRunner extends EventEmitter implements StreamRunner {
     if ('error' in resolved) throw resolved.error;
     const { pool, device } = resolved;
     this.engineDevice = { ...(this.spec.device ? { requested: this.spec.device } : {}), ...device };
+    // Pools that are not EnginePools (test doubles) have no folder: no model to name then.
+    this.engineModel = (pool as Partial<Pick<typeof pool, 'folder'>>).folder ? modelInfo(pool.folder) : undefined;
     try {
       this.commentary = this.run(pool);
     } catch (err) {
@@ -93,6 +97,10 @@ class SessionRunner extends EventEmitter implements StreamRunner {
     return this.engineDevice;
   }
 
+  model(): StreamModel | undefined {
+    return this.engineModel;
+  }
+
   stats(): StreamStats {
     return this.lastStatus;
   }
@@ -102,9 +110,22 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   }
 }
 
-function pickStats(e: StatusEvent): StreamStats {
-  const { state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds, reason, attempt, resumed } = e;
-  return { state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds, ...(reason !== undefined ? { reason } : {}), ...(attempt !== undefined ? { attempt } : {}), ...(resumed ? { resumed } : {}) };
+/** The stream JSON's `stats`: a status event less its envelope. */
+export function pickStats(e: StatusEvent): StreamStats {
+  const { state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds, reason, attempt, resumed, oodScore } = e;
+  return {
+    state, time, ingestFps, drops, lagSec, stepLatencyMs, cacheBytes, skippedSeconds,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(attempt !== undefined ? { attempt } : {}),
+    ...(resumed ? { resumed } : {}),
+    ...(oodScore !== undefined ? { oodScore } : {}),
+  };
+}
+
+/** The model's name, and what it knows and its out-of-domain gate when its folder has ood.json. */
+export function modelInfo(folder: Pick<ModelFolder, 'config' | 'ood'>): StreamModel {
+  const { ood } = folder;
+  return { name: folder.config.name, ...(ood ? { knows: ood.domain, outOfDomain: { threshold: ood.enter, windowSec: ood.windowSec } } : {}) };
 }
 
 export function sessionFactory(options: SessionRunnerOptions): StreamFactory {

@@ -15,7 +15,7 @@ import type { ServerMetrics } from './metrics.js';
 import { previousTextsFrom } from '../stream/index.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from './runner.js';
 import type { Segment } from './transcript-store.js';
-import type { StreamInfo } from './schemas.js';
+import type { StreamInfo, StreamModel } from './schemas.js';
 import { TranscriptStore, type StoredMeta, type TranscriptWriter } from './transcript-store.js';
 import { VideoHub } from './video.js';
 
@@ -37,6 +37,8 @@ export interface ManagedStream {
   runner?: StreamRunner;
   writer?: TranscriptWriter;
   stats?: StreamStats;
+  /** The commentator and what it knows (StreamInfo.model), once started. */
+  model?: StreamModel;
   segments: number;
   /** The last error event, used as the close reason if the stream fails. */
   lastError?: { code: string; message: string };
@@ -232,6 +234,7 @@ export class StreamManager {
     }
     if (stream.state === 'starting') stream.state = 'live';
     const engine = runner.device?.();
+    stream.model = runner.model?.();
     stream.meta = { ...stream.meta, state: 'live', ...(engine ? { device: engine } : {}) };
     // Stored so a restart knows it ran (and its listing shows the device), unless it already ended or was purged.
     if (this.streams.get(id) === stream && !isFinal(stream.state)) this.options.store.writeMeta(stream.meta);
@@ -349,6 +352,7 @@ export class StreamManager {
       segments: stream.segments,
       ...(stats ? { stats: { ...stats, state: stats.state } } : {}),
       ...(meta.device ? { device: meta.device } : {}),
+      ...(stream.model ? { model: stream.model } : {}),
     };
   }
 

@@ -17,7 +17,8 @@ export interface CommentaryEvent {
 export interface StatusEvent {
   type: 'status';
   stream: string;
-  state: 'starting' | 'live' | 'reconnecting' | 'lagging' | 'ended' | 'failed';
+  /** `out_of_domain`: the picture is not the world the model knows; the stream stays silent until it is. */
+  state: 'starting' | 'live' | 'reconnecting' | 'lagging' | 'out_of_domain' | 'ended' | 'failed';
   /** Stream time in seconds of the latest processed second. */
   time: number;
   ingestFps: number;
@@ -26,8 +27,10 @@ export interface StatusEvent {
   stepLatencyMs: number;
   cacheBytes: number;
   skippedSeconds: number;
-  /** While `reconnecting` (and on `failed`): why, as one line naming the source. */
+  /** While `reconnecting` (and on `failed`): why, as one line naming the source; while `out_of_domain`: why, naming the model. */
   reason?: string;
+  /** Models with an out-of-domain signal: the gate's window mean at this time (threshold in `reason` while out of domain). */
+  oodScore?: number;
   /** While `reconnecting`: 0 = the open connection went quiet; n >= 1 = the n-th reconnect of this outage. */
   attempt?: number;
   /** On the first `live` after an outage: the stream resumed (after a source outage or a restart). */

@@ -74,6 +74,8 @@ export class CommentarySession extends EventEmitter {
   private resumed = false;
   /** Until the first second after a restart: why the stream was away (kept in front of any outage reason). */
   private resumeReason?: string;
+  /** Set while the model's out-of-domain gate says the picture is not its world (the engine keeps it silent). */
+  private outOfDomain?: { reason: string };
 
   constructor(private readonly o: SessionOptions) {
     super();
@@ -201,6 +203,7 @@ export class CommentarySession extends EventEmitter {
       const result = await this.stepWithRestart(item);
       if (!result) continue;
       this.lastStep = result;
+      this.followDomain(result);
       this.transcript.add({ start: result.startSec, end: result.endSec, text: result.text }, result.silent);
       this.emitEvent({
         type: 'commentary',
@@ -211,7 +214,21 @@ export class CommentarySession extends EventEmitter {
         tokens: result.tokenIds.length,
         latencyMs: Math.round(performance.now() - item.arrivedMs),
       });
-      if (Math.floor(result.endSec) % every === 0) this.status(this.outage ? 'reconnecting' : this.lastLagSec > 0 ? 'lagging' : 'live', result.endSec);
+      if (Math.floor(result.endSec) % every === 0) this.status(this.outage ? 'reconnecting' : this.outOfDomain ? 'out_of_domain' : this.lastLagSec > 0 ? 'lagging' : 'live', result.endSec);
+    }
+  }
+
+  /** The engine's out-of-domain gate -> status `out_of_domain` when it closes, `live` when it opens again. */
+  private followDomain(result: SecondResult): void {
+    const ood = result.ood;
+    if (!ood || ood.outOfDomain === (this.outOfDomain !== undefined)) return;
+    if (ood.outOfDomain) {
+      const model = this.o.engine.config.name;
+      this.outOfDomain = { reason: `the picture is not the world ${model} was trained on (out-of-domain score ${ood.smoothed.toFixed(1)} >= ${ood.threshold}): commentary paused` };
+      this.status('out_of_domain', result.endSec);
+    } else {
+      this.outOfDomain = undefined;
+      this.status('live', result.endSec);
     }
   }
 
@@ -258,6 +275,7 @@ export class CommentarySession extends EventEmitter {
   private status(state: StatusEvent['state'], time: number, extra: Pick<StatusEvent, 'reason' | 'resumed'> = {}): void {
     const s = this.lastStep;
     const outage = state === 'reconnecting' ? this.outage : undefined;
+    const ood = s?.ood;
     this.emitEvent({
       type: 'status',
       stream: this.id,
@@ -270,6 +288,8 @@ export class CommentarySession extends EventEmitter {
       cacheBytes: s?.cache.bytes ?? 0,
       skippedSeconds: this.skipped,
       ...(outage ? { reason: outage.reason, attempt: outage.attempt } : {}),
+      ...(state === 'out_of_domain' && this.outOfDomain ? { reason: this.outOfDomain.reason } : {}),
+      ...(ood ? { oodScore: Math.round(ood.smoothed * 100) / 100 } : {}),
       ...extra,
     });
   }

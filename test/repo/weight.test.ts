@@ -29,7 +29,7 @@ describe('repository weight', () => {
       /^(package\.json|README\.md|LICENSE)$/,
       /^dist\//,
       /^web\//,
-      /^models\/[^/]+\/(config\.json|tokenizer\.json|tokenizer_config\.json|embed_tokens\.bin|README\.md|[^/]+\.onnx)$/,
+      /^models\/[^/]+\/(config\.json|tokenizer\.json|tokenizer_config\.json|embed_tokens\.bin|ood\.json|README\.md|[^/]+\.onnx)$/,
     ];
     expect(files.filter((f) => !runs.some((r) => r.test(f)))).toEqual([]);
     expect(files).toContain('models/sightline-commentator-v5-int8/decoder.onnx');

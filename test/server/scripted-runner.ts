@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { FrameChunk } from '../../src/ingest/types.js';
 import type { StreamFactory, StreamRunner, StreamSpec, StreamStats } from '../../src/server/runner.js';
+import type { StreamModel } from '../../src/server/schemas.js';
 import type { SessionEvent } from '../../src/stream/events.js';
 
 export interface ScriptOptions {
@@ -19,6 +20,8 @@ export interface ScriptOptions {
   size?: number;
   /** start() rejects with this error. */
   failStart?: Error;
+  /** What runner.model() answers (StreamInfo.model); absent: the runner has no model() at all. */
+  model?: StreamModel;
 }
 
 export class ScriptedRunner extends EventEmitter implements StreamRunner {
@@ -56,6 +59,10 @@ export class ScriptedRunner extends EventEmitter implements StreamRunner {
 
   setPrompt(prompt: string): void {
     this.prompts.push(prompt);
+  }
+
+  model(): StreamModel | undefined {
+    return this.script.model;
   }
 
   stats(): StreamStats {

@@ -26,9 +26,18 @@ export interface GraphNames {
   output: string;
 }
 
+/**
+ * Without onnxruntime's CPU memory arena: a search server encodes clips and queries of changing shapes, and
+ * the arena kept the largest set of buffers it had needed for the life of the process (measured with
+ * bench/search-memory.ts: 40 to 125 MB of the RSS that indexing and searching left behind, docs/search.md
+ * "Memory"). Plain allocations go back to malloc after each call. SIGHTLINE_ENCODER_ARENA=1 keeps the arena
+ * (for comparisons).
+ */
+export const ENCODER_SESSION_OPTIONS = { enableCpuMemArena: process.env.SIGHTLINE_ENCODER_ARENA === '1' };
+
 /** `ownWeights`: a graph of the project's own (see FOLD_STORED_WEIGHTS), not a folder a user brought. */
 export async function openGraph(spec: EncoderSpec, path: string, names: GraphNames, intraOpThreads: number, ownWeights = false): Promise<GuardedSession> {
-  const graph = await openSession(`encoder folder ${spec.dir}`, path, { provider: 'cpu', intraOpThreads }, ownWeights ? FOLD_STORED_WEIGHTS : {});
+  const graph = await openSession(`encoder folder ${spec.dir}`, path, { provider: 'cpu', intraOpThreads }, { ...ENCODER_SESSION_OPTIONS, ...(ownWeights ? FOLD_STORED_WEIGHTS : {}) });
   const missing = names.inputs.filter((n) => !graph.session.inputNames.includes(n));
   if (!graph.session.outputNames.includes(names.output)) missing.push(`output ${names.output}`);
   if (missing.length > 0) throw new SightlineError('model_invalid', `encoder folder ${spec.dir}: ${names.file} lacks ${missing.join(', ')}`);

@@ -1,0 +1,330 @@
+/**
+ * Soak: the real `sightline serve` (a child process, the shipped model) with 8 live streams for an hour, their
+ * sources dropping and coming back every few minutes, viewers joining, stalling and leaving, a search every few
+ * seconds; prints the server's RSS slope per hour after warm-up, ffmpeg processes left, transcript seconds lost
+ * and the p99 commentary latency. Goals (issue 20): slope < 5% per hour, 0 left, 0 lost.
+ *
+ *   npx tsx bench/soak.ts [--quick] [--minutes 60] [--streams 8] [--policy streaming] [--out bench/results/soak.json]
+ *
+ * `--quick` is 10 minutes, counted from when every stream runs (set-up before: about a minute). Everything stays on loopback: each source is `sightline synth --live` sending
+ * MPEG-TS over UDP to 127.0.0.1 (320x180, 10 fps: 8 of them must fit beside the server on a small machine);
+ * a drop is a SIGKILL of that producer (a crashed camera), the return a new producer on the same port.
+ * Before the streams, two synthetic matches are indexed (POST /v1/videos), so the searches run against
+ * video clips and the live commentary both. Needs `npm run build` (it runs dist/src/cli.js).
+ * The policy is `streaming` by default: at the default `refresh`, 8 streams are past what 2 cores serve in
+ * real time (eval/results/commentator-v5-concurrency-refresh.txt), and the soak is about leaks, not capacity.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSocket } from 'node:dgram';
+import WebSocket from 'ws';
+import { lostSeconds, percentile, rssTrend, type RssSample, type TranscriptLine } from './soak-stats.js';
+import { tempDir } from './temp-dir.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    minutes: { type: 'string' },
+    streams: { type: 'string', default: '8' },
+    policy: { type: 'string', default: 'streaming' },
+    out: { type: 'string' },
+  },
+});
+const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli.js');
+if (!existsSync(CLI)) {
+  console.error(`soak: ${CLI} is missing (run npm run build first)`);
+  process.exit(2);
+}
+const minutes = Number(values.minutes ?? (values.quick ? 10 : 60));
+const streamCount = Number(values.streams);
+if (!(minutes > 0) || !Number.isInteger(streamCount) || streamCount < 1) {
+  console.error(`soak: --minutes must be > 0 and --streams a positive integer (got ${values.minutes}, ${values.streams})`);
+  process.exit(2);
+}
+const totalSec = minutes * 60;
+/** RSS before this is warm-up: models loading, streams starting, the index built, arenas reaching their size. */
+const warmupSec = Math.min(300, totalSec * 0.25);
+/** Each source drops about this often (staggered), for 5-20 s. */
+const dropEverySec = values.quick ? 150 : 240;
+/** Seconds since the soak proper began (all streams started); set-up before it counts negative. */
+let t0 = Date.now();
+const now = (): number => (Date.now() - t0) / 1000;
+const log = (m: string): void => void process.stderr.write(`[${now().toFixed(0).padStart(4)} s] ${m}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+let seed = 1;
+const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+
+// ---- the server ----
+const work = tempDir();
+const media = join(work, 'media');
+mkdirSync(media);
+const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', join(work, 'data'), '--allow-private', '--file-root', media, '--policy', values.policy!], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, SIGHTLINE_LOG_LEVEL: 'warn' },
+});
+let serverLog = '';
+server.stderr!.on('data', (d: Buffer) => (serverLog = (serverLog + d.toString()).slice(-20_000)));
+const url = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  server.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const m = /serving at (http:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+  server.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${serverLog.slice(-500)}`)));
+});
+log(`server ${server.pid} at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min`);
+
+/** The server's own RSS (onnxruntime and LanceDB live in its threads), and the ffmpeg children it runs now. */
+function rssOf(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) * 1024;
+}
+function ffmpegChildren(pid: number): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && stat.includes('(ffmpeg)')) out.push(Number(p));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+function alive(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves once the producer on `port` sends: a stream created before that would count node's and ffmpeg's
+ * start-up on a loaded machine as a dead source (ingest fails a first open after 10 s without video).
+ */
+async function firstDatagram(port: number, timeoutMs = 120_000): Promise<void> {
+  const socket = createSocket({ type: 'udp4', reuseAddr: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`soak: no datagram on udp port ${port} within ${timeoutMs} ms`)), timeoutMs);
+      socket.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.bind(port, '127.0.0.1');
+    });
+  } finally {
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+}
+
+/** A free UDP port on loopback. */
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+// ---- sources ----
+interface Source {
+  port: number;
+  seed: number;
+  producer?: ChildProcess;
+  id?: string;
+  drops: number;
+}
+function produce(s: Source): void {
+  s.producer = spawn(process.execPath, [CLI, 'synth', '--seed', String(s.seed), '--live', `udp://127.0.0.1:${s.port}`, '--width', '320', '--height', '180', '--fps', '10'], { stdio: 'ignore' });
+}
+async function drop(s: Source): Promise<void> {
+  const p = s.producer!;
+  s.producer = undefined;
+  p.kill('SIGKILL');
+  await new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(undefined) : p.once('exit', r)));
+}
+
+// ---- HTTP helpers ----
+async function post(route: string, body: unknown): Promise<Response> {
+  return fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+// Two matches to index (warm-up), so searches also hit video clips.
+for (const [i, s] of [[1, 31], [2, 32]]) {
+  const file = join(media, `match-${i}.mp4`);
+  spawnSync(process.execPath, [CLI, 'synth', '--seed', String(s), '--seconds', '120', '--out', file], { stdio: 'ignore' });
+  const r = await post('/v1/videos', { path: file });
+  log(`index ${file}: ${r.status}`);
+}
+
+const sources: Source[] = [];
+for (let i = 0; i < streamCount; i++) {
+  const s: Source = { port: await freeUdpPort(), seed: 300_010 + i, drops: 0 };
+  produce(s);
+  sources.push(s);
+}
+await sleep(2000);
+
+// ---- monitors: one viewer per stream that stays, for latency and states ----
+const latencies: number[] = [];
+const states: Record<string, number> = {};
+const monitors: WebSocket[] = [];
+function monitor(id: string): void {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/streams/${id}/ws`);
+  ws.on('message', (raw) => {
+    const m = JSON.parse(String(raw));
+    if (m.type === 'commentary' && now() >= warmupSec) latencies.push(m.latencyMs);
+    if (m.type === 'status') states[m.state] = (states[m.state] ?? 0) + 1;
+  });
+  ws.on('error', () => undefined);
+  monitors.push(ws);
+}
+
+/** Starts a stream, waiting out 503 device_full while the device measures the streams it has. */
+async function startStream(s: Source): Promise<void> {
+  await firstDatagram(s.port);
+  for (;;) {
+    const r = await post('/v1/streams', { source: `udp://127.0.0.1:${s.port}` });
+    if (r.status === 201) {
+      s.id = ((await r.json()) as { id: string }).id;
+      monitor(s.id);
+      return;
+    }
+    const wait = Number(r.headers.get('retry-after') ?? 5);
+    log(`stream on port ${s.port}: ${r.status}, retry in ${wait} s`);
+    await sleep(wait * 1000);
+  }
+}
+for (const s of sources) await startStream(s);
+t0 = Date.now();
+log(`${sources.length} streams started; the ${minutes} minutes start now`);
+
+// ---- churn: viewers, drops, searches; RSS sampled every 10 s ----
+const viewers: { ws: WebSocket; stalled: boolean }[] = [];
+let joined = 0;
+let stalls = 0;
+let left = 0;
+function viewerTick(): void {
+  const r = rand();
+  if (r < 0.45 || viewers.length < 4) {
+    const s = sources[Math.floor(rand() * sources.length)];
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/streams/${s.id}/ws`);
+    ws.on('error', () => undefined);
+    viewers.push({ ws, stalled: false });
+    joined++;
+  } else if (r < 0.7 && viewers.length > 0) {
+    // A stalled viewer stops reading: the server must drop it or buffer a bounded amount, not grow.
+    const v = viewers[Math.floor(rand() * viewers.length)];
+    if (!v.stalled && v.ws.readyState === WebSocket.OPEN) {
+      (v.ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
+      v.stalled = true;
+      stalls++;
+    }
+  } else if (viewers.length > 0) {
+    const [v] = viewers.splice(Math.floor(rand() * viewers.length), 1);
+    v.ws.terminate();
+    left++;
+  }
+  while (viewers.length > 40) viewers.shift()!.ws.terminate();
+}
+
+const searchMs: number[] = [];
+let searchErrors = 0;
+const QUERIES = ['number 9 shoots', 'the keeper saves', 'corner kick', 'a goal for red', 'free kick', 'throw in for yellow', 'the ball goes out'];
+async function searchTick(): Promise<void> {
+  const q = QUERIES[Math.floor(rand() * QUERIES.length)];
+  const s = performance.now();
+  const r = await fetch(`${url}/v1/search?q=${encodeURIComponent(q)}&k=10`).catch(() => undefined);
+  if (!r || !r.ok) searchErrors++;
+  else {
+    await r.arrayBuffer();
+    searchMs.push(performance.now() - s);
+  }
+}
+
+const rss: RssSample[] = [];
+const seenFfmpeg = new Set<number>();
+const nextDrop = sources.map((_, i) => dropEverySec * (0.5 + i / sources.length));
+const outages: Promise<void>[] = [];
+let lastSample = -10;
+let lastSearch = 0;
+while (now() < totalSec) {
+  const t = now();
+  if (t - lastSample >= 10) {
+    lastSample = t;
+    rss.push({ tSec: t, rssBytes: rssOf(server.pid!) });
+    for (const p of ffmpegChildren(server.pid!)) seenFfmpeg.add(p);
+    if (rss.length % 6 === 0) log(`rss ${(rss.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MB, viewers ${viewers.length}, searches ${searchMs.length}, latencies ${latencies.length}`);
+  }
+  if (t - lastSearch >= 3) {
+    lastSearch = t;
+    void searchTick();
+  }
+  viewerTick();
+  sources.forEach((s, i) => {
+    if (t < nextDrop[i] || !s.producer || t > totalSec - 60) return;
+    const outSec = 5 + Math.floor(rand() * 16);
+    nextDrop[i] = t + dropEverySec * (0.75 + rand() / 2);
+    s.drops++;
+    outages.push(drop(s).then(() => sleep(outSec * 1000)).then(() => produce(s)));
+  });
+  await sleep(2000);
+}
+await Promise.all(outages);
+
+// ---- wind down: streams stopped, then the server ----
+for (const v of viewers) v.ws.terminate();
+for (const m of monitors) m.terminate();
+const lost: Record<string, ReturnType<typeof lostSeconds>> = {};
+for (const s of sources) {
+  const text = await (await fetch(`${url}/v1/streams/${s.id}/commentary.jsonl`)).text();
+  lost[s.id!] = lostSeconds(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as TranscriptLine));
+}
+const infos = (await (await fetch(`${url}/v1/streams`)).json()) as { streams: { id: string; state: string; stats?: { skippedSeconds: number } }[] };
+for (const s of sources) await fetch(`${url}/v1/streams/${s.id}`, { method: 'DELETE' });
+await sleep(5000);
+const leftWhileServing = ffmpegChildren(server.pid!);
+for (const p of leftWhileServing) seenFfmpeg.add(p);
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+await sleep(1000);
+const leftAfterExit = [...seenFfmpeg].filter(alive);
+for (const s of sources) if (s.producer) await drop(s);
+
+const trend = rssTrend(rss, warmupSec);
+const lostTotal = Object.values(lost).reduce((a, l) => a + l.lost, 0);
+const result = {
+  command: `npx tsx bench/soak.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  minutes,
+  streams: streamCount,
+  policy: values.policy,
+  warmupSec,
+  rss: { ...trend, startMB: rss[0].rssBytes / 2 ** 20, endMB: rss.at(-1)!.rssBytes / 2 ** 20, maxMB: Math.max(...rss.map((r) => r.rssBytes)) / 2 ** 20 },
+  ffmpegLeft: { whileServing: leftWhileServing.length, afterExit: leftAfterExit.length, seen: seenFfmpeg.size },
+  transcript: { lostSeconds: lostTotal, perStream: lost, skippedSeconds: infos.streams.reduce((a, s) => a + (s.stats?.skippedSeconds ?? 0), 0) },
+  latencyMs: { samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+  search: { done: searchMs.length, errors: searchErrors, p50Ms: percentile(searchMs, 50), p99Ms: percentile(searchMs, 99) },
+  viewers: { joined, stalled: stalls, left },
+  drops: sources.reduce((a, s) => a + s.drops, 0),
+  streamStatesAtEnd: infos.streams.reduce<Record<string, number>>((a, s) => ({ ...a, [s.state]: (a[s.state] ?? 0) + 1 }), {}),
+  statusStates: states,
+  rssSamples: rss.map((r) => [Math.round(r.tSec), Math.round(r.rssBytes / 2 ** 20)]),
+};
+const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+console.log(`soak: ${streamCount} streams, ${minutes} min, policy ${values.policy}; ${result.drops} source drops, ${joined} viewers joined, ${stalls} stalled, ${left} left, ${searchMs.length} searches (${searchErrors} failed)`);
+console.log(`RSS after ${warmupSec} s warm-up: mean ${f(trend.meanMB, 0)} MB, slope ${f(trend.slopeMBPerHour)} MB/h = ${f(trend.slopePctPerHour, 2)}% per hour (goal < 5%); start ${f(result.rss.startMB, 0)} MB, max ${f(result.rss.maxMB, 0)} MB, end ${f(result.rss.endMB, 0)} MB`);
+console.log(`ffmpeg processes left: ${leftWhileServing.length} after the streams were deleted, ${leftAfterExit.length} after the server exited (of ${seenFfmpeg.size} seen; goal 0)`);
+console.log(`transcript seconds lost: ${lostTotal} (goal 0); seconds skipped for lag: ${result.transcript.skippedSeconds}`);
+console.log(`commentary latency after warm-up: p50 ${f(result.latencyMs.p50, 0)} ms, p99 ${f(result.latencyMs.p99, 0)} ms (${latencies.length} seconds); search p50 ${f(result.search.p50Ms, 0)} ms, p99 ${f(result.search.p99Ms, 0)} ms`);
+console.log(`streams at the end: ${JSON.stringify(result.streamStatesAtEnd)}; status messages by state: ${JSON.stringify(states)}`);
+if (values.out) {
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, JSON.stringify(result, null, 1) + '\n');
+}
+process.exit(0);
