@@ -52,7 +52,9 @@ async function handle(m: ToWorker): Promise<void> {
       }
       const pixels = framesToPixelValues(new Uint8Array(m.rgb), m.frames, imageWidth, imageHeight, config.vision);
       const result = await engine.step({ startSec: m.startSec, endSec: m.endSec, pixelValues: pixels, frames: m.frames });
-      return post({ type: 'result', seq: m.seq, result });
+      post({ type: 'result', seq: m.seq, result });
+      // The next second's re-encode, if any, now: off the path from a second's end to its line.
+      return engine.prepareNextSecond();
     }
   }
 }

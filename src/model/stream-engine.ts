@@ -58,6 +58,8 @@ export class StreamEngine {
   private readonly assistantIds: number[];
   private readonly recentIds: number[] = [];
   private prompt: string;
+  /** Time of prepareNextSecond since the last step, counted into that step's model time when unbatched. */
+  private preparedMs = 0;
   private readonly oodGate?: OodGate;
 
   constructor(
@@ -156,9 +158,21 @@ export class StreamEngine {
       silent,
       ...(ood ? { ood } : {}),
       evictedRounds,
-      timings: { visionMs, prefillMs, decodeMs: totalMs - prefillMs - visionMs, totalMs, computeMs: this.backend.takeComputeMs?.(this.cache.store) ?? totalMs },
+      timings: { visionMs, prefillMs, decodeMs: totalMs - prefillMs - visionMs, totalMs, computeMs: this.takeComputeMs(totalMs) },
       cache: this.cache.stats(),
     };
+  }
+
+  /**
+   * Encodes now what the next second would otherwise encode first (a `refresh` re-encode after a line moved
+   * into previous text), so that work falls between seconds instead of delaying the next second's line. The
+   * engine worker calls it after sending a second's result. Not for `recompute`, which rebuilds each second.
+   */
+  async prepareNextSecond(): Promise<void> {
+    if (this.cache.policy.rebuildsEachSecond) return;
+    const t0 = performance.now();
+    await this.catchUp();
+    this.preparedMs += performance.now() - t0;
   }
 
   /** Release the stream's K/V (GPU buffers at once); the engine is unusable afterwards. */
@@ -171,6 +185,13 @@ export class StreamEngine {
     const ids = this.tokenizer.encode(this.config.chat.silence);
     await this.backend.decode(this.backend.embedIds([...ids, this.endId]), ids.length + 1, this.cache.store);
     return ids;
+  }
+
+  /** Model time of this step and of the preparation before it (batched: the stream's share of shared calls). */
+  private takeComputeMs(stepMs: number): number {
+    const prepared = this.preparedMs;
+    this.preparedMs = 0;
+    return this.backend.takeComputeMs?.(this.cache.store) ?? stepMs + prepared;
   }
 
   /** Up to maxTokensPerSecond tokens; stops at end of turn or once the text is the silence marker. */
