@@ -58,7 +58,7 @@ export class BatchScheduler implements InferenceBackend {
   private flushing = false;
   private scheduled = false;
   /** Model time attributed to each stream (by its share of the rows of the calls it was in), until taken. */
-  private readonly computeMs = new Map<object, number>();
+  private readonly computeMs = new WeakMap<object, number>(); // weak: a closed stream's store must not stay alive here
 
   constructor(
     private readonly inner: BatchingBackend,
