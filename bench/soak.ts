@@ -14,11 +14,11 @@
  * The policy is `streaming` by default: at the default `refresh`, 8 streams are past what 2 cores serve in
  * real time (eval/results/commentator-v5-concurrency-refresh.txt), and the soak is about leaks, not capacity.
  */
+import { firstDatagram, freeUdpPort } from '../test/ingest/live-producer.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSocket } from 'node:dgram';
 import WebSocket from 'ws';
 import { lostSeconds, percentile, rssTrend, type RssSample, type TranscriptLine } from './soak-stats.js';
 import { tempDir } from './temp-dir.js';
@@ -95,41 +95,13 @@ function ffmpegChildren(pid: number): number[] {
   }
   return out;
 }
+
 function alive(pid: number): boolean {
   try {
     return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
   } catch {
     return false;
   }
-}
-
-/**
- * Resolves once the producer on `port` sends: a stream created before that would count node's and ffmpeg's
- * start-up on a loaded machine as a dead source (ingest fails a first open after 10 s without video).
- */
-async function firstDatagram(port: number, timeoutMs = 120_000): Promise<void> {
-  const socket = createSocket({ type: 'udp4', reuseAddr: true });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`soak: no datagram on udp port ${port} within ${timeoutMs} ms`)), timeoutMs);
-      socket.once('message', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.bind(port, '127.0.0.1');
-    });
-  } finally {
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
-  }
-}
-
-/** A free UDP port on loopback. */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 // ---- sources ----
@@ -188,7 +160,7 @@ function monitor(id: string): void {
 
 /** Starts a stream, waiting out 503 device_full while the device measures the streams it has. */
 async function startStream(s: Source): Promise<void> {
-  await firstDatagram(s.port);
+  await firstDatagram(s.port, 120_000);
   for (;;) {
     const r = await post('/v1/streams', { source: `udp://127.0.0.1:${s.port}` });
     if (r.status === 201) {
