@@ -48,7 +48,7 @@ const noise = Array.from({ length: 16 }, (_, sec) =>
 const previousTexts = Array.from({ length: 120 }, (_, i) => ` Silva passes to Okafor, ${i} minutes played.`);
 
 async function run(streams: number): Promise<{ wallMs: number; cpuMs: number; meanBatch: number }> {
-  const scheduler = new BatchScheduler({ ...backend, decodeBatch: backend.decodeBatch! });
+  const scheduler = new BatchScheduler(backend);
   const engines = Array.from({ length: streams }, (_, i) =>
     new StreamEngine(scheduler, tokenizer, folder.config, sessionEngineOptions(folder.config.generation, { id: `b${i}`, policy, sampling: { seed: i } })),
   );

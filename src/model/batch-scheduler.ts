@@ -44,8 +44,6 @@ export interface BatchStats {
   requests: number;
 }
 
-type BatchingBackend = InferenceBackend & Required<Pick<InferenceBackend, 'decodeBatch'>>;
-
 export class BatchScheduler implements InferenceBackend {
   readonly hiddenSize: number;
   readonly vocabSize: number;
@@ -60,10 +58,12 @@ export class BatchScheduler implements InferenceBackend {
   /** Model time attributed to each stream (by its share of the rows of the calls it was in), until taken. */
   private readonly computeMs = new WeakMap<object, number>(); // weak: a closed stream's store must not stay alive here
 
+  /** `inner` must batch (`decodeBatch`: a format-2 model). */
   constructor(
-    private readonly inner: BatchingBackend,
+    private readonly inner: InferenceBackend,
     limits: Partial<BatchLimits> = {},
   ) {
+    if (!inner.decodeBatch) throw new TypeError('BatchScheduler needs a backend with decodeBatch (a format-2 model)');
     this.hiddenSize = inner.hiddenSize;
     this.vocabSize = inner.vocabSize;
     this.createKvOps = inner.createKvOps;
@@ -92,10 +92,6 @@ export class BatchScheduler implements InferenceBackend {
       this.decodes.push({ embeds, tokens, store, resolve, reject, done: 0 });
       this.schedule();
     });
-  }
-
-  decodeBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
-    return Promise.all(requests.map((r) => this.decode(r.embeds, r.tokens, r.store)));
   }
 
   takeComputeMs(owner: object): number {
@@ -152,7 +148,7 @@ export class BatchScheduler implements InferenceBackend {
     const d = this.hiddenSize;
     const chunks = group.map((j) => ({ embeds: j.embeds.subarray(j.done * d), tokens: this.chunkRows(j), store: j.store }));
     try {
-      const logits = await this.inner.decodeBatch(chunks);
+      const logits = await this.inner.decodeBatch!(chunks);
       this.attribute(chunks.map((c) => [c.store, c.tokens]), performance.now() - t0);
       this.stats.calls++;
       this.stats.requests += group.length;

@@ -110,7 +110,7 @@ createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.i
     // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
     // tokens for long; on a GPU a call costs about the same for 1 row or 500, so the defaults (large).
     const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : {};
-    backend = b.decodeBatch && init.batching !== false ? new BatchScheduler({ ...b, decodeBatch: b.decodeBatch }, limits) : b;
+    backend = b.decodeBatch && init.batching !== false ? new BatchScheduler(b, limits) : b;
     post({ type: 'ready', provider: b.provider, kv: b.kv, notice: b.notice });
     void drain();
   },

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import type { KvGeometry, KvStore } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
 import { assertFits, type DecodeRequest, type InferenceBackend } from './backend.js';
-import { BatchPacker } from './batch-packer.js';
+import { BatchPacker, type BatchInputs } from './batch-packer.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
@@ -75,16 +75,17 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   const { imageWidth: w, imageHeight: h } = config.vision;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);
   const packer = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
-  const onesMask = (n: number): ort.Tensor => new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+  /** The decoder's own inputs for a packed batch (a format-1 decoder has no mask input). */
+  const inputFeeds = (x: BatchInputs): Record<string, ort.Tensor> => ({
+    inputs_embeds: new ort.Tensor('float32', x.embeds, [x.batch, x.newRows, d]),
+    position_ids: new ort.Tensor('int64', x.positions, [x.batch, x.newRows]),
+    ...(batched ? { attention_mask: new ort.Tensor('int64', x.mask, [x.batch, x.pastRows + x.newRows]) } : {}),
+  });
 
   /** Host stores, one call: rows padded to the longest past and the most new rows, padding masked out. */
   async function decodeHostBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
     const packed = packer.pack(requests);
-    const feeds: Record<string, ort.Tensor> = {
-      inputs_embeds: new ort.Tensor('float32', packed.embeds, [packed.batch, packed.newRows, d]),
-      position_ids: new ort.Tensor('int64', packed.positions, [packed.batch, packed.newRows]),
-    };
-    if (batched) feeds.attention_mask = new ort.Tensor('int64', packed.mask, [packed.batch, packed.pastRows + packed.newRows]);
+    const feeds = inputFeeds(packed);
     for (let l = 0; l < numLayers; l++) {
       feeds[`past_key_${l}`] = new ort.Tensor('float32', packed.pastKeys[l], [packed.batch, packed.pastRows, numKvHeads, headDim]);
       feeds[`past_value_${l}`] = new ort.Tensor('float32', packed.pastValues[l], [packed.batch, packed.pastRows, numKvHeads, headDim]);
@@ -104,17 +105,10 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   async function decodeOne(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array> {
     assertFits(tokens, store);
     if (!(store.ops instanceof GraphKvOps)) return (await decodeHostBatch([{ embeds, tokens, store }]))[0];
-    const ops = store.ops;
-    const past = store.length;
-    const positions = new BigInt64Array(tokens);
-    for (let i = 0; i < tokens; i++) positions[i] = BigInt(past + i);
-    const feeds: Record<string, ort.Tensor> = {
-      inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
-      position_ids: new ort.Tensor('int64', positions, [1, tokens]),
-    };
-    if (batched) feeds.attention_mask = onesMask(past + tokens);
+    const request = { embeds, tokens, store };
+    const feeds = inputFeeds(packer.packInputs([request]));
     await store.flush();
-    const rows = ops.past();
+    const rows = store.ops.past();
     for (let l = 0; l < numLayers; l++) {
       feeds[`past_key_${l}`] = rows ? rows.keys[l] : emptyPast;
       feeds[`past_value_${l}`] = rows ? rows.values[l] : emptyPast;
@@ -123,8 +117,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     const keys = Array.from({ length: numLayers }, (_, l) => own(out[`new_key_${l}`]));
     const values = Array.from({ length: numLayers }, (_, l) => own(out[`new_value_${l}`]));
     store.append(keys, values, tokens); // ownership moves to the store's ops
-    const logits = out.logits.data as Float32Array;
-    return logits.slice((tokens - 1) * vocabSize, tokens * vocabSize);
+    return packer.lastLogits([request], tokens, out.logits.data as Float32Array)[0];
   }
 
   /**
@@ -140,11 +133,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     }
     const inputs = packer.packInputs(requests);
     const { pastRows, newRows } = inputs;
-    const feeds: Record<string, ort.Tensor> = {
-      inputs_embeds: new ort.Tensor('float32', inputs.embeds, [batch, newRows, d]),
-      position_ids: new ort.Tensor('int64', inputs.positions, [batch, newRows]),
-      attention_mask: new ort.Tensor('int64', inputs.mask, [batch, pastRows + newRows]),
-    };
+    const feeds = inputFeeds(inputs);
     const packed: ort.Tensor[] = [];
     if (pastRows === 0) {
       const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
