@@ -104,11 +104,11 @@ if (sections.has('graphs')) {
   const sc = new KvStore(geometry, 512, invFreq);
   const sg = new KvStore(geometry, 512, invFreq, gpu.createKvOps!(geometry, 512));
   const ids = tokenizer.encode(cfg.chat.system.replace('{prompt}', cfg.chat.defaultPrompt) + ' Kick off. Silva passes to Okafor.<|end|>');
-  const e = cpu.embedIds(ids);
+  const e = await cpu.embedIds(ids);
   rows.push({ graph: 'decoder.onnx logits (empty past)', ...diff(await gpu.decode(e, ids.length, sg), await cpu.decode(e, ids.length, sc)) });
   const vis = await cpu.encodeFrames(px, 2);
   rows.push({ graph: 'decoder.onnx logits (cached past, 32 visual rows)', ...diff(await gpu.decode(vis, vis.length / cfg.decoder.hiddenSize, sg), await cpu.decode(vis, vis.length / cfg.decoder.hiddenSize, sc)) });
-  const one = cpu.embedIds([ids[3]]);
+  const one = await cpu.embedIds([ids[3]]);
   rows.push({ graph: 'decoder.onnx logits (one token)', ...diff(await gpu.decode(one, 1, sg), await cpu.decode(one, 1, sc)) });
   const cmpRows = async (what: string): Promise<void> => {
     const r = await sg.read();
@@ -214,7 +214,7 @@ if (sections.has('equivalence')) {
     cache.beginSecond();
     // recompute re-encodes everything each second, refresh what its last eviction dropped: catch up first.
     if (policy === 'recompute' || policy === 'refresh') await (engine as unknown as { catchUp(): Promise<void> }).catchUp();
-    const actual = await b.decode(b.embedIds([probe]), 1, cache.store);
+    const actual = await b.decode(await b.embedIds([probe]), 1, cache.store);
     engine.dispose();
     rows.push({ policy, evictedRounds: evicted, keptRows: cache.layout.totalTokens, ...diff(actual, expected), pass: diff(actual, expected).maxAbs <= 1e-4 });
   }

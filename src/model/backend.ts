@@ -15,8 +15,8 @@ export interface DecodeRequest {
 export interface InferenceBackend {
   readonly hiddenSize: number;
   readonly vocabSize: number;
-  /** Rows of the embedding table for `ids`. */
-  embedIds(ids: number[]): Float32Array;
+  /** Rows of the embedding table for `ids` (a graph run for models whose table is a graph: await it). */
+  embedIds(ids: number[]): Float32Array | Promise<Float32Array>;
   /**
    * pixel_values [frames, 3, H, W] -> visual embeddings [frames * tokensPerFrame, hiddenSize]. `owner` (the
    * stream's KV store) is who the model time is counted for when calls are shared (`takeComputeMs`).

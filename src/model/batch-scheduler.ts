@@ -70,7 +70,7 @@ export class BatchScheduler implements InferenceBackend {
     this.limits = { maxBatch: 64, maxRows: 4096, maxFrames: 64, maxChunkRows: 512, ...limits };
   }
 
-  embedIds(ids: number[]): Float32Array {
+  embedIds(ids: number[]): Float32Array | Promise<Float32Array> {
     return this.inner.embedIds(ids);
   }
 

@@ -42,7 +42,8 @@ export const ModelConfigSchema = z.object({
     defaultPrompt: z.string(),
     roundHeader: z.string().includes('{start}').includes('{end}'),
     assistant: z.string(),
-    silence: z.string().min(1),
+    /** The model's word for "nothing to say" (" ..." for ours); empty: a silent second is an empty answer. */
+    silence: z.string(),
     endOfTurn: z.string().min(1),
   }),
   generation: z
@@ -64,6 +65,13 @@ export const ModelConfigSchema = z.object({
        * maxTokensPerSecond still caps the line. Absent: the end of turn is picked like any other token.
        */
       endThreshold: z.number().gt(0).lte(1).optional(),
+      /** Silence without asking the model: seconds after a spoken line during which it is not asked (docs/byo-models.md). */
+      minIntervalSec: z.number().nonnegative().optional(),
+      /**
+       * Silence without asking the model: a second whose mean visual token is closer than this cosine distance
+       * to the last spoken second's is not asked. Absent or 0: every second is asked.
+       */
+      minVisualChange: z.number().min(0).max(2).optional(),
     })
     .default({ maxTokensPerSecond: 20, temperature: 0.9, topP: 0.9, repetitionPenalty: 1.05 }),
   runtime: z.object({ executionProvider: z.string().default('cpu') }).default({ executionProvider: 'cpu' }),

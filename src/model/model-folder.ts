@@ -2,10 +2,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SightlineError } from '../errors.js';
 import { ModelConfigSchema, describeIssues, type ModelConfig } from './config.js';
+import { hfModelType, loadHfFolder, type HfModelParts } from './hf-folder.js';
 import { loadOodStats, type OodStats } from './ood.js';
 import { TextTokenizer } from './tokenizer.js';
 
-/** A validated model folder as plain data (crosses into workers as is). */
+/**
+ * A validated model folder as plain data (crosses into workers as is): Sightline's own format
+ * (docs/model-format.md), or a Hugging Face ONNX folder of a family in hf-folder.ts (`hf` set).
+ */
 export interface ModelFolder {
   dir: string;
   config: ModelConfig;
@@ -13,7 +17,9 @@ export interface ModelFolder {
   tokenizerConfig: object;
   visionPath: string;
   decoderPath: string;
-  embeddingsPath: string;
+  /** embed_tokens.bin of our format; a Hugging Face folder has an embed_tokens graph instead (`hf`). */
+  embeddingsPath?: string;
+  hf?: HfModelParts;
   /** Out-of-domain statistics (ood.json); absent: the model has no out-of-domain signal. */
   ood?: OodStats;
 }
@@ -43,6 +49,8 @@ function requireFile(dir: string, file: string, minBytes = 1): string {
 export function loadModelFolder(folder: string): ModelFolder {
   const dir = resolve(folder);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw invalid(folder, 'not found (pass --model DIR)');
+  const modelType = hfModelType(dir);
+  if (modelType !== undefined) return { dir, ...loadHfFolder(dir, modelType) };
   const parsed = ModelConfigSchema.safeParse(readJson(dir, 'config.json'));
   if (!parsed.success) throw invalid(dir, `config.json is malformed: ${describeIssues(parsed.error)}`);
   const config = parsed.data;

@@ -6,6 +6,7 @@ import { SightlineError } from '../errors.js';
 import { assertFits, type DecodeRequest, type InferenceBackend } from './backend.js';
 import { BatchPacker, type BatchInputs } from './batch-packer.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
+import { createHfBackend } from './hf-backend.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import { FOLD_STORED_WEIGHTS, openSession, type SessionSettings } from './onnx-session.js';
@@ -34,15 +35,17 @@ export async function createOnnxBackend(folder: ModelFolder, options: BackendOpt
   let o = options;
   let notice: string | undefined;
   let vision: GuardedSession;
+  // Folders users bring keep their quantized kernels; only our own stored-int8 weights are folded.
+  const extra = folder.hf ? {} : FOLD_STORED_WEIGHTS;
   try {
-    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o, FOLD_STORED_WEIGHTS);
+    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o, extra);
   } catch (err) {
     if (!(isNoAdapterError(err) && options.fallbackToCpu !== false)) throw err;
     notice = `${(err as Error).message}; running on the CPU instead`;
     o = { ...options, provider: 'cpu', kv: options.kv === 'device' ? 'device' : 'host' };
-    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o, FOLD_STORED_WEIGHTS);
+    vision = await openSession(`model folder ${folder.dir}`, folder.visionPath, o, extra);
   }
-  return createOn(folder, o, vision, notice);
+  return folder.hf ? createHfBackend(folder, o, vision, notice) : createOn(folder, o, vision, notice);
 }
 
 async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedSession, notice: string | undefined): Promise<OnnxBackend> {
@@ -70,7 +73,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   }
   const geometry: KvGeometry = { numLayers, numKvHeads, headDim };
   const graphs = await CacheGraphs.create(geometry, o.provider, o.intraOpThreads);
-  const raw = readFileSync(folder.embeddingsPath);
+  const raw = readFileSync(folder.embeddingsPath!);
   const table = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const { imageWidth: w, imageHeight: h } = config.vision;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);

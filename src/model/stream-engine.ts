@@ -20,6 +20,8 @@ export interface StreamEngineOptions {
   maxTokensPerSecond: number;
   /** Recent generated ids the repetition penalty looks at. */
   repetitionWindowTokens: number;
+  /** Seconds kept silent without asking the model (ModelConfig generation.minIntervalSec / minVisualChange). */
+  quiet?: { minIntervalSec?: number; minVisualChange?: number };
 }
 
 export interface SecondInput {
@@ -61,6 +63,8 @@ export class StreamEngine {
   /** Time of prepareNextSecond since the last step, counted into that step's model time when unbatched. */
   private preparedMs = 0;
   private readonly oodGate?: OodGate;
+  /** The last spoken second: its start and its mean visual token (for the quiet rules). */
+  private lastSpoken?: { startSec: number; meanVisual?: Float32Array };
 
   constructor(
     private readonly backend: InferenceBackend,
@@ -127,17 +131,19 @@ export class StreamEngine {
       throw new SightlineError('cache_full', `KV cache full at ${input.startSec}s: round needs ${fit.neededTokens} tokens, ${fit.freeTokens} free (policy ${this.cache.policy.name})`);
     }
     const embeds = new Float32Array(prefixRows * d);
-    embeds.set(this.backend.embedIds(headerIds), 0);
+    embeds.set(await this.backend.embedIds(headerIds), 0);
     embeds.set(visual, headerIds.length * d);
-    embeds.set(this.backend.embedIds(this.assistantIds), (headerIds.length + visualTokens) * d);
+    embeds.set(await this.backend.embedIds(this.assistantIds), (headerIds.length + visualTokens) * d);
     const tDecode0 = performance.now();
     const logits = await this.backend.decode(embeds, prefixRows, this.cache.store);
     const prefillMs = performance.now() - tDecode0 + (tPrefill0 - t0);
 
     // Out of the model's world: say nothing rather than invent a match (the round still enters the cache).
-    const ids = ood?.outOfDomain ? await this.stayQuiet() : await this.generate(logits);
+    const quiet = ood?.outOfDomain || this.holdsBack(input.startSec, visual);
+    const ids = quiet ? await this.stayQuiet() : await this.generate(logits);
     const text = this.tokenizer.decode(ids);
     const silent = text.trim() === '' || text.trim() === this.config.chat.silence.trim();
+    if (!silent) this.lastSpoken = { startSec: input.startSec, meanVisual: meanRow(visual, d) };
     this.cache.commitRound({
       startSec: input.startSec,
       endSec: input.endSec,
@@ -180,10 +186,23 @@ export class StreamEngine {
     this.cache.store.dispose();
   }
 
+  /**
+   * A second kept silent without asking the model (docs/byo-models.md, "Silence"): too soon after the last
+   * line, or a picture that barely changed since it. Models that know when to stay silent set neither.
+   */
+  private holdsBack(startSec: number, visual: Float32Array): boolean {
+    const { minIntervalSec = 0, minVisualChange = 0 } = this.options.quiet ?? {};
+    const last = this.lastSpoken;
+    if (!last) return false;
+    if (startSec - last.startSec < minIntervalSec) return true;
+    const mean = minVisualChange > 0 ? meanRow(visual, this.backend.hiddenSize) : undefined;
+    return mean !== undefined && last.meanVisual !== undefined && cosineDistance(mean, last.meanVisual) < minVisualChange;
+  }
+
   /** The silence marker as this round's answer, with its K/V (as generate leaves a silent round). */
   private async stayQuiet(): Promise<number[]> {
     const ids = this.tokenizer.encode(this.config.chat.silence);
-    await this.backend.decode(this.backend.embedIds([...ids, this.endId]), ids.length + 1, this.cache.store);
+    await this.backend.decode(await this.backend.embedIds([...ids, this.endId]), ids.length + 1, this.cache.store);
     return ids;
   }
 
@@ -208,12 +227,12 @@ export class StreamEngine {
       const done = ids.length >= this.options.maxTokensPerSecond || this.tokenizer.decode(ids) === this.config.chat.silence;
       if (done) {
         // The last token and the end of turn still need their K/V: one call for both.
-        await this.backend.decode(this.backend.embedIds([id, this.endId]), 2, this.cache.store);
+        await this.backend.decode(await this.backend.embedIds([id, this.endId]), 2, this.cache.store);
         return ids;
       }
-      logits = await this.backend.decode(this.backend.embedIds([id]), 1, this.cache.store);
+      logits = await this.backend.decode(await this.backend.embedIds([id]), 1, this.cache.store);
     }
-    await this.backend.decode(this.backend.embedIds([this.endId]), 1, this.cache.store);
+    await this.backend.decode(await this.backend.embedIds([this.endId]), 1, this.cache.store);
     return ids;
   }
 
@@ -225,10 +244,31 @@ export class StreamEngine {
     const embeds = new Float32Array(rows * d);
     let at = 0;
     for (const m of missing) {
-      const part = m.kind === 'ids' ? this.backend.embedIds(m.ids) : m.embeds.subarray(0, m.rows * d);
+      const part = m.kind === 'ids' ? await this.backend.embedIds(m.ids) : m.embeds.subarray(0, m.rows * d);
       embeds.set(part, at * d);
       at += part.length / d;
     }
     await this.backend.decode(embeds, rows, this.cache.store);
   }
+}
+
+/** Mean of the rows of a [rows, d] buffer (undefined when there are none). */
+function meanRow(rows: Float32Array, d: number): Float32Array | undefined {
+  const n = rows.length / d;
+  if (n === 0) return undefined;
+  const mean = new Float32Array(d);
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) mean[i] += rows[r * d + i] / n;
+  return mean;
+}
+
+function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na === 0 || nb === 0 ? 0 : 1 - dot / Math.sqrt(na * nb);
 }

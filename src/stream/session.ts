@@ -324,6 +324,7 @@ export function sessionEngineOptions(
     sampling: { temperature: gen.temperature, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, silenceThreshold: gen.silenceThreshold, endThreshold: gen.endThreshold, seed: hashSeed(o.id), ...o.sampling },
     maxTokensPerSecond: o.maxTokensPerSecond ?? gen.maxTokensPerSecond,
     repetitionWindowTokens: 64,
+    quiet: { minIntervalSec: gen.minIntervalSec, minVisualChange: gen.minVisualChange },
   };
 }
 

@@ -52,7 +52,7 @@ describe('engine with device-resident K/V ops (CPU provider) == host K/V', () =>
       expect(maxAbsDiff(rows.keys[l], a.cache.store.keyView(l))).toBeLessThanOrEqual(1e-4);
       expect(maxAbsDiff(rows.values[l], a.cache.store.valueView(l))).toBeLessThanOrEqual(1e-4);
     }
-    const probe = host.backend.embedIds(host.tokenizer.encode(' Goal').slice(0, 1));
+    const probe = await host.backend.embedIds(host.tokenizer.encode(' Goal').slice(0, 1));
     expect(maxAbsDiff(await b['backend'].decode(probe, 1, b.cache.store), await a['backend'].decode(probe, 1, a.cache.store))).toBeLessThanOrEqual(1e-4);
     expect(liveTensors().owned).toBeGreaterThan(baseline);
     b.dispose();

@@ -50,7 +50,7 @@ describe.each(cases)('%s, K/V on %s ops: cache == fresh recompute over the kept 
     cache.beginSecond();
     // recompute: the engine re-encodes at the start of the next second; do the same before probing.
     if (policy === 'recompute') await (engine as unknown as { catchUp(): Promise<void> }).catchUp();
-    const actual = await tiny.backend.decode(tiny.backend.embedIds([probe]), 1, cache.store);
+    const actual = await tiny.backend.decode(await tiny.backend.embedIds([probe]), 1, cache.store);
     expect(maxAbsDiff(actual, expected)).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -67,13 +67,13 @@ export function smallCacheEngineOptions(policy: CachePolicyName, sampling: Parti
 export async function freshLogits(tiny: Tiny, cache: ContextCache, probeId: number): Promise<Float32Array> {
   const { backend, folder } = tiny;
   const d = backend.hiddenSize;
-  const parts: Float32Array[] = [backend.embedIds([...cache.layout.systemIds, ...cache.layout.textSinkIds, ...cache.layout.textWindowIds])];
+  const parts: Float32Array[] = [await backend.embedIds([...cache.layout.systemIds, ...cache.layout.textSinkIds, ...cache.layout.textWindowIds])];
   for (const r of cache.layout.rounds) {
-    parts.push(backend.embedIds(r.headerIds));
+    parts.push(await backend.embedIds(r.headerIds));
     if (r.visualTokens > 0) parts.push(await backend.encodeFrames(pixelsFor(folder, r.startSec), 2));
-    parts.push(backend.embedIds([...r.assistantIds, ...r.commentaryIds]));
+    parts.push(await backend.embedIds([...r.assistantIds, ...r.commentaryIds]));
   }
-  parts.push(backend.embedIds([probeId]));
+  parts.push(await backend.embedIds([probeId]));
   const rows = parts.reduce((n, p) => n + p.length / d, 0);
   const all = new Float32Array(rows * d);
   let at = 0;

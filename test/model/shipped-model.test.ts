@@ -50,7 +50,7 @@ describe('shipped commentator vs the fp32 PyTorch reference', () => {
 
   it('next-token choice after a prompt equals the fp32 reference, logits close (int8 error, not garbage)', async () => {
     const store = new KvStore(model.folder.config.decoder, 64, inverseFrequencies(model.folder.config.rope));
-    const logits = await model.backend.decode(model.backend.embedIds(ref.stepA.ids), ref.stepA.ids.length, store);
+    const logits = await model.backend.decode(await model.backend.embedIds(ref.stepA.ids), ref.stepA.ids.length, store);
     expect(argmax(logits)).toBe(argmax(ref.stepA.lastLogits));
     let err = 0;
     let norm = 0;

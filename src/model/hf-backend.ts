@@ -1,0 +1,121 @@
+/**
+ * InferenceBackend for Hugging Face VLM folders in the transformers.js layout (hf-folder.ts): vision_encoder,
+ * embed_tokens and decoder_model_merged, one stream a call. K/V live on the host in the decoder's own layout
+ * (HeadMajorKvOps), so a step feeds them as they are and keeps the `present` it gets back. Runs only inside
+ * engine.worker.ts (and tests), like onnx-backend.ts.
+ */
+import * as ort from 'onnxruntime-node';
+import { HeadMajorKvOps } from '../cache/index.js';
+import { SightlineError } from '../errors.js';
+import { assertFits } from './backend.js';
+import { runGuarded, type GuardedSession } from './device-tensors.js';
+import type { ModelFolder } from './model-folder.js';
+import type { BackendOptions, OnnxBackend } from './onnx-backend.js';
+import { openSession } from './onnx-session.js';
+
+/** Inputs each graph must have (outputs are checked by name on the first run). */
+export function requiredInputs(numLayers: number): Record<'vision' | 'embed' | 'decoder', string[]> {
+  const past: string[] = [];
+  for (let l = 0; l < numLayers; l++) past.push(`past_key_values.${l}.key`, `past_key_values.${l}.value`);
+  return { vision: ['pixel_values'], embed: ['input_ids'], decoder: ['inputs_embeds', 'attention_mask', 'position_ids', ...past] };
+}
+
+/** Every required input present and float inputs float32; else one model_invalid error naming the file and the input. */
+export function checkGraphInputs(dir: string, s: GuardedSession, path: string, required: string[]): void {
+  const file = path.slice(dir.length + 1);
+  const missing = required.filter((n) => !s.session.inputNames.includes(n));
+  if (missing.length > 0) {
+    throw new SightlineError('model_invalid', `model folder ${dir}: ${file} lacks input ${missing.join(', ')} (has ${s.session.inputNames.join(', ')}; the transformers.js layout, docs/byo-models.md)`);
+  }
+  for (const m of s.session.inputMetadata) {
+    if (m.isTensor && m.type === 'float16') {
+      throw new SightlineError('model_invalid', `model folder ${dir}: ${file} takes ${m.name} as float16; fp16 graphs are not supported yet (use the fp32, int8, quantized or q4 variant)`);
+    }
+  }
+}
+
+export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vision: GuardedSession, notice: string | undefined): Promise<OnnxBackend> {
+  const hf = folder.hf!;
+  const { hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim } = folder.config.decoder;
+  const { imageWidth: w, imageHeight: h } = folder.config.vision;
+  const label = `model folder ${folder.dir}`;
+  const embed = await openSession(label, hf.embedTokensPath, o);
+  const decoder = await openSession(label, folder.decoderPath, o);
+  const need = requiredInputs(numLayers);
+  checkGraphInputs(folder.dir, vision, folder.visionPath, need.vision);
+  checkGraphInputs(folder.dir, embed, hf.embedTokensPath, need.embed);
+  checkGraphInputs(folder.dir, decoder, folder.decoderPath, need.decoder);
+  const visionTakesMask = vision.session.inputNames.includes('pixel_attention_mask');
+
+  function output(out: ort.InferenceSession.ReturnType, name: string, file: string): ort.Tensor {
+    const t = out[name];
+    if (!t) throw new SightlineError('model_invalid', `${label}: ${file} has no output ${name}`);
+    return t;
+  }
+
+  async function embedIds(ids: number[]): Promise<Float32Array> {
+    if (ids.length === 0) return new Float32Array(0);
+    const out = await runGuarded(embed, { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) });
+    return output(out, 'inputs_embeds', 'embed_tokens').data as Float32Array;
+  }
+
+  return {
+    hiddenSize: d,
+    vocabSize,
+    provider: o.provider,
+    kv: 'host',
+    notice,
+    embedIds,
+    createKvOps: (geometry) => new HeadMajorKvOps(geometry),
+    /** Each frame: the processor's tokens around it (<fake_token_around_image><global-img> ... <fake_token_around_image>) and its features. */
+    async encodeFrames(pixelValues, frames) {
+      const feeds: Record<string, ort.Tensor> = { pixel_values: new ort.Tensor('float32', pixelValues, [1, frames, 3, h, w]) };
+      if (visionTakesMask) feeds.pixel_attention_mask = new ort.Tensor('bool', new Uint8Array(frames * h * w).fill(1), [1, frames, h, w]);
+      const features = output(await runGuarded(vision, feeds), 'image_features', 'vision_encoder').data as Float32Array;
+      const perFrame = hf.imageSeqLen * d;
+      if (features.length !== frames * perFrame) {
+        throw new SightlineError('model_invalid', `${label}: vision_encoder gave ${features.length / d} feature rows for ${frames} frames, expected ${hf.imageSeqLen} each`);
+      }
+      const [before, after, between] = await Promise.all([embedIds(hf.frameBefore), embedIds(hf.frameAfter), embedIds(hf.betweenFrames)]);
+      const out = new Float32Array(frames * (before.length + perFrame + after.length) + (frames - 1) * between.length);
+      let at = 0;
+      for (let f = 0; f < frames; f++) {
+        if (f > 0) at = put(out, between, at);
+        at = put(out, before, at);
+        at = put(out, features.subarray(f * perFrame, (f + 1) * perFrame), at);
+        at = put(out, after, at);
+      }
+      return out;
+    },
+    async decode(embeds, tokens, store) {
+      assertFits(tokens, store);
+      const ops = store.ops;
+      if (!(ops instanceof HeadMajorKvOps)) throw new TypeError('a Hugging Face decoder needs its stream store made by createKvOps (head-major K/V)');
+      const past = store.length;
+      const feeds: Record<string, ort.Tensor> = {
+        inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(past + tokens).fill(1n), [1, past + tokens]),
+        position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: tokens }, (_, i) => BigInt(past + i)), [1, tokens]),
+      };
+      for (let l = 0; l < numLayers; l++) {
+        feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', ops.keys[l], [1, numKvHeads, past, headDim]);
+        feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', ops.values[l], [1, numKvHeads, past, headDim]);
+      }
+      const out = await runGuarded(decoder, feeds);
+      const keys = Array.from({ length: numLayers }, (_, l) => output(out, `present.${l}.key`, 'decoder_model_merged').data as Float32Array);
+      const values = Array.from({ length: numLayers }, (_, l) => output(out, `present.${l}.value`, 'decoder_model_merged').data as Float32Array);
+      store.append(keys, values, tokens);
+      const logits = output(out, 'logits', 'decoder_model_merged').data as Float32Array;
+      const vocab = logits.length / tokens;
+      return logits.slice((tokens - 1) * vocab, tokens * vocab);
+    },
+    async dispose() {
+      await Promise.all([vision.session.release(), embed.session.release(), decoder.session.release()]);
+    },
+  };
+}
+
+function put(out: Float32Array, part: Float32Array, at: number): number {
+  out.set(part, at);
+  return at + part.length;
+}
