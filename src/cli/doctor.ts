@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { findBinary } from '../ingest/ffmpeg-binary.js';
+import { checkModelFolder, type ModelCheck } from '../model/model-check.js';
 import { providerInfo, type ProviderInfo as Backend } from '../model/providers.js';
 
 /** `sightline doctor`: which ffmpeg/ffprobe runs, its version, and the onnxruntime execution providers. */
@@ -25,8 +26,12 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('show which ffmpeg/ffprobe is used and which onnxruntime execution providers are available')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--model <dir>', "also check a model folder (ours or a Hugging Face ONNX export): its family, files, variants and the providers that run it")
+    .action(async (opts: { json?: boolean; model?: string }) => {
       const report = await doctorReport();
+      if (opts.model) report.model = await checkModelFolder(opts.model);
+      // A folder that cannot run makes doctor fail (exit 1), so scripts can check a download.
+      if (opts.model && (report.model as ModelCheck).problems.length > 0) process.exitCode = 1;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);
         return;
@@ -42,5 +47,19 @@ export function registerDoctor(program: Command): void {
         ? `MISSING: ${ort.error}`
         : ort.providers!.map((b) => `${b.name}${b.bundled ? '' : ' (needs host libraries)'}`).join(', ');
       process.stdout.write(`onnxruntime ${providers}\n`);
+      if (report.model) printModelCheck(report.model as ModelCheck);
     });
+}
+
+function printModelCheck(m: ModelCheck): void {
+  const out = (label: string, text: string) => process.stdout.write(`${label.padEnd(11)} ${text}\n`);
+  out('model', `${m.dir}  family ${m.family}${m.modelType ? ` (model_type ${m.modelType})` : ''}`);
+  if (m.files) {
+    const byGraph = new Map<string, string[]>();
+    for (const f of m.files) byGraph.set(f.graph, [...(byGraph.get(f.graph) ?? []), f.variant]);
+    for (const [graph, variants] of byGraph) out('', `${graph}: ${variants.join(', ')}`);
+  }
+  if (m.runs) out('runs', `variant ${m.runs.variant}: ${[m.runs.vision, m.runs.embed, m.runs.decoder].filter(Boolean).join(', ')}`);
+  for (const p of m.providers) out('', `${p.name}: ${p.runs ? 'runs' : `does not run (${p.error})`}`);
+  for (const problem of m.problems) out('PROBLEM', problem);
 }

@@ -1,0 +1,77 @@
+/**
+ * A Hugging Face VLM folder through the CLI, as a user runs one: `watch --model` on a generated video and
+ * `doctor --model` on good and broken folders (one clear line naming the file and the cause, no crash).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'models', 'hf-smolvlm-tiny');
+const work = mkdtempSync(join(tmpdir(), 'sightline-byo-'));
+const cli = (args: string[]) => spawnSync(process.execPath, ['dist/src/cli.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+/** A copy of the fixture, changed by `edit`. */
+function brokenCopy(name: string, edit: (dir: string) => void): string {
+  const dir = join(work, name);
+  cpSync(FIXTURE, dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('sightline watch --model <Hugging Face SmolVLM folder>', () => {
+  it('gives exactly one segment per second; a line is followed by minIntervalSec (3 s) of silence', () => {
+    const video = join(work, 'clip.mp4');
+    execFileSync(process.execPath, ['dist/src/cli.js', 'synth', '--seed', '3', '--seconds', '8', '--out', video], { timeout: 120_000 });
+    const r = cli(['watch', video, '--json', '--model', FIXTURE]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.start, l.end])).toEqual(Array.from({ length: 8 }, (_, s) => [s, s + 1]));
+    const spoken = lines.filter((l) => l.text.trim() !== '').map((l) => l.start);
+    expect(spoken[0]).toBe(0); // nothing said before: the first second is asked (random weights always speak)
+    for (let i = 1; i < spoken.length; i++) expect(spoken[i] - spoken[i - 1]).toBeGreaterThanOrEqual(3);
+    expect(spoken.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('sightline doctor --model', () => {
+  it('names the family, the variants found, what runs and on which providers', () => {
+    const r = cli(['doctor', '--json', '--model', FIXTURE]);
+    expect(r.status, r.stderr).toBe(0);
+    const { model } = JSON.parse(r.stdout);
+    expect(model).toMatchObject({ family: 'smolvlm', modelType: 'smolvlm', problems: [] });
+    expect(model.runs).toEqual({ variant: 'fp32', vision: 'onnx/vision_encoder.onnx', decoder: 'onnx/decoder_model_merged.onnx', embed: 'onnx/embed_tokens.onnx' });
+    expect(model.files).toContainEqual({ graph: 'decoder_model_merged', variant: 'int8', file: 'onnx/decoder_model_merged_int8.onnx' });
+    expect(model.providers).toContainEqual({ name: 'cpu', runs: true });
+  });
+
+  it.each([
+    ['a missing graph', 'missing', (d: string) => rmSync(join(d, 'onnx', 'embed_tokens.onnx')), /onnx\/embed_tokens\.onnx missing/],
+    ['an unknown family', 'unknown', (d: string) => writeFileSync(join(d, 'config.json'), JSON.stringify({ model_type: 'blip_2' })), /model_type "blip_2" is not a family Sightline runs/],
+    ['a known family not run yet', 'qwen', (d: string) => writeFileSync(join(d, 'config.json'), JSON.stringify({ model_type: 'qwen2_5_vl' })), /"qwen2_5_vl" .*not supported yet/],
+    ['a decoder graph with other inputs', 'inputs', (d: string) => copyFileSync(join(d, 'onnx', 'embed_tokens.onnx'), join(d, 'onnx', 'decoder_model_merged.onnx')), /onnx\/decoder_model_merged\.onnx lacks input inputs_embeds, attention_mask, position_ids, past_key_values\.0\.key/],
+    ['a template without images', 'template', (d: string) => {
+      const path = join(d, 'tokenizer_config.json');
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), chat_template: '{% for m in messages %}{{ m.role }}{% endfor %}' }));
+    }, /chat_template: the chat template drops the image/],
+    ['a variant that is not there', 'variant', (d: string) => writeFileSync(join(d, 'sightline.json'), JSON.stringify({ variant: 'q4' })), /variant "q4" has no onnx\/decoder_model_merged_q4\.onnx \(found: fp32, int8\)/],
+  ])('%s: exit 1 and one problem naming the file and the cause', (_what, name, edit, message) => {
+    const dir = brokenCopy(name, edit);
+    const r = cli(['doctor', '--json', '--model', dir]);
+    expect(r.status).toBe(1);
+    const { model } = JSON.parse(r.stdout);
+    expect(model.problems).toHaveLength(1);
+    expect(model.problems[0]).toMatch(message);
+  });
+
+  it('watch on a broken folder fails with that one line, not a stack', () => {
+    const dir = brokenCopy('watch-missing', (d) => rmSync(join(d, 'onnx', 'embed_tokens.onnx')));
+    const r = cli(['watch', join(work, 'nothing.mp4'), '--model', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/onnx\/embed_tokens\.onnx missing/);
+  });
+});
