@@ -12,6 +12,8 @@ import { BatchScheduler } from '../../src/model/batch-scheduler.js';
 import { liveTensors } from '../../src/model/device-tensors.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
 import { loadModel, loadTiny, maxAbsDiff, pixelsFor, smallCacheEngineOptions, FIXTURES, type Tiny } from './helpers.js';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const STREAMS = 4;
@@ -135,10 +137,20 @@ describe('BatchPacker', () => {
 });
 
 describe('a format-1 model folder (no batch, no mask)', () => {
+  /**
+   * The format-1 fixture keeps only what differs from tiny-random-1l (its config.json and its format-1
+   * decoder.onnx); vision, embeddings and tokenizer are tiny-random-1l's, copied beside them here.
+   */
+  function format1Folder(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sightline-format1-'));
+    for (const f of ['config.json', 'decoder.onnx']) copyFileSync(join(FIXTURES, 'tiny-random-1l-format1', f), join(dir, f));
+    for (const f of ['vision.onnx', 'embed_tokens.bin', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(FIXTURES, 'tiny-random-1l', f), join(dir, f));
+    return dir;
+  }
   let v1: Tiny;
   let v2: Tiny;
   beforeAll(async () => {
-    v1 = await loadModel(join(FIXTURES, 'tiny-random-1l-format1'));
+    v1 = await loadModel(format1Folder());
     v2 = await loadTiny('tiny-random-1l');
   });
   afterAll(async () => {
