@@ -55,15 +55,8 @@ export class HeadMajorKvOps implements KvOps {
 
   /** Seq-major copies [length, kvHeads, headDim], as every KvOps reads back. */
   async read(length: number): Promise<{ keys: Float32Array[]; values: Float32Array[] }> {
-    const toSeqMajor = (buf: Float32Array): Float32Array => {
-      const { numKvHeads: heads, headDim: hd } = this.geometry;
-      const out = new Float32Array(length * heads * hd);
-      for (let h = 0; h < heads; h++) {
-        for (let r = 0; r < length; r++) out.set(buf.subarray((h * this.rows + r) * hd, (h * this.rows + r + 1) * hd), (r * heads + h) * hd);
-      }
-      return out;
-    };
-    return { keys: this.keys.map(toSeqMajor), values: this.values.map(toSeqMajor) };
+    const { numKvHeads: heads, headDim: hd } = this.geometry;
+    return { keys: this.keys.map((k) => headToSeqMajor(k, heads, length, hd)), values: this.values.map((v) => headToSeqMajor(v, heads, length, hd)) };
   }
 
   dispose(): void {
@@ -86,4 +79,14 @@ export class HeadMajorKvOps implements KvOps {
     }
     return out;
   }
+}
+
+/** [heads, rows, headDim] -> [rows, heads, headDim] (the first `rows` rows of each head when a head holds more). */
+export function headToSeqMajor(buf: Float32Array, heads: number, rows: number, headDim: number): Float32Array {
+  const held = buf.length / (heads * headDim);
+  const out = new Float32Array(rows * heads * headDim);
+  for (let h = 0; h < heads; h++) {
+    for (let r = 0; r < rows; r++) out.set(buf.subarray((h * held + r) * headDim, (h * held + r + 1) * headDim), (r * heads + h) * headDim);
+  }
+  return out;
 }

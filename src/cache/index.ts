@@ -25,7 +25,7 @@
  *     rounds <= windowSec after eviction (streaming, refresh, window, recompute); `full` never evicts and reports
  *     "does not fit" (FitCheck) when the next round would pass its capacity.
  */
-export { HeadMajorKvOps } from './head-major-kv.js';
+export { HeadMajorKvOps, headToSeqMajor } from './head-major-kv.js';
 export { HostKvOps, KvStore, type KvGeometry, type KvOps, type KvRows, type RowRotation } from './kv-store.js';
 export { ContextLayout, roundTokens, roundPrefixTokens, type RoundRecord } from './layout.js';
 export { CACHE_POLICIES, DEFAULT_CACHE_POLICY, cachePolicy, type CacheLimits, type CachePolicy, type CachePolicyName } from './policies.js';

@@ -1,14 +1,16 @@
 /**
  * InferenceBackend for Hugging Face VLM folders in the transformers.js layout (hf-folder.ts): vision_encoder,
- * embed_tokens and decoder_model_merged, one stream a call. K/V live on the host in the decoder's own layout
- * (HeadMajorKvOps), so a step feeds them as they are and keeps the `present` it gets back. Runs only inside
- * engine.worker.ts (and tests), like onnx-backend.ts.
+ * embed_tokens and decoder_model_merged, one stream a call. K/V stay in the decoder's own layout
+ * [1, kvHeads, rows, headDim], so a step feeds them as they are and keeps the `present` it gets back: on the
+ * host (HeadMajorKvOps), or on the provider (GraphKvOps, head-major: GPU memory on webgpu, the default there).
+ * Runs only inside engine.worker.ts (and tests), like onnx-backend.ts.
  */
 import * as ort from 'onnxruntime-node';
-import { HeadMajorKvOps } from '../cache/index.js';
+import { HeadMajorKvOps, type KvStore } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
 import { assertFits } from './backend.js';
-import { runGuarded, type GuardedSession } from './device-tensors.js';
+import { own, runGuarded, type GuardedSession } from './device-tensors.js';
+import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import type { BackendOptions, OnnxBackend } from './onnx-backend.js';
 import { openSession } from './onnx-session.js';
@@ -39,8 +41,13 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   const { hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim } = folder.config.decoder;
   const { imageWidth: w, imageHeight: h } = folder.config.vision;
   const label = `model folder ${folder.dir}`;
+  const kv = o.kv ?? (keepsOutputsOnDevice(o.provider) ? 'device' : 'host');
+  const presentOnDevice: Record<string, ort.Tensor.DataLocation> = { logits: 'cpu' };
+  for (let l = 0; l < numLayers; l++) presentOnDevice[`present.${l}.key`] = presentOnDevice[`present.${l}.value`] = 'gpu-buffer';
   const embed = await openSession(label, hf.embedTokensPath, o);
-  const decoder = await openSession(label, folder.decoderPath, o);
+  const decoder = await openSession(label, folder.decoderPath, o, kv === 'device' && keepsOutputsOnDevice(o.provider) ? { preferredOutputLocation: presentOnDevice } : {});
+  const graphs = kv === 'device' ? await CacheGraphs.create({ numLayers, numKvHeads, headDim }, o.provider, o.intraOpThreads, 'head-major') : undefined;
+  const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
   const need = requiredInputs(numLayers);
   checkGraphInputs(folder.dir, vision, folder.visionPath, need.vision);
   checkGraphInputs(folder.dir, embed, hf.embedTokensPath, need.embed);
@@ -63,10 +70,10 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     hiddenSize: d,
     vocabSize,
     provider: o.provider,
-    kv: 'host',
+    kv,
     notice,
     embedIds,
-    createKvOps: (geometry) => new HeadMajorKvOps(geometry),
+    createKvOps: (geometry) => (graphs ? new GraphKvOps(graphs) : new HeadMajorKvOps(geometry)),
     /** Each frame: the processor's tokens around it (<fake_token_around_image><global-img> ... <fake_token_around_image>) and its features. */
     async encodeFrames(pixelValues, frames) {
       const feeds: Record<string, ort.Tensor> = { pixel_values: new ort.Tensor('float32', pixelValues, [1, frames, 3, h, w]) };
@@ -89,30 +96,49 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     },
     async decode(embeds, tokens, store) {
       assertFits(tokens, store);
-      const ops = store.ops;
-      if (!(ops instanceof HeadMajorKvOps)) throw new TypeError('a Hugging Face decoder needs its stream store made by createKvOps (head-major K/V)');
       const past = store.length;
       const feeds: Record<string, ort.Tensor> = {
         inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
         attention_mask: new ort.Tensor('int64', new BigInt64Array(past + tokens).fill(1n), [1, past + tokens]),
         position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: tokens }, (_, i) => BigInt(past + i)), [1, tokens]),
+        ...(await pastFeeds(store)),
       };
-      for (let l = 0; l < numLayers; l++) {
-        feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', ops.keys[l], [1, numKvHeads, past, headDim]);
-        feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', ops.values[l], [1, numKvHeads, past, headDim]);
-      }
       const out = await runGuarded(decoder, feeds);
-      const keys = Array.from({ length: numLayers }, (_, l) => output(out, `present.${l}.key`, 'decoder_model_merged').data as Float32Array);
-      const values = Array.from({ length: numLayers }, (_, l) => output(out, `present.${l}.value`, 'decoder_model_merged').data as Float32Array);
-      store.append(keys, values, tokens);
+      const present = (kind: 'key' | 'value') =>
+        Array.from({ length: numLayers }, (_, l) => {
+          const t = output(out, `present.${l}.${kind}`, 'decoder_model_merged');
+          return graphs ? own(t) : (t.data as Float32Array); // a device store takes the tensors (and their release)
+        });
+      store.append(present('key'), present('value'), tokens);
       const logits = output(out, 'logits', 'decoder_model_merged').data as Float32Array;
       const vocab = logits.length / tokens;
       return logits.slice((tokens - 1) * vocab, tokens * vocab);
     },
     async dispose() {
-      await Promise.all([vision.session.release(), embed.session.release(), decoder.session.release()]);
+      await Promise.all([vision.session.release(), embed.session.release(), decoder.session.release(), graphs?.dispose()]);
     },
   };
+
+  /** The store's rows as past_key_values.N.*: host arrays wrapped, or the device tensors after the queued ops ran. */
+  async function pastFeeds(store: KvStore): Promise<Record<string, ort.Tensor>> {
+    const feeds: Record<string, ort.Tensor> = {};
+    const ops = store.ops;
+    if (ops instanceof GraphKvOps) {
+      await store.flush();
+      const rows = ops.past();
+      for (let l = 0; l < numLayers; l++) {
+        feeds[`past_key_values.${l}.key`] = rows?.keys[l] ?? emptyPast;
+        feeds[`past_key_values.${l}.value`] = rows?.values[l] ?? emptyPast;
+      }
+      return feeds;
+    }
+    if (!(ops instanceof HeadMajorKvOps)) throw new TypeError('a Hugging Face decoder needs its stream store made by createKvOps (head-major K/V)');
+    for (let l = 0; l < numLayers; l++) {
+      feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', ops.keys[l], [1, numKvHeads, store.length, headDim]);
+      feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', ops.values[l], [1, numKvHeads, store.length, headDim]);
+    }
+    return feeds;
+  }
 }
 
 function put(out: Float32Array, part: Float32Array, at: number): number {

@@ -17,11 +17,19 @@
  * On the CPU provider the same graphs run on host memory: CI checks them against HostKvOps.
  */
 import * as ort from 'onnxruntime-node';
-import type { KvGeometry, KvOps, KvRows, RowRotation } from '../cache/index.js';
+import { headToSeqMajor, type KvGeometry, type KvOps, type KvRows, type RowRotation } from '../cache/index.js';
 import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { buildModel, DT, type GraphSpec, type NodeSpec } from './onnx-graph.js';
 
 const i64 = (xs: number[]): BigInt64Array => BigInt64Array.from(xs.map(BigInt));
+
+/**
+ * Where the row axis is: `seq-major` [1, rows, H, D] (our decoders), or `head-major` [1, H, rows, D] (Hugging
+ * Face decoders' past_key_values / present, which a head-major store adopts whole instead of appending).
+ */
+export type KvLayout = 'seq-major' | 'head-major';
+const rowAxis = (layout: KvLayout): number => (layout === 'seq-major' ? 1 : 2);
+const dimsOf = (layout: KvLayout, rows: string, H: number, D: number): (number | string)[] => (layout === 'seq-major' ? [1, rows, H, D] : [1, H, rows, D]);
 
 export function appendGraph(g: KvGeometry): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
@@ -36,9 +44,10 @@ export function appendGraph(g: KvGeometry): GraphSpec {
   return spec;
 }
 
-export function gatherGraph(g: KvGeometry): GraphSpec {
+export function gatherGraph(g: KvGeometry, layout: KvLayout = 'seq-major'): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
   const half = D / 2;
+  const axis = rowAxis(layout);
   const nodes: NodeSpec[] = [
     { op: 'Gather', inputs: ['cos', 'rot'], outputs: ['cos_rows'], attrs: { axis: 0 } },
     { op: 'Gather', inputs: ['sin', 'rot'], outputs: ['sin_rows'], attrs: { axis: 0 } },
@@ -51,7 +60,7 @@ export function gatherGraph(g: KvGeometry): GraphSpec {
     outputs: [],
     nodes,
     initializers: [
-      { name: 'shape4', type: DT.int64, dims: [4], data: i64([1, -1, 1, half]) },
+      { name: 'shape4', type: DT.int64, dims: [4], data: i64(layout === 'seq-major' ? [1, -1, 1, half] : [1, 1, -1, half]) },
       { name: 'zero', type: DT.int64, dims: [1], data: i64([0]) },
       { name: 'half', type: DT.int64, dims: [1], data: i64([half]) },
       { name: 'full', type: DT.int64, dims: [1], data: i64([D]) },
@@ -59,11 +68,11 @@ export function gatherGraph(g: KvGeometry): GraphSpec {
     ],
   };
   for (let l = 0; l < L; l++) {
-    spec.inputs.push({ name: `key_${l}`, type: DT.float, dims: [1, 'P', H, D] }, { name: `value_${l}`, type: DT.float, dims: [1, 'P', H, D] });
-    spec.outputs.push({ name: `out_key_${l}`, type: DT.float, dims: [1, 'N', H, D] }, { name: `out_value_${l}`, type: DT.float, dims: [1, 'N', H, D] });
+    spec.inputs.push({ name: `key_${l}`, type: DT.float, dims: dimsOf(layout, 'P', H, D) }, { name: `value_${l}`, type: DT.float, dims: dimsOf(layout, 'P', H, D) });
+    spec.outputs.push({ name: `out_key_${l}`, type: DT.float, dims: dimsOf(layout, 'N', H, D) }, { name: `out_value_${l}`, type: DT.float, dims: dimsOf(layout, 'N', H, D) });
     const k = (s: string): string => `${s}_${l}`;
     nodes.push(
-      { op: 'Gather', inputs: [`key_${l}`, 'idx'], outputs: [k('kg')], attrs: { axis: 1 } },
+      { op: 'Gather', inputs: [`key_${l}`, 'idx'], outputs: [k('kg')], attrs: { axis } },
       { op: 'Slice', inputs: [k('kg'), 'zero', 'half', 'axis3'], outputs: [k('x1')] },
       { op: 'Slice', inputs: [k('kg'), 'half', 'full', 'axis3'], outputs: [k('x2')] },
       { op: 'Mul', inputs: [k('x1'), 'c'], outputs: [k('x1c')] },
@@ -73,7 +82,7 @@ export function gatherGraph(g: KvGeometry): GraphSpec {
       { op: 'Sub', inputs: [k('x1c'), k('x2s')], outputs: [k('r1')] },
       { op: 'Add', inputs: [k('x2c'), k('x1s')], outputs: [k('r2')] },
       { op: 'Concat', inputs: [k('r1'), k('r2')], outputs: [`out_key_${l}`], attrs: { axis: 3 } },
-      { op: 'Gather', inputs: [`value_${l}`, 'idx'], outputs: [`out_value_${l}`], attrs: { axis: 1 } },
+      { op: 'Gather', inputs: [`value_${l}`, 'idx'], outputs: [`out_value_${l}`], attrs: { axis } },
     );
   }
   spec.inputs.push(
@@ -85,13 +94,13 @@ export function gatherGraph(g: KvGeometry): GraphSpec {
   return spec;
 }
 
-export function readGraph(g: KvGeometry): GraphSpec {
+export function readGraph(g: KvGeometry, layout: KvLayout = 'seq-major'): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
   const spec: GraphSpec = { name: 'kv_read', inputs: [], outputs: [], nodes: [] };
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
-      spec.inputs.push({ name: `${kv}_${l}`, type: DT.float, dims: [1, 'P', H, D] });
-      spec.outputs.push({ name: `out_${kv}_${l}`, type: DT.float, dims: [1, 'P', H, D] });
+      spec.inputs.push({ name: `${kv}_${l}`, type: DT.float, dims: dimsOf(layout, 'P', H, D) });
+      spec.outputs.push({ name: `out_${kv}_${l}`, type: DT.float, dims: dimsOf(layout, 'P', H, D) });
       spec.nodes.push({ op: 'Identity', inputs: [`${kv}_${l}`], outputs: [`out_${kv}_${l}`] });
     }
   }
@@ -159,6 +168,7 @@ export class CacheGraphs {
     readonly gather: GuardedSession,
     readonly read: GuardedSession,
     private readonly deviceOptions: ort.InferenceSession.SessionOptions,
+    readonly layout: KvLayout,
   ) {}
 
   /** kv_pack / kv_split for a batch of `batch` streams, made on first use and kept. */
@@ -173,7 +183,7 @@ export class CacheGraphs {
     return session;
   }
 
-  static async create(geometry: KvGeometry, provider: string, intraOpThreads = 1): Promise<CacheGraphs> {
+  static async create(geometry: KvGeometry, provider: string, intraOpThreads = 1, layout: KvLayout = 'seq-major'): Promise<CacheGraphs> {
     const base: ort.InferenceSession.SessionOptions = { executionProviders: [provider], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1 };
     const device: ort.InferenceSession.SessionOptions = keepsOutputsOnDevice(provider) ? { ...base, preferredOutputLocation: 'gpu-buffer' } : base;
     const open = async (spec: GraphSpec, o: ort.InferenceSession.SessionOptions): Promise<GuardedSession> => ({
@@ -181,7 +191,15 @@ export class CacheGraphs {
       provider,
       session: await ort.InferenceSession.create(buildModel(spec), o),
     });
-    return new CacheGraphs(geometry, provider, await open(appendGraph(geometry), device), await open(gatherGraph(geometry), device), await open(readGraph(geometry), base), device);
+    return new CacheGraphs(
+      geometry,
+      provider,
+      await open(appendGraph(geometry), device), // unused head-major: the decoder's present is adopted whole
+      await open(gatherGraph(geometry, layout), device),
+      await open(readGraph(geometry, layout), base),
+      device,
+      layout,
+    );
   }
 
   /** Copy per-layer key/value tensors (any location) to host arrays through kv_read. */
@@ -202,6 +220,7 @@ export class CacheGraphs {
 
 type Op =
   | { kind: 'append'; keys: ort.Tensor[]; values: ort.Tensor[] }
+  | { kind: 'adopt'; keys: ort.Tensor[]; values: ort.Tensor[] }
   | { kind: 'gather'; idx: BigInt64Array; rot: BigInt64Array; cos: Float32Array; sin: Float32Array; rows: number }
   | { kind: 'clear' };
 
@@ -226,12 +245,17 @@ export class GraphKvOps implements KvOps {
 
   private tensorOf(rows: KvRows, tokens: number): ort.Tensor {
     const { numKvHeads: H, headDim: D } = this.graphs.geometry;
-    if (rows instanceof Float32Array) return own(new ort.Tensor('float32', rows.subarray(0, tokens * H * D), [1, tokens, H, D]));
+    const dims = this.graphs.layout === 'seq-major' ? [1, tokens, H, D] : [1, H, tokens, D];
+    if (rows instanceof Float32Array) return own(new ort.Tensor('float32', rows.subarray(0, tokens * H * D), dims));
     return rows as ort.Tensor; // already owned by whoever produced it (the decoder step); ownership moves here
   }
 
-  append(keys: readonly KvRows[], values: readonly KvRows[], _at: number, tokens: number): void {
-    this.queue.push({ kind: 'append', keys: keys.map((k) => this.tensorOf(k, tokens)), values: values.map((v) => this.tensorOf(v, tokens)) });
+  /** Seq-major: the new rows, concatenated. Head-major: the decoder's whole present [1, H, at + tokens, D], adopted. */
+  append(keys: readonly KvRows[], values: readonly KvRows[], at: number, tokens: number): void {
+    const adopt = this.graphs.layout === 'head-major';
+    const rows = adopt ? at + tokens : tokens;
+    const op = { keys: keys.map((k) => this.tensorOf(k, rows)), values: values.map((v) => this.tensorOf(v, rows)) };
+    this.queue.push(adopt ? { kind: 'adopt', ...op } : { kind: 'append', ...op });
   }
 
   remove(start: number, end: number, length: number, rot: RowRotation): void {
@@ -271,7 +295,7 @@ export class GraphKvOps implements KvOps {
       try {
         await this.apply(op);
       } catch (err) {
-        if (op.kind === 'append') [...op.keys, ...op.values].forEach(release);
+        if (op.kind === 'append' || op.kind === 'adopt') [...op.keys, ...op.values].forEach(release);
         throw err;
       }
     }
@@ -287,6 +311,7 @@ export class GraphKvOps implements KvOps {
   private async apply(op: Op): Promise<void> {
     const L = this.graphs.geometry.numLayers;
     if (op.kind === 'clear') return this.replace(null, null);
+    if (op.kind === 'adopt') return this.replace(op.keys, op.values);
     if (op.kind === 'append') {
       if (!this.keys || !this.values) return this.replace(op.keys, op.values);
       const feeds: Record<string, ort.Tensor> = {};
@@ -327,13 +352,16 @@ export class GraphKvOps implements KvOps {
     if (length === 0 || !this.keys || !this.values) {
       return { keys: Array.from({ length: L }, () => new Float32Array(0)), values: Array.from({ length: L }, () => new Float32Array(0)) };
     }
-    return this.graphs.readToHost(this.keys, this.values);
+    const rows = await this.graphs.readToHost(this.keys, this.values);
+    if (this.graphs.layout === 'seq-major') return rows;
+    const { numKvHeads: H, headDim: D } = this.graphs.geometry;
+    return { keys: rows.keys.map((k) => headToSeqMajor(k, H, length, D)), values: rows.values.map((v) => headToSeqMajor(v, H, length, D)) };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const op of this.queue) if (op.kind === 'append') [...op.keys, ...op.values].forEach(release);
+    for (const op of this.queue) if (op.kind === 'append' || op.kind === 'adopt') [...op.keys, ...op.values].forEach(release);
     this.queue = [];
     this.replace(null, null);
   }

@@ -224,7 +224,9 @@ export class StreamEngine {
       ids.push(id);
       this.recentIds.push(id);
       if (this.recentIds.length > this.options.repetitionWindowTokens) this.recentIds.shift();
-      const done = ids.length >= this.options.maxTokensPerSecond || this.tokenizer.decode(ids) === this.config.chat.silence;
+      // An empty silence marker (models users bring) is the end of turn itself, not text to watch for.
+      const saidSilence = this.config.chat.silence !== '' && this.tokenizer.decode(ids) === this.config.chat.silence;
+      const done = ids.length >= this.options.maxTokensPerSecond || saidSilence;
       if (done) {
         // The last token and the end of turn still need their K/V: one call for both.
         await this.backend.decode(await this.backend.embedIds([id, this.endId]), 2, this.cache.store);

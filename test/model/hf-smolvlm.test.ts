@@ -46,10 +46,11 @@ function featureRows(encoded: Float32Array, d: number, seqLen: number): Float32A
   return out;
 }
 
-describe('Hugging Face SmolVLM folder (tiny fixture)', () => {
+// `device`: K/V in the decoder's layout as provider tensors (GraphKvOps, head-major), the webgpu default, here on the CPU provider.
+describe.each(['host', 'device'] as const)('Hugging Face SmolVLM folder (tiny fixture), K/V on %s ops', (kv) => {
   let tiny: Tiny;
   beforeAll(async () => {
-    tiny = await loadModel(DIR);
+    tiny = await loadModel(DIR, kv);
   });
   afterAll(() => tiny?.backend.dispose());
 
@@ -110,7 +111,7 @@ describe('Hugging Face SmolVLM folder (tiny fixture)', () => {
 
   it('runs the int8 variant (onnxruntime dynamic quantization) as onnxruntime in Python does', async () => {
     const folder = withSettings({ variant: 'int8' });
-    const q = await loadModel(folder);
+    const q = await loadModel(folder, kv);
     try {
       expect(q.folder.hf!.variant).toBe('int8');
       expect(q.folder.decoderPath.endsWith('decoder_model_merged_int8.onnx')).toBe(true);
