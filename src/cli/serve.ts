@@ -16,6 +16,7 @@ import { loadModelFolder } from '../model/model-folder.js';
 import { defaultEngineWorkers, EnginePool } from '../model/pool.js';
 import type { Device } from '../model/providers.js';
 import { device } from './watch.js';
+import { SightlineError } from '../errors.js';
 import { createServer, type RunningServer, type ServerOptions } from '../server/app.js';
 import { sessionFactory } from '../server/session-runner.js';
 import { startDemo } from './demo.js';
@@ -48,6 +49,8 @@ export const searchDbOf = (data: string, searchDb?: string): string => searchDb 
 /** The `serve` command's flags: the service plus the engine and the demo. */
 export interface ServeOptions extends ServiceOptions {
   model: string;
+  /** Other model folders a stream may ask for by name (POST /v1/streams {model}). */
+  allowModel?: string[];
   workers?: number;
   device?: Device;
   demo?: boolean;
@@ -97,7 +100,8 @@ export function registerServe(program: Command): Command {
     .option('--token <t>', 'bearer token required for writes and viewing (env SIGHTLINE_TOKEN)')
     .option('--file-root <dir...>', 'folders file sources may be read from (env SIGHTLINE_FILE_ROOTS)')
     .option('--allow-private', 'allow network sources on private, link-local and loopback addresses')
-    .option('--model <dir>', 'commentary model folder (docs/model-format.md); default: the shipped model', defaultModelDir())
+    .option('--model <dir>', 'commentary model folder (docs/model-format.md, or a Hugging Face one: docs/byo-models.md); default: the shipped model', defaultModelDir())
+    .option('--allow-model <dir...>', 'other model folders a stream may choose by name (POST /v1/streams {"model": name}); each starts on first use')
     .option('--workers <n>', 'engine workers (default: one per core, each on 1 onnxruntime thread; 1 with --device webgpu)', positiveInteger)
     .option('--device <name>', 'where the model runs: cpu|webgpu (env SIGHTLINE_DEVICE; webgpu keeps the KV cache on the GPU)', device)
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
@@ -117,21 +121,35 @@ export function registerServe(program: Command): Command {
       const defaultDevice = dev ?? loadModelFolder(opts.model).config.runtime.executionProvider;
       const workersFor = (provider: string): number =>
         (provider === defaultDevice ? opts.workers : undefined) ?? defaultEngineWorkers(provider);
-      const pools = await DevicePools.create({
+      const poolsOf = (modelDir: string) => ({
         defaultDevice,
-        create: (provider) => EnginePool.create({ modelDir: opts.model, provider, workers: workersFor(provider) }),
-        onNotice: (d, notice) => logger.warn('device fallback', { device: d, notice }),
+        create: (provider: string) => EnginePool.create({ modelDir, provider, workers: workersFor(provider) }),
+        onNotice: (d: string, notice: string) => logger.warn('device fallback', { device: d, notice, model: modelDir }),
       });
+      const pools = await DevicePools.create(poolsOf(opts.model));
+      // Streams may name a model: the default by its name, and each --allow-model folder (checked now, started on first use).
+      const models = new Map<string, DevicePools>([[loadModelFolder(opts.model).config.name, pools]]);
+      for (const dir of opts.allowModel ?? []) {
+        const name = loadModelFolder(dir).config.name;
+        if (models.has(name)) throw new SightlineError('bad_input', `--allow-model ${dir}: a model named "${name}" is already served`);
+        models.set(name, new DevicePools(poolsOf(dir)));
+      }
+      const allPools = [...new Set(models.values())];
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
-      const engineLoad: EngineLoadSource = () => pools.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() }));
-      const server = await startService({ ...opts, logger, engineLoad }, sessionFactory({ pools, policy: opts.policy, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
+      const engineLoad: EngineLoadSource = () => allPools.flatMap((p) => p.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() })));
+      const server = await startService(
+        { ...opts, logger, engineLoad },
+        sessionFactory({ pools, models, policy: opts.policy, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }),
+        search,
+        { models: [...models.keys()] },
+      );
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {
         void (async () => {
           await demo?.stop();
           await server.close();
-          await pools.destroy();
+          await Promise.all(allPools.map((p) => p.destroy()));
           process.exit(0);
         })();
       };

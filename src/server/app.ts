@@ -53,6 +53,8 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** The operator's limit on live streams (default none: each device admits by measured load). */
   maxLiveStreams?: number;
+  /** Model names a stream may ask for by name (serve: --model's and each --allow-model's). */
+  models?: readonly string[];
   maxEndedStreams?: number;
   videoQueueBytes?: number;
   wsMaxPayloadBytes?: number;
@@ -151,6 +153,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     limiter: new RateLimiter(options.rateLimit),
     startedMs: Date.now(),
     search: options.search,
+    ...(options.models ? { models: options.models } : {}),
     ...(options.resumeBySecond ? { resumeBySecond: true } : {}),
   };
   const webDir = options.webDir ?? defaultWebDir(path.dirname(fileURLToPath(import.meta.url)));

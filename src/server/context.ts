@@ -24,6 +24,8 @@ export interface ServerParts {
   resumeBySecond?: boolean;
   /** Video search (/v1/search, /v1/videos); absent: those routes answer 404. */
   search?: SearchService;
+  /** Model names a stream may ask for (POST /v1/streams {model}); absent: streams cannot name a model. */
+  models?: readonly string[];
 }
 
 /** Throws `unauthorized` unless the request carries a token granting `access`. */

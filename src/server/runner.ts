@@ -20,6 +20,8 @@ export interface StreamSpec {
   prompt?: string;
   /** Where the model should run; absent: the server's default device. */
   device?: Device;
+  /** The model by name (one the server allows, `serve --allow-model`); absent: the server's default model. */
+  model?: string;
   /**
    * Set when a restarted server resumes this stream: where its transcript ended (stream seconds), how long
    * ago, and its previous commentary (bounded, silent seconds and gaps left out) to refill previous text.

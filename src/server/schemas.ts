@@ -19,6 +19,12 @@ export const CreateStreamBody = z
       .enum(DEVICES)
       .optional()
       .describe("Where this stream's model runs (webgpu: the GPU, falling back to the CPU with a notice when there is none); default: the server's device"),
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("The commentary model, by name, among those this server runs (its --model and each --allow-model; an unknown name is a 400 listing them); default: the server's --model"),
   })
   .strict();
 export type CreateStreamBody = z.infer<typeof CreateStreamBody>;

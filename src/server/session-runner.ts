@@ -5,6 +5,7 @@
  * video preview; session events are passed on.
  */
 import { EventEmitter } from 'node:events';
+import { SightlineError } from '../errors.js';
 import type { CachePolicyName } from '../cache/index.js';
 import type { DevicePools, ResolvedPool } from '../model/device-pools.js';
 import { startCommentary, type SourceOptions, type FrameChunk, type RunningCommentary, type SessionEvent, type StatusEvent } from '../stream/index.js';
@@ -13,7 +14,10 @@ import type { StreamDevice, StreamModel } from './schemas.js';
 import type { ModelFolder } from '../model/model-folder.js';
 
 export interface SessionRunnerOptions {
+  /** The default model's pools. */
   pools: DevicePools;
+  /** Pools of the models streams may name (POST /v1/streams {model}), by name; the default model's included. */
+  models?: ReadonlyMap<string, DevicePools>;
   policy?: CachePolicyName;
   /** A live source gone this long fails its stream (ingest's maxOutageMs; default 5 min). */
   maxOutageMs?: number;
@@ -42,7 +46,7 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   /** Claims room on the device's pool (device_full when it has none). A pool that cannot start fails start() instead, as a failed stream. */
   async admit(): Promise<void> {
     try {
-      this.resolved = await this.o.pools.get(this.spec.device);
+      this.resolved = await this.modelPools().get(this.spec.device);
     } catch (error) {
       this.resolved = { error };
       return;
@@ -51,7 +55,7 @@ class SessionRunner extends EventEmitter implements StreamRunner {
   }
 
   async start(): Promise<void> {
-    const resolved = this.resolved ?? (await this.o.pools.get(this.spec.device));
+    const resolved = this.resolved ?? (await this.modelPools().get(this.spec.device));
     if ('error' in resolved) throw resolved.error;
     const { pool, device } = resolved;
     this.engineDevice = { ...(this.spec.device ? { requested: this.spec.device } : {}), ...device };
@@ -63,6 +67,14 @@ class SessionRunner extends EventEmitter implements StreamRunner {
       await pool.close(this.id); // gives back the room admit() claimed
       throw err;
     }
+  }
+
+  /** The pools of the stream's model (a model no longer allowed, after a restart with other flags, fails the stream). */
+  private modelPools(): DevicePools {
+    if (this.spec.model === undefined) return this.o.pools;
+    const pools = this.o.models?.get(this.spec.model);
+    if (!pools) throw new SightlineError('model_invalid', `model "${this.spec.model}" is not one this server runs (serve --allow-model DIR)`);
+    return pools;
   }
 
   private run(pool: ResolvedPool['pool']): RunningCommentary {

@@ -127,6 +127,7 @@ export class StreamManager {
       fps: meta.fps,
       ...(meta.prompt !== undefined ? { prompt: meta.prompt } : {}),
       ...(meta.device?.requested ? { device: meta.device.requested } : {}),
+      ...(meta.model ? { model: meta.model } : {}),
       resume: { endSec, downtimeSec, previousTexts: previousTextsFrom(segments) },
     };
     this.options.logger.info('stream resuming', { stream: meta.id, source: meta.source, endSec, downtimeSec });
@@ -158,12 +159,13 @@ export class StreamManager {
    * Creates and starts a stream for an already policy-checked source (on `device`, default: the server's).
    * `resume: false` keeps it from being resumed after a crash (a source that dies with the server).
    */
-  async create(source: string, fps: number, prompt?: string, device?: Device, options: { resume?: boolean } = {}): Promise<ManagedStream> {
+  async create(source: string, fps: number, prompt?: string, device?: Device, options: { resume?: boolean; model?: string } = {}): Promise<ManagedStream> {
     this.checkStreamLimit();
     const id = `s_${randomBytes(6).toString('hex')}`;
-    const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting', ...(options.resume === false ? { resume: false } : {}) };
+    const { model } = options;
+    const meta: StoredMeta = { id, source, fps, prompt, createdAt: new Date().toISOString(), state: 'starting', ...(options.resume === false ? { resume: false } : {}), ...(model ? { model } : {}) };
     // The factory and admission run first: if either refuses, nothing is stored or listed.
-    const runner = this.options.factory({ id, source, fps, prompt, ...(device ? { device } : {}) });
+    const runner = this.options.factory({ id, source, fps, prompt, ...(device ? { device } : {}), ...(model ? { model } : {}) });
     await runner.admit?.();
     try {
       this.checkStreamLimit(); // again: other creations may have got in while the device was asked

@@ -43,6 +43,8 @@ export const StoredMeta = z.object({
   resume: z.boolean().optional(),
   /** When a restarted server last resumed this stream (ISO 8601). */
   resumedAt: z.string().optional(),
+  /** The model the stream asked for by name (POST /v1/streams {model}); a restart resumes it on the same one. */
+  model: z.string().optional(),
   /** Where the engine ran (StreamInfo.device), so a restart's listing still shows it. */
   device: z
     .object({ requested: z.enum(DEVICES).optional(), provider: z.string(), kv: z.string(), notice: z.string().optional() })

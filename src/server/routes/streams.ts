@@ -30,7 +30,11 @@ export function streamRoutes(parts: ServerParts): Hono<AppEnv> {
     parts.limiter.take(clientIp(c));
     // The policy decides before the factory (and so anything that connects) is called.
     const source = await checkSource(body.source, parts.policy);
-    const stream = await manager.create(source, body.fps, body.prompt, body.device);
+    if (body.model !== undefined && !parts.models?.includes(body.model)) {
+      const allowed = parts.models?.length ? `it runs ${parts.models.map((m) => `"${m}"`).join(', ')}` : 'it runs one model, chosen by serve --model';
+      throw new SightlineError('bad_input', `body.model: "${body.model}" is not a model this server runs (${allowed}; serve --allow-model DIR adds one)`);
+    }
+    const stream = await manager.create(source, body.fps, body.prompt, body.device, body.model ? { model: body.model } : {});
     c.header('Location', `/v1/streams/${stream.meta.id}`);
     return c.json({ id: stream.meta.id }, 201);
   });
