@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { KvStore, inverseFrequencies, type CachePolicyName, type ContextCache } from '../../src/cache/index.js';
 import type { InferenceBackend } from '../../src/model/backend.js';
 import { loadModelFolder, type ModelFolder } from '../../src/model/model-folder.js';
+import { stackRows } from '../../src/model/encoder.js';
 import { createOnnxBackend, type KvResidence } from '../../src/model/onnx-backend.js';
 import { framesToPixelValues } from '../../src/model/preprocess.js';
 import type { StreamEngineOptions } from '../../src/model/stream-engine.js';
@@ -60,33 +61,37 @@ export function smallCacheEngineOptions(policy: CachePolicyName, sampling: Parti
   };
 }
 
-/**
- * Next-token logits of a FRESH encode of exactly the cache's kept rows at positions 0..n-1 (visual rows
- * re-encoded from the same frames), followed by `probeId`.
- */
-export async function freshLogits(tiny: Tiny, cache: ContextCache, probeId: number): Promise<Float32Array> {
+/** The embeddings of exactly the cache's kept rows, encoded afresh (visual rows re-encoded from the same frames). */
+export async function keptRowsEmbeds(tiny: Tiny, cache: ContextCache): Promise<Float32Array> {
   const { backend, folder } = tiny;
-  const d = backend.hiddenSize;
   const parts: Float32Array[] = [await backend.embedIds([...cache.layout.systemIds, ...cache.layout.textSinkIds, ...cache.layout.textWindowIds])];
   for (const r of cache.layout.rounds) {
     parts.push(await backend.embedIds(r.headerIds));
     if (r.visualTokens > 0) parts.push(await backend.encodeFrames(pixelsFor(folder, r.startSec), 2));
     parts.push(await backend.embedIds([...r.assistantIds, ...r.commentaryIds]));
   }
-  parts.push(await backend.embedIds([probeId]));
-  const rows = parts.reduce((n, p) => n + p.length / d, 0);
-  const all = new Float32Array(rows * d);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  // A fresh store of the backend's own kind (GPU-resident when its K/V live there), released at once.
-  const store = new KvStore(folder.config.decoder, rows, inverseFrequencies(folder.config.rope), backend.createKvOps?.(folder.config.decoder, rows));
+  return stackRows(parts);
+}
+
+/** A fresh store of the backend's own kind (GPU-resident when its K/V live there). */
+export function freshStore(tiny: Tiny, capacity: number): KvStore {
+  const { backend, folder } = tiny;
+  return new KvStore(folder.config.decoder, capacity, inverseFrequencies(folder.config.rope), backend.createKvOps?.(folder.config.decoder, capacity));
+}
+
+/**
+ * Next-token logits of a FRESH encode of exactly the cache's kept rows at positions 0..n-1 (visual rows
+ * re-encoded from the same frames), followed by `probeId`.
+ */
+export async function freshLogits(tiny: Tiny, cache: ContextCache, probeId: number): Promise<Float32Array> {
+  const { backend } = tiny;
+  const all = stackRows([await keptRowsEmbeds(tiny, cache), await backend.embedIds([probeId])]);
+  const rows = all.length / backend.hiddenSize;
+  const store = freshStore(tiny, rows);
   try {
     return await backend.decode(all, rows, store);
   } finally {
-    store.dispose();
+    store.dispose(); // released at once (GPU buffers)
   }
 }
 

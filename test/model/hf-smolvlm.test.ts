@@ -6,10 +6,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KvStore, inverseFrequencies, type CachePolicyName } from '../../src/cache/index.js';
+import type { CachePolicyName } from '../../src/cache/index.js';
 import { loadModelFolder } from '../../src/model/model-folder.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
-import { FIXTURES, freshLogits, loadModel, maxAbsDiff, pixelsFor, smallCacheEngineOptions, type Tiny } from './helpers.js';
+import { FIXTURES, freshLogits, freshStore, keptRowsEmbeds, loadModel, maxAbsDiff, pixelsFor, smallCacheEngineOptions, type Tiny } from './helpers.js';
 import reference from '../fixtures/models/hf-smolvlm-tiny/sightline-reference.json' with { type: 'json' };
 
 const DIR = join(FIXTURES, 'hf-smolvlm-tiny');
@@ -31,11 +31,6 @@ function referencePixels(size: number, mirror: boolean): Float32Array {
   return out;
 }
 
-function newStore(tiny: Tiny, capacity = 512): KvStore {
-  const { config } = tiny.folder;
-  const geometry = { numLayers: config.decoder.numLayers, numKvHeads: config.decoder.numKvHeads, headDim: config.decoder.headDim };
-  return new KvStore(geometry, capacity, inverseFrequencies(config.rope), tiny.backend.createKvOps!(geometry, capacity));
-}
 
 /** Feature rows of each frame inside encodeFrames' output (the processor's tokens around them left out). */
 function featureRows(encoded: Float32Array, d: number, seqLen: number): Float32Array {
@@ -94,19 +89,8 @@ describe.each(['host', 'device'] as const)('Hugging Face SmolVLM folder (tiny fi
     ]);
     expect(maxAbsDiff(feats, Float32Array.from(reference.imageFeatures))).toBeLessThanOrEqual(1e-4);
 
-    const ids = reference.inputIds;
-    const embeds = await backend.embedIds(ids);
-    let image = 0;
-    ids.forEach((id, i) => {
-      if (id === IMAGE_ID) embeds.set(feats.subarray(image++ * d, image * d), i * d);
-    });
-    const store = newStore(tiny);
-    const cuts = reference.chunks;
-    for (let c = 0; c + 1 < cuts.length; c++) {
-      const logits = await backend.decode(embeds.subarray(cuts[c] * d, cuts[c + 1] * d), cuts[c + 1] - cuts[c], store);
-      expect(maxAbsDiff(logits, Float32Array.from(reference.lastLogits[c]))).toBeLessThanOrEqual(1e-4);
-    }
-    expect(store.length).toBe(ids.length);
+    const diffs = await chunkedLogitDiffs(tiny, feats, reference.lastLogits);
+    diffs.forEach((diff) => expect(diff).toBeLessThanOrEqual(1e-4));
   });
 
   it('runs the int8 variant (onnxruntime dynamic quantization) as onnxruntime in Python does', async () => {
@@ -115,20 +99,9 @@ describe.each(['host', 'device'] as const)('Hugging Face SmolVLM folder (tiny fi
     try {
       expect(q.folder.hf!.variant).toBe('int8');
       expect(q.folder.decoderPath.endsWith('decoder_model_merged_int8.onnx')).toBe(true);
-      const d = q.backend.hiddenSize;
-      const ids = reference.inputIds;
-      const embeds = await q.backend.embedIds(ids);
-      const feats = Float32Array.from(reference.imageFeatures); // the fp32 vision graph (no int8 vision file here)
-      let image = 0;
-      ids.forEach((id, i) => {
-        if (id === IMAGE_ID) embeds.set(feats.subarray(image++ * d, image * d), i * d);
-      });
-      const store = newStore(q);
-      const cuts = reference.chunks;
-      for (let c = 0; c + 1 < cuts.length; c++) {
-        const logits = await q.backend.decode(embeds.subarray(cuts[c] * d, cuts[c + 1] * d), cuts[c + 1] - cuts[c], store);
-        expect(maxAbsDiff(logits, Float32Array.from(reference.int8.lastLogits[c]))).toBeLessThanOrEqual(1e-3);
-      }
+      // the image features as PyTorch gave them (there is no int8 vision file here)
+      const diffs = await chunkedLogitDiffs(q, Float32Array.from(reference.imageFeatures), reference.int8.lastLogits);
+      diffs.forEach((diff) => expect(diff).toBeLessThanOrEqual(1e-3));
     } finally {
       await q.backend.dispose();
       rmSync(folder, { recursive: true });
@@ -152,8 +125,8 @@ describe.each(['host', 'device'] as const)('Hugging Face SmolVLM folder (tiny fi
       expect(maxAbsDiff(actual, expected)).toBeLessThanOrEqual(1e-4);
       return;
     }
-    const fresh = newStore(tiny);
-    const kept = await freshRows(tiny, cache);
+    const fresh = freshStore(tiny, 512);
+    const kept = await keptRowsEmbeds(tiny, cache);
     await tiny.backend.decode(kept, kept.length / tiny.backend.hiddenSize, fresh);
     const [a, b] = [await cache.store.read(), await fresh.read()];
     expect(cache.store.length).toBe(fresh.length);
@@ -182,22 +155,27 @@ describe.each(['host', 'device'] as const)('Hugging Face SmolVLM folder (tiny fi
   });
 });
 
-/** The kept rows of a cache encoded afresh (text ids embedded, visual rows re-encoded from the same frames). */
-async function freshRows(tiny: Tiny, cache: StreamEngine['cache']): Promise<Float32Array> {
-  const { backend } = tiny;
-  const parts: Float32Array[] = [await backend.embedIds([...cache.layout.systemIds, ...cache.layout.textSinkIds, ...cache.layout.textWindowIds])];
-  for (const r of cache.layout.rounds) {
-    parts.push(await backend.embedIds(r.headerIds));
-    if (r.visualTokens > 0) parts.push(await backend.encodeFrames(pixelsFor(tiny.folder, r.startSec), 2));
-    parts.push(await backend.embedIds([...r.assistantIds, ...r.commentaryIds]));
+/**
+ * The reference conversation (its ids, image tokens replaced by `feats` in order) decoded in the reference's
+ * chunks into a fresh store: each chunk's last-row logits against `expected`, max abs difference.
+ */
+async function chunkedLogitDiffs(model: Tiny, feats: Float32Array, expected: number[][]): Promise<number[]> {
+  const d = model.backend.hiddenSize;
+  const ids = reference.inputIds;
+  const embeds = await model.backend.embedIds(ids);
+  let image = 0;
+  ids.forEach((id, i) => {
+    if (id === IMAGE_ID) embeds.set(feats.subarray(image++ * d, image * d), i * d);
+  });
+  const store = freshStore(model, 512);
+  const cuts = reference.chunks;
+  const diffs: number[] = [];
+  for (let c = 0; c + 1 < cuts.length; c++) {
+    const logits = await model.backend.decode(embeds.subarray(cuts[c] * d, cuts[c + 1] * d), cuts[c + 1] - cuts[c], store);
+    diffs.push(maxAbsDiff(logits, Float32Array.from(expected[c])));
   }
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  expect(store.length).toBe(ids.length);
+  return diffs;
 }
 
 /** A copy of the fixture with a sightline.json. */
