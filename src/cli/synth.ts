@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { SightlineError } from '../errors.js';
-import { streamLive, writeMatch, WORLD_VERSIONS, type RunResult, type WorldVersion } from '../synth/index.js';
-import { nonNegativeInteger, positiveInteger, positiveNumber } from './options.js';
+import { streamLive, writeMatch, type RunResult, type WorldVersion } from '../synth/index.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber, worldVersion } from './options.js';
 
 interface SynthFlags {
   seed: number;
@@ -21,13 +21,6 @@ interface SynthFlags {
   halfSeconds: number;
   startScore?: [number, number];
   worldVersion: WorldVersion;
-}
-
-/** "1" or "2": the world version (src/synth/types.ts). */
-export function worldVersion(value: string): WorldVersion {
-  const n = Number(value);
-  if (!WORLD_VERSIONS.includes(n as WorldVersion)) throw new InvalidArgumentError(`expected a world version of ${WORLD_VERSIONS.join(' or ')}, got "${value}"`);
-  return n as WorldVersion;
 }
 
 /** Even sizes only: libx264 with yuv420p needs them, and raw consumers are simpler for it. */

@@ -112,7 +112,7 @@ describe('world version 2', () => {
       const events = truth.events.filter((e) => e.second <= f.second);
       const last = events.at(-1);
       if (last?.type === 'full_time' && last.second < f.second) continue; // the break after full time
-      if (events.some((e) => e.type === 'full_time' && e.second < f.second)) matchStart = events.findLast((e) => e.type === 'full_time')!.second + 1;
+      if (events.some((e) => e.type === 'full_time' && e.second < f.second)) matchStart = [...events].reverse().find((e) => e.type === 'full_time')!.second + 1;
       const mine = events.filter((e) => e.second >= matchStart);
       expect(f.score).toEqual(last ? last.score : [0, 0]);
       expect(f.leader).toBe(f.score[0] === f.score[1] ? null : teams[f.score[0] > f.score[1] ? 0 : 1]);
