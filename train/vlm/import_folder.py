@@ -19,16 +19,28 @@ and the logits of its first step must agree within 1e-4, or nothing is written.
 import argparse
 import io
 import json
+import math
 import os
 import random
 
 import numpy as np
 import onnx
 import torch
+import torch.nn.functional as F
 
 from ..parts import write_parts
 from .modeling import Decoder, VisionEncoder
 from .upgrade_format import constants, load_weights
+
+
+def causal_attention(q, k, v, is_causal=False):
+    """What F.scaled_dot_product_attention computes for the decoder's training forward (causal, no mask): torch
+    before 2.0 (Debian's 1.13, on the developer VM) lacks it, and the import's logits check needs it."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if is_causal:
+        n, m = q.shape[-2], k.shape[-2]
+        scores = scores.masked_fill(torch.ones(n, m, dtype=torch.bool).triu(m - n + 1), float("-inf"))
+    return scores.softmax(-1) @ v
 
 
 def vision_arch(graph, config: dict) -> dict:
@@ -53,7 +65,7 @@ def load_vision(vision: VisionEncoder, graph) -> None:
     for block in list(vision.blocks) + list(vision.grid_blocks):
         pairs += [(block.conv1, block.norm1), (block.conv2, block.norm2)]
     matmuls = [values[n.input[1]] for n in nodes if n.op_type == "MatMul" and n.input[1] in values]
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+    t = lambda a: torch.from_numpy(np.array(a, dtype=np.float32))  # a copy: graph arrays are read-only
     with torch.no_grad():
         for (conv, norm), (w, b) in zip(pairs, convs, strict=True):
             conv.weight.copy_(t(w))
@@ -91,6 +103,8 @@ def main() -> None:
     ap.add_argument("out", help="checkpoint path prefix: writes OUT.000, ... (train.py --resume OUT)")
     ap.add_argument("--seed", type=int, default=1234, help="seeds the trainer's Python RNG state in the checkpoint")
     a = ap.parse_args()
+    if not hasattr(F, "scaled_dot_product_attention"):
+        F.scaled_dot_product_attention = causal_attention
     with open(os.path.join(a.folder, "config.json")) as f:
         config = json.load(f)
     dc = config["decoder"]
