@@ -20,7 +20,10 @@ const OTHER = 90002;
 
 const teamNames = [...KIT_PALETTE.map((k) => k.name)].sort((a, b) => b.length - a.length);
 const TEAM_RE = `(?<team>${teamNames.join('|')})`;
-const ANY_TEAM_RE = `(?:${teamNames.join('|')})`;
+/** Any kit colour as a team name, longest first ("Sky Blue" before "Blue"); not captured. */
+export const ANY_TEAM_RE = `(?:${teamNames.join('|')})`;
+/** A team name as the world spells it, from a case-insensitive match. */
+export const teamName = (text: string): string | undefined => teamNames.find((n) => n.toLowerCase() === text.toLowerCase());
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -7,7 +7,10 @@
 set -euo pipefail
 OUT=.device
 mkdir -p "$OUT"
-grep -qxF "/$OUT/" .git/info/exclude 2>/dev/null || echo "/$OUT/" >> .git/info/exclude
+# --git-path: a worktree's .git is a file, its exclude lives in the main repository's git dir
+EXCLUDE=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$EXCLUDE")"
+grep -qxF "/$OUT/" "$EXCLUDE" 2>/dev/null || echo "/$OUT/" >> "$EXCLUDE"
 if [ ! -f "$OUT/node.xz" ]; then
   tmp=$(mktemp); cp "$(command -v node)" "$tmp"; strip "$tmp" 2>/dev/null || true
   xz -T0 -6 -c "$tmp" > "$OUT/node.xz"; rm -f "$tmp"

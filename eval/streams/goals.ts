@@ -5,9 +5,13 @@
  * 2. window degrades: its late quality is more than 2 points below its own early quality or below
  *    streaming's late quality;
  * 3. streaming beats resets: streaming's win rate against `resets` (built-in judge) is above 50%;
- * 4. flat cost: streaming's step p50, KV bytes and RSS in the late range within 5% of the reference range.
+ * 4. flat cost: streaming's step p50, KV bytes and RSS in the late range within 5% of the reference range;
+ * 5. memory (issue 22): the memory-fact accuracy of `streaming` or the shipped default policy in the late
+ *    range is at least `window`'s + 10 points (window keeps no previous text, so it cannot remember).
  * A goal whose policy was not run is `null` (not measured).
  */
+import { DEFAULT_CACHE_POLICY } from '../../src/cache/index.js';
+import { factAccuracy, memoryTotal } from '../memory-metrics.js';
 import type { FlatCheck } from './efficiency.js';
 import type { PairScore, PolicyScore } from './score.js';
 
@@ -63,5 +67,19 @@ export function checkGoals(o: { overall: readonly PolicyScore[]; pairs: readonly
         }
       : { goal: 'streaming: flat latency and memory', measured: 'streaming not run', met: null },
   );
+  out.push(memoryGoal(o.overall, o.lateLabel));
   return out;
+}
+
+function memoryGoal(overall: readonly PolicyScore[], lateLabel: string): GoalResult {
+  const goal = `streaming or the default (${DEFAULT_CACHE_POLICY}): memory-fact accuracy in ${lateLabel} >= window + 10 points`;
+  const acc = (p: string): number => {
+    const m = overall.find((x) => x.policy === p)?.late.memory;
+    return m ? 100 * factAccuracy(memoryTotal(m)) : NaN;
+  };
+  const w = acc('window');
+  const heads = [...new Set(['streaming', DEFAULT_CACHE_POLICY])].map((p) => [p, acc(p)] as const).filter(([, a]) => !Number.isNaN(a));
+  if (Number.isNaN(w) || heads.length === 0) return { goal, measured: 'no memory facts stated (or window / streaming not run)', met: null };
+  const best = Math.max(...heads.map(([, a]) => a));
+  return { goal, measured: `${heads.map(([p, a]) => `${p} ${pts(a)}`).join(', ')}; window ${pts(w)}`, met: best >= w + 10 };
 }

@@ -7,6 +7,7 @@ import type { GoalResult } from './goals.js';
 import type { RunSummary } from './outputs.js';
 import type { PairScore, PolicyScore, RangeScore, StreamsScore } from './score.js';
 import { barChart, lineChart } from './svg.js';
+import { MEMORY_DEFINITION, MEMORY_HEADER, memoryRow } from '../memory-report.js';
 
 export interface RunMeta {
   model: string;
@@ -74,10 +75,17 @@ function qualityHeader(events: boolean, early: string, late: string): string[] {
 }
 
 function pairRow(p: PairScore): string {
-  return `| streaming vs ${p.b} | ${p.judge} | ${p.winRateA === null ? 'n/a' : `${(100 * p.winRateA).toFixed(1)}%`} | ${p.votesA} | ${p.votesB} | ${p.ties} | ${p.noVote} | ${p.windows} |`;
+  return `| ${p.a} vs ${p.b} | ${p.judge} | ${p.winRateA === null ? 'n/a' : `${(100 * p.winRateA).toFixed(1)}%`} | ${p.votesA} | ${p.votesB} | ${p.ties} | ${p.noVote} | ${p.windows} |`;
 }
 
-const PAIR_HEADER = ['| pair | judge | streaming win rate | votes streaming | votes baseline | ties | no vote | windows |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+const PAIR_HEADER = ['| pair (first vs second) | judge | first win rate | votes first | votes second | ties | no vote | windows |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+
+/** Memory-fact metric per policy: early, late and overall (synthetic matches only). */
+function memorySection(score: StreamsScore, early: string, late: string): string[] {
+  if (!score.overall.some((p) => p.overall.memory)) return [];
+  const rows = score.overall.flatMap((p) => (p.overall.memory ? [memoryRow(`${p.policy}, ${early}`, p.early.memory!), memoryRow(`${p.policy}, ${late}`, p.late.memory!), memoryRow(`**${p.policy}, all**`, p.overall.memory)] : []));
+  return ['## Memory facts', '', MEMORY_DEFINITION, '', ...MEMORY_HEADER, ...rows, ''];
+}
 
 export function writeStreamsReport(
   outDir: string,
@@ -90,7 +98,7 @@ export function writeStreamsReport(
   const qSeries = score.overall.map((p) => ({ name: p.policy, points: p.buckets.map((b: RangeScore) => [b.from / 60, Number.isNaN(b.quality) ? null : b.quality] as const) }));
   writeFileSync(join(outDir, 'plots', 'quality.svg'), lineChart({ title: `Quality (${score.quality}) per ${o.bucketSec / 60}-minute bucket`, xLabel: 'stream time (minutes of video, bucket start)', yLabel: `${score.quality} x 100`, series: qSeries, markers }));
   const metric = score.pairs.filter((p) => p.judge === 'metrics');
-  writeFileSync(join(outDir, 'plots', 'win-rates.svg'), barChart({ title: 'Win rate of streaming against each baseline (built-in judge, both orders)', bars: metric.map((p) => ({ label: `vs ${p.b}`, value: p.winRateA })) }));
+  writeFileSync(join(outDir, 'plots', 'win-rates.svg'), barChart({ title: 'Win rate of streaming (and the shipped default) against each baseline (built-in judge, both orders)', bars: metric.map((p) => ({ label: p.a === 'streaming' ? `vs ${p.b}` : `${p.a} vs ${p.b}`, value: p.winRateA })) }));
   const caps = meta.summaries.filter((s) => s.summary.capSec !== null).map((s) => `${s.caseId}: ${clock(s.summary.capSec!)} (${s.summary.capSec! - s.summary.fromSec} s after t0)`);
   const mismatches = meta.summaries.reduce((n, s) => n + s.summary.resumeMismatches, 0);
   const lines = [
@@ -121,6 +129,7 @@ export function writeStreamsReport(
     `| --- | ${score.overall.map(() => '---').join(' | ')} |`,
     ...(score.overall[0]?.buckets ?? []).map((b, i) => `| ${clock(b.from)}-${clock(b.to)} | ${score.overall.map((p) => pts(p.buckets[i]?.quality ?? NaN)).join(' | ')} |`),
     '',
+    ...memorySection(score, o.earlyLabel, o.lateLabel),
     '## Win rates',
     '',
     ...PAIR_HEADER,

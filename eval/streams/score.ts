@@ -10,7 +10,9 @@
  * combined text score x 100 (mean of BLEU-4, ROUGE-L and CIDEr-D / 10). Seconds a policy did not produce
  * (`full` past its cap) are left out of its scores, and out of its pairwise windows.
  */
+import { DEFAULT_CACHE_POLICY } from '../../src/cache/index.js';
 import { addCounts, countCommentary, rates, ZERO_COUNTS, type CommentaryCounts, type Segment } from '../commentary-metrics.js';
+import { addMemory, countMemory, zeroMemory, type MemoryCounts } from '../memory-metrics.js';
 import { llmPreference, type LlmJudgeOptions } from '../llm-judge.js';
 import { metricPreference, windowTextScore, type PreferenceResult } from '../preference.js';
 import { buildCiderIdf } from '../text-metrics.js';
@@ -48,6 +50,8 @@ export interface RangeScore {
   /** Seconds produced and scored. */
   seconds: number;
   counts?: CommentaryCounts;
+  /** The memory-fact metric (synthetic matches only). */
+  memory?: MemoryCounts;
   text: TextScores;
   /** NaN when nothing was produced in the range. */
   quality: number;
@@ -92,10 +96,11 @@ export interface StreamsScore {
 interface Accum {
   seconds: number;
   counts: CommentaryCounts;
+  memory: MemoryCounts;
   windowScores: { bleu4: number; rougeL: number; ciderD: number; combined: number }[];
 }
 
-const emptyAccum = (): Accum => ({ seconds: 0, counts: { ...ZERO_COUNTS }, windowScores: [] });
+const emptyAccum = (): Accum => ({ seconds: 0, counts: { ...ZERO_COUNTS }, memory: zeroMemory(), windowScores: [] });
 
 function finish(range: Range, a: Accum, useEvents: boolean): RangeScore {
   const w = a.windowScores;
@@ -107,7 +112,7 @@ function finish(range: Range, a: Accum, useEvents: boolean): RangeScore {
     combined: mean(w.map((x) => x.combined)),
   };
   const quality = a.seconds === 0 ? NaN : 100 * (useEvents ? eventF1(a.counts) : text.combined);
-  return { from: range.from, to: range.to, seconds: a.seconds, ...(useEvents ? { counts: a.counts } : {}), text, quality };
+  return { from: range.from, to: range.to, seconds: a.seconds, ...(useEvents ? { counts: a.counts, memory: a.memory } : {}), text, quality };
 }
 
 /** Produced seconds as timed texts (silence kept: the windowing drops it). */
@@ -133,6 +138,7 @@ function accumulate(acc: Accum, c: StreamCase, run: RunRows, range: Range, windo
     const reference: string[] = [];
     for (const [start, , text] of c.content) reference[Math.round(start)] = text;
     acc.counts = addCounts(acc.counts, countCommentary(c.events, reference, segments, c.teams, range.from, end));
+    if (c.facts) acc.memory = addMemory(acc.memory, countMemory(c.facts, reference, segments, c.teams, range.from, end));
   }
   for (const [start, s] of windowScores) if (start >= range.from && start < end) acc.windowScores.push(s);
 }
@@ -152,6 +158,20 @@ function addPair(x: PairScore, y: PairScore): PairScore {
   const votesA = x.votesA + y.votesA;
   const votesB = x.votesB + y.votesB;
   return { ...x, votesA, votesB, ties: x.ties + y.ties, noVote: x.noVote + y.noVote, windows: x.windows + y.windows, winRateA: votesA + votesB === 0 ? null : votesA / (votesA + votesB) };
+}
+
+/**
+ * Pairs judged: `streaming` against every other policy run (the protocol's comparison), and the shipped
+ * default policy (`refresh`) against the baselines (every policy but the two), so the report also says
+ * how what ships fares.
+ */
+export function pairsToJudge(policies: readonly EvalPolicy[]): Array<[EvalPolicy, EvalPolicy]> {
+  const out: Array<[EvalPolicy, EvalPolicy]> = [];
+  if (policies.includes('streaming')) for (const b of policies) if (b !== 'streaming') out.push(['streaming', b]);
+  if (DEFAULT_CACHE_POLICY !== 'streaming' && policies.includes(DEFAULT_CACHE_POLICY)) {
+    for (const b of policies) if (b !== 'streaming' && b !== DEFAULT_CACHE_POLICY) out.push([DEFAULT_CACHE_POLICY, b]);
+  }
+  return out;
 }
 
 export async function scoreStreams(cases: readonly StreamCase[], runs: readonly RunRows[], policies: readonly EvalPolicy[], o: ScoreOptions): Promise<StreamsScore> {
@@ -190,14 +210,14 @@ export async function scoreStreams(cases: readonly StreamCase[], runs: readonly 
     }
     caseScores.push({ caseId: c.id, policies: scores });
     const pairs: PairScore[] = [];
-    const streaming = runOf(c.id, 'streaming');
-    for (const b of policies) {
+    for (const [a, b] of pairsToJudge(policies)) {
+      const first = runOf(c.id, a);
       const other = runOf(c.id, b);
-      if (!streaming || !other || b === 'streaming') continue;
-      const end = Math.min(windowLimit(streaming), windowLimit(other));
-      const windows = pairWindows(produced(streaming.rows), produced(other.rows), c.content, { t0: o.t0, windowSec: o.windowSec }).filter((w) => w.end <= end);
-      pairs.push(pairScore('streaming', b, await metricPreference(windows), windows.length));
-      if (o.llm) pairs.push(pairScore('streaming', b, await llmPreference(windows, o.llm), windows.length));
+      if (!first || !other) continue;
+      const end = Math.min(windowLimit(first), windowLimit(other));
+      const windows = pairWindows(produced(first.rows), produced(other.rows), c.content, { t0: o.t0, windowSec: o.windowSec }).filter((w) => w.end <= end);
+      pairs.push(pairScore(a, b, await metricPreference(windows), windows.length));
+      if (o.llm) pairs.push(pairScore(a, b, await llmPreference(windows, o.llm), windows.length));
     }
     casePairs.push({ caseId: c.id, pairs });
   }
@@ -211,7 +231,7 @@ export async function scoreStreams(cases: readonly StreamCase[], runs: readonly 
   const pairs: PairScore[] = [];
   for (const cp of casePairs) {
     for (const p of cp.pairs) {
-      const i = pairs.findIndex((q) => q.b === p.b && q.judge === p.judge);
+      const i = pairs.findIndex((q) => q.a === p.a && q.b === p.b && q.judge === p.judge);
       if (i < 0) pairs.push({ ...p });
       else pairs[i] = addPair(pairs[i], p);
     }

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { SightlineError } from '../../src/errors.js';
-import type { MatchEvent } from '../../src/synth/index.js';
+import { factsFromEvents, type MatchEvent, type MemoryFacts, type WorldVersion } from '../../src/synth/index.js';
 import { heldOutMatch } from '../commentary-run.js';
 import { loadInfStreams, resolveVideo } from '../inf-streams-data.js';
 import type { ContentRow } from '../windows.js';
@@ -27,6 +27,8 @@ export interface StreamCase {
   /** Structured truth (synthetic matches only): enables the per-second event judges. */
   events?: MatchEvent[];
   teams?: readonly [string, string];
+  /** What memory knows each second (synthetic matches only): enables the memory-fact metric. */
+  facts?: MemoryFacts[];
   /** Seconds of video (the stream ends here). */
   endSec: number;
 }
@@ -37,6 +39,8 @@ export interface SyntheticSuiteOptions {
   seconds: number;
   /** First seed (default 300000); matches take consecutive seeds, all inside the test range. */
   firstSeed?: number;
+  /** World version of the matches (default 1). */
+  world?: WorldVersion;
   signal?: AbortSignal;
   /** Before a match that is not in the cache yet is rendered, then per second rendered. */
   onRender?(seed: number, secondsDone: number): void;
@@ -54,10 +58,11 @@ export function suiteSeeds(matches: number, firstSeed: number = TEST_SEEDS.first
 export async function syntheticSuite(o: SyntheticSuiteOptions): Promise<StreamCase[]> {
   const cases: StreamCase[] = [];
   for (const seed of suiteSeeds(o.matches, o.firstSeed)) {
-    const files = await heldOutMatch(o.cacheDir, seed, o.seconds, { fps: SUITE_RENDER_FPS, signal: o.signal, onProgress: (s) => o.onRender?.(seed, s) });
+    const files = await heldOutMatch(o.cacheDir, seed, o.seconds, { fps: SUITE_RENDER_FPS, world: o.world, signal: o.signal, onProgress: (s) => o.onRender?.(seed, s) });
     const content = (JSON.parse(readFileSync(files.truth, 'utf8')) as { content: ContentRow[] }).content;
     const events = readFileSync(files.events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MatchEvent);
-    cases.push({ id: `synth-${seed}`, video: files.video, content, events, teams: teamsOf(events), endSec: o.seconds });
+    const teams = teamsOf(events);
+    cases.push({ id: `synth-${seed}`, video: files.video, content, events, teams, facts: factsFromEvents(events, teams, o.seconds), endSec: o.seconds });
   }
   return cases;
 }

@@ -7,7 +7,8 @@ import { EVAL_POLICIES, withShippedPolicy, type EvalPolicy } from '../../eval/st
 import type { JobEvent } from '../../eval/streams/runner.js';
 import { DEFAULT_SUITE_MATCHES, externalSuite, syntheticSuite, TEST_SEEDS } from '../../eval/streams/suite.js';
 import { defaultModelDir } from '../model/default-model.js';
-import { nonNegativeInteger, positiveInteger } from './options.js';
+import { nonNegativeInteger, positiveInteger, worldVersion } from './options.js';
+import type { WorldVersion } from '../synth/index.js';
 
 function policyList(value: string): EvalPolicy[] {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean) as EvalPolicy[];
@@ -92,6 +93,7 @@ interface StreamsFlags {
   policies: EvalPolicy[];
   data?: string;
   firstSeed: number;
+  worldVersion: WorldVersion;
   resetEvery?: number;
   window?: number;
   bucket?: number;
@@ -116,13 +118,13 @@ async function streams(f: StreamsFlags): Promise<void> {
   const { signal, done } = interruptible();
   const render = renderProgress(seconds);
   try {
-    const cases = f.data ? await externalSuite(f.data) : await syntheticSuite({ cacheDir: f.cache, matches, seconds, firstSeed: f.firstSeed, signal, onRender: render.onRender });
+    const cases = f.data ? await externalSuite(f.data) : await syntheticSuite({ cacheDir: f.cache, matches, seconds, firstSeed: f.firstSeed, world: f.worldVersion, signal, onRender: render.onRender });
     render.stop();
     const short = cases.find((c) => c.endSec <= t0);
     if (short) throw new SightlineError('bad_input', `${short.video}: --t0 ${t0} is not before the end of its reference (${short.endSec} s)`);
     const totalSec = cases.reduce((n, c) => n + Math.max(0, c.endSec - Math.min(t0, c.endSec)), 0) * f.policies.length;
     const progress = jobProgress(totalSec);
-    const data = f.data ? `external Inf-Streams data ${f.data} (${cases.length} videos)` : `${cases.length} held-out synthetic match(es) of ${seconds} s (seeds ${cases.map((c) => c.id.replace('synth-', '')).join(', ')}), 640x360 H.264 at 4 fps`;
+    const data = f.data ? `external Inf-Streams data ${f.data} (${cases.length} videos)` : `${cases.length} held-out synthetic match(es) of ${seconds} s (seeds ${cases.map((c) => c.id.replace('synth-', '')).join(', ')}), world version ${f.worldVersion}, 640x360 H.264 at 4 fps`;
     try {
       const result = await evaluateStreams({
         modelDir: f.model,
@@ -196,6 +198,7 @@ export function registerEvalStreams(evalCmd: Command): void {
     .option('--policies <list>', `policies, from ${EVAL_POLICIES.join(',')}`, policyList, withShippedPolicy(['streaming', 'resets', 'window', 'full']))
     .option('--data <file>', 'external data in the Inf-Streams layout ({video, content} rows, JSON or JSONL) instead of synthetic matches')
     .option('--first-seed <n>', `first held-out seed (test range ${TEST_SEEDS.first}-${TEST_SEEDS.last})`, nonNegativeInteger, TEST_SEEDS.first)
+    .option('--world-version <n>', 'world version of the synthetic matches: 1 (scoreboard always on) or 2 (scoreboard at times, memory facts in the commentary)', worldVersion, 1)
     .option('--reset-every <s>', 'restart period of the resets baseline (default 100; 30 with --quick)', positiveInteger)
     .option('--window <s>', 'scoring window for text metrics and pairwise judging (default 100; 30 with --quick)', positiveInteger)
     .option('--bucket <s>', 'bucket of the quality-over-time table and plot (default 600; 30 with --quick)', positiveInteger)

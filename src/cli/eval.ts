@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { evaluateCommentary, type CommentaryEvalResult } from '../../eval/commentary-run.js';
 import type { CommentaryMetrics } from '../../eval/commentary-metrics.js';
+import { MEMORY_DEFINITION, MEMORY_HEADER, memoryRow } from '../../eval/memory-report.js';
+import { addMemory, zeroMemory, type MemoryCounts } from '../../eval/memory-metrics.js';
+import type { WorldVersion } from '../synth/index.js';
 import { defaultModelDir } from '../model/default-model.js';
 import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
-import { cachePolicyName, positiveInteger, probability } from './options.js';
+import { cachePolicyName, positiveInteger, probability, worldVersion } from './options.js';
 import { registerEvalStreams } from './eval-streams.js';
 import { registerRetrievalEval } from './eval-retrieval.js';
 import { registerOodEval } from './eval-ood.js';
@@ -21,6 +24,8 @@ export function seedList(value: string): number[] {
   return seeds;
 }
 
+const sum = (counts: readonly MemoryCounts[]): MemoryCounts => counts.reduce(addMemory, zeroMemory());
+
 const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : (100 * x).toFixed(1));
 
 function metricsRow(name: string, m: CommentaryMetrics): string {
@@ -33,7 +38,7 @@ export function commentaryReport(r: CommentaryEvalResult, o: { model: string; se
   return [
     `# Commentary evaluation`,
     '',
-    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, H.264 read through ingest at 2 fps, greedy decoding${silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${silenceThreshold}`}${endThreshold === undefined ? '' : `, a line ends only when P(end of turn) >= ${endThreshold}`}, KV cache policy ${r.policy}.`,
+    `Model \`${o.model}\`; ${r.matches.length} held-out matches of ${o.seconds} s, world version ${r.world}, H.264 read through ingest at 2 fps, greedy decoding${silenceThreshold === undefined ? '' : `, silent only when P(silence) >= ${silenceThreshold}`}${endThreshold === undefined ? '' : `, a line ends only when P(end of turn) >= ${endThreshold}`}, KV cache policy ${r.policy}.`,
     `Definitions: eval/commentary-metrics.ts. Percent.`,
     '',
     '| match | event recall | event precision | silence accuracy | goal recall | score correctness |',
@@ -52,6 +57,15 @@ export function commentaryReport(r: CommentaryEvalResult, o: { model: string; se
       .sort(([ka, a], [kb, b]) => b.voiced - a.voiced || ka.localeCompare(kb))
       .map(([kind, o]) => `| ${kind} | ${o.voiced} | ${o.recalled} | ${o.typeNamed} | ${o.teamNamed} | ${o.unanswered} |`),
     '',
+    `## Memory facts (policy ${r.policy})`,
+    '',
+    MEMORY_DEFINITION,
+    '',
+    ...MEMORY_HEADER,
+    ...r.memoryByHour.map((c, h) => memoryRow(`hour ${h + 1}`, c)),
+    memoryRow('**all**', sum(r.memoryByHour)),
+    ...r.matches.map((m) => memoryRow(`seed ${m.seed}`, sum(m.memoryByHour))),
+    '',
   ].join('\n');
 }
 
@@ -69,7 +83,8 @@ export function registerEval(program: Command): void {
     .option('--silence-threshold <p>', "speak unless the silence token has at least this probability (default: the model's config, else plain greedy)", probability)
     .option('--end-threshold <p>', "end a line only when the end-of-turn token has at least this probability (default: the model's config, else plain greedy)", probability)
     .option('--policy <name>', `KV cache policy of the sessions: ${CACHE_POLICIES.join('|')}`, cachePolicyName, DEFAULT_CACHE_POLICY)
-    .action(async (o: { model: string; seeds: number[]; seconds: number; quick?: boolean; cache: string; out: string; silenceThreshold?: number; endThreshold?: number; policy: CachePolicyName }) => {
+    .option('--world-version <n>', 'world version of the held-out matches: 1 (scoreboard always on) or 2 (scoreboard at times, memory facts in the commentary)', worldVersion, 1)
+    .action(async (o: { model: string; seeds: number[]; seconds: number; quick?: boolean; cache: string; out: string; silenceThreshold?: number; endThreshold?: number; policy: CachePolicyName; worldVersion: WorldVersion }) => {
       const seeds = o.quick ? o.seeds.slice(0, 2) : o.seeds;
       const seconds = o.quick ? 60 : o.seconds;
       const t0 = Date.now();
@@ -81,12 +96,13 @@ export function registerEval(program: Command): void {
         silenceThreshold: o.silenceThreshold,
         endThreshold: o.endThreshold,
         policy: o.policy,
+        world: o.worldVersion,
         onMatchDone: (seed, m) => process.stderr.write(`seed ${seed}: recall ${pct(m.eventRecall)} precision ${pct(m.eventPrecision)} silence ${pct(m.silenceAccuracy)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`),
       });
       mkdirSync(o.out, { recursive: true });
       const report = commentaryReport(result, { model: o.model, seconds });
       writeFileSync(join(o.out, 'commentary.md'), report);
-      writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, decoding: result.decoding, policy: result.policy, overall: result.overall, counts: result.counts, byKind: result.byKind, matches: result.matches }, null, 1));
+      writeFileSync(join(o.out, 'commentary.json'), JSON.stringify({ model: o.model, seconds, decoding: result.decoding, policy: result.policy, world: result.world, overall: result.overall, counts: result.counts, byKind: result.byKind, memoryByHour: result.memoryByHour, matches: result.matches }, null, 1));
       process.stdout.write(report);
     });
   registerEvalStreams(evalCmd);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { CACHE_POLICIES, type CachePolicyName } from '../cache/index.js';
+import { WORLD_VERSIONS, type WorldVersion } from '../synth/index.js';
 
 /** commander option parsers that reject bad numbers with one clear line. */
 export function positiveNumber(value: string): number {
@@ -31,4 +32,11 @@ export function cachePolicyName(value: string): CachePolicyName {
     throw new InvalidArgumentError(`expected one of ${CACHE_POLICIES.join(', ')}, got "${value}"`);
   }
   return value as CachePolicyName;
+}
+
+/** "1" or "2": the world version (src/synth/types.ts). */
+export function worldVersion(value: string): WorldVersion {
+  const n = Number(value);
+  if (!WORLD_VERSIONS.includes(n as WorldVersion)) throw new InvalidArgumentError(`expected a world version of ${WORLD_VERSIONS.join(' or ')}, got "${value}"`);
+  return n as WorldVersion;
 }

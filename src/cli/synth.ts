@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { SightlineError } from '../errors.js';
-import { streamLive, writeMatch, type RunResult } from '../synth/index.js';
-import { nonNegativeInteger, positiveInteger, positiveNumber } from './options.js';
+import { streamLive, writeMatch, type RunResult, type WorldVersion } from '../synth/index.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber, worldVersion } from './options.js';
 
 interface SynthFlags {
   seed: number;
@@ -12,6 +12,7 @@ interface SynthFlags {
   truth?: string;
   events?: string;
   captions?: string;
+  facts?: string;
   live?: string;
   width: number;
   height: number;
@@ -19,6 +20,7 @@ interface SynthFlags {
   clipSeconds: number;
   halfSeconds: number;
   startScore?: [number, number];
+  worldVersion: WorldVersion;
 }
 
 /** Even sizes only: libx264 with yuv420p needs them, and raw consumers are simpler for it. */
@@ -58,9 +60,11 @@ async function synth(flags: SynthFlags): Promise<void> {
     clipSeconds: flags.clipSeconds,
     halfSeconds: flags.halfSeconds,
     startScore: flags.startScore,
+    world: flags.worldVersion,
     truthPath: flags.truth,
     eventsPath: flags.events,
     captionsPath: flags.captions,
+    factsPath: flags.facts,
   };
   // SIGINT/SIGTERM stop between frames; ffmpeg then gets end-of-input and exits with us.
   const abort = new AbortController();
@@ -93,6 +97,8 @@ export function registerSynth(program: Command): void {
     .option('--truth <path>', 'per-second commentary transcript (Inf-Streams JSON)')
     .option('--events <path>', 'structured events, one JSON line each')
     .option('--captions <path>', 'clip captions, one JSON line per clip')
+    .option('--facts <path>', 'what memory knows each second (score, leader, scorer tallies, shots, ...), one JSON line per second')
+    .option('--world-version <n>', 'world version: 1 (scoreboard always on) or 2 (scoreboard at times, commentary states facts only memory gives)', worldVersion, 1)
     .option('--live <url>', 'stream in real time to an ffmpeg output URL (udp://, rtmp://, srt://, pipe:1)')
     .option('--width <px>', 'frame width', evenSize, 640)
     .option('--height <px>', 'frame height', evenSize, 360)

@@ -34,7 +34,7 @@ export class SyntheticBroadcast {
   /** Renders frame `index` into `out` (frameBytes long, packed RGB24). */
   renderFrame(index: number, out: Uint8Array): void {
     this.timeline.advanceToTick(Math.round((index / this.fps) * WORLD_HZ));
-    this.renderer.render(this.timeline.match, this.timeline.camera.state, out);
+    this.renderer.render(this.timeline.match, this.timeline.camera.state, out, this.timeline.scoreboardVisible);
   }
 
   /** Flushes truth up to `seconds` of video (call once, after the last frame). */

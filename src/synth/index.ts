@@ -13,6 +13,7 @@ import { SyntheticBroadcast, type BroadcastOptions } from './broadcast.js';
 import { MatchTimeline, type TimelineOptions, type TruthSinks } from './timeline.js';
 import { WORLD_HZ } from './pitch.js';
 import type { ClipCaption, MatchEvent, TranscriptRow } from './types.js';
+import type { MemoryFacts } from './memory.js';
 
 export { SyntheticBroadcast, type BroadcastOptions } from './broadcast.js';
 export { MatchTimeline, type TimelineOptions, type TruthSinks } from './timeline.js';
@@ -22,7 +23,11 @@ export { KIT_PALETTE, type Kit, type Rgb } from './teams.js';
 export { PITCH, PLAYERS_PER_TEAM, WORLD_HZ } from './pitch.js';
 export { Rng } from './rng.js';
 export { writeMatch, streamLive, isRawOutput, FRAMES_IN_FLIGHT, type WriteMatchOptions, type StreamLiveOptions, type PaceClock, type RunResult } from './output.js';
-export type { MatchEvent, EventType, TranscriptRow, ClipCaption } from './types.js';
+export type { MatchEvent, EventType, TranscriptRow, ClipCaption, WorldVersion } from './types.js';
+export { WORLD_VERSIONS } from './types.js';
+export { MatchMemory, factsFromEvents, type MemoryFacts } from './memory.js';
+export { MEMORY_TEMPLATES, FACT_KINDS, type FactKind } from './memory-lines.js';
+export { SCOREBOARD_TIMES } from './scoreboard-schedule.js';
 
 /** A match you pull frames from in order (`renderFrame(i, out)`); truth arrives through `sinks`. */
 export function createMatch(seed: number, options: BroadcastOptions = {}, sinks: TruthSinks = {}): SyntheticBroadcast {
@@ -51,6 +56,8 @@ export function* frames(seed: number, options: BroadcastOptions & { seconds?: nu
 
 export interface MatchTruth {
   events: MatchEvent[];
+  /** What memory knows at the end of each second. */
+  facts: MemoryFacts[];
   transcript: { video: string; content: TranscriptRow[] };
   captions: ClipCaption[];
 }
@@ -60,11 +67,12 @@ export interface MatchTruth {
  * the first `seconds`, in memory. For long matches use MatchTimeline with sinks instead.
  */
 export function simulateTruth(seed: number, seconds: number, options: TimelineOptions = {}): MatchTruth {
-  const truth: MatchTruth = { events: [], transcript: { video: options.video ?? `synth-${seed}`, content: [] }, captions: [] };
+  const truth: MatchTruth = { events: [], facts: [], transcript: { video: options.video ?? `synth-${seed}`, content: [] }, captions: [] };
   const timeline = new MatchTimeline(seed, options, {
     onEvent: (e) => truth.events.push(e),
     onSecond: (row) => truth.transcript.content.push(row),
     onClip: (c) => truth.captions.push(c),
+    onFacts: (f) => truth.facts.push(f),
   });
   timeline.advanceToTick(Math.round(seconds * WORLD_HZ));
   timeline.finish(seconds);

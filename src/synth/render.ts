@@ -40,8 +40,8 @@ export class FrameRenderer {
     }
   }
 
-  /** Draws one frame into `out` (length frameBytes). */
-  render(world: WorldView, cam: CameraState, out: Uint8Array): void {
+  /** Draws one frame into `out` (length frameBytes); the scoreboard only when `scoreboard` (world 2 hides it at times). */
+  render(world: WorldView, cam: CameraState, out: Uint8Array, scoreboard = true): void {
     const c: Canvas = { data: out, widthPx: this.widthPx, heightPx: this.heightPx };
     const s = this.widthPx / cam.viewWidthM;
     const sy = s * TILT;
@@ -50,7 +50,7 @@ export class FrameRenderer {
     this.background(out, s, sy, ox, oy);
     this.lines(c, s, sy, ox, oy);
     this.people(c, world, s, sy, ox, oy);
-    drawScoreboard(c, [world.kits[0].shirt, world.kits[1].shirt], world.score, world.clockSec);
+    if (scoreboard) drawScoreboard(c, [world.kits[0].shirt, world.kits[1].shirt], world.score, world.clockSec);
   }
 
   private background(out: Uint8Array, s: number, sy: number, ox: number, oy: number): void {

@@ -2,14 +2,19 @@ import { BroadcastCamera } from './camera.js';
 import { captionFor, type SecondSummary } from './captions.js';
 import { Commentator } from './commentary.js';
 import { Match, type MatchOptions } from './match.js';
+import { MatchMemory, type MemoryFacts } from './memory.js';
+import { MemoryCommentator } from './memory-lines.js';
 import { WORLD_HZ } from './pitch.js';
-import type { ClipCaption, MatchEvent, TranscriptRow } from './types.js';
+import { ScoreboardSchedule } from './scoreboard-schedule.js';
+import type { ClipCaption, MatchEvent, TranscriptRow, WorldVersion } from './types.js';
 
 /** Where the truth goes as it is produced; each callback sees every item exactly once, in order. */
 export interface TruthSinks {
   onEvent?(event: MatchEvent): void;
   onSecond?(row: TranscriptRow, events: readonly MatchEvent[]): void;
   onClip?(clip: ClipCaption): void;
+  /** What memory knows at the end of each second (both worlds; world 2's commentary states some of it). */
+  onFacts?(facts: MemoryFacts): void;
 }
 
 export interface TimelineOptions extends MatchOptions {
@@ -19,6 +24,8 @@ export interface TimelineOptions extends MatchOptions {
   clipSeconds?: number;
   /** Frame aspect ratio the camera frames for. Default 16/9. */
   aspect?: number;
+  /** World version (default 1, unchanged since before issue 22; 2: scoreboard at times, memory in the commentary). */
+  world?: WorldVersion;
 }
 
 /**
@@ -31,7 +38,12 @@ export class MatchTimeline {
   readonly camera: BroadcastCamera;
   readonly video: string;
   readonly clipSeconds: number;
+  readonly world: WorldVersion;
   private readonly commentator: Commentator;
+  private readonly memory: MatchMemory;
+  private readonly memoryLines: MemoryCommentator | undefined;
+  private readonly scoreboard: ScoreboardSchedule;
+  private scoreboardShown = false;
   private secondEvents: MatchEvent[] = [];
   private ballXSum = 0;
   private holdTicks = [0, 0];
@@ -44,6 +56,15 @@ export class MatchTimeline {
     this.clipSeconds = options.clipSeconds ?? 10;
     this.camera = new BroadcastCamera(options.aspect ?? 16 / 9);
     this.commentator = new Commentator(seed, this.match.teamNames);
+    this.world = options.world ?? 1;
+    this.memory = new MatchMemory(this.match.teamNames, this.match.score);
+    this.memoryLines = this.world === 2 ? new MemoryCommentator(seed, this.match.teamNames) : undefined;
+    this.scoreboard = new ScoreboardSchedule(this.world);
+  }
+
+  /** Whether the score overlay is on screen at the current tick (always in world 1). */
+  get scoreboardVisible(): boolean {
+    return this.scoreboard.visible;
   }
 
   /** Seconds of transcript completed so far. */
@@ -57,6 +78,8 @@ export class MatchTimeline {
     while (m.stepIndex < ticks) {
       const events = m.step();
       this.camera.update(m);
+      this.scoreboard.update(m, events);
+      this.scoreboardShown ||= this.scoreboard.visible;
       for (const e of events) {
         this.secondEvents.push(e);
         this.sinks.onEvent?.(e);
@@ -76,7 +99,11 @@ export class MatchTimeline {
   private closeSecond(second: number): void {
     const m = this.match;
     const events = this.secondEvents;
-    const text = this.commentator.lineFor(events);
+    const facts = this.memory.observe(second, events, this.scoreboardShown);
+    this.scoreboardShown = false;
+    const line = this.commentator.lineFor(events);
+    const text = this.memoryLines ? this.memoryLines.extend(line, events, facts) : line;
+    this.sinks.onFacts?.(facts);
     this.sinks.onSecond?.([second, second + 1, text], events);
     const [a, b] = this.holdTicks;
     this.clip.push({

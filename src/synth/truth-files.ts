@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { SightlineError } from '../errors.js';
+import type { MemoryFacts } from './memory.js';
 import type { TruthSinks } from './timeline.js';
 import type { ClipCaption, MatchEvent, TranscriptRow } from './types.js';
 
@@ -19,6 +20,8 @@ export interface TruthPaths {
   eventsPath?: string;
   /** One JSON line per clip {"video","start","end","caption"}. */
   captionsPath?: string;
+  /** One JSON line per second: what memory knows then (MemoryFacts: score, leader, tallies, shots, ...). */
+  factsPath?: string;
 }
 
 /**
@@ -31,6 +34,7 @@ export class TruthFiles {
   private truthFd = -1;
   private eventsFd = -1;
   private captionsFd = -1;
+  private factsFd = -1;
   private rows = 0;
 
   constructor(paths: TruthPaths, video: string) {
@@ -38,6 +42,7 @@ export class TruthFiles {
       if (paths.truthPath) this.truthFd = openForWrite(paths.truthPath, 'transcript');
       if (paths.eventsPath) this.eventsFd = openForWrite(paths.eventsPath, 'events');
       if (paths.captionsPath) this.captionsFd = openForWrite(paths.captionsPath, 'captions');
+      if (paths.factsPath) this.factsFd = openForWrite(paths.factsPath, 'facts');
     } catch (err) {
       this.close();
       throw err;
@@ -47,6 +52,7 @@ export class TruthFiles {
       onEvent: this.eventsFd >= 0 ? (e: MatchEvent) => writeSync(this.eventsFd, `${JSON.stringify(e)}\n`) : undefined,
       onSecond: this.truthFd >= 0 ? (row: TranscriptRow) => this.writeRow(row) : undefined,
       onClip: this.captionsFd >= 0 ? (c: ClipCaption) => writeSync(this.captionsFd, `${JSON.stringify(c)}\n`) : undefined,
+      onFacts: this.factsFd >= 0 ? (f: MemoryFacts) => writeSync(this.factsFd, `${JSON.stringify(f)}\n`) : undefined,
     };
   }
 
@@ -61,8 +67,9 @@ export class TruthFiles {
       closeSync(this.truthFd);
       this.truthFd = -1;
     }
-    for (const fd of [this.eventsFd, this.captionsFd]) if (fd >= 0) closeSync(fd);
+    for (const fd of [this.eventsFd, this.captionsFd, this.factsFd]) if (fd >= 0) closeSync(fd);
     this.eventsFd = -1;
     this.captionsFd = -1;
+    this.factsFd = -1;
   }
 }

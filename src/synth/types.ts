@@ -48,6 +48,14 @@ export interface MatchEvent {
   half: number;
 }
 
+/**
+ * Which version of the world to render. 1 (the default, every result before issue 22): the scoreboard is
+ * always on screen and the commentary says what the picture shows. 2: the scoreboard shows only at times
+ * and the commentary also states facts only memory gives (src/synth/memory-lines.ts).
+ */
+export type WorldVersion = 1 | 2;
+export const WORLD_VERSIONS: readonly WorldVersion[] = [1, 2];
+
 /** One transcript row: [startSec, endSec, text]; " ..." is silence. */
 export type TranscriptRow = [number, number, string];
 

@@ -63,7 +63,22 @@ describe('sightline synth', () => {
     expect(bytes.equals(api)).toBe(true);
   });
 
+  it('renders world version 2 with per-second memory facts (--world-version 2 --facts)', () => {
+    const out = join(dir, 'w2.rgb');
+    const facts = join(dir, 'facts.jsonl');
+    const truth = join(dir, 'w2-truth.json');
+    const r = cli(['--seed', '6', '--seconds', '120', '--out', out, '--width', '32', '--height', '18', '--fps', '1', '--world-version', '2', '--facts', facts, '--truth', truth]);
+    expect(r.status).toBe(0);
+    const rows = readFileSync(facts, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((f) => f.second)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    expect(rows[119]).toMatchObject({ score: expect.any(Array), shots: expect.any(Array), scoreboard: expect.any(Boolean) });
+    expect(rows.some((f) => f.lastGoal !== null)).toBe(true);
+    const lines = JSON.parse(readFileSync(truth, 'utf8')).content.map((row: unknown[]) => row[2]);
+    expect(lines.some((t: string) => / of the match\.$/.test(t))).toBe(true);
+  });
+
   it.each([
+    [['--seconds', '1', '--world-version', '3', '--out', 'x.mp4'], /--world-version.*expected a world version of 1 or 2, got "3"/],
     [['--seconds', '2'], /needs --out <file> or --live/],
     [['--seconds', '-5', '--out', 'x.mp4'], /seconds/],
     [['--seconds', '1', '--out', '/nonexistent-dir/x.mp4'], /cannot write output \/nonexistent-dir\/x.mp4/],

@@ -47,6 +47,9 @@ def render_match(args) -> dict:
            "--captions", captions, "--clip-seconds", str(clip_seconds)]
     if start_score:
         cmd += ["--start-score", start_score]
+    world = world_version(seed, render)
+    if world != 1:  # world 1 is the synth's default: the command of earlier stages stays as it was
+        cmd += ["--world-version", str(world)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     rng = np.random.default_rng(seed)
     frames = []
@@ -82,6 +85,17 @@ def start_score(seed: int, render: dict) -> str | None:
         return None
     a, b = rng.integers(0, spec["max"] + 1, 2)
     return f"{a}-{b}"
+
+
+def world_version(seed: int, render: dict) -> int:
+    """`render.world` (default 1): the synth's world version (docs/synth.md; 2 hides the scoreboard at times and
+    puts facts only memory gives in the commentary). `render.worldOneShare`: that share of matches (chosen by
+    seed) stays in world 1, so a model trained on world 2 keeps seeing the world its earlier results are on."""
+    world = int(render.get("world", 1))
+    share = render.get("worldOneShare", 0.0)
+    if world != 1 and share and np.random.default_rng([seed, 11]).random() < share:
+        return 1
+    return world
 
 
 def render_job(seed: int, cfg: dict, tmp: str) -> tuple:

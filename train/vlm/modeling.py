@@ -191,6 +191,17 @@ class VisionEncoder(nn.Module):
             nn.init.zeros_(self.detail_gate.weight)
             nn.init.zeros_(self.detail_gate.bias)
 
+    def train(self, mode: bool = True):
+        """`frozenBatchNorm` (a model rebuilt from an exported folder, train.vlm.import_folder): the BatchNorms hold
+        the identity the export folded into the convolutions, and stay in eval mode so training starts from the
+        same function (batch statistics would renormalise every layer)."""
+        super().train(mode)
+        if mode and self.v.get("frozenBatchNorm"):
+            for m in self.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
+        return self
+
     def forward(self, pixel_values):
         x = self.blocks(self.stem(pixel_values))  # [F, w, gh, gw]
         if self.detail is not None:

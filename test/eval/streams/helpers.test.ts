@@ -7,7 +7,8 @@ import { ZERO_COUNTS } from '../../../eval/commentary-metrics.js';
 import { costSeries, flatCheck } from '../../../eval/streams/efficiency.js';
 import { checkGoals } from '../../../eval/streams/goals.js';
 import { readRows, RowWriter, type OutputRow } from '../../../eval/streams/outputs.js';
-import type { PairScore, PolicyScore, RangeScore } from '../../../eval/streams/score.js';
+import { pairsToJudge, type PairScore, type PolicyScore, type RangeScore } from '../../../eval/streams/score.js';
+import { zeroMemory } from '../../../eval/memory-metrics.js';
 import { buckets, earlyLateSplit, eventF1, flatRanges, median } from '../../../eval/streams/stream-time.js';
 import { previousTextBefore, suiteSeeds } from '../../../eval/streams/suite.js';
 import { barChart, lineChart, niceStep } from '../../../eval/streams/svg.js';
@@ -114,10 +115,36 @@ describe('goals', () => {
   it('are met or not exactly at their thresholds', () => {
     const flat = flatCheck('streaming', [Array.from({ length: 100 }, (_, s) => ({ start_time: s, end_time: s + 1, response: 'x', step_ms: 10, kv_tokens: 1, kv_bytes: 4, rss_bytes: 8 }))], 0, 100);
     const goals = checkGoals({ overall: [policy('streaming', 40, 38), policy('window', 30, 29)], pairs: [pair('resets', 3, 3)], flat, earlyLabel: 'hour 1', lateLabel: 'hour 2+' });
-    expect(goals.map((g) => g.met)).toEqual([true, true, false, true]);
+    // The fifth, memory, is not measured without memory counts.
+    expect(goals.map((g) => g.met)).toEqual([true, true, false, true, null]);
     expect(goals[0].measured).toBe('40.0 -> 38.0 (-2.0 points)');
     const worse = checkGoals({ overall: [policy('streaming', 40, 37.9), policy('window', 36.5, 36)], pairs: [pair('resets', 4, 3)], earlyLabel: 'a', lateLabel: 'b' });
-    expect(worse.map((g) => g.met)).toEqual([false, false, true, null]);
+    expect(worse.map((g) => g.met)).toEqual([false, false, true, null, null]);
+  });
+
+  it('memory: streaming or the default policy at least window + 10 points of fact accuracy in the late range', () => {
+    const withMemory = (name: PolicyScore['policy'], right: number, wrong: number): PolicyScore => {
+      const p = policy(name, 50, 50);
+      const memory = zeroMemory();
+      memory.score = { right, wrong, notSaid: 0, reference: right + wrong };
+      return { ...p, late: { ...p.late, memory } };
+    };
+    const goal = (policies: PolicyScore[]) => checkGoals({ overall: policies, pairs: [], earlyLabel: 'hour 1', lateLabel: 'hour 2+' })[4];
+    expect(goal([withMemory('streaming', 59, 41), withMemory('window', 5, 5)])).toMatchObject({ met: false, measured: 'streaming 59.0; window 50.0' });
+    // Exactly 10 points above window, by the default policy: met.
+    expect(goal([withMemory('streaming', 59, 41), withMemory('refresh', 3, 2), withMemory('window', 1, 1)])).toMatchObject({ met: true, measured: 'streaming 59.0, refresh 60.0; window 50.0' });
+    expect(goal([withMemory('streaming', 6, 4), withMemory('window', 0, 0)]).met).toBeNull();
+  });
+});
+
+describe('pairs judged', () => {
+  it('streaming against every other policy, and the shipped default (refresh) against the baselines', () => {
+    expect(pairsToJudge(['streaming', 'resets', 'window', 'full', 'refresh'])).toEqual([
+      ['streaming', 'resets'], ['streaming', 'window'], ['streaming', 'full'], ['streaming', 'refresh'],
+      ['refresh', 'resets'], ['refresh', 'window'], ['refresh', 'full'],
+    ]);
+    expect(pairsToJudge(['refresh', 'window'])).toEqual([['refresh', 'window']]);
+    expect(pairsToJudge(['streaming'])).toEqual([]);
   });
 });
 

@@ -136,19 +136,36 @@ describe('sightline eval streams --quick', () => {
     expect(asked).toBe(2 * windows);
   }, 180_000);
 
-  it('runs the shipped default cache policy alone: --policies refresh', async () => {
+  it('runs the shipped default cache policy (refresh) beside window on world version 2, with the memory-fact table', async () => {
     // Every policy the cache supports is accepted; the tiny model keeps this quick.
     const dir = mkdtempSync(join(tmpdir(), 'sightline-refresh-'));
     const out = join(dir, 'report');
-    const r = await cli(['eval', 'streams', '--quick', '--policies', 'refresh', '--model', 'test/fixtures/models/tiny-random-1l', '--out', out, '--cache', join(dir, 'cache')]);
+    const r = await cli(['eval', 'streams', '--quick', '--policies', 'refresh,window', '--world-version', '2', '--model', 'test/fixtures/models/tiny-random-1l', '--out', out, '--cache', join(dir, 'cache')]);
     expect(r.code, r.stderr).toBe(0);
     const runs = join(out, 'runs', 'synth-300000');
-    expect(readdirSync(runs).sort()).toEqual(['refresh.done.json', 'refresh.jsonl']);
+    expect(readdirSync(runs).sort()).toEqual(['refresh.done.json', 'refresh.jsonl', 'window.done.json', 'window.jsonl']);
     expect(JSON.parse(readFileSync(join(runs, 'refresh.done.json'), 'utf8'))).toMatchObject({ policy: 'refresh', fromSec: 60, toSec: 180, capSec: null });
     const rows = rowsOf(join(runs, 'refresh.jsonl'));
     expect(rows[0].start_time).toBe(60);
     expect(rows.at(-1).end_time).toBe(180);
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/^\| refresh \| \d/m);
+    // World 2 matches are cached under their own name, with per-second memory facts beside them.
+    expect(readdirSync(join(dir, 'cache')).sort()).toEqual(['match-300000-180s-4fps-w2.events.jsonl', 'match-300000-180s-4fps-w2.facts.jsonl', 'match-300000-180s-4fps-w2.mp4', 'match-300000-180s-4fps-w2.truth.json']);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/^\| refresh \| \d/m);
+    expect(report).toContain('world version 2');
+    // The default policy is judged against the baselines, and the memory facts are reported per policy and half.
+    expect(report).toMatch(/^\| refresh vs window \| metrics \|/m);
+    expect(report).toContain('## Memory facts');
+    for (const row of ['refresh, first half', 'refresh, second half', '\\*\\*refresh, all\\*\\*', 'window, first half', 'window, second half']) {
+      expect(report).toMatch(new RegExp(`^\\| ${row} \\| (\\d+\\.\\d|n/a) \\| \\d+ \\| \\d+ \\| \\d+ of \\d+ \\|`, 'm'));
+    }
+    expect(report).toContain('memory-fact accuracy in second half >= window + 10 points');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const refresh = summary.overall.find((p: { policy: string }) => p.policy === 'refresh');
+    expect(Object.keys(refresh.overall.memory).sort()).toEqual(['opener', 'score', 'shots', 'sinceGoal', 'tally']);
+    // The reference of a world-2 match states memory facts: something the model could have said.
+    const reference = Object.values(refresh.overall.memory as Record<string, { reference: number }>).reduce((n, k) => n + k.reference, 0);
+    expect(reference).toBeGreaterThan(0);
     // ...and a default run measures it beside the protocol's policies.
     const help = await cli(['eval', 'streams', '--help']);
     expect(help.stdout.replace(/\s+/g, ' ')).toContain('(default: ["streaming","resets","window","full","refresh"])');
