@@ -22,7 +22,7 @@ import { startDemo } from './demo.js';
 import { SearchService } from '../search/service.js';
 import { createLogger, type Logger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
-import type { EngineLoadSource } from '../server/metrics.js';
+import type { EngineLoadSource, ThreadMemorySource } from '../server/metrics.js';
 import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
 import { cachePolicyName, nonNegativeInteger, positiveInteger } from './options.js';
 
@@ -38,6 +38,8 @@ export interface ServiceOptions {
   maxStreams?: number;
   /** The engine pools' measured load, for /metrics. */
   engineLoad?: EngineLoadSource;
+  /** The engine workers' own memory, for /metrics. */
+  engineMemory?: ThreadMemorySource;
   /** Default: a JSON logger on stderr at SIGHTLINE_LOG_LEVEL (info). */
   logger?: Logger;
 }
@@ -82,6 +84,7 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     logger: options.logger ?? createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
     ...(options.maxStreams !== undefined ? { maxLiveStreams: options.maxStreams } : {}),
     ...(options.engineLoad ? { engineLoad: options.engineLoad } : {}),
+    ...(options.engineMemory ? { engineMemory: options.engineMemory } : {}),
     search,
     ...extra,
   });
@@ -124,7 +127,9 @@ export function registerServe(program: Command): Command {
       });
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
       const engineLoad: EngineLoadSource = () => pools.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() }));
-      const server = await startService({ ...opts, logger, engineLoad }, sessionFactory({ pools, policy: opts.policy, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
+      const engineMemory: ThreadMemorySource = async () =>
+        (await Promise.all(pools.pools().map(async ({ device: d, pool }) => (await pool.threadMemory()).map(({ worker, memory }) => ({ thread: `engine-${d}-${worker}`, memory }))))).flat();
+      const server = await startService({ ...opts, logger, engineLoad, engineMemory }, sessionFactory({ pools, policy: opts.policy, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
       const demo = opts.demo ? await startDemo(server, opts.demoSeed) : undefined;
       const shutdown = (): void => {
