@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { DEFAULT_CACHE_LIMITS } from '../src/cache/index.js';
 import { memoryParts } from './proc-memory.js';
 import { lostSeconds, partTrends, percentile, rssTrend, type RssSample, type TranscriptLine } from './soak-stats.js';
 import { tempDir } from './temp-dir.js';
@@ -64,6 +65,15 @@ if (!(minutes > 0) || !Number.isInteger(streamCount) || streamCount < 1) {
 const totalSec = minutes * 60;
 /** RSS before this is warm-up: models loading, streams starting, the index built, arenas reaching their size. */
 const warmupSec = Math.min(300, totalSec * 0.25);
+/**
+ * Memory cannot be flat before every stream's KV cache is full: its text sink and text window
+ * (DEFAULT_CACHE_LIMITS: 1024 tokens) take about 7 minutes of a match's commentary to fill, and the engine's
+ * buffers grow with them (bench/engine-memory.ts). The tokens each stream has spoken (commentary messages)
+ * say when every cache is full; the RSS trend that counts starts then (and not before warmupSec).
+ */
+const FILL_TOKENS = DEFAULT_CACHE_LIMITS.textSinkTokens + DEFAULT_CACHE_LIMITS.textWindowTokens;
+const spokenTokens = new Map<string, number>();
+let cachesFullSec: number | undefined;
 /** Each source drops about this often (staggered), for 5-20 s. */
 const dropEverySec = values.quick ? 150 : 240;
 /** Seconds since the soak proper began (all streams started); set-up before it counts negative. */
@@ -172,6 +182,13 @@ function monitor(id: string): void {
   ws.on('message', (raw) => {
     const m = JSON.parse(String(raw));
     if (m.type === 'commentary' && now() >= warmupSec) latencies.push(m.latencyMs);
+    if (m.type === 'commentary') {
+      spokenTokens.set(id, (spokenTokens.get(id) ?? 0) + m.tokens);
+      if (cachesFullSec === undefined && sources.every((s) => s.id && (spokenTokens.get(s.id) ?? 0) >= FILL_TOKENS)) {
+        cachesFullSec = Math.max(0, now());
+        log(`every stream has spoken ${FILL_TOKENS} tokens: caches full`);
+      }
+    }
     if (m.type === 'status') states[m.state] = (states[m.state] ?? 0) + 1;
   });
   ws.on('error', () => undefined);
@@ -254,6 +271,8 @@ async function sampleParts(): Promise<Record<string, number>> {
     out['file-backed'] = proc.files;
   }
   const text = await (await fetch(`${url}/metrics`).catch(() => undefined))?.text().catch(() => '');
+  const lance = /^sightline_search_cache_bytes (\S+)$/m.exec(text ?? '')?.[1];
+  if (lance !== undefined) out['lancedb caches'] = Number(lance);
   for (const m of (text ?? '').matchAll(/^sightline_thread_memory_bytes\{thread="([^"]+)",kind="([^"]+)"\} (\S+)$/gm)) out[`${m[1]} ${m[2]}`] = Number(m[3]);
   return out;
 }
@@ -309,8 +328,11 @@ await sleep(1000);
 const leftAfterExit = [...seenFfmpeg].filter(alive);
 for (const s of sources) if (s.producer) await drop(s);
 
-const trend = rssTrend(rss, warmupSec);
-const byPart = partTrends(parts, warmupSec);
+/** The trend that counts: after warm-up and after every cache is full (the end, if they never filled). */
+const steadySec = Math.max(warmupSec, cachesFullSec ?? totalSec);
+const trend = rssTrend(rss, steadySec);
+const fillTrend = rssTrend(rss, warmupSec);
+const byPart = partTrends(parts, steadySec);
 const lostTotal = Object.values(lost).reduce((a, l) => a + l.lost, 0);
 const result = {
   command: `npx tsx bench/soak.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -318,6 +340,9 @@ const result = {
   streams: streamCount,
   policy: values.policy,
   warmupSec,
+  cachesFullSec: cachesFullSec ?? null,
+  steadySec,
+  rssSinceWarmup: fillTrend,
   rss: { ...trend, startMB: rss[0].rssBytes / 2 ** 20, endMB: rss.at(-1)!.rssBytes / 2 ** 20, maxMB: Math.max(...rss.map((r) => r.rssBytes)) / 2 ** 20 },
   ffmpegLeft: { whileServing: leftWhileServing.length, afterExit: leftAfterExit.length, seen: seenFfmpeg.size },
   transcript: { lostSeconds: lostTotal, perStream: lost, skippedSeconds: infos.streams.reduce((a, s) => a + (s.stats?.skippedSeconds ?? 0), 0) },
@@ -333,11 +358,12 @@ const result = {
 };
 const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 console.log(`soak: ${streamCount} streams, ${minutes} min, policy ${values.policy}; ${result.drops} source drops, ${joined} viewers joined, ${stalls} stalled, ${left} left, ${searchMs.length} searches (${searchErrors} failed)`);
-console.log(`RSS after ${warmupSec} s warm-up: mean ${f(trend.meanMB, 0)} MB, slope ${f(trend.slopeMBPerHour)} MB/h = ${f(trend.slopePctPerHour, 2)}% per hour (goal < 5%); start ${f(result.rss.startMB, 0)} MB, max ${f(result.rss.maxMB, 0)} MB, end ${f(result.rss.endMB, 0)} MB`);
+console.log(`caches full at ${cachesFullSec === undefined ? 'never (not by the end)' : `${cachesFullSec.toFixed(0)} s`}; RSS from ${warmupSec} s (warm-up) on: slope ${f(fillTrend.slopeMBPerHour)} MB/h = ${f(fillTrend.slopePctPerHour, 2)}% per hour`);
+console.log(`RSS from ${steadySec.toFixed(0)} s (steady: warm-up over, caches full; ${trend.samples} samples) on: mean ${f(trend.meanMB, 0)} MB, slope ${f(trend.slopeMBPerHour)} MB/h = ${f(trend.slopePctPerHour, 2)}% per hour (goal < 5%); start ${f(result.rss.startMB, 0)} MB, max ${f(result.rss.maxMB, 0)} MB, end ${f(result.rss.endMB, 0)} MB`);
 console.log(`ffmpeg processes left: ${leftWhileServing.length} after the streams were deleted, ${leftAfterExit.length} after the server exited (of ${seenFfmpeg.size} seen; goal 0)`);
 console.log(`transcript seconds lost: ${lostTotal} (goal 0); seconds skipped for lag: ${result.transcript.skippedSeconds}`);
 console.log(`commentary latency after warm-up: p50 ${f(result.latencyMs.p50, 0)} ms, p99 ${f(result.latencyMs.p99, 0)} ms (${latencies.length} seconds); search p50 ${f(result.search.p50Ms, 0)} ms, p99 ${f(result.search.p99Ms, 0)} ms`);
-console.log('memory by part after warm-up (MB at first -> last sample, slope MB/h):');
+console.log(`memory by part from ${steadySec.toFixed(0)} s on (MB at first -> last sample, slope MB/h):`);
 for (const p of byPart) console.log(`  ${p.part.padEnd(28)} ${f(p.fromMB).padStart(7)} -> ${f(p.toMB).padStart(7)}  ${f(p.slopeMBPerHour).padStart(8)} MB/h`);
 console.log(`streams at the end: ${JSON.stringify(result.streamStatesAtEnd)}; status messages by state: ${JSON.stringify(states)}`);
 if (values.out) {
