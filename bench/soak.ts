@@ -23,6 +23,7 @@
 import { firstDatagram, freeUdpPort } from '../test/ingest/live-producer.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -278,6 +279,8 @@ async function sampleParts(): Promise<Record<string, number>> {
 }
 const parts: { tSec: number; bytes: Record<string, number> }[] = [];
 
+/** The machine's 1-minute load average at each sample: on a shared machine, what the lag figures depend on. */
+const loads: number[] = [];
 const rss: RssSample[] = [];
 const seenFfmpeg = new Set<number>();
 const nextDrop = sources.map((_, i) => dropEverySec * (0.5 + i / sources.length));
@@ -289,6 +292,7 @@ while (now() < totalSec) {
   if (t - lastSample >= 10) {
     lastSample = t;
     rss.push({ tSec: t, rssBytes: rssOf(server.pid!) });
+    loads.push(loadavg()[0]);
     void sampleParts().then((bytes) => parts.push({ tSec: t, bytes }));
     for (const p of ffmpegChildren(server.pid!)) seenFfmpeg.add(p);
     if (rss.length % 6 === 0) log(`rss ${(rss.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MB, viewers ${viewers.length}, searches ${searchMs.length}, latencies ${latencies.length}`);
@@ -350,6 +354,7 @@ const result = {
   search: { done: searchMs.length, errors: searchErrors, p50Ms: percentile(searchMs, 50), p99Ms: percentile(searchMs, 99) },
   viewers: { joined, stalled: stalls, left },
   drops: sources.reduce((a, s) => a + s.drops, 0),
+  loadAverage: { mean: loads.reduce((a, x) => a + x, 0) / loads.length, max: Math.max(...loads) },
   streamStatesAtEnd: infos.streams.reduce<Record<string, number>>((a, s) => ({ ...a, [s.state]: (a[s.state] ?? 0) + 1 }), {}),
   statusStates: states,
   rssSamples: rss.map((r) => [Math.round(r.tSec), Math.round(r.rssBytes / 2 ** 20)]),
@@ -361,7 +366,7 @@ console.log(`soak: ${streamCount} streams, ${minutes} min, policy ${values.polic
 console.log(`caches full at ${cachesFullSec === undefined ? 'never (not by the end)' : `${cachesFullSec.toFixed(0)} s`}; RSS from ${warmupSec} s (warm-up) on: slope ${f(fillTrend.slopeMBPerHour)} MB/h = ${f(fillTrend.slopePctPerHour, 2)}% per hour`);
 console.log(`RSS from ${steadySec.toFixed(0)} s (steady: warm-up over, caches full; ${trend.samples} samples) on: mean ${f(trend.meanMB, 0)} MB, slope ${f(trend.slopeMBPerHour)} MB/h = ${f(trend.slopePctPerHour, 2)}% per hour (goal < 5%); start ${f(result.rss.startMB, 0)} MB, max ${f(result.rss.maxMB, 0)} MB, end ${f(result.rss.endMB, 0)} MB`);
 console.log(`ffmpeg processes left: ${leftWhileServing.length} after the streams were deleted, ${leftAfterExit.length} after the server exited (of ${seenFfmpeg.size} seen; goal 0)`);
-console.log(`transcript seconds lost: ${lostTotal} (goal 0); seconds skipped for lag: ${result.transcript.skippedSeconds}`);
+console.log(`transcript seconds lost: ${lostTotal} (goal 0); seconds skipped for lag: ${result.transcript.skippedSeconds}; machine load average (1 min) mean ${f(result.loadAverage.mean)}, max ${f(result.loadAverage.max)} on ${availableParallelism()} cores`);
 console.log(`commentary latency after warm-up: p50 ${f(result.latencyMs.p50, 0)} ms, p99 ${f(result.latencyMs.p99, 0)} ms (${latencies.length} seconds); search p50 ${f(result.search.p50Ms, 0)} ms, p99 ${f(result.search.p99Ms, 0)} ms`);
 console.log(`memory by part from ${steadySec.toFixed(0)} s on (MB at first -> last sample, slope MB/h):`);
 for (const p of byPart) console.log(`  ${p.part.padEnd(28)} ${f(p.fromMB).padStart(7)} -> ${f(p.toMB).padStart(7)}  ${f(p.slopeMBPerHour).padStart(8)} MB/h`);
