@@ -70,3 +70,24 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
+
+export interface PartTrend {
+  part: string;
+  /** At the first sample after warm-up and at the last, in MB. */
+  fromMB: number;
+  toMB: number;
+  slopeMBPerHour: number;
+}
+
+/** Each part's trend after warm-up (the parts of bench/soak.ts's memory samples), largest slope first. */
+export function partTrends(samples: { tSec: number; bytes: Record<string, number> }[], warmupSec: number): PartTrend[] {
+  const after = samples.filter((s) => s.tSec >= warmupSec).sort((a, b) => a.tSec - b.tSec);
+  const names = [...new Set(after.flatMap((s) => Object.keys(s.bytes)))];
+  return names
+    .map((part) => {
+      const series = after.filter((s) => part in s.bytes).map((s) => ({ tSec: s.tSec, rssBytes: s.bytes[part] }));
+      const MB = 2 ** 20;
+      return { part, fromMB: (series[0]?.rssBytes ?? NaN) / MB, toMB: (series.at(-1)?.rssBytes ?? NaN) / MB, slopeMBPerHour: rssTrend(series, warmupSec).slopeMBPerHour };
+    })
+    .sort((a, b) => (b.slopeMBPerHour || 0) - (a.slopeMBPerHour || 0));
+}

@@ -5,6 +5,7 @@
  * and the p99 commentary latency. Goals (issue 20): slope < 5% per hour, 0 left, 0 lost.
  *
  *   npx tsx bench/soak.ts [--quick] [--minutes 60] [--streams 8] [--policy streaming] [--out bench/results/soak.json]
+ *                         [--search on|off] [--viewers on|off] [--drops on|off] [--server-env NAME=VALUE ...]
  *
  * `--quick` is 10 minutes, counted from when every stream runs (set-up before: about a minute). Everything stays on loopback: each source is `sightline synth --live` sending
  * MPEG-TS over UDP to 127.0.0.1 (320x180, 10 fps: 8 of them must fit beside the server on a small machine);
@@ -13,14 +14,22 @@
  * video clips and the live commentary both. Needs `npm run build` (it runs dist/src/cli.js).
  * The policy is `streaming` by default: at the default `refresh`, 8 streams are past what 2 cores serve in
  * real time (eval/results/commentator-v5-concurrency-refresh.txt), and the soak is about leaks, not capacity.
+ *
+ * To place a growth, parts can be switched off: `--search off` serves with --no-search (no index, no live
+ * search index, no searches), `--viewers off` keeps only the one monitor per stream, `--drops off` keeps every
+ * source up; `--server-env` sets the server's environment (e.g. MALLOC_ARENA_MAX=2). Every 10 s the server's
+ * memory is sampled by part: its mappings (bench/proc-memory.ts) and each thread's V8 heap (/metrics).
  */
 import { firstDatagram, freeUdpPort } from '../test/ingest/live-producer.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { lostSeconds, percentile, rssTrend, type RssSample, type TranscriptLine } from './soak-stats.js';
+import { DEFAULT_CACHE_LIMITS } from '../src/cache/index.js';
+import { memoryParts } from './proc-memory.js';
+import { lostSeconds, partTrends, percentile, rssTrend, type RssSample, type TranscriptLine } from './soak-stats.js';
 import { tempDir } from './temp-dir.js';
 
 const { values } = parseArgs({
@@ -30,8 +39,19 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '8' },
     policy: { type: 'string', default: 'streaming' },
     out: { type: 'string' },
+    search: { type: 'string', default: 'on' },
+    viewers: { type: 'string', default: 'on' },
+    drops: { type: 'string', default: 'on' },
+    'server-env': { type: 'string', multiple: true, default: [] },
   },
 });
+for (const k of ['search', 'viewers', 'drops'] as const) {
+  if (!['on', 'off'].includes(values[k]!)) {
+    console.error(`soak: --${k} must be on or off (got ${values[k]})`);
+    process.exit(2);
+  }
+}
+const serverEnv = Object.fromEntries(values['server-env']!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli.js');
 if (!existsSync(CLI)) {
   console.error(`soak: ${CLI} is missing (run npm run build first)`);
@@ -46,6 +66,15 @@ if (!(minutes > 0) || !Number.isInteger(streamCount) || streamCount < 1) {
 const totalSec = minutes * 60;
 /** RSS before this is warm-up: models loading, streams starting, the index built, arenas reaching their size. */
 const warmupSec = Math.min(300, totalSec * 0.25);
+/**
+ * Memory cannot be flat before every stream's KV cache is full: its text sink and text window
+ * (DEFAULT_CACHE_LIMITS: 1024 tokens) take about 7 minutes of a match's commentary to fill, and the engine's
+ * buffers grow with them (bench/engine-memory.ts). The tokens each stream has spoken (commentary messages)
+ * say when every cache is full; the RSS trend that counts starts then (and not before warmupSec).
+ */
+const FILL_TOKENS = DEFAULT_CACHE_LIMITS.textSinkTokens + DEFAULT_CACHE_LIMITS.textWindowTokens;
+const spokenTokens = new Map<string, number>();
+let cachesFullSec: number | undefined;
 /** Each source drops about this often (staggered), for 5-20 s. */
 const dropEverySec = values.quick ? 150 : 240;
 /** Seconds since the soak proper began (all streams started); set-up before it counts negative. */
@@ -60,9 +89,11 @@ const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32
 const work = tempDir();
 const media = join(work, 'media');
 mkdirSync(media);
-const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', join(work, 'data'), '--allow-private', '--file-root', media, '--policy', values.policy!], {
+const serveArgs = [CLI, 'serve', '--port', '0', '--data', join(work, 'data'), '--allow-private', '--file-root', media, '--policy', values.policy!];
+if (values.search === 'off') serveArgs.push('--no-search');
+const server = spawn(process.execPath, serveArgs, {
   stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, SIGHTLINE_LOG_LEVEL: 'warn' },
+  env: { ...process.env, SIGHTLINE_LOG_LEVEL: 'warn', ...serverEnv },
 });
 let serverLog = '';
 server.stderr!.on('data', (d: Buffer) => (serverLog = (serverLog + d.toString()).slice(-20_000)));
@@ -75,7 +106,7 @@ const url = await new Promise<string>((resolve, reject) => {
   });
   server.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${serverLog.slice(-500)}`)));
 });
-log(`server ${server.pid} at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min`);
+log(`server ${server.pid} at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
 
 /** The server's own RSS (onnxruntime and LanceDB live in its threads), and the ffmpeg children it runs now. */
 function rssOf(pid: number): number {
@@ -128,7 +159,7 @@ async function post(route: string, body: unknown): Promise<Response> {
 }
 
 // Two matches to index (warm-up), so searches also hit video clips.
-for (const [i, s] of [[1, 31], [2, 32]]) {
+for (const [i, s] of values.search === 'on' ? [[1, 31], [2, 32]] : []) {
   const file = join(media, `match-${i}.mp4`);
   spawnSync(process.execPath, [CLI, 'synth', '--seed', String(s), '--seconds', '120', '--out', file], { stdio: 'ignore' });
   const r = await post('/v1/videos', { path: file });
@@ -152,6 +183,13 @@ function monitor(id: string): void {
   ws.on('message', (raw) => {
     const m = JSON.parse(String(raw));
     if (m.type === 'commentary' && now() >= warmupSec) latencies.push(m.latencyMs);
+    if (m.type === 'commentary') {
+      spokenTokens.set(id, (spokenTokens.get(id) ?? 0) + m.tokens);
+      if (cachesFullSec === undefined && sources.every((s) => s.id && (spokenTokens.get(s.id) ?? 0) >= FILL_TOKENS)) {
+        cachesFullSec = Math.max(0, now());
+        log(`every stream has spoken ${FILL_TOKENS} tokens: caches full`);
+      }
+    }
     if (m.type === 'status') states[m.state] = (states[m.state] ?? 0) + 1;
   });
   ws.on('error', () => undefined);
@@ -220,6 +258,29 @@ async function searchTick(): Promise<void> {
   }
 }
 
+/**
+ * The server's memory by part, in bytes: its mappings by kind (proc-memory.ts) and, from /metrics, each
+ * thread's V8 heap and the main thread's external memory (sightline_thread_memory_bytes).
+ */
+async function sampleParts(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const proc = memoryParts(server.pid!);
+  if (proc) {
+    out['malloc arenas'] = proc.mallocArenas;
+    out['main arena ([heap])'] = proc.brkHeap;
+    out['other anonymous'] = proc.otherAnon;
+    out['file-backed'] = proc.files;
+  }
+  const text = await (await fetch(`${url}/metrics`).catch(() => undefined))?.text().catch(() => '');
+  const lance = /^sightline_search_cache_bytes (\S+)$/m.exec(text ?? '')?.[1];
+  if (lance !== undefined) out['lancedb caches'] = Number(lance);
+  for (const m of (text ?? '').matchAll(/^sightline_thread_memory_bytes\{thread="([^"]+)",kind="([^"]+)"\} (\S+)$/gm)) out[`${m[1]} ${m[2]}`] = Number(m[3]);
+  return out;
+}
+const parts: { tSec: number; bytes: Record<string, number> }[] = [];
+
+/** The machine's 1-minute load average at each sample: on a shared machine, what the lag figures depend on. */
+const loads: number[] = [];
 const rss: RssSample[] = [];
 const seenFfmpeg = new Set<number>();
 const nextDrop = sources.map((_, i) => dropEverySec * (0.5 + i / sources.length));
@@ -231,16 +292,18 @@ while (now() < totalSec) {
   if (t - lastSample >= 10) {
     lastSample = t;
     rss.push({ tSec: t, rssBytes: rssOf(server.pid!) });
+    loads.push(loadavg()[0]);
+    void sampleParts().then((bytes) => parts.push({ tSec: t, bytes }));
     for (const p of ffmpegChildren(server.pid!)) seenFfmpeg.add(p);
     if (rss.length % 6 === 0) log(`rss ${(rss.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MB, viewers ${viewers.length}, searches ${searchMs.length}, latencies ${latencies.length}`);
   }
-  if (t - lastSearch >= 3) {
+  if (values.search === 'on' && t - lastSearch >= 3) {
     lastSearch = t;
     void searchTick();
   }
-  viewerTick();
+  if (values.viewers === 'on') viewerTick();
   sources.forEach((s, i) => {
-    if (t < nextDrop[i] || !s.producer || t > totalSec - 60) return;
+    if (values.drops === 'off' || t < nextDrop[i] || !s.producer || t > totalSec - 60) return;
     const outSec = 5 + Math.floor(rand() * 16);
     nextDrop[i] = t + dropEverySec * (0.75 + rand() / 2);
     s.drops++;
@@ -269,7 +332,11 @@ await sleep(1000);
 const leftAfterExit = [...seenFfmpeg].filter(alive);
 for (const s of sources) if (s.producer) await drop(s);
 
-const trend = rssTrend(rss, warmupSec);
+/** The trend that counts: after warm-up and after every cache is full (the end, if they never filled). */
+const steadySec = Math.max(warmupSec, cachesFullSec ?? totalSec);
+const trend = rssTrend(rss, steadySec);
+const fillTrend = rssTrend(rss, warmupSec);
+const byPart = partTrends(parts, steadySec);
 const lostTotal = Object.values(lost).reduce((a, l) => a + l.lost, 0);
 const result = {
   command: `npx tsx bench/soak.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -277,6 +344,9 @@ const result = {
   streams: streamCount,
   policy: values.policy,
   warmupSec,
+  cachesFullSec: cachesFullSec ?? null,
+  steadySec,
+  rssSinceWarmup: fillTrend,
   rss: { ...trend, startMB: rss[0].rssBytes / 2 ** 20, endMB: rss.at(-1)!.rssBytes / 2 ** 20, maxMB: Math.max(...rss.map((r) => r.rssBytes)) / 2 ** 20 },
   ffmpegLeft: { whileServing: leftWhileServing.length, afterExit: leftAfterExit.length, seen: seenFfmpeg.size },
   transcript: { lostSeconds: lostTotal, perStream: lost, skippedSeconds: infos.streams.reduce((a, s) => a + (s.stats?.skippedSeconds ?? 0), 0) },
@@ -284,16 +354,22 @@ const result = {
   search: { done: searchMs.length, errors: searchErrors, p50Ms: percentile(searchMs, 50), p99Ms: percentile(searchMs, 99) },
   viewers: { joined, stalled: stalls, left },
   drops: sources.reduce((a, s) => a + s.drops, 0),
+  loadAverage: { mean: loads.reduce((a, x) => a + x, 0) / loads.length, max: Math.max(...loads) },
   streamStatesAtEnd: infos.streams.reduce<Record<string, number>>((a, s) => ({ ...a, [s.state]: (a[s.state] ?? 0) + 1 }), {}),
   statusStates: states,
   rssSamples: rss.map((r) => [Math.round(r.tSec), Math.round(r.rssBytes / 2 ** 20)]),
+  memoryByPart: byPart,
+  partSamples: parts.map((p) => ({ tSec: Math.round(p.tSec), mb: Object.fromEntries(Object.entries(p.bytes).map(([k, v]) => [k, Math.round(v / 2 ** 18) / 4])) })),
 };
 const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 console.log(`soak: ${streamCount} streams, ${minutes} min, policy ${values.policy}; ${result.drops} source drops, ${joined} viewers joined, ${stalls} stalled, ${left} left, ${searchMs.length} searches (${searchErrors} failed)`);
-console.log(`RSS after ${warmupSec} s warm-up: mean ${f(trend.meanMB, 0)} MB, slope ${f(trend.slopeMBPerHour)} MB/h = ${f(trend.slopePctPerHour, 2)}% per hour (goal < 5%); start ${f(result.rss.startMB, 0)} MB, max ${f(result.rss.maxMB, 0)} MB, end ${f(result.rss.endMB, 0)} MB`);
+console.log(`caches full at ${cachesFullSec === undefined ? 'never (not by the end)' : `${cachesFullSec.toFixed(0)} s`}; RSS from ${warmupSec} s (warm-up) on: slope ${f(fillTrend.slopeMBPerHour)} MB/h = ${f(fillTrend.slopePctPerHour, 2)}% per hour`);
+console.log(`RSS from ${steadySec.toFixed(0)} s (steady: warm-up over, caches full; ${trend.samples} samples) on: mean ${f(trend.meanMB, 0)} MB, slope ${f(trend.slopeMBPerHour)} MB/h = ${f(trend.slopePctPerHour, 2)}% per hour (goal < 5%); start ${f(result.rss.startMB, 0)} MB, max ${f(result.rss.maxMB, 0)} MB, end ${f(result.rss.endMB, 0)} MB`);
 console.log(`ffmpeg processes left: ${leftWhileServing.length} after the streams were deleted, ${leftAfterExit.length} after the server exited (of ${seenFfmpeg.size} seen; goal 0)`);
-console.log(`transcript seconds lost: ${lostTotal} (goal 0); seconds skipped for lag: ${result.transcript.skippedSeconds}`);
+console.log(`transcript seconds lost: ${lostTotal} (goal 0); seconds skipped for lag: ${result.transcript.skippedSeconds}; machine load average (1 min) mean ${f(result.loadAverage.mean)}, max ${f(result.loadAverage.max)} on ${availableParallelism()} cores`);
 console.log(`commentary latency after warm-up: p50 ${f(result.latencyMs.p50, 0)} ms, p99 ${f(result.latencyMs.p99, 0)} ms (${latencies.length} seconds); search p50 ${f(result.search.p50Ms, 0)} ms, p99 ${f(result.search.p99Ms, 0)} ms`);
+console.log(`memory by part from ${steadySec.toFixed(0)} s on (MB at first -> last sample, slope MB/h):`);
+for (const p of byPart) console.log(`  ${p.part.padEnd(28)} ${f(p.fromMB).padStart(7)} -> ${f(p.toMB).padStart(7)}  ${f(p.slopeMBPerHour).padStart(8)} MB/h`);
 console.log(`streams at the end: ${JSON.stringify(result.streamStatesAtEnd)}; status messages by state: ${JSON.stringify(states)}`);
 if (values.out) {
   mkdirSync(dirname(values.out), { recursive: true });

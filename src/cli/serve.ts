@@ -23,7 +23,7 @@ import { startDemo } from './demo.js';
 import { SearchService } from '../search/service.js';
 import { createLogger, type Logger, type LogLevel } from '../server/logger.js';
 import type { StreamFactory } from '../server/runner.js';
-import type { EngineLoadSource } from '../server/metrics.js';
+import type { EngineLoadSource, ThreadMemorySource } from '../server/metrics.js';
 import { CACHE_POLICIES, DEFAULT_CACHE_POLICY, type CachePolicyName } from '../cache/index.js';
 import { cachePolicyName, nonNegativeInteger, positiveInteger } from './options.js';
 
@@ -39,6 +39,8 @@ export interface ServiceOptions {
   maxStreams?: number;
   /** The engine pools' measured load, for /metrics. */
   engineLoad?: EngineLoadSource;
+  /** The engine workers' own memory, for /metrics. */
+  engineMemory?: ThreadMemorySource;
   /** Default: a JSON logger on stderr at SIGHTLINE_LOG_LEVEL (info). */
   logger?: Logger;
 }
@@ -85,6 +87,7 @@ export async function startService(options: ServiceOptions, factory: StreamFacto
     logger: options.logger ?? createLogger((env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info'),
     ...(options.maxStreams !== undefined ? { maxLiveStreams: options.maxStreams } : {}),
     ...(options.engineLoad ? { engineLoad: options.engineLoad } : {}),
+    ...(options.engineMemory ? { engineMemory: options.engineMemory } : {}),
     search,
     ...extra,
   });
@@ -137,8 +140,17 @@ export function registerServe(program: Command): Command {
       const allPools = [...new Set(models.values())];
       const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
       const engineLoad: EngineLoadSource = () => allPools.flatMap((p) => p.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() })));
+      // Each engine thread's memory; a model other than the default names its threads.
+      const engineMemory: ThreadMemorySource = async () =>
+        (
+          await Promise.all(
+            [...models].flatMap(([name, p]) =>
+              p.pools().map(async ({ device: d, pool }) => (await pool.threadMemory()).map(({ worker, memory }) => ({ thread: `engine-${p === pools ? '' : `${name}-`}${d}-${worker}`, memory }))),
+            ),
+          )
+        ).flat();
       const server = await startService(
-        { ...opts, logger, engineLoad },
+        { ...opts, logger, engineLoad, engineMemory },
         sessionFactory({ pools, models, policy: opts.policy, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }),
         search,
         { models: [...models.keys()] },

@@ -8,6 +8,7 @@ import { SightlineError } from '../errors.js';
 import { loadEncoderFolder, type EncoderSpec } from './encoder-folder.js';
 import type { EncoderWorkerInit, FromEncoder, ToEncoder } from './encoder-protocol.js';
 import type { ClipFrames, EncoderRuntime } from './encoder.js';
+import type { ThreadMemory } from './thread-memory.js';
 import { WorkerChannel } from './worker-channel.js';
 
 /** encoder.worker.js next to the built client, encoder.worker.ts next to the source under vitest/tsx. */
@@ -26,6 +27,8 @@ export interface EncoderOptions {
  */
 export interface ClipEncoder extends Pick<EncoderRuntime, 'spec' | 'embedDim' | 'embedClips' | 'embedText'> {
   close(): Promise<void>;
+  /** The encoder thread's own memory (thread-memory.ts), where it runs in a thread of its own. */
+  memory?(): Promise<ThreadMemory>;
 }
 
 type Channel = WorkerChannel<Extract<FromEncoder, { type: 'ready' }>, Extract<FromEncoder, { type: 'vectors' }>>;
@@ -60,6 +63,10 @@ export class EncoderClient implements ClipEncoder {
 
   async embedText(text: string): Promise<Float32Array> {
     return (await this.request({ type: 'text', seq: 0, text }))[0];
+  }
+
+  memory(): Promise<ThreadMemory> {
+    return this.channel.memory();
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isSightlineError } from '../errors.js';
 import type { EncoderWorkerInit, FromEncoder, ToEncoder } from './encoder-protocol.js';
 import { createEncoderRuntime, type EncoderRuntime } from './encoder.js';
+import { isMemoryRequest, memoryAnswer } from './thread-memory.js';
 
 const init = workerData as EncoderWorkerInit;
 const port = parentPort!;
@@ -41,6 +42,7 @@ async function drain(): Promise<void> {
 }
 
 port.on('message', (m: ToEncoder) => {
+  if (isMemoryRequest(m)) return port.postMessage(memoryAnswer(m));
   if (m?.type === 'text') texts.push(m);
   else if (m?.type === 'clips') clips.push(m);
   else return; // unknown: ignored

@@ -13,6 +13,7 @@ import { createOnnxBackend } from './onnx-backend.js';
 import { framesToPixelValues } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { StreamEngine } from './stream-engine.js';
+import { isMemoryRequest, memoryAnswer } from './thread-memory.js';
 import { TextTokenizer } from './tokenizer.js';
 
 const init = workerData as WorkerInit;
@@ -99,6 +100,7 @@ async function drain(): Promise<void> {
 }
 
 port.on('message', (m: ToWorker) => {
+  if (isMemoryRequest(m)) return port.postMessage(memoryAnswer(m));
   if (!m || !['open', 'step', 'setPrompt', 'close'].includes(m.type)) return; // unknown: ignored
   queue.push(m);
   void drain();

@@ -17,3 +17,4 @@ export { TextTokenizer } from './tokenizer.js';
 export { CLIP_DEFAULTS, defaultRetrievalDir, loadEncoderFolder, loadRetrievalModelFolder, SHIPPED_RETRIEVAL_DIR, type EncoderSpec } from './encoder-folder.js';
 export { createEncoderRuntime, embedPackedClips, l2Normalize, stackRows, type ClipFrames, type EncoderRuntime } from './encoder.js';
 export { EncoderClient, type ClipEncoder, type EncoderOptions } from './encoder-client.js';
+export { ownMemory, type ThreadMemory } from './thread-memory.js';

@@ -13,6 +13,7 @@ import { loadModelFolder, type ModelFolder } from './model-folder.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { checkProvider } from './providers.js';
 import { DeviceLoad, deviceFullError, type DeviceLoadOptions, type LoadSnapshot } from './device-load.js';
+import type { ThreadMemory } from './thread-memory.js';
 import { WorkerChannel } from './worker-channel.js';
 import type { SecondResult, StreamEngineOptions } from './stream-engine.js';
 
@@ -196,6 +197,14 @@ export class EnginePool extends EventEmitter {
   /** Each worker's measured busy fraction and planned load, and what one more stream is expected to cost. */
   loadSnapshot(): LoadSnapshot {
     return this.load.snapshot();
+  }
+
+  /** Each running worker's own memory (thread-memory.ts), by slot; a worker that fails to answer is left out. */
+  async threadMemory(): Promise<{ worker: number; memory: ThreadMemory }[]> {
+    const answers = await Promise.all(
+      this.slots.map(async (s, worker) => (s && !s.channel.dead ? { worker, memory: await s.channel.memory().catch(() => undefined) } : undefined)),
+    );
+    return answers.filter((a): a is { worker: number; memory: ThreadMemory } => a?.memory !== undefined);
   }
 
   async destroy(): Promise<void> {

@@ -6,10 +6,12 @@
  *   `error` answer rejects it); at most `maxQueued` are in flight, more are refused with `rate_limited`;
  * - when the worker exits, `ready` (if pending) and everything in flight are rejected with one
  *   `worker_failed` error (or the `fatal` one), and later requests get the same error.
- * Messages of other types, or for a `seq` no longer waiting, are ignored.
+ * Messages of other types, or for a `seq` no longer waiting, are ignored. `memory()` asks the worker for its
+ * own heap figures (thread-memory.ts), which every src/model worker answers at once.
  */
 import type { Worker } from 'node:worker_threads';
 import { SightlineError, type ErrorCode } from '../errors.js';
+import type { MemoryAnswer, ThreadMemory } from './thread-memory.js';
 import { startWorker } from './worker-start.js';
 
 /** What every worker of src/model may post besides its own answers. */
@@ -74,6 +76,12 @@ export class WorkerChannel<Ready extends { type: 'ready' }, Answer extends { typ
       this.pending.set(msg.seq, { resolve, reject });
       this.worker.postMessage(msg, transfer);
     });
+  }
+
+  /** The worker's own V8 heap and external memory. */
+  async memory(): Promise<ThreadMemory> {
+    const answer = (await this.request({ type: 'memory', seq: 0 })) as unknown as MemoryAnswer;
+    return answer.memory;
   }
 
   /** A message that expects no answer (a test hook). */

@@ -10,7 +10,7 @@
  * loaded from the table on the first search: exact, sorted, scores normalised to 0..1 so they merge with
  * clip cosines. The table stays the durable copy (it survives restarts and the CLI reads it).
  */
-import * as lancedb from '@lancedb/lancedb';
+import type * as lancedb from '@lancedb/lancedb';
 import { Field, Float64, Schema, Utf8 } from 'apache-arrow';
 import { DEFAULT_MAX_LIVE_LINES, LiveTermIndex } from './live-ranking.js';
 import type { SearchStore } from './store.js';
@@ -19,7 +19,10 @@ export const LIVE_TABLE = 'live_segments';
 export const DEFAULT_LIVE_FLUSH_MS = 1000;
 /** Segments buffered before new ones are dropped (a stuck disk must not grow memory): 10,000. */
 export const DEFAULT_LIVE_MAX_BUFFERED = 10_000;
-/** Every this many commits the table is compacted and its FTS index brought up to date. */
+/**
+ * Every this many commits the table is compacted (one commit a second makes one small fragment each) and
+ * versions older than a minute are removed.
+ */
 export const LIVE_OPTIMIZE_EVERY = 300;
 
 export interface LiveSegment {
@@ -125,11 +128,8 @@ export class LiveSegmentIndex {
   }
 
   private table(): Promise<lancedb.Table> {
-    this.ready ??= (async () => {
-      const t = (await this.store.table(LIVE_TABLE, schema))!;
-      if (!(await t.listIndices()).some((i) => i.columns.includes('text'))) await t.createIndex('text', { config: lancedb.Index.fts() });
-      return t;
-    })();
+    // No full-text index: lines are ranked in memory (live-ranking.ts), and one would be rebuilt at every compaction.
+    this.ready ??= this.store.table(LIVE_TABLE, schema) as Promise<lancedb.Table>;
     this.ready.catch(() => (this.ready = undefined));
     return this.ready;
   }

@@ -15,6 +15,19 @@ import { SightlineError } from '../errors.js';
 /** How stale a read may be with respect to another process's writes, in seconds. */
 export const READ_CONSISTENCY_SEC = 1;
 
+/**
+ * LanceDB's cache of file metadata (manifests, fragment footers) per open database: 32 MiB. LanceDB's
+ * default is 1 GiB, and every commit adds to it (~0.1 MB each for live_segments, which commits once a
+ * second), so a server's RSS climbed for hours towards that gigabyte (bench/results/soak-quick.md). Its
+ * index cache keeps LanceDB's default (6 GiB): a 1e6-clip IVF_FLAT index is ~1 GB and must fit.
+ */
+export const DEFAULT_METADATA_CACHE_BYTES = 32 * 2 ** 20;
+
+export interface StoreTablesOptions {
+  /** Bound of LanceDB's metadata cache (default DEFAULT_METADATA_CACHE_BYTES). */
+  metadataCacheBytes?: number;
+}
+
 export interface ClipRow {
   vector: Float32Array;
   video: string;
@@ -82,13 +95,15 @@ export class StoreTables {
   private constructor(
     readonly dbPath: string,
     readonly db: lancedb.Connection,
+    private readonly session: lancedb.Session,
   ) {}
 
-  static async open(dbPath: string): Promise<StoreTables> {
+  static async open(dbPath: string, options: StoreTablesOptions = {}): Promise<StoreTables> {
     try {
       mkdirSync(dbPath, { recursive: true });
+      const session = new lancedb.Session(undefined, BigInt(options.metadataCacheBytes ?? DEFAULT_METADATA_CACHE_BYTES));
       // Reads look for commits of other processes (a CLI indexer beside the server) at most 1 s late.
-      return new StoreTables(dbPath, await lancedb.connect(dbPath, { readConsistencyInterval: READ_CONSISTENCY_SEC }));
+      return new StoreTables(dbPath, await lancedb.connect(dbPath, { readConsistencyInterval: READ_CONSISTENCY_SEC, session }), session);
     } catch (err) {
       throw new SightlineError('bad_input', `search index ${dbPath}: cannot be opened (${(err as Error).message.split('\n')[0]})`, { cause: err });
     }
@@ -130,6 +145,11 @@ export class StoreTables {
     this.facts.set(key, { atMs: Date.now(), value });
     value.catch(() => this.facts.delete(key));
     return value;
+  }
+
+  /** Bytes in LanceDB's caches (metadata and index) of this database. */
+  cacheBytes(): number {
+    return Number(this.session.sizeBytes());
   }
 
   /** After an own write: the next query reads the facts afresh. */

@@ -12,14 +12,14 @@ import type { Schema } from 'apache-arrow';
 import { EXACT_BELOW_ROWS } from './ann-params.js';
 import { maintainAnnIndex, type AnnIndexAction } from './ann-upkeep.js';
 import * as query from './store-query.js';
-import { StoreTables, type ClipRow, type VideoRow } from './store-tables.js';
+import { StoreTables, type ClipRow, type StoreTablesOptions, type VideoRow } from './store-tables.js';
 import * as writer from './store-writer.js';
 
 export type { AnnIndexAction } from './ann-upkeep.js';
 export type { ClipHit } from './store-query.js';
-export { READ_CONSISTENCY_SEC, clipsTableName, sqlString, type ClipRow, type VideoRow } from './store-tables.js';
+export { DEFAULT_METADATA_CACHE_BYTES, READ_CONSISTENCY_SEC, clipsTableName, sqlString, type ClipRow, type VideoRow } from './store-tables.js';
 
-export interface StoreOptions {
+export interface StoreOptions extends StoreTablesOptions {
   /** Rows from which a clip table gets an approximate index; ann-params' EXACT_BELOW_ROWS unless a test lowers it. */
   exactBelowRows?: number;
 }
@@ -31,7 +31,7 @@ export class SearchStore {
   ) {}
 
   static async open(dbPath: string, options: StoreOptions = {}): Promise<SearchStore> {
-    return new SearchStore(await StoreTables.open(dbPath), options.exactBelowRows ?? EXACT_BELOW_ROWS);
+    return new SearchStore(await StoreTables.open(dbPath, options), options.exactBelowRows ?? EXACT_BELOW_ROWS);
   }
 
   get dbPath(): string {
@@ -104,6 +104,11 @@ export class SearchStore {
 
   searchClips(model: string, vector: Float32Array, k: number): Promise<query.ClipHit[]> {
     return query.searchClips(this.tables, model, vector, k, this.exactBelowRows);
+  }
+
+  /** Bytes in LanceDB's caches of this database (metadata bounded: store-tables.ts). */
+  cacheBytes(): number {
+    return this.tables.cacheBytes();
   }
 
   close(): void {

@@ -20,7 +20,7 @@ import type { AppEnv, ServerParts } from './context.js';
 import { toErrorResponse } from './errors.js';
 import type { FanoutOptions } from './fanout.js';
 import { createLogger, type Logger } from './logger.js';
-import { ServerMetrics, type EngineLoadSource } from './metrics.js';
+import { ServerMetrics, type EngineLoadSource, type ThreadMemorySource } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { eventRoutes } from './routes/events.js';
 import { streamRoutes } from './routes/streams.js';
@@ -69,6 +69,8 @@ export interface ServerOptions {
   webDir?: string;
   /** The engine pools' measured load, for /metrics (serve passes its DevicePools'). */
   engineLoad?: EngineLoadSource;
+  /** The engine workers' own memory, for /metrics (the search encoder's is added here). */
+  engineMemory?: ThreadMemorySource;
   /**
    * A cluster gateway: SSE ids are stream seconds, so Last-Event-ID resumes on any gateway (FanoutOptions.sseIdBySecond).
    */
@@ -132,7 +134,14 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         const info = manager.info(s);
         return { id: info.id, state: info.state, viewers: info.viewers, lagSec: info.stats?.lagSec ?? 0, drops: info.stats?.drops ?? 0, ingestFps: info.stats?.ingestFps ?? 0, skippedSeconds: info.stats?.skippedSeconds ?? 0, reconnectAttempt: info.stats?.attempt };
       }),
-  }, options.engineLoad);
+  }, {
+    engineLoad: options.engineLoad,
+    workerMemory: async () => {
+      const encoder = options.search?.encoder.memory?.().then((memory) => [{ thread: 'encoder', memory }], () => []);
+      return [...((await options.engineMemory?.()) ?? []), ...((await encoder) ?? [])];
+    },
+    ...(options.search ? { searchCacheBytes: () => options.search!.store.cacheBytes() } : {}),
+  });
   manager = new StreamManager({
     factory: options.factory,
     store,

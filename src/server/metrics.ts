@@ -8,6 +8,7 @@
  */
 import client from 'prom-client';
 import type { LoadSnapshot } from '../model/device-load.js';
+import { ownMemory, type ThreadMemory } from '../model/thread-memory.js';
 
 /** Prefix of prom-client's default process and Node.js metrics. */
 const DEFAULT_METRICS_PREFIX = 'sightline_process_';
@@ -26,6 +27,19 @@ export interface StreamGaugeSource {
 /** Each engine pool's measured load (serve passes its DevicePools'); absent: no engine gauges. */
 export type EngineLoadSource = () => { device: string; load: LoadSnapshot }[];
 
+/** The worker threads' own memory (serve: each engine worker and the encoder worker); the main thread is added here. */
+export type ThreadMemorySource = () => Promise<{ thread: string; memory: ThreadMemory }[]>;
+
+/** Where the gauges beyond the streams' read their figures (absent: that gauge is not shown). */
+export interface MetricSources {
+  engineLoad?: EngineLoadSource;
+  workerMemory?: ThreadMemorySource;
+  /** Bytes in the search index's LanceDB caches. */
+  searchCacheBytes?: () => number;
+}
+
+const THREAD_MEMORY_KINDS = { heap_total: 'heapTotal', heap_used: 'heapUsed', external: 'external', array_buffers: 'arrayBuffers' } as const;
+
 export class ServerMetrics {
   readonly registry = new client.Registry();
   private readonly stepLatency: client.Histogram;
@@ -34,8 +48,31 @@ export class ServerMetrics {
   private readonly requests: client.Counter<'route' | 'status'>;
   private readonly skipped: client.Counter;
 
-  constructor(source: StreamGaugeSource, engineLoad?: EngineLoadSource) {
+  constructor(source: StreamGaugeSource, { engineLoad, workerMemory, searchCacheBytes }: MetricSources = {}) {
     const registers = [this.registry];
+    if (searchCacheBytes) {
+      new client.Gauge({
+        name: 'sightline_search_cache_bytes',
+        help: 'Bytes in the search index\'s LanceDB caches (file metadata, bounded; index data)',
+        registers,
+        collect() {
+          this.set(searchCacheBytes());
+        },
+      });
+    }
+    new client.Gauge({
+      name: 'sightline_thread_memory_bytes',
+      help: 'Each thread\'s own V8 heap (heap_total, heap_used) and memory bound to its JS objects (external, array_buffers of it), per thread (main, engine-<device>-<i>, encoder); the rest of the process RSS is native (onnxruntime, LanceDB, malloc arenas)',
+      labelNames: ['thread', 'kind'],
+      registers,
+      async collect() {
+        const threads = [{ thread: 'main', memory: ownMemory() }, ...((await workerMemory?.().catch(() => [])) ?? [])];
+        this.reset();
+        for (const { thread, memory } of threads) {
+          for (const [kind, key] of Object.entries(THREAD_MEMORY_KINDS)) this.set({ thread, kind }, memory[key]);
+        }
+      },
+    });
     if (engineLoad) {
       new client.Gauge({
         name: 'sightline_engine_worker_busy_ratio',

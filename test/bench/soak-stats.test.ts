@@ -1,6 +1,7 @@
 /** The soak's accounting (bench/soak-stats.ts): RSS slope after warm-up, transcript seconds lost, percentiles. */
 import { describe, expect, it } from 'vitest';
-import { lostSeconds, percentile, rssTrend } from '../../bench/soak-stats.js';
+import { classify, parseSmaps } from '../../bench/proc-memory.js';
+import { lostSeconds, partTrends, percentile, rssTrend } from '../../bench/soak-stats.js';
 
 const MB = 2 ** 20;
 
@@ -34,5 +35,29 @@ describe('soak accounting', () => {
     expect(percentile(xs, 99)).toBe(99);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
+  });
+
+  it("memory by part: each part's trend after warm-up, the steepest first", () => {
+    const samples = [0, 100, 200, 300].map((t) => ({ tSec: t, bytes: { flat: 50 * MB, rising: (10 + t / 100) * MB } }));
+    const [rising, flat] = partTrends(samples, 100);
+    expect(rising).toMatchObject({ part: 'rising', fromMB: 11, toMB: 13 });
+    expect(rising.slopeMBPerHour).toBeCloseTo(36, 6);
+    expect(flat).toMatchObject({ part: 'flat', fromMB: 50, toMB: 50, slopeMBPerHour: 0 });
+  });
+});
+
+describe('server mappings by kind (/proc/<pid>/smaps)', () => {
+  const mapping = (range: string, perms: string, path: string, rssKb: number) => `${range} ${perms} 00000000 00:00 0 ${path}\nSize: 4 kB\nRss: ${rssKb} kB\n`;
+  it('tells malloc arenas (read-write front of a 64 MiB-aligned reservation) from other anonymous memory, [heap] and files', () => {
+    const smaps = [
+      mapping('55d0c0000000-55d0c0100000', 'r-xp', '/usr/bin/node', 1024),
+      mapping('55d0c2000000-55d0c4000000', 'rw-p', '[heap]', 2048),
+      mapping('7f1c00000000-7f1c02000000', 'rw-p', '', 4096), // arena: 32 MiB used ...
+      mapping('7f1c02000000-7f1c04000000', '---p', '', 0), //     ... and its PROT_NONE tail up to a 64 MiB boundary
+      mapping('7f1c10000000-7f1c10040000', 'rw-p', '', 256), // a V8 page: anonymous, not an arena
+      mapping('7f1c10100000-7f1c10101000', '---p', '', 0), //    a guard page that ends off the boundary
+      mapping('7f1c10101000-7f1c10901000', 'rw-p', '', 512), //  a thread stack
+    ].join('');
+    expect(classify(parseSmaps(smaps))).toEqual({ mallocArenas: 4096 * 1024, arenaCount: 1, brkHeap: 2048 * 1024, otherAnon: (256 + 512) * 1024, files: 1024 * 1024 });
   });
 });

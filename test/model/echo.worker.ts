@@ -1,5 +1,6 @@
-/** Fixture worker for worker-channel.test.ts: answers `echo`, fails `fail`, throws on `crash`, or refuses to start. */
+/** Fixture worker for worker-channel.test.ts: answers `echo` and `memory`, fails `fail`, throws on `crash`, or refuses to start. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { isMemoryRequest, memoryAnswer } from '../../src/model/thread-memory.js';
 
 const port = parentPort!;
 if ((workerData as { fatal?: boolean }).fatal) {
@@ -7,6 +8,7 @@ if ((workerData as { fatal?: boolean }).fatal) {
   setImmediate(() => process.exit(1));
 } else {
   port.on('message', (m: { type: string; seq: number; value?: number; delayMs?: number }) => {
+    if (isMemoryRequest(m)) port.postMessage(memoryAnswer(m));
     if (m.type === 'crash') {
       setImmediate(() => {
         throw new Error('fixture crash');

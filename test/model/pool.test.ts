@@ -64,6 +64,12 @@ describe('EnginePool placement', () => {
     expect(pool.streamsPerWorker).toEqual([2, 2]);
   });
 
+  it("reports each worker's own memory (for /metrics)", async () => {
+    const memory = await pool.threadMemory();
+    expect(memory.map((m) => m.worker)).toEqual([0, 1]);
+    for (const { memory: m } of memory) expect(m.heapUsed).toBeGreaterThan(0);
+  });
+
   it('admits by measured load: full device refuses with device_full, a closed stream makes room', async () => {
     const small = await EnginePool.create({ modelDir: MODEL, workers: 1, load: { initialStreamCost: 0.4, headroom: 0.8 } });
     try {

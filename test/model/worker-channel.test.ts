@@ -29,6 +29,18 @@ describe('WorkerChannel', () => {
     await expect(c.request({ type: 'fail', seq: 0 })).rejects.toMatchObject({ code: 'bad_input', message: 'fixture says no' });
   });
 
+  it('asks the worker for its own heap figures (what /metrics shows per thread)', async () => {
+    const c = channel();
+    await c.ready;
+    const m = await c.memory();
+    expect(m.heapUsed).toBeGreaterThan(0);
+    expect(m.heapUsed).toBeLessThanOrEqual(m.heapTotal);
+    expect(m.arrayBuffers).toBeLessThanOrEqual(m.external);
+    // The worker's own isolate, not the main thread's: a buffer held here does not show there.
+    const held = new Uint8Array(64 << 20).fill(1);
+    expect((await c.memory()).arrayBuffers).toBeLessThan(held.byteLength);
+  });
+
   it('refuses requests past maxQueued with rate_limited', async () => {
     const c = channel({ maxQueued: 1 });
     await c.ready;

@@ -51,6 +51,11 @@ describe('GET /metrics', () => {
     expect(types.get('sightline_streams')).toBe('gauge');
   });
 
+  it("shows each thread's own memory by kind (the main thread's at least)", () => {
+    expect(exposition.types.get('sightline_thread_memory_bytes')).toBe('gauge');
+    expect(exposition.samples.filter((s) => s === 'sightline_thread_memory_bytes').length).toBeGreaterThanOrEqual(4);
+  });
+
   it('keeps active handles as a gauge by type (their sum is the old *_total)', () => {
     expect(exposition.types.get('sightline_process_nodejs_active_handles')).toBe('gauge');
     expect(exposition.types.has('sightline_process_nodejs_active_handles_total')).toBe(false);
