@@ -1,6 +1,7 @@
 /**
  * Writes the slim numerics reference of a commentator (test/fixtures/references/NAME.json) from the full
- * PyTorch reference.json of its fp32 export: one frame's pixels (float32, base64) and visual embeddings,
+ * PyTorch reference.json of its fp32 export: one frame's pixels (float16 bits, base64: rounding them moves the
+ * embeddings by ~1e-6 relative, against the test's 1e-3) and visual embeddings,
  * decoder step A's ids and last logits row, and the tokenizer cases. The full file (5.7 MB) left models/.
  *
  *   scripts/restore-model.sh sightline-commentator-v5 && npx tsx scripts/slim-reference.ts .cache/models/sightline-commentator-v5
@@ -11,6 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { toHalfBits } from './float16.js';
 
 const folder = process.argv[2];
 if (!folder) throw new Error('usage: slim-reference.ts FP32_MODEL_FOLDER [OUT.json]');
@@ -34,7 +36,7 @@ writeFileSync(
   JSON.stringify({
     source: `PyTorch reference of ${basename(folder)} (fp32 export), slimmed by scripts/slim-reference.ts`,
     tokenizer: r.tokenizer,
-    vision: { shape: [1, c, h, w], pixel_values_f32_base64: Buffer.from(pixels.buffer).toString('base64'), visual_embeds: embeds },
+    vision: { shape: [1, c, h, w], pixel_values_f16_base64: Buffer.from(Uint16Array.from(pixels, toHalfBits).buffer).toString('base64'), visual_embeds: embeds },
     stepA: { ids: r.stepA.ids, positions: r.stepA.positions, lastLogits: r.stepA.logits.slice(r.stepA.logits.length - vocab) },
   }),
 );

@@ -8,17 +8,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvStore, inverseFrequencies } from '../../src/cache/index.js';
 import { SHIPPED_MODEL_DIR } from '../../src/model/default-model.js';
+import { halfBitsToFloat } from '../../scripts/float16.js';
 import { loadModel, type Tiny } from './helpers.js';
 
 const REFERENCE = join(import.meta.dirname, '..', 'fixtures', 'references', 'sightline-commentator-v5.json');
 const ref = JSON.parse(readFileSync(REFERENCE, 'utf8')) as {
   tokenizer: { text: string; ids: number[] }[];
-  vision: { shape: number[]; pixel_values_f32_base64: string; visual_embeds: number[] };
+  vision: { shape: number[]; pixel_values_f16_base64: string; visual_embeds: number[] };
   stepA: { ids: number[]; lastLogits: number[] };
 };
 const pixels = (): Float32Array => {
-  const bytes = Buffer.from(ref.vision.pixel_values_f32_base64, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  const bytes = Buffer.from(ref.vision.pixel_values_f16_base64, 'base64');
+  return Float32Array.from(new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), halfBitsToFloat);
 };
 const argmax = (xs: ArrayLike<number>): number => {
   let best = 0;
