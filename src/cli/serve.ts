@@ -54,6 +54,7 @@ export interface ServeOptions extends ServiceOptions {
   demoSeed: number;
   searchDb?: string;
   searchModel: string;
+  searchVariant?: string;
   search: boolean;
   sourceTimeout?: number;
   policy: CachePolicyName;
@@ -102,6 +103,7 @@ export function registerServe(program: Command): Command {
     .option('--device <name>', 'where the model runs: cpu|webgpu (env SIGHTLINE_DEVICE; webgpu keeps the KV cache on the GPU)', device)
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
+    .option('--search-variant <name>', 'CLIP/SigLIP search folders: graph files to run (fp16, quantized, ...)')
     .option('--no-search', 'serve without /v1/search and /v1/videos')
     .option('--max-streams <n>', 'at most this many live streams (default: no fixed limit; each device admits streams while its measured load leaves room, else 503)', positiveInteger)
     .option('--source-timeout <s>', 'a live source gone this long ends its stream as failed (default 300; env SIGHTLINE_SOURCE_TIMEOUT_S)', positiveInteger)
@@ -122,7 +124,7 @@ export function registerServe(program: Command): Command {
         create: (provider) => EnginePool.create({ modelDir: opts.model, provider, workers: workersFor(provider) }),
         onNotice: (d, notice) => logger.warn('device fallback', { device: d, notice }),
       });
-      const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
+      const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel, variant: opts.searchVariant }) : undefined;
       const engineLoad: EngineLoadSource = () => pools.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() }));
       const server = await startService({ ...opts, logger, engineLoad }, sessionFactory({ pools, policy: opts.policy, maxOutageMs: sourceTimeoutMs(opts.sourceTimeout) }), search);
       process.stdout.write(`sightline serving at ${server.url}\n`);
