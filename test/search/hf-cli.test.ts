@@ -1,0 +1,85 @@
+/**
+ * `sightline index` / `sightline search --model <folder>` with Hugging Face SigLIP and CLIP folders, end to
+ * end on generated videos: the colour SigLIP written here (siglip-fixture.ts: the query's colour must rank its
+ * video first, with SigLIP's probability beside the cosine), the tiny random SigLIP and CLIP exported from
+ * transformers (test/fixtures/models), and `--variant`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { media } from '../ingest/media.js';
+import { cli, ensureBuilt, jsonLines } from './helpers.js';
+import { SIGLIP_FIXTURE, writeSiglipFixture } from './siglip-fixture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sightline-hf-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'models');
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+const colour = (c: string) => media(`flat-${c}-12s.mp4`, ['-f', 'lavfi', '-i', `color=c=${c}:size=160x90:rate=10:duration=12`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+
+interface Hit {
+  video: string;
+  score: number;
+  probability?: number;
+}
+
+describe('sightline index/search with Hugging Face SigLIP and CLIP folders', { timeout: 300_000 }, () => {
+  it('indexes with the SigLIP towers, searches with its model.onnx (same vectors, same table), colour first', async () => {
+    ensureBuilt();
+    const towers = writeSiglipFixture(join(dir, 'siglip'));
+    const combined = writeSiglipFixture(join(dir, 'siglip-combined'), { combined: true });
+    const videos = await Promise.all(['red', 'lime', 'blue'].map(colour));
+    const db = join(dir, 'db-colour');
+    const r = cli(['index', ...videos, '--db', db, '--model', towers, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({ indexed: 3, clipsAdded: 6, model: 'siglip:tiny-colour-siglip' });
+    for (const [word, video] of [['green', videos[1]], ['red', videos[0]], ['blue', videos[2]]]) {
+      const s = cli(['search', `the ${word} pitch`, '--db', db, '--model', combined, '--k', '6', '--json']);
+      expect(s.status, s.stderr).toBe(0);
+      const found = JSON.parse(s.stdout) as { model: string; results: Hit[] };
+      expect(found.model).toBe('siglip:tiny-colour-siglip');
+      expect(found.results.slice(0, 2).map((x) => x.video)).toEqual([video, video]);
+      expect(found.results[0].score).toBeGreaterThan(0.9);
+      // score is the cosine; probability SigLIP's sigmoid(scale * cos + bias), the scale and bias read off model.onnx.
+      for (const x of found.results) expect(x.probability).toBeCloseTo(sigmoid(SIGLIP_FIXTURE.scale * x.score + SIGLIP_FIXTURE.bias), 4);
+      expect(found.results[0].probability).toBeGreaterThan(0.9);
+      expect(found.results.at(-1)!.probability).toBeLessThan(0.1);
+    }
+    const text = cli(['search', 'green', '--db', db, '--model', towers, '--k', '1']);
+    expect(text.stdout).toMatch(/^(1\.000|0\.9\d\d) {2}0:\d\d\.\d-0:\d\d\.\d {2}.*flat-lime-12s\.mp4 {2}p=0\.9\d\d\n$/);
+  });
+
+  it('indexes and searches with the transformers-exported SigLIP and the quantized CLIP variant', async () => {
+    ensureBuilt();
+    const videos = await Promise.all(['red', 'lime'].map(colour));
+    const siglip = join(FIXTURES, 'tiny-random-siglip-hf');
+    const db = join(dir, 'db-random');
+    const r = cli(['index', ...videos, '--db', db, '--model', siglip, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({ indexed: 2, clipsAdded: 4, model: 'siglip:tiny-random-siglip-hf' });
+    const found = JSON.parse(cli(['search', 'the keeper saves it', '--db', db, '--model', siglip, '--k', '10', '--json']).stdout) as { results: Hit[] };
+    expect(found.results.length).toBe(4);
+    const scoring = JSON.parse(readFileSync(join(siglip, 'sightline-scoring.json'), 'utf8')) as { logit_scale: number; logit_bias: number };
+    for (const x of found.results) {
+      expect(Math.abs(x.score)).toBeLessThanOrEqual(1 + 1e-6);
+      expect(x.probability).toBeCloseTo(sigmoid(Math.exp(scoring.logit_scale) * x.score + scoring.logit_bias), 4);
+    }
+    expect(found.results.map((x) => x.score)).toEqual([...found.results.map((x) => x.score)].sort((a, b) => b - a));
+
+    // --variant picks the graph files and names the table apart; search needs the same variant.
+    const clip = join(FIXTURES, 'tiny-random-clip-hf');
+    const q = cli(['index', videos[0], '--db', db, '--model', clip, '--variant', 'quantized', '--json']);
+    expect(q.status, q.stderr).toBe(0);
+    expect(jsonLines(q.stdout).at(-1)).toMatchObject({ indexed: 1, model: 'clip:tiny-random-clip-hf@quantized' });
+    const qs = JSON.parse(cli(['search', 'a red car', '--db', db, '--model', clip, '--variant', 'quantized', '--json']).stdout) as { model: string; results: Hit[] };
+    expect(qs.model).toBe('clip:tiny-random-clip-hf@quantized');
+    expect(qs.results.length).toBe(2);
+    expect(qs.results[0].probability).toBeUndefined();
+    const bad = cli(['search', 'a red car', '--db', db, '--model', clip, '--variant', 'q4']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/onnx\/vision_model_q4.onnx \+ onnx\/text_model_q4.onnx or onnx\/model_q4.onnx is missing; variants here: .*quantized/);
+  });
+});
