@@ -187,6 +187,7 @@ describe('CLIP/SigLIP folders: one clear error per broken folder', () => {
     ['a text graph that takes pixels', (d) => writeFileSync(join(d, 'onnx', 'text_model.onnx'), visionTower()), /onnx\/text_model.onnx lacks input input_ids \(its inputs: pixel_values\)/],
     ['an input Sightline does not feed', (d) => writeFileSync(join(d, 'onnx', 'text_model.onnx'), textTower('pooler_output', 'position_ids')), /onnx\/text_model.onnx has input position_ids, which Sightline does not feed \(it feeds input_ids, attention_mask\)/],
     ['an output of another name', (d) => writeFileSync(join(d, 'onnx', 'text_model.onnx'), textTower('hidden')), /onnx\/text_model.onnx lacks output text_embeds or pooler_output \(its outputs: hidden\)/],
+    ['an image size the preprocessor does not give', (d) => writeFileSync(join(d, 'preprocessor_config.json'), JSON.stringify({ size: { height: 48, width: 48 } })), /onnx\/vision_model.onnx takes pixel_values \[N, 3, 32, 32\], but the preprocessor config gives 3 x 48 x 48/],
     ['float16 pixel values', (d) => writeFileSync(join(d, 'onnx', 'vision_model.onnx'), visionTowerFp16()), /onnx\/vision_model.onnx takes pixel_values as float16; Sightline feeds float32/],
     ['a model.onnx without pixel_values', (d) => {
       rmSync(join(d, 'onnx', 'vision_model.onnx'));

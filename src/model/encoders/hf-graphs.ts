@@ -42,6 +42,8 @@ interface Graph {
   g: GuardedSession;
   file: string;
   types: Map<string, string>;
+  /** Input shapes as the graph declares them (numbers fixed, strings symbolic). */
+  shapes: Map<string, readonly (number | string)[]>;
 }
 
 const bad = (spec: EncoderSpec, what: string): SightlineError => new SightlineError('model_invalid', `encoder folder ${spec.dir}: ${what}`);
@@ -49,9 +51,13 @@ const bad = (spec: EncoderSpec, what: string): SightlineError => new SightlineEr
 async function open(spec: EncoderSpec, path: string, intraOpThreads: number): Promise<Graph> {
   const g = await openSession(`encoder folder ${spec.dir}`, path, { provider: 'cpu', intraOpThreads }, ENCODER_SESSION_OPTIONS);
   const types = new Map<string, string>();
-  for (const m of g.session.inputMetadata ?? []) types.set(m.name, m.isTensor ? m.type : 'non-tensor');
+  const shapes = new Map<string, readonly (number | string)[]>();
+  for (const m of g.session.inputMetadata ?? []) {
+    types.set(m.name, m.isTensor ? m.type : 'non-tensor');
+    if (m.isTensor) shapes.set(m.name, m.shape);
+  }
   for (const name of g.session.inputNames) if (!types.has(name)) types.set(name, 'unknown');
-  return { g, file: relative(spec.dir, path), types };
+  return { g, file: relative(spec.dir, path), types, shapes };
 }
 
 /**
@@ -71,6 +77,12 @@ function checkInputs(spec: EncoderSpec, graph: Graph, required: string[], option
     if (name !== 'pixel_values' && type !== 'int64' && type !== 'int32' && type !== 'unknown') {
       throw bad(spec, `${graph.file} takes ${name} as ${type}; Sightline feeds int64 or int32 token ids`);
     }
+  }
+  // A graph with a fixed image size must take the size the preprocessor config gives.
+  const [, c, h, w] = graph.shapes.get('pixel_values') ?? [];
+  const fixed = (d: unknown, want: number) => typeof d !== 'number' || d <= 0 || d === want;
+  if (!fixed(c, 3) || !fixed(h, spec.imageHeight) || !fixed(w, spec.imageWidth)) {
+    throw bad(spec, `${graph.file} takes pixel_values [${graph.shapes.get('pixel_values')!.join(', ')}], but the preprocessor config gives 3 x ${spec.imageHeight} x ${spec.imageWidth}`);
   }
   const idType = graph.types.get('input_ids');
   return idType === 'int32' ? 'int32' : 'int64';
