@@ -1,12 +1,17 @@
 """Tiny random-weight CLIP and SigLIP folders in the Hugging Face ONNX layouts users bring for search.
 
 Usage (GPU machine or any host with torch, transformers, onnx, onnxruntime, tokenizers, numpy):
-    python3 train/byo/make_retrieval_fixtures.py OUT_DIR
+    python3 train/byo/make_retrieval_fixtures.py OUT_DIR [--layers 1] [--with-combined] [--with-quantized]
 
-Writes two folders, each < 1 MB, laid out as transformers.js / Xenova exports are:
+Writes two folders laid out as transformers.js / Xenova exports are. What the repository keeps is the default
+(1 layer per tower, the towers only: about 180 KB per folder; the tracked tree has a size budget,
+test/repo/weight.test.ts). The combined model.onnx and the quantized CLIP towers are always exported and
+checked (their figures go into reference.json), and kept only with --with-combined / --with-quantized.
+Every graph is compacted (intermediate tensors renamed t0, t1, ..., node names, doc strings and value_info
+dropped: the same computation in fewer bytes) before it is checked.
 
   OUT_DIR/tiny-random-clip-hf/
-    config.json                 CLIPConfig (model_type "clip"): hidden 32, 2 layers, image 32x32, patch 8, projection 16
+    config.json                 CLIPConfig (model_type "clip"): hidden 32, 1 layer, image 32x32, patch 8, projection 16
     preprocessor_config.json    CLIPImageProcessor: shortest_edge 32, centre crop 32x32, CLIP mean/std
     tokenizer.json              byte-level BPE trained here; "<|startoftext|> $A <|endoftext|>"
     tokenizer_config.json       model_max_length 32, pad_token "<|endoftext|>"
@@ -18,7 +23,7 @@ Writes two folders, each < 1 MB, laid out as transformers.js / Xenova exports ar
     reference.json              PyTorch outputs (below)
 
   OUT_DIR/tiny-random-siglip-hf/
-    config.json                 SiglipConfig (model_type "siglip"): hidden 32, 2 layers, image 32x32, patch 8,
+    config.json                 SiglipConfig (model_type "siglip"): hidden 32, 1 layer, image 32x32, patch 8,
                                 text max_position_embeddings 64
     preprocessor_config.json    SiglipImageProcessor: resize to 32x32, rescale 1/255, mean/std 0.5
     tokenizer.json              Unigram + Metaspace trained here, lower-cased; "$A </s>"
@@ -44,7 +49,6 @@ import json
 import math
 import os
 import shutil
-import sys
 
 import numpy as np
 import torch
@@ -52,6 +56,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 TOL = 1e-4
+# Set from the command line in main().
+OPTS = {"layers": 1, "combined": False, "quantized": False}
 MAX_FOLDER_BYTES = 1_000_000
 IMAGE = 32
 TEXTS = ["a red car on a wet street", "two players shoot at the goal", "the keeper saves it"]
@@ -88,7 +94,7 @@ def clip_tokenizer():
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     special = ["<|startoftext|>", "<|endoftext|>"]
-    trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=special,
+    trainer = trainers.BpeTrainer(vocab_size=280, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(corpus(), trainer=trainer)
     bos, eos = tok.token_to_id(special[0]), tok.token_to_id(special[1])
@@ -164,6 +170,40 @@ def _export_once(module, args, path, inputs, outputs, axes, dynamo: bool):
     return "torchscript opset 17"
 
 
+def compact(path: str) -> None:
+    """The same graph in fewer bytes: intermediate tensors and initializers renamed t0, t1, ... (graph inputs
+    and outputs keep their names), node names, doc strings and value_info dropped. Graphs with subgraphs keep
+    their tensor names (a subgraph may refer to outer names)."""
+    import onnx
+
+    m = onnx.load(path)
+    g = m.graph
+    keep = {i.name for i in g.input} | {o.name for o in g.output}
+    sub = any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for n in g.node for a in n.attribute)
+    for n in g.node:
+        n.name = ""
+        n.doc_string = ""
+    del g.value_info[:]
+    m.doc_string = ""
+    if not sub:
+        names: dict[str, str] = {}
+
+        def short(x: str) -> str:
+            if x == "" or x in keep:
+                return x
+            return names.setdefault(x, f"t{len(names)}")
+
+        for t in g.initializer:
+            t.name = short(t.name)
+        for n in g.node:
+            ins, outs = [short(x) for x in n.input], [short(x) for x in n.output]
+            del n.input[:]
+            n.input.extend(ins)
+            del n.output[:]
+            n.output.extend(outs)
+    onnx.save(m, path)
+
+
 def _ort_diff(path, checks) -> float:
     import onnxruntime as ort
 
@@ -187,6 +227,7 @@ def export_checked(module, args, path, inputs, outputs, axes, checks) -> dict:
     for dynamo in (False, True):
         try:
             how = _export_once(module, args, path, inputs, outputs, axes, dynamo)
+            compact(path)
             model = onnx.load(path)
             onnx.checker.check_model(model)
             got_in = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
@@ -236,7 +277,8 @@ def with_eager(cls, cfg):
 
 
 def tolist(t: torch.Tensor):
-    return [[float(v) for v in row] for row in t.tolist()]
+    """Rows of floats rounded to 7 significant digits (float32 carries about 7; the tests allow 1e-4)."""
+    return [[float(f"{v:.7g}") for v in row] for row in t.tolist()]
 
 
 def b64(img: np.ndarray) -> str:
@@ -251,6 +293,15 @@ def pad_rows(rows: list[list[int]], pad: int, width: int | None = None):
         ids[i, : len(r)] = torch.tensor(r)
         mask[i, : len(r)] = 1
     return ids, mask
+
+
+def drop_optional(out: str, files: list[str]) -> None:
+    """Exported and checked (reference.json keeps the figures), not kept: see --with-combined / --with-quantized."""
+    for f in files:
+        path = os.path.join(out, "onnx", f)
+        if os.path.exists(path):
+            os.remove(path)
+            print(f"  {os.path.relpath(path)}: checked, not kept", flush=True)
 
 
 def folder_size(d: str) -> int:
@@ -307,10 +358,10 @@ def build_clip(out_root: str) -> None:
     tok, sp = clip_tokenizer()
     max_len = 32
     cfg = CLIPConfig(
-        text_config=dict(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        text_config=dict(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=OPTS["layers"],
                          num_attention_heads=4, max_position_embeddings=max_len, bos_token_id=sp["bos"],
                          eos_token_id=sp["eos"], pad_token_id=sp["pad"]),
-        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=OPTS["layers"], num_attention_heads=4,
                            image_size=IMAGE, patch_size=8, num_channels=3),
         projection_dim=16)
     torch.manual_seed(0)
@@ -368,6 +419,8 @@ def build_clip(out_root: str) -> None:
         os.path.join(out, "onnx", "text_model.onnx"), os.path.join(out, "onnx", "text_model_quantized.onnx"),
         [({"input_ids": ids, "attention_mask": mask}, {"text_embeds": txt_raw})])
 
+    drop_optional(out, ["model.onnx"] if not OPTS["combined"] else [])
+    drop_optional(out, [] if OPTS["quantized"] else ["vision_model_quantized.onnx", "text_model_quantized.onnx"])
     model.config._name_or_path = "sightline/tiny-random-clip-hf"
     model.config.save_pretrained(out)
     tok.save(os.path.join(out, "tokenizer.json"))
@@ -440,10 +493,10 @@ def build_siglip(out_root: str) -> None:
     tok, sp = siglip_tokenizer()
     max_len = 64
     cfg = SiglipConfig(
-        text_config=dict(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        text_config=dict(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=OPTS["layers"],
                          num_attention_heads=4, max_position_embeddings=max_len, pad_token_id=sp["pad"],
                          eos_token_id=sp["eos"]),
-        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=OPTS["layers"], num_attention_heads=4,
                            image_size=IMAGE, patch_size=8, num_channels=3))
     torch.manual_seed(1)
     model = with_eager(SiglipModel, cfg).eval()
@@ -497,6 +550,7 @@ def build_siglip(out_root: str) -> None:
          ({"input_ids": ids[1:2], "pixel_values": pv[:1]},
           {"text_embeds": txt_n[1:2], "image_embeds": img_n[:1], "logits_per_text": lpt[1:2, :1]})])
 
+    drop_optional(out, ["model.onnx"] if not OPTS["combined"] else [])
     model.config._name_or_path = "sightline/tiny-random-siglip-hf"
     model.config.save_pretrained(out)
     tok.save(os.path.join(out, "tokenizer.json"))
@@ -545,9 +599,16 @@ def finish(out: str) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        sys.exit("usage: python3 train/byo/make_retrieval_fixtures.py OUT_DIR")
-    out = sys.argv[1]
+    import argparse
+
+    ap = argparse.ArgumentParser(description="tiny CLIP and SigLIP folders in the HF ONNX layouts")
+    ap.add_argument("out")
+    ap.add_argument("--layers", type=int, default=1, help="transformer layers per tower (default 1)")
+    ap.add_argument("--with-combined", action="store_true", help="keep onnx/model.onnx (both towers in one graph)")
+    ap.add_argument("--with-quantized", action="store_true", help="keep CLIP's onnx/*_quantized.onnx towers")
+    args = ap.parse_args()
+    OPTS.update(layers=args.layers, combined=args.with_combined, quantized=args.with_quantized)
+    out = args.out
     os.makedirs(out, exist_ok=True)
     torch.set_grad_enabled(False)
     print("versions", json.dumps(versions()), flush=True)
