@@ -2,7 +2,7 @@
  * `sightline index` / `sightline search --model <folder>` with Hugging Face SigLIP and CLIP folders, end to
  * end on generated videos: the colour SigLIP written here (siglip-fixture.ts: the query's colour must rank its
  * video first, with SigLIP's probability beside the cosine), the tiny random SigLIP and CLIP exported from
- * transformers (test/fixtures/models), and `--variant`.
+ * transformers (test/fixtures/models), and a `--variant` the folder lacks.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +51,7 @@ describe('sightline index/search with Hugging Face SigLIP and CLIP folders', { t
     expect(text.stdout).toMatch(/^(1\.000|0\.9\d\d) {2}0:\d\d\.\d-0:\d\d\.\d {2}.*flat-lime-12s\.mp4 {2}p=0\.9\d\d\n$/);
   });
 
-  it('indexes and searches with the transformers-exported SigLIP and the quantized CLIP variant', async () => {
+  it('indexes and searches with the transformers-exported SigLIP and CLIP', async () => {
     ensureBuilt();
     const videos = await Promise.all(['red', 'lime'].map(colour));
     const siglip = join(FIXTURES, 'tiny-random-siglip-hf');
@@ -68,18 +68,18 @@ describe('sightline index/search with Hugging Face SigLIP and CLIP folders', { t
     }
     expect(found.results.map((x) => x.score)).toEqual([...found.results.map((x) => x.score)].sort((a, b) => b - a));
 
-    // --variant picks the graph files and names the table apart; search needs the same variant.
+    // The CLIP export in the same database: its own table; a variant the folder lacks is one clear line.
     const clip = join(FIXTURES, 'tiny-random-clip-hf');
-    const q = cli(['index', videos[0], '--db', db, '--model', clip, '--variant', 'quantized', '--json']);
-    expect(q.status, q.stderr).toBe(0);
-    expect(jsonLines(q.stdout).at(-1)).toMatchObject({ indexed: 1, model: 'clip:tiny-random-clip-hf@quantized' });
-    const qs = JSON.parse(cli(['search', 'a red car', '--db', db, '--model', clip, '--variant', 'quantized', '--json']).stdout) as { model: string; results: Hit[] };
-    expect(qs.model).toBe('clip:tiny-random-clip-hf@quantized');
-    expect(qs.results.length).toBe(2);
-    expect(qs.results[0].probability).toBeUndefined();
+    const c = cli(['index', videos[0], '--db', db, '--model', clip, '--json']);
+    expect(c.status, c.stderr).toBe(0);
+    expect(jsonLines(c.stdout).at(-1)).toMatchObject({ indexed: 1, clipsAdded: 2, clipsTotal: 2, model: 'clip:tiny-random-clip-hf' });
+    const cs = JSON.parse(cli(['search', 'a red car', '--db', db, '--model', clip, '--json']).stdout) as { model: string; results: Hit[] };
+    expect(cs.model).toBe('clip:tiny-random-clip-hf');
+    expect(cs.results.length).toBe(2);
+    expect(cs.results[0].probability).toBeUndefined();
     const bad = cli(['search', 'a red car', '--db', db, '--model', clip, '--variant', 'q4']);
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toMatch(/onnx\/vision_model_q4.onnx \+ onnx\/text_model_q4.onnx or onnx\/model_q4.onnx is missing; variants here: .*quantized/);
+    expect(bad.stderr).toMatch(/onnx\/vision_model_q4.onnx \+ onnx\/text_model_q4.onnx or onnx\/model_q4.onnx is missing; variants here: fp32 \(plain\)/);
   });
 });
