@@ -1,15 +1,16 @@
 /**
  * `sightline index` / `sightline search --model <folder>` with Hugging Face SigLIP and CLIP folders, end to
  * end on generated videos: the colour SigLIP written here (siglip-fixture.ts: the query's colour must rank its
- * video first, with SigLIP's probability beside the cosine), the tiny random SigLIP and CLIP exported from
- * transformers (test/fixtures/models), and a `--variant` the folder lacks.
+ * video first, with SigLIP's probability beside the cosine), the tiny random SigLIP exported from transformers
+ * (test/fixtures/models) beside a CLIP folder in one database, and a `--variant` the folder lacks.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { media } from '../ingest/media.js';
 import { cli, ensureBuilt, jsonLines } from './helpers.js';
+import { writeClipFixture } from './clip-fixture.js';
 import { SIGLIP_FIXTURE, writeSiglipFixture } from './siglip-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sightline-hf-cli-'));
@@ -51,7 +52,7 @@ describe('sightline index/search with Hugging Face SigLIP and CLIP folders', { t
     expect(text.stdout).toMatch(/^(1\.000|0\.9\d\d) {2}0:\d\d\.\d-0:\d\d\.\d {2}.*flat-lime-12s\.mp4 {2}p=0\.9\d\d\n$/);
   });
 
-  it('indexes and searches with the transformers-exported SigLIP and CLIP', async () => {
+  it('indexes and searches with the transformers-exported SigLIP, and a CLIP folder in the same database', async () => {
     ensureBuilt();
     const videos = await Promise.all(['red', 'lime'].map(colour));
     const siglip = join(FIXTURES, 'tiny-random-siglip-hf');
@@ -68,16 +69,20 @@ describe('sightline index/search with Hugging Face SigLIP and CLIP folders', { t
     }
     expect(found.results.map((x) => x.score)).toEqual([...found.results.map((x) => x.score)].sort((a, b) => b - a));
 
-    // The CLIP export in the same database: its own table; a variant the folder lacks is one clear line.
-    const clip = join(FIXTURES, 'tiny-random-clip-hf');
+    // A CLIP folder (graphs under onnx/, model_type clip) in the same database: its own table, no probability.
+    const clip = writeClipFixture(join(dir, 'clip-colour'));
+    mkdirSync(join(clip, 'onnx'));
+    for (const f of ['vision_model.onnx', 'text_model.onnx']) renameSync(join(clip, f), join(clip, 'onnx', f));
+    writeFileSync(join(clip, 'config.json'), JSON.stringify({ model_type: 'clip', _name_or_path: 'org/tiny-colour-clip', text_config: { max_position_embeddings: 16 } }));
     const c = cli(['index', videos[0], '--db', db, '--model', clip, '--json']);
     expect(c.status, c.stderr).toBe(0);
-    expect(jsonLines(c.stdout).at(-1)).toMatchObject({ indexed: 1, clipsAdded: 2, clipsTotal: 2, model: 'clip:tiny-random-clip-hf' });
-    const cs = JSON.parse(cli(['search', 'a red car', '--db', db, '--model', clip, '--json']).stdout) as { model: string; results: Hit[] };
-    expect(cs.model).toBe('clip:tiny-random-clip-hf');
+    expect(jsonLines(c.stdout).at(-1)).toMatchObject({ indexed: 1, clipsAdded: 2, clipsTotal: 2, model: 'clip:tiny-colour-clip' });
+    const cs = JSON.parse(cli(['search', 'red', '--db', db, '--model', clip, '--json']).stdout) as { model: string; results: Hit[] };
+    expect(cs.model).toBe('clip:tiny-colour-clip');
     expect(cs.results.length).toBe(2);
     expect(cs.results[0].probability).toBeUndefined();
-    const bad = cli(['search', 'a red car', '--db', db, '--model', clip, '--variant', 'q4']);
+    // A variant the folder lacks: one clear line.
+    const bad = cli(['search', 'a red car', '--db', db, '--model', siglip, '--variant', 'q4']);
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/onnx\/vision_model_q4.onnx \+ onnx\/text_model_q4.onnx or onnx\/model_q4.onnx is missing; variants here: fp32 \(plain\)/);
