@@ -32,7 +32,9 @@ async function run(q, k) {
     img.src = r.thumbnail;
     img.alt = `${fileName(r.video)} at ${fmt(r.start)}`;
     const meta = document.createElement('span');
-    meta.textContent = `${fileName(r.video)} · ${fmt(r.start)}-${fmt(r.end)} · ${r.score.toFixed(3)}`;
+    // SigLIP models with a known logit scale and bias also give their match probability (docs/byo-models.md).
+    const p = typeof r.probability === 'number' ? ` · p=${r.probability.toFixed(2)}` : '';
+    meta.textContent = `${fileName(r.video)} · ${fmt(r.start)}-${fmt(r.end)} · ${r.score.toFixed(3)}${p}`;
     button.append(img, meta);
     button.onclick = () => play(r);
     li.append(button);

@@ -27,6 +27,7 @@ interface GatewayFlags extends ClusterFlags {
   allowPrivate?: boolean;
   searchDb?: string;
   searchModel: string;
+  searchVariant?: string;
   search: boolean;
   history: number;
 }
@@ -40,13 +41,14 @@ export function registerGateway(program: Command): Command {
     .option('--allow-private', 'allow network sources on private, link-local and loopback addresses')
     .option('--search-db <dir>', 'video search index (LanceDB folder); default: a scratch folder of this gateway')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
+    .option('--search-variant <name>', 'CLIP/SigLIP search folders: graph files to run (fp16, quantized, ...)')
     .option('--no-search', 'serve without /v1/search and /v1/videos')
     .option('--history <n>', 'messages per stream kept for late joiners and resuming viewers', positiveInteger, GATEWAY_HISTORY)
     .action(async (opts: GatewayFlags) => {
       const logger = createLogger((process.env.SIGHTLINE_LOG_LEVEL as LogLevel) ?? 'info');
       const cluster = await connectCluster(opts.nats, { name: 'gateway', retention: retentionOf(opts), leaseMs: leaseMsFromEnv() });
       const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-gateway-'));
-      const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(scratch, opts.searchDb), modelDir: opts.searchModel }) : undefined;
+      const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(scratch, opts.searchDb), modelDir: opts.searchModel, variant: opts.searchVariant }) : undefined;
       const server = await startService({ ...opts, data: scratch, logger }, clusterFactory(cluster), search, {
         resumeBySecond: true,
         transcripts: clusterTranscripts(cluster),

@@ -19,6 +19,7 @@ export const DEFAULT_SEARCH_DB = '.sightline/search';
 interface IndexFlags {
   db: string;
   model: string;
+  variant?: string;
   clipSeconds?: number;
   json?: boolean;
 }
@@ -26,6 +27,7 @@ interface IndexFlags {
 interface SearchFlags {
   db: string;
   model: string;
+  variant?: string;
   k: number;
   json?: boolean;
 }
@@ -66,7 +68,7 @@ function progressBar(files: { path: string; size: number }[]): { onEvent: (e: In
 
 async function runIndex(inputs: string[], flags: IndexFlags): Promise<void> {
   const store = await SearchStore.open(flags.db);
-  const encoder = await EncoderClient.create(flags.model);
+  const encoder = await EncoderClient.create(flags.model, { variant: flags.variant });
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   process.once('SIGINT', stop);
@@ -135,7 +137,7 @@ function statSize(path: string): number {
 async function runQuery(text: string, flags: SearchFlags): Promise<void> {
   const query = parseQuery({ q: text, k: flags.k });
   const store = await SearchStore.open(flags.db);
-  const encoder = await EncoderClient.create(flags.model);
+  const encoder = await EncoderClient.create(flags.model, { variant: flags.variant });
   try {
     const found = await runSearch(store, encoder, new LiveSegmentIndex(store), query);
     if (flags.json) {
@@ -146,7 +148,8 @@ async function runQuery(text: string, flags: SearchFlags): Promise<void> {
     // Clips and live lines together, best first (one score scale: docs/search.md).
     for (const h of found.hits) {
       const what = h.kind === 'clip' ? h.video : `stream ${h.stream}: ${h.text}`;
-      process.stdout.write(`${h.score.toFixed(3)}  ${fmt(h.start)}-${fmt(h.end)}  ${what}\n`);
+      const p = h.kind === 'clip' && h.probability !== undefined ? `  p=${h.probability.toFixed(3)}` : '';
+      process.stdout.write(`${h.score.toFixed(3)}  ${fmt(h.start)}-${fmt(h.end)}  ${what}${p}\n`);
     }
   } finally {
     await encoder.close();
@@ -168,7 +171,8 @@ export function registerIndex(program: Command): Command {
     .argument('<paths...>', 'video files or folders (walked recursively for video extensions)')
     .option('--db <dir>', 'search index folder (LanceDB)', DEFAULT_SEARCH_DB)
     .option('--clip-seconds <n>', "clip length in seconds (default: the model's, 10)", positiveNumber)
-    .option('--model <dir>', 'retrieval encoder folder: sightline-retrieval or CLIP ONNX layout', defaultRetrievalDir())
+    .option('--model <dir>', 'retrieval encoder folder: sightline-retrieval, or a CLIP/SigLIP ONNX export (docs/byo-models.md)', defaultRetrievalDir())
+    .option('--variant <name>', 'CLIP/SigLIP folders: graph files to run (fp16, quantized, int8, uint8, q4, ...; default the plain ones)')
     .option('--json', 'one JSON line per event on stdout instead of the progress bar')
     .action((paths: string[], flags: IndexFlags) => runIndex(paths, flags));
 }
@@ -181,6 +185,7 @@ export function registerSearch(program: Command): Command {
     .option('--k <n>', 'how many results', positiveInteger, DEFAULT_K)
     .option('--db <dir>', 'search index folder (LanceDB)', DEFAULT_SEARCH_DB)
     .option('--model <dir>', 'retrieval encoder folder the index was built with', defaultRetrievalDir())
+    .option('--variant <name>', 'CLIP/SigLIP folders: the graph files the index was built with (as for index)')
     .option('--json', 'print the results as one JSON object (thumbnails as data URIs)')
     .action((text: string, flags: SearchFlags) => runQuery(text, flags));
 }

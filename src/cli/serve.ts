@@ -59,6 +59,7 @@ export interface ServeOptions extends ServiceOptions {
   demoSeed: number;
   searchDb?: string;
   searchModel: string;
+  searchVariant?: string;
   search: boolean;
   sourceTimeout?: number;
   policy: CachePolicyName;
@@ -109,6 +110,7 @@ export function registerServe(program: Command): Command {
     .option('--device <name>', 'where the model runs: cpu|webgpu (env SIGHTLINE_DEVICE; webgpu keeps the KV cache on the GPU)', device)
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())
+    .option('--search-variant <name>', 'CLIP/SigLIP search folders: graph files to run (fp16, quantized, ...)')
     .option('--no-search', 'serve without /v1/search and /v1/videos')
     .option('--max-streams <n>', 'at most this many live streams (default: no fixed limit; each device admits streams while its measured load leaves room, else 503)', positiveInteger)
     .option('--source-timeout <s>', 'a live source gone this long ends its stream as failed (default 300; env SIGHTLINE_SOURCE_TIMEOUT_S)', positiveInteger)
@@ -138,7 +140,7 @@ export function registerServe(program: Command): Command {
         models.set(name, new DevicePools(poolsOf(dir)));
       }
       const allPools = [...new Set(models.values())];
-      const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel }) : undefined;
+      const search = opts.search ? await SearchService.create({ dbPath: searchDbOf(opts.data, opts.searchDb), modelDir: opts.searchModel, variant: opts.searchVariant }) : undefined;
       const engineLoad: EngineLoadSource = () => allPools.flatMap((p) => p.pools().map(({ device: d, pool }) => ({ device: d, load: pool.loadSnapshot() })));
       // Each engine thread's memory; a model other than the default names its threads.
       const engineMemory: ThreadMemorySource = async () =>

@@ -72,6 +72,8 @@ export const filters = {
   scaleCover: (width: number, height: number, flags: string) =>
     `scale=${width}:${height}:force_original_aspect_ratio=increase:flags=${flags}`,
   centreCrop: (width: number, height: number) => `crop=${width}:${height}`,
+  /** Resize to exactly width x height, aspect ratio not kept. */
+  scaleExact: (width: number, height: number, flags: string) => `scale=${width}:${height}:flags=${flags}`,
   squarePixels: () => 'setsar=1',
 };
 
@@ -79,6 +81,8 @@ export interface IngestCommandOptions {
   fps: number;
   width: number;
   height: number;
+  /** 'cover': scale to cover + centre-crop (default); 'stretch': scale to exactly width x height. */
+  fit?: 'cover' | 'stretch';
   /** Files, and live HLS playlists: pace reading to real time with -re. */
   realtime: boolean;
   /** ffmpeg I/O timeout for network sources, in milliseconds. */
@@ -134,9 +138,10 @@ function inputFor(source: ClassifiedSource, o: IngestCommandOptions): InputSpec 
   }
 }
 
-/** The full ffmpeg argument list for one ingest run: decode, sample, cover-scale, centre-crop, raw RGB24. */
+/** The full ffmpeg argument list for one ingest run: decode, sample, cover-scale, centre-crop (or stretch), raw RGB24. */
 export function buildIngestArgs(source: ClassifiedSource, o: IngestCommandOptions): string[] {
-  return new FfmpegCommand()
+  const fit = o.fit === 'stretch' ? [filters.scaleExact(o.width, o.height, o.scaleFlags)] : [filters.scaleCover(o.width, o.height, o.scaleFlags), filters.centreCrop(o.width, o.height)];
+  const cmd = new FfmpegCommand()
     .global({
       hide_banner: true,
       nostdin: source.kind !== 'stdin',
@@ -145,9 +150,9 @@ export function buildIngestArgs(source: ClassifiedSource, o: IngestCommandOption
       progress: `pipe:${o.progressFd}`, // a block every 0.5 s (ffmpeg's default -stats_period; 4.1 lacks the option)
     })
     .input(inputFor(source, o))
-    .videoFilter(filters.fps(o.fps))
-    .videoFilter(filters.scaleCover(o.width, o.height, o.scaleFlags))
-    .videoFilter(filters.centreCrop(o.width, o.height))
+    .videoFilter(filters.fps(o.fps));
+  for (const f of fit) cmd.videoFilter(f);
+  return cmd
     .videoFilter(filters.squarePixels())
     .output('pipe:1', {
       map: '0:v:0',

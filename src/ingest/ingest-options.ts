@@ -8,6 +8,7 @@ export interface ResolvedOptions {
   fps: number;
   width: number;
   height: number;
+  fit: 'cover' | 'stretch';
   realtime: boolean;
   seconds: number | undefined;
   maxQueuedFrames: number;
@@ -66,6 +67,7 @@ export function resolveOptions(source: string, classified: ClassifiedSource, o: 
     fps: positive('fps', o.fps, d.fps, source),
     width,
     height,
+    fit: o.fit ?? 'cover',
     realtime,
     seconds: o.seconds === undefined ? undefined : positive('seconds', o.seconds, 1, source),
     maxQueuedFrames: Math.round(positive('maxQueuedFrames', o.maxQueuedFrames, d.maxQueuedFrames, source)),

@@ -17,13 +17,18 @@ export interface FrameChunk {
   dropped: number;
 }
 
-/** How a source is opened. Sizes are the model's input; ffmpeg scales to cover and centre-crops. */
+/** How a source is opened. Sizes are the model's input; ffmpeg scales to cover and centre-crops (or stretches: `fit`). */
 export interface IngestOptions {
   /** Sampling rate in frames per second (default 2). */
   fps?: number;
   /** Output frame size in pixels (default 224 x 224). */
   width?: number;
   height?: number;
+  /**
+   * How the picture is fitted to width x height: 'cover' scales to cover it, keeping the aspect ratio, and
+   * centre-crops the overflow (default); 'stretch' resizes to exactly width x height (SigLIP's processor).
+   */
+  fit?: 'cover' | 'stretch';
   /** Files: pace to real time instead of as fast as possible (live sources are always real time). */
   realtime?: boolean;
   /** Stop after this many seconds of stream time. */

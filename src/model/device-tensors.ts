@@ -43,7 +43,7 @@ export interface GuardedSession {
 }
 
 /** Run a session, refusing GPU tensors as inputs of a CPU session. */
-export function runGuarded(s: GuardedSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+export function runGuarded(s: GuardedSession, feeds: Record<string, ort.Tensor>, options?: ort.InferenceSession.RunOptions): Promise<ort.InferenceSession.ReturnType> {
   if (s.provider === 'cpu') {
     for (const [name, t] of Object.entries(feeds)) {
       if (isGpuTensor(t)) {
@@ -53,7 +53,7 @@ export function runGuarded(s: GuardedSession, feeds: Record<string, ort.Tensor>)
   }
   // The runtime's own failures (a lost or broken device, an allocation that failed) leave the session in an
   // unknown state: they get their own code, and the engine worker dies on them (engine.worker.ts).
-  return s.session.run(feeds).catch((err: unknown) => {
+  return (options ? s.session.run(feeds, options) : s.session.run(feeds)).catch((err: unknown) => {
     throw new SightlineError('device_error', `${s.name} on ${s.provider}: ${(err as Error).message}`, { cause: err });
   });
 }

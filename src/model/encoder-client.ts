@@ -5,7 +5,7 @@
  * so decode runs at most one batch ahead.
  */
 import { SightlineError } from '../errors.js';
-import { loadEncoderFolder, type EncoderSpec } from './encoder-folder.js';
+import { loadEncoderFolder, type EncoderSpec, type SiglipScoring } from './encoder-folder.js';
 import type { EncoderWorkerInit, FromEncoder, ToEncoder } from './encoder-protocol.js';
 import type { ClipFrames, EncoderRuntime } from './encoder.js';
 import type { ThreadMemory } from './thread-memory.js';
@@ -19,13 +19,15 @@ export interface EncoderOptions {
   intraOpThreads?: number;
   /** Requests waiting in the worker before new ones are refused (default 64). */
   maxQueued?: number;
+  /** CLIP/SigLIP folders: which graph files (fp16, quantized, ...; default the plain ones). */
+  variant?: string;
 }
 
 /**
  * What the indexer and the search service need from an encoder (tests may pass a double): the
  * EncoderRuntime contract, held from another thread, closed instead of released.
  */
-export interface ClipEncoder extends Pick<EncoderRuntime, 'spec' | 'embedDim' | 'embedClips' | 'embedText'> {
+export interface ClipEncoder extends Pick<EncoderRuntime, 'spec' | 'embedDim' | 'scoring' | 'embedClips' | 'embedText'> {
   close(): Promise<void>;
   /** The encoder thread's own memory (thread-memory.ts), where it runs in a thread of its own. */
   memory?(): Promise<ThreadMemory>;
@@ -38,16 +40,17 @@ export class EncoderClient implements ClipEncoder {
     readonly spec: EncoderSpec,
     readonly embedDim: number,
     private readonly channel: Channel,
+    readonly scoring?: SiglipScoring,
   ) {}
 
   /** Validates the folder here (clear errors before a thread starts), then waits for the worker to load it. */
   static async create(modelDir: string, options: EncoderOptions = {}): Promise<EncoderClient> {
-    const spec = loadEncoderFolder(modelDir);
+    const spec = loadEncoderFolder(modelDir, { variant: options.variant });
     const init: EncoderWorkerInit = { spec, intraOpThreads: options.intraOpThreads ?? 1 };
     const channel: Channel = new WorkerChannel(WORKER_URL, init, { name: 'encoder worker', maxQueued: options.maxQueued ?? 64 });
     try {
-      const { embedDim } = await channel.ready;
-      return new EncoderClient(spec, embedDim, channel);
+      const { embedDim, scoring } = await channel.ready;
+      return new EncoderClient(spec, embedDim, channel, scoring);
     } catch (err) {
       await channel.terminate();
       throw err;

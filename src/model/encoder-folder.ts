@@ -1,22 +1,23 @@
 /**
  * Retrieval encoder folders, read and validated into plain data (crosses into the encoder worker as is);
  * the folder's `layout` picks the encoder implementation (encoder.ts).
- * Two layouts are understood:
+ * Three layouts are understood:
  *
  *   sightline-retrieval   config.json {format: "sightline-retrieval"}, video.onnx (pixel_values
  *                         [B, F, 3, H, W] -> video_embeds [B, D]), text.onnx (input_ids, attention_mask
  *                         -> text_embeds), tokenizer.json. docs/retrieval-model.md.
- *   clip                  the common CLIP ONNX export: vision_model.onnx (pixel_values [N, 3, H, W] ->
- *                         image_embeds), text_model.onnx (input_ids [+ attention_mask] -> text_embeds),
- *                         tokenizer.json, optional preprocessor_config.json / config.json. Used as a
- *                         mean-pooling video encoder: mean of the L2-normed frame embeddings, L2-normed.
+ *   clip, siglip          Hugging Face ONNX exports (transformers.js / Xenova layout; hf-encoder-folder.ts):
+ *                         config.json model_type "clip" or "siglip", vision_model.onnx + text_model.onnx or one
+ *                         model.onnx, under onnx/ or at the top level, with variants (_fp16, _quantized, ...).
+ *                         A folder with these graphs and no model_type is read as CLIP. Used as mean-pooling
+ *                         video encoders: mean of the L2-normed frame embeddings, L2-normed. docs/byo-models.md.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { packagePath } from '../package-root.js';
 import { z } from 'zod';
-import { SightlineError } from '../errors.js';
-import { TextTokenizer } from './tokenizer.js';
+import { invalid, invalidAs, readJson, requireFile, tokenizerOf, type Invalid } from './folder-files.js';
+import { HF_MODEL_TYPES, hasHfGraphs, loadHfEncoder, type HfModelType } from './hf-encoder-folder.js';
 
 /** The shipped Prompt-Switch model; $SIGHTLINE_RETRIEVAL_MODEL overrides it. */
 export const SHIPPED_RETRIEVAL_DIR = packagePath('models', 'sightline-retrieval-v1');
@@ -35,6 +36,18 @@ export const CLIP_DEFAULTS = {
   clipSeconds: 10,
 } as const;
 
+/**
+ * SigLIP's similarity as a probability: sigmoid(scale * cos + bias), scale = exp(logit_scale). The trained
+ * scalars, not config.json's init values (logit_scale_init_value); known from sightline-scoring.json or
+ * read off a combined model.onnx's logits (encoders/hf-dual.ts).
+ */
+export interface SiglipScoring {
+  scale: number;
+  bias: number;
+  /** Where they came from: "sightline-scoring.json" or "model.onnx logits". */
+  from: string;
+}
+
 /** Everything the runtime needs to run one encoder folder. */
 export interface EncoderSpec {
   dir: string;
@@ -42,7 +55,11 @@ export interface EncoderSpec {
   name: string;
   /** sightline-retrieval config's `variant` ("prompt-switch", "mean-pooling"), for reports. */
   variant?: string;
-  layout: 'sightline-retrieval' | 'clip';
+  layout: 'sightline-retrieval' | HfModelType;
+  /** HF layouts: separate towers, or one model.onnx holding both (videoPath = textPath then). */
+  graphs?: 'towers' | 'combined';
+  /** HF layouts: the graph files' variant suffix (fp16, quantized, q4, ...); absent: the plain files. */
+  graphVariant?: string;
   videoPath: string;
   textPath: string;
   tokenizerJson: object;
@@ -50,12 +67,26 @@ export interface EncoderSpec {
   imageHeight: number;
   mean: number[];
   std: number[];
+  /**
+   * How frames are fitted to imageWidth x imageHeight by the ingest: 'cover' scales to cover and centre-crops
+   * (ours; CLIP's resize + centre crop), 'stretch' resizes to exactly that size (SigLIP's processor).
+   */
+  fit: 'cover' | 'stretch';
   framesPerClip: number;
   /** Default clip length of the index (the length the model was trained on). */
   clipSeconds: number;
   maxTokens: number;
   /** Added around the tokenizer's ids when set (sightline-retrieval); CLIP's tokenizer adds its own. */
   special?: { bos: string; eos: string; pad: string };
+  /** Texts right-padded to exactly `length` ids with `id` (SigLIP was trained on max_length padding). */
+  padTo?: { length: number; id: number };
+  /** SigLIP's logit scale and bias when the folder states them (sightline-scoring.json). */
+  scoring?: SiglipScoring;
+}
+
+/** How a folder is read: `variant` picks HF graph files (`--variant`). */
+export interface EncoderFolderOptions {
+  variant?: string;
 }
 
 const triple = z.array(z.number()).length(3);
@@ -76,47 +107,6 @@ const SightlineRetrievalConfig = z.object({
   text: z.object({ maxTokens: z.number().int().min(3), bos: z.string(), eos: z.string(), pad: z.string() }),
   files: z.object({ video: z.string(), text: z.string(), tokenizer: z.string() }).default({ video: 'video.onnx', text: 'text.onnx', tokenizer: 'tokenizer.json' }),
 });
-
-/** The few fields of a HF preprocessor_config.json we read; all optional. */
-const ClipPreprocessor = z.object({
-  crop_size: z.union([z.number(), z.object({ height: z.number(), width: z.number() })]).optional(),
-  size: z.union([z.number(), z.object({ shortest_edge: z.number() }), z.object({ height: z.number(), width: z.number() })]).optional(),
-  image_mean: triple.optional(),
-  image_std: triple.optional(),
-});
-
-/** How errors name the folder: "encoder folder X" (search) or "retrieval model folder X" (eval). */
-type Invalid = (dir: string, what: string, cause?: unknown) => SightlineError;
-
-const invalidAs =
-  (label: string): Invalid =>
-  (dir, what, cause) =>
-    new SightlineError('model_invalid', `${label} ${dir}: ${what}`, { cause });
-
-const invalid = invalidAs('encoder folder');
-
-function readJson(dir: string, file: string, bad: Invalid = invalid): unknown {
-  try {
-    return JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  } catch (err) {
-    throw bad(dir, `${file} is missing or not valid JSON (${(err as Error).message.split('\n')[0]})`, err);
-  }
-}
-
-function requireFile(dir: string, file: string, bad: Invalid = invalid): string {
-  const path = join(dir, file);
-  if (!existsSync(path) || statSync(path).size < 16) throw bad(dir, `${file} is missing or empty`);
-  return path;
-}
-
-function tokenizerOf(dir: string, file: string, bad: Invalid = invalid): { json: object; tokenizer: TextTokenizer } {
-  const json = readJson(dir, file, bad) as object;
-  try {
-    return { json, tokenizer: new TextTokenizer(json) };
-  } catch (err) {
-    throw bad(dir, `${file} cannot be read by tokenizers.js (${(err as Error).message})`, err);
-  }
-}
 
 function loadSightline(dir: string, raw: unknown, bad: Invalid = invalid): EncoderSpec {
   const parsed = SightlineRetrievalConfig.safeParse(raw);
@@ -141,6 +131,7 @@ function loadSightline(dir: string, raw: unknown, bad: Invalid = invalid): Encod
     imageHeight: c.video.imageHeight,
     mean: c.video.mean,
     std: c.video.std,
+    fit: 'cover',
     framesPerClip: c.video.framesPerClip,
     clipSeconds: c.clipSeconds,
     maxTokens: c.text.maxTokens,
@@ -148,53 +139,32 @@ function loadSightline(dir: string, raw: unknown, bad: Invalid = invalid): Encod
   };
 }
 
-function clipImageSize(p: z.infer<typeof ClipPreprocessor>, config: Record<string, unknown>): [number, number] {
-  const crop = p.crop_size;
-  if (typeof crop === 'number') return [crop, crop];
-  if (crop) return [crop.width, crop.height];
-  const vision = config.vision_config as { image_size?: number } | undefined;
-  const size = vision?.image_size ?? (typeof p.size === 'number' ? p.size : undefined);
-  return [size ?? CLIP_DEFAULTS.imageSize, size ?? CLIP_DEFAULTS.imageSize];
-}
-
-function loadClip(dir: string): EncoderSpec {
-  const pre = existsSync(join(dir, 'preprocessor_config.json')) ? readJson(dir, 'preprocessor_config.json') : {};
-  const parsedPre = ClipPreprocessor.safeParse(pre);
-  if (!parsedPre.success) throw invalid(dir, `preprocessor_config.json is malformed: ${parsedPre.error.issues[0].message}`);
-  const config = (existsSync(join(dir, 'config.json')) ? readJson(dir, 'config.json') : {}) as Record<string, unknown>;
-  const [imageWidth, imageHeight] = clipImageSize(parsedPre.data, config);
-  const textConfig = config.text_config as { max_position_embeddings?: number } | undefined;
-  const { json } = tokenizerOf(dir, 'tokenizer.json');
-  const name = typeof config._name_or_path === 'string' && config._name_or_path ? basename(config._name_or_path) : basename(dir);
-  return {
-    dir,
-    name: `clip:${name}`,
-    layout: 'clip',
-    videoPath: requireFile(dir, 'vision_model.onnx'),
-    textPath: requireFile(dir, 'text_model.onnx'),
-    tokenizerJson: json,
-    imageWidth,
-    imageHeight,
-    mean: parsedPre.data.image_mean ?? [...CLIP_DEFAULTS.mean],
-    std: parsedPre.data.image_std ?? [...CLIP_DEFAULTS.std],
-    framesPerClip: CLIP_DEFAULTS.framesPerClip,
-    clipSeconds: CLIP_DEFAULTS.clipSeconds,
-    maxTokens: textConfig?.max_position_embeddings ?? CLIP_DEFAULTS.maxTokens,
-  };
-}
-
-/** Reads an encoder folder of either layout; one clear `model_invalid` error naming the folder otherwise. */
-export function loadEncoderFolder(folder: string): EncoderSpec {
+/**
+ * Reads an encoder folder of any layout; one clear `model_invalid` error naming the folder (and the file)
+ * otherwise. config.json's `format` marks our folders, its `model_type` the HF ones.
+ */
+export function loadEncoderFolder(folder: string, options: EncoderFolderOptions = {}): EncoderSpec {
   const dir = resolve(folder);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw invalid(folder, 'not found (pass --model DIR)');
-  if (existsSync(join(dir, 'vision_model.onnx'))) return loadClip(dir);
-  if (!existsSync(join(dir, 'config.json'))) {
-    throw invalid(dir, 'neither a sightline-retrieval folder (config.json) nor a CLIP ONNX folder (vision_model.onnx, text_model.onnx, tokenizer.json)');
+  const raw = existsSync(join(dir, 'config.json')) ? (readJson(dir, 'config.json') as Record<string, unknown>) : undefined;
+  const modelType = raw?.model_type;
+  if (raw?.format === undefined && typeof modelType === 'string') {
+    if (!(HF_MODEL_TYPES as readonly string[]).includes(modelType)) {
+      throw invalid(dir, `config.json model_type is "${modelType}"; Sightline runs retrieval encoders of type ${HF_MODEL_TYPES.join(' or ')} (or a sightline-retrieval folder)`);
+    }
+    return loadHfEncoder(dir, modelType as HfModelType, raw ?? {}, options.variant);
   }
-  const raw = readJson(dir, 'config.json') as { format?: unknown };
+  if (raw?.format === undefined && hasHfGraphs(dir)) return loadHfEncoder(dir, 'clip', raw ?? {}, options.variant);
+  if (!raw) {
+    throw invalid(
+      dir,
+      'neither a sightline-retrieval folder (config.json) nor a CLIP/SigLIP ONNX folder (vision_model.onnx + text_model.onnx or model.onnx, under onnx/ or here, with tokenizer.json)',
+    );
+  }
   if (raw.format !== 'sightline-retrieval') {
-    throw invalid(dir, `config.json format is ${JSON.stringify(raw.format)}, expected "sightline-retrieval" (or a CLIP folder with vision_model.onnx)`);
+    throw invalid(dir, `config.json format is ${JSON.stringify(raw.format)}, expected "sightline-retrieval" (or a CLIP/SigLIP ONNX folder: config.json model_type "clip" or "siglip")`);
   }
+  if (options.variant) throw invalid(dir, `--variant ${options.variant} applies to CLIP/SigLIP ONNX folders; a sightline-retrieval folder has one set of graphs`);
   return loadSightline(dir, raw);
 }
 

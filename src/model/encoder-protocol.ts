@@ -3,7 +3,7 @@
  * frame bytes and vectors cross as transferred ArrayBuffers. Every request carries `seq` and is
  * answered exactly once (`vectors` or `error`); unknown message types are ignored on both sides.
  */
-import type { EncoderSpec } from './encoder-folder.js';
+import type { EncoderSpec, SiglipScoring } from './encoder-folder.js';
 
 export interface EncoderWorkerInit {
   spec: EncoderSpec;
@@ -17,7 +17,7 @@ export type ToEncoder =
   | { type: 'text'; seq: number; text: string };
 
 export type FromEncoder =
-  | { type: 'ready'; embedDim: number }
+  | { type: 'ready'; embedDim: number; scoring?: SiglipScoring }
   | { type: 'fatal'; code: string; message: string }
   | { type: 'vectors'; seq: number; vectors: ArrayBuffer[] }
   | { type: 'error'; seq: number; code: string; message: string };

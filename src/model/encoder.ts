@@ -5,11 +5,12 @@
  * EncoderClient (encoder.worker.ts runs the encoder); eval, benches and tests may run one in their thread.
  */
 import { SightlineError } from '../errors.js';
-import type { EncoderSpec } from './encoder-folder.js';
-import { createClipEncoder } from './encoders/clip.js';
+import type { EncoderSpec, SiglipScoring } from './encoder-folder.js';
+import { createHfDualEncoder } from './encoders/hf-dual.js';
 import { createSightlineEncoder } from './encoders/sightline-retrieval.js';
 
 export { l2Normalize } from './encoders/io.js';
+export { siglipProbability } from './encoders/hf-dual.js';
 
 /** One clip: `frames` packed RGB24 frames of the spec's image size. */
 export interface ClipFrames {
@@ -21,16 +22,19 @@ export interface ClipFrames {
 export interface EncoderRuntime {
   readonly spec: EncoderSpec;
   readonly embedDim: number;
+  /** SigLIP folders whose logit scale and bias are known: probability = sigmoid(scale * cos + bias). */
+  readonly scoring?: SiglipScoring;
   embedClips(clips: ClipFrames[]): Promise<Float32Array[]>;
   embedText(text: string): Promise<Float32Array>;
-  /** Many texts (eval's captions): sightline-retrieval runs `batch` at a time, right-padded; CLIP one by one. */
+  /** Many texts (eval's captions): sightline-retrieval and SigLIP run `batch` at a time, padded; CLIP one by one. */
   embedTexts(texts: readonly string[], batch?: number): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
 
 const BY_LAYOUT: Record<EncoderSpec['layout'], (spec: EncoderSpec, intraOpThreads: number) => Promise<EncoderRuntime>> = {
   'sightline-retrieval': createSightlineEncoder,
-  clip: createClipEncoder,
+  clip: createHfDualEncoder,
+  siglip: createHfDualEncoder,
 };
 
 /** The folder's encoder, on the CPU with `intraOpThreads` onnxruntime threads per graph. */

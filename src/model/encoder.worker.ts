@@ -52,7 +52,7 @@ port.on('message', (m: ToEncoder) => {
 createEncoderRuntime(init.spec, init.intraOpThreads).then(
   (r) => {
     runtime = r;
-    post({ type: 'ready', embedDim: r.embedDim });
+    post({ type: 'ready', embedDim: r.embedDim, ...(r.scoring ? { scoring: r.scoring } : {}) });
     void drain();
   },
   (err) => {

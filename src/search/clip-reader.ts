@@ -17,6 +17,8 @@ export interface ClipPlan {
   framesPerClip: number;
   width: number;
   height: number;
+  /** How frames are fitted to width x height (the encoder's preprocessing; default 'cover'). */
+  fit?: 'cover' | 'stretch';
   /** ffmpeg decoder threads (0: ffmpeg decides, one per core). */
   decoderThreads?: number;
 }
@@ -56,6 +58,7 @@ export async function* readClips(path: string, plan: ClipPlan, durationSec: numb
     fps: F / L,
     width,
     height,
+    fit: plan.fit,
     backpressure: 'wait',
     decoderThreads: plan.decoderThreads ?? DEFAULT_INDEX_DECODER_THREADS,
     signal,

@@ -117,7 +117,7 @@ export async function indexVideos(inputs: string[], o: IndexOptions): Promise<In
   for (const path of await o.store.recover(model, embedDim)) emit({ type: 'recovered', path });
   const { files, missing } = collectVideoFiles(inputs);
   for (const m of missing) fail(m.path, new SightlineError('source_not_found', `${m.path}: ${m.reason}`));
-  const plan: ClipPlan = { clipSeconds: o.clipSeconds ?? spec.clipSeconds, framesPerClip: spec.framesPerClip, width: spec.imageWidth, height: spec.imageHeight, decoderThreads: o.decoderThreads };
+  const plan: ClipPlan = { clipSeconds: o.clipSeconds ?? spec.clipSeconds, framesPerClip: spec.framesPerClip, width: spec.imageWidth, height: spec.imageHeight, fit: spec.fit, decoderThreads: o.decoderThreads };
 
   // Look-ahead: the next file is stat'ed, hashed and probed (reads only) while this one decodes and encodes.
   const prepare = (path: string): Promise<Prepared> => prepareVideo(path, o.store, model).catch((error: unknown) => ({ path, error }));

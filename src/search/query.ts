@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SightlineError } from '../errors.js';
-import type { ClipEncoder } from '../model/index.js';
+import { siglipProbability, type ClipEncoder } from '../model/index.js';
 import type { LiveSegmentIndex } from './live-index.js';
 import type { SearchStore } from './store.js';
 
@@ -31,7 +31,11 @@ export const ClipResult = z.object({
   video: z.string().describe('Absolute path of the video file'),
   start: z.number().describe('Clip start (s)'),
   end: z.number().describe('Clip end (s)'),
-  score: z.number().describe('Cosine similarity of query and clip, -1..1'),
+  score: z.number().describe('Cosine similarity of query and clip, -1..1 (the ranking, for every model)'),
+  probability: z
+    .number()
+    .optional()
+    .describe("SigLIP models whose logit scale and bias are known: sigmoid(exp(logit_scale) * score + logit_bias), the model's own 0..1 match probability (same order as score)"),
   thumbnail: z.string().describe("JPEG of the clip's middle frame as a data: URI"),
 });
 export type ClipResult = z.infer<typeof ClipResult>;
@@ -71,7 +75,16 @@ export function parseQuery(raw: { q?: unknown; k?: unknown }): SearchQuery {
 export async function runSearch(store: SearchStore, encoder: ClipEncoder, live: LiveSegmentIndex | undefined, query: SearchQuery): Promise<SearchResults> {
   const vector = await encoder.embedText(query.q);
   const [clips, segments] = await Promise.all([store.searchClips(encoder.spec.name, vector, query.k), live ? live.search(query.q, query.k) : Promise.resolve([])]);
-  const results: ClipResult[] = clips.map((c) => ({ kind: 'clip', video: c.video, start: c.start, end: c.end, score: c.score, thumbnail: `data:image/jpeg;base64,${Buffer.from(c.thumbnail).toString('base64')}` }));
+  const scoring = encoder.scoring;
+  const results: ClipResult[] = clips.map((c) => ({
+    kind: 'clip',
+    video: c.video,
+    start: c.start,
+    end: c.end,
+    score: c.score,
+    ...(scoring ? { probability: siglipProbability(c.score, scoring) } : {}),
+    thumbnail: `data:image/jpeg;base64,${Buffer.from(c.thumbnail).toString('base64')}`,
+  }));
   const liveResults: LiveResult[] = segments.map((s) => ({ kind: 'live', ...s }));
   return { query: query.q, model: encoder.spec.name, hits: mergeHits(results, liveResults, query.k), results, live: liveResults };
 }

@@ -15,6 +15,8 @@ export const DEFAULT_MAX_QUEUED_INDEX_JOBS = 16;
 export interface SearchServiceOptions {
   dbPath: string;
   modelDir: string;
+  /** CLIP/SigLIP folders: which graph files (fp16, quantized, ...; default the plain ones). */
+  variant?: string;
   /** Live segments commit interval (default 1 s). */
   liveFlushMs?: number;
   maxQueuedIndexJobs?: number;
@@ -37,7 +39,7 @@ export class SearchService {
 
   static async create(o: SearchServiceOptions): Promise<SearchService> {
     const store = await SearchStore.open(o.dbPath);
-    const encoder = await EncoderClient.create(o.modelDir);
+    const encoder = await EncoderClient.create(o.modelDir, { variant: o.variant });
     return new SearchService(store, encoder, new LiveSegmentIndex(store, o.liveFlushMs, undefined, o.onError), o.maxQueuedIndexJobs ?? DEFAULT_MAX_QUEUED_INDEX_JOBS, o.onError);
   }
 

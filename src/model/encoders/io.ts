@@ -1,7 +1,8 @@
 /**
- * The graph inputs and outputs both encoder layouts share: each graph opened through onnx-session.ts
- * (CPU) and checked for the names its layout feeds and reads, clip bytes checked and turned into
- * pixel values, token ids tokenizers.js could map, and the L2 normalisation of every vector returned.
+ * What the encoder layouts share: graphs opened through onnx-session.ts (CPU) with the encoder session
+ * options, checked for the names the layout feeds and reads (openGraph: sightline-retrieval; the HF layouts
+ * check theirs in hf-graphs.ts), clip bytes checked and turned into pixel values, token ids tokenizers.js
+ * could map, and the L2 normalisation of every vector returned.
  */
 import { SightlineError } from '../../errors.js';
 import type { GuardedSession } from '../device-tensors.js';
