@@ -86,29 +86,36 @@ export function textModel(): Uint8Array {
   });
 }
 
-export function tokenizerJson(): object {
+/**
+ * A word-level tokenizer.json over `special` then `words` (ids in that order), lowercased, split on whitespace,
+ * with `before`/`after` special tokens added around every text (CLIP: start and end of text; SigLIP: end only).
+ */
+export function wordTokenizerJson(special: readonly string[], words: readonly string[], around: { before?: string; after?: string }): object {
   const vocab: Record<string, number> = {};
-  [...SPECIAL, ...WORDS].forEach((w, i) => (vocab[w] = i));
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  [...special, ...words].forEach((w, i) => (vocab[w] = i));
+  const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const marks = [around.before, around.after].filter((t): t is string => t !== undefined);
+  const mark = (t: string | undefined) => (t === undefined ? [] : [{ SpecialToken: { id: t, type_id: 0 } }]);
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: SPECIAL.map((t, i) => special(i, t)),
+    added_tokens: special.map((t, i) => added(i, t)),
     normalizer: { type: 'Lowercase' },
     pre_tokenizer: { type: 'Whitespace' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<|startoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 0 } }],
+      single: [...mark(around.before), { Sequence: { id: 'A', type_id: 0 } }, ...mark(around.after)],
       pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: {
-        '<|startoftext|>': { id: '<|startoftext|>', ids: [0], tokens: ['<|startoftext|>'] },
-        '<|endoftext|>': { id: '<|endoftext|>', ids: [1], tokens: ['<|endoftext|>'] },
-      },
+      special_tokens: Object.fromEntries(marks.map((t) => [t, { id: t, ids: [vocab[t]], tokens: [t] }])),
     },
     decoder: null,
     model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
   };
+}
+
+export function tokenizerJson(): object {
+  return wordTokenizerJson(SPECIAL, WORDS, { before: '<|startoftext|>', after: '<|endoftext|>' });
 }
 
 /** Writes the folder and returns its path. */

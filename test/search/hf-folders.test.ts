@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withRuntime } from './encoder-runtime.js';
 import { buildIngestArgs } from '../../src/ingest/command.js';
 import { openSource } from '../../src/ingest/index.js';
 import { classifySource } from '../../src/ingest/source-kind.js';
@@ -36,15 +37,6 @@ function variantOf(src: string, name: string, edit: (d: string) => void): string
   cpSync(src, d, { recursive: true });
   edit(d);
   return d;
-}
-
-async function withRuntime<T>(folder: string, f: (rt: EncoderRuntime) => Promise<T>, variant?: string): Promise<T> {
-  const rt = await createEncoderRuntime(loadEncoderFolder(folder, { variant }));
-  try {
-    return await f(rt);
-  } finally {
-    await rt.release();
-  }
 }
 
 describe('SigLIP folders: reading', () => {

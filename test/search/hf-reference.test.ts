@@ -11,9 +11,10 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withRuntime } from './encoder-runtime.js';
 import { openDualGraphs } from '../../src/model/encoders/hf-graphs.js';
 import { framesToPixelValues } from '../../src/model/preprocess.js';
-import { createEncoderRuntime, l2Normalize, loadEncoderFolder, siglipProbability, TextTokenizer, type EncoderRuntime } from '../../src/model/index.js';
+import { l2Normalize, loadEncoderFolder, siglipProbability, TextTokenizer, type EncoderRuntime } from '../../src/model/index.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'models');
 const TOL = 1e-4;
@@ -60,15 +61,6 @@ function copyOf(src: string, name: string, keep: (rel: string) => boolean): stri
   const d = join(tmp, name);
   cpSync(src, d, { recursive: true, filter: (from) => from === src || keep(from.slice(src.length + 1)) || (!from.endsWith('.onnx') && !from.endsWith('.json')) });
   return d;
-}
-
-async function withRuntime<T>(folder: string, f: (rt: EncoderRuntime) => Promise<T>, variant?: string): Promise<T> {
-  const rt = await createEncoderRuntime(loadEncoderFolder(folder, { variant }));
-  try {
-    return await f(rt);
-  } finally {
-    await rt.release();
-  }
 }
 
 /**

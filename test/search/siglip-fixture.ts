@@ -18,6 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { wordTokenizerJson } from './clip-fixture.js';
 
 const { onnx } = onnxProto;
 const DIM = 8;
@@ -139,25 +140,7 @@ export function combinedModel(o: { refuseEmptyBatch?: boolean } = {}): Uint8Arra
 }
 
 export function siglipTokenizerJson(): object {
-  const vocab: Record<string, number> = {};
-  [...SPECIAL, ...WORDS].forEach((w, i) => (vocab[w] = i));
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIAL.map((t, i) => special(i, t)),
-    normalizer: { type: 'Lowercase' },
-    pre_tokenizer: { type: 'Whitespace' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
-    },
-    decoder: null,
-    model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-  };
+  return wordTokenizerJson(SPECIAL, WORDS, { after: '</s>' });
 }
 
 /** Writes the folder (towers + sidecar, or `combined`: model.onnx alone) and returns its path. */
