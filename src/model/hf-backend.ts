@@ -65,6 +65,8 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     const out = await runGuarded(embed, { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) });
     return output(out, 'inputs_embeds', 'embed_tokens').data as Float32Array;
   }
+  // The processor's tokens around each frame never change: embedded once, not every second.
+  const [frameBefore, frameAfter, betweenFrames] = [await embedIds(hf.frameBefore), await embedIds(hf.frameAfter), await embedIds(hf.betweenFrames)];
 
   return {
     hiddenSize: d,
@@ -83,14 +85,13 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       if (features.length !== frames * perFrame) {
         throw new SightlineError('model_invalid', `${label}: vision_encoder gave ${features.length / d} feature rows for ${frames} frames, expected ${hf.imageSeqLen} each`);
       }
-      const [before, after, between] = await Promise.all([embedIds(hf.frameBefore), embedIds(hf.frameAfter), embedIds(hf.betweenFrames)]);
-      const out = new Float32Array(frames * (before.length + perFrame + after.length) + (frames - 1) * between.length);
+      const out = new Float32Array(frames * (frameBefore.length + perFrame + frameAfter.length) + (frames - 1) * betweenFrames.length);
       let at = 0;
       for (let f = 0; f < frames; f++) {
-        if (f > 0) at = put(out, between, at);
-        at = put(out, before, at);
+        if (f > 0) at = put(out, betweenFrames, at);
+        at = put(out, frameBefore, at);
         at = put(out, features.subarray(f * perFrame, (f + 1) * perFrame), at);
-        at = put(out, after, at);
+        at = put(out, frameAfter, at);
       }
       return out;
     },

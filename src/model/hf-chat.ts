@@ -61,10 +61,8 @@ export function chatLayoutFromTemplate(input: ChatTemplateInput): ChatLayout {
   const [headerPart, rest] = cut(withUser.slice(systemTurn.length), input.imagePlaceholder, 'image');
   const [between, afterFrames] = cut(rest, input.imagePlaceholder, 'second image');
   const [, endPart] = cut(withAnswer, MARK.line, 'assistant message');
-  const answerStart = withAnswer.indexOf(MARK.line);
-  const genPrompt = withUser;
   // The answer must follow the generation prompt (a space between them is the model's to write).
-  if (!withAnswer.slice(0, answerStart).startsWith(genPrompt.trimEnd())) {
+  if (!withAnswer.slice(0, withAnswer.indexOf(MARK.line)).startsWith(withUser.trimEnd())) {
     throw new Error('the chat template writes an answer differently from its generation prompt');
   }
   const [beforeInstruction, afterInstruction] = cut(afterFrames, MARK.instruction, 'instruction');

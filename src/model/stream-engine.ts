@@ -143,7 +143,8 @@ export class StreamEngine {
     const ids = quiet ? await this.stayQuiet() : await this.generate(logits);
     const text = this.tokenizer.decode(ids);
     const silent = text.trim() === '' || text.trim() === this.config.chat.silence.trim();
-    if (!silent) this.lastSpoken = { startSec: input.startSec, meanVisual: meanRow(visual, d) };
+    // The mean visual token is kept only when the visual-change rule needs it (not on every spoken second).
+    if (!silent) this.lastSpoken = { startSec: input.startSec, meanVisual: this.options.quiet?.minVisualChange ? meanRow(visual, d) : undefined };
     this.cache.commitRound({
       startSec: input.startSec,
       endSec: input.endSec,
