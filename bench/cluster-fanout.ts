@@ -12,7 +12,6 @@
  * process). CPU per gateway is its user+system time over the measuring window (/proc). Needs `npm run build`
  * and ~N+100 file descriptors (`ulimit -n`).
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import WebSocket from 'ws';
 import { connectCluster } from '../src/cluster/connect.js';
@@ -20,6 +19,7 @@ import { wantStream } from '../src/cluster/directory.js';
 import { SegmentPublisher } from '../src/cluster/segment-log.js';
 import { startNats } from '../test/cluster/nats-server.js';
 import { removeRoleScratch, startGateway, type Role } from '../test/cluster/roles.js';
+import { processCpuSec } from './process-cpu.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -33,11 +33,6 @@ const RATE = arg('rate', 2);
 const CONNECT_BATCH = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** user + system CPU seconds of a process so far. */
-function cpuSec(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14, 15) in clock ticks
-}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -84,8 +79,8 @@ async function main(): Promise<void> {
   await sleep(1000);
 
   const publisher = new SegmentPublisher(cluster, (m) => console.error(m));
-  const cpu0 = gateways.map((g) => cpuSec(g.child.pid!));
-  const viewersCpu0 = cpuSec(process.pid);
+  const cpu0 = gateways.map((g) => processCpuSec(g.child.pid!));
+  const viewersCpu0 = processCpuSec(process.pid);
   const nats0 = performance.now();
   measuring = true;
   let t = 0;
@@ -98,8 +93,8 @@ async function main(): Promise<void> {
   await sleep(1000);
   measuring = false;
   const wallSec = (performance.now() - nats0) / 1000;
-  const cpu = gateways.map((g, i) => (cpuSec(g.child.pid!) - cpu0[i]) / wallSec);
-  const viewersCpu = (cpuSec(process.pid) - viewersCpu0) / wallSec;
+  const cpu = gateways.map((g, i) => (processCpuSec(g.child.pid!) - cpu0[i]) / wallSec);
+  const viewersCpu = (processCpuSec(process.pid) - viewersCpu0) / wallSec;
   endToEnd.sort((a, b) => a - b);
   fromGateway.sort((a, b) => a - b);
   const expected = open * t;

@@ -4,8 +4,10 @@
  * every session gets one chunk per wall-clock second (staggered), for --seconds seconds.
  *
  *   npx tsx bench/engine-concurrency.ts [--model DIR] [--workers N] [--seconds 20] [--levels 1,4,16,32,64,96,128] [--policy refresh]
- *       [--batching on|off] [--device cpu|webgpu] [--frames noise|match]   (batching off: each stream runs its own model calls, as before;
- *       webgpu: one worker with the K/V on the GPU, falling back to the CPU with a notice where there is none)
+ *       [--batching on|off] [--device cpu|webgpu] [--frames noise|match] [--isolation thread|process]
+ *       (batching off: each stream runs its own model calls, as before; webgpu: one worker with the K/V on the GPU
+ *       unless --workers says more, each then a process of its own; it falls back to the CPU with a notice where
+ *       there is no GPU)
  *
  * Sessions start with ~1,100 tokens of previous text so the cache is near its steady-state size (text
  * sink + window full) from the first second; a 5-second warm-up level runs first and is not reported.
@@ -25,6 +27,7 @@ import { SyntheticBroadcast } from '../src/synth/index.js';
 import { startCommentary, type FrameChunk, type SessionEvent } from '../src/stream/index.js';
 import { DEFAULT_CACHE_POLICY } from '../src/cache/index.js';
 import { cachePolicyName } from '../src/cli/options.js';
+import { processCpuSec } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,17 +39,20 @@ const { values } = parseArgs({
     batching: { type: 'string', default: 'on' },
     device: { type: 'string', default: 'cpu' },
     frames: { type: 'string', default: 'noise' },
+    isolation: { type: 'string' },
   },
 });
 const policy = cachePolicyName(values.policy!);
 const seconds = Number(values.seconds);
 if (!['on', 'off'].includes(values.batching!)) throw new Error(`--batching: "${values.batching}" is not on or off`);
 if (values.device !== 'cpu' && values.device !== 'webgpu') throw new Error(`--device: "${values.device}" is not cpu or webgpu`);
+if (values.isolation !== undefined && values.isolation !== 'thread' && values.isolation !== 'process') throw new Error(`--isolation: "${values.isolation}" is not thread or process`);
 const pool = await EnginePool.create({
   modelDir: values.model!,
   workers: values.workers ? Number(values.workers) : undefined,
   batching: values.batching === 'on',
   device: values.device,
+  isolation: values.isolation,
 });
 const workers = pool.streamsPerWorker.length;
 const v = pool.config.vision;
@@ -98,6 +104,8 @@ for (const [i, n] of [2, ...levels].entries()) {
   let skipped = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const workerCpu = (): number => pool.workerProcessIds.reduce((sum, pid) => sum + processCpuSec(pid), 0);
+  const workerCpu0 = workerCpu();
   // What admission sees (docs/engine.md, "Admission"): the busiest worker's measured busy fraction and the mean
   // measured cost per stream, sampled each second while every stream of the level is open and measured.
   let busiestWorker = 0;
@@ -123,8 +131,10 @@ for (const [i, n] of [2, ...levels].entries()) {
   await Promise.all(sessions);
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
-  // cores: CPU seconds of this process (main thread + engine workers) per wall second of the level.
-  const cores = Math.round(((cpu.user + cpu.system) / 1e3 / (performance.now() - t0)) * 100) / 100;
+  // cores: CPU seconds of this process (main thread + engine worker threads) and of any worker processes per wall
+  // second of the level.
+  const cpuMs = (cpu.user + cpu.system) / 1e3 + 1000 * (workerCpu() - workerCpu0);
+  const cores = Math.round((cpuMs / (performance.now() - t0)) * 100) / 100;
   const row = {
     streams: n,
     p50Ms: pct(latencies, 0.5),

@@ -24,7 +24,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
 import { EnginePool } from '../src/model/pool.js';
-import { startWorker } from '../src/model/worker-start.js';
+import { startThread } from '../src/model/worker-start.js';
+import { processCpuSec } from './process-cpu.js';
 import { sessionEngineOptions } from '../src/stream/index.js';
 import { cachePolicyName } from '../src/cli/options.js';
 
@@ -64,16 +65,6 @@ function threadCpuSec(pid: number | 'self' = 'self'): Map<string, number> {
   return out;
 }
 
-/** CPU seconds of a process tree's children (pool-processes) from /proc, utime+stime of each. */
-function processCpuSec(pid: number): number {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 function childPids(pid: number): number[] {
   try {
@@ -120,7 +111,7 @@ async function child(job: ChildJob): Promise<void> {
   let generated = 0;
   let stop: () => Promise<void>;
   if (job.mode === 'ort-threads') {
-    const workers = Array.from({ length: job.workers }, (): Worker => startWorker(new URL(import.meta.url), { model: job.model, seconds: job.seconds }));
+    const workers = Array.from({ length: job.workers }, (): Worker => startThread(new URL(import.meta.url), { model: job.model, seconds: job.seconds }));
     await Promise.all(workers.map((w) => new Promise((r, j) => (w.once('message', r), w.once('error', j)))));
     run = async () => {
       const counts = workers.map((w) => new Promise<number>((r) => w.once('message', r)));

@@ -3,9 +3,8 @@
  * runs each stream-second entirely here (one message in, one out). With a batching model (format 2, host
  * K/V) every stream's requests run in its own order, all streams at once, and their model calls meet in
  * the BatchScheduler; otherwise requests run one at a time in arrival order, so streams sharing a worker
- * interleave second by second.
+ * interleave second by second. It runs as a thread or as a child process (worker-port.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { isSightlineError } from '../errors.js';
 import type { InferenceBackend } from './backend.js';
 import { BatchScheduler } from './batch-scheduler.js';
@@ -15,9 +14,9 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { StreamEngine } from './stream-engine.js';
 import { isMemoryRequest, memoryAnswer } from './thread-memory.js';
 import { TextTokenizer } from './tokenizer.js';
+import { connectToParent } from './worker-port.js';
 
-const init = workerData as WorkerInit;
-const port = parentPort!;
+const { port, data: init } = await connectToParent<WorkerInit>();
 const { config } = init.folder;
 const tokenizer = new TextTokenizer(init.folder.tokenizerJson, init.folder.tokenizerConfig);
 const engines = new Map<string, StreamEngine>();

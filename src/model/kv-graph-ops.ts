@@ -11,6 +11,8 @@
  *   kv_pack    B streams' rows -> one batch [B,P,H,D]: Concat all, Gather   (Concat, Gather, Reshape;
  *              idx[B*P] (padding -> row 0, masked by the decoder)            one graph per B, made on use)
  *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Slice; one graph per B)
+ *   kv_merge   a batch's packed past and new rows -> stream b's whole rows    (Slice, Concat; one graph
+ *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  per B)
  *
  * The rotation angles come from KvStore in float64 (cos/sin tables of one row per distinct delta,
  * uploaded as float32), so graph and host implementations rotate by the same angles.
@@ -154,6 +156,35 @@ export function splitGraph(g: KvGeometry, batch: number): GraphSpec {
   return spec;
 }
 
+/**
+ * After a batched step, each stream's whole rows in one run: the first P_b rows of its packed past then its T_b
+ * new rows (`past_ends_b` = [b + 1, P_b], `new_ends_b` = [b + 1, T_b]). Its store adopts them, so a step costs
+ * three runs (pack, decoder, merge) whatever the batch, instead of one more `kv_append` per stream.
+ */
+export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
+  const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const spec: GraphSpec = { name: `kv_merge_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 1]) }] };
+  for (let b = 0; b < batch; b++) {
+    spec.inputs.push({ name: `past_ends_${b}`, type: DT.int64, dims: [2] }, { name: `new_ends_${b}`, type: DT.int64, dims: [2] });
+    spec.initializers!.push({ name: `starts_${b}`, type: DT.int64, dims: [2], data: i64([b, 0]) });
+  }
+  for (let l = 0; l < L; l++) {
+    for (const kv of ['key', 'value']) {
+      spec.inputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: [batch, 'P', H, D] }, { name: `new_${kv}_${l}`, type: DT.float, dims: [batch, 'T', H, D] });
+      for (let b = 0; b < batch; b++) {
+        const out = `${kv}_${b}_${l}`;
+        spec.outputs.push({ name: out, type: DT.float, dims: [1, `N${b}`, H, D] });
+        spec.nodes.push(
+          { op: 'Slice', inputs: [`past_${kv}_${l}`, `starts_${b}`, `past_ends_${b}`, 'axes'], outputs: [`p_${out}`] },
+          { op: 'Slice', inputs: [`new_${kv}_${l}`, `starts_${b}`, `new_ends_${b}`, 'axes'], outputs: [`n_${out}`] },
+          { op: 'Concat', inputs: [`p_${out}`, `n_${out}`], outputs: [out], attrs: { axis: 1 } },
+        );
+      }
+    }
+  }
+  return spec;
+}
+
 /** Whether outputs of sessions on this provider can stay in device memory. */
 export const keepsOutputsOnDevice = (provider: string): boolean => provider === 'webgpu';
 
@@ -171,12 +202,12 @@ export class CacheGraphs {
     readonly layout: KvLayout,
   ) {}
 
-  /** kv_pack / kv_split for a batch of `batch` streams, made on first use and kept. */
-  batchGraph(kind: 'pack' | 'split', batch: number): Promise<GuardedSession> {
+  /** kv_pack / kv_split / kv_merge for a batch of `batch` streams, made on first use and kept. */
+  batchGraph(kind: 'pack' | 'split' | 'merge', batch: number): Promise<GuardedSession> {
     const key = `${kind}${batch}`;
     let session = this.batchGraphs.get(key);
     if (!session) {
-      const spec = (kind === 'pack' ? packGraph : splitGraph)(this.geometry, batch);
+      const spec = { pack: packGraph, split: splitGraph, merge: mergeGraph }[kind](this.geometry, batch);
       session = ort.InferenceSession.create(buildModel(spec), this.deviceOptions).then((s) => ({ name: spec.name, provider: this.provider, session: s }));
       this.batchGraphs.set(key, session);
     }
@@ -250,9 +281,15 @@ export class GraphKvOps implements KvOps {
     return rows as ort.Tensor; // already owned by whoever produced it (the decoder step); ownership moves here
   }
 
-  /** Seq-major: the new rows, concatenated. Head-major: the decoder's whole present [1, H, at + tokens, D], adopted. */
+  /**
+   * New rows, appended (one `kv_append` run at the next flush), or tensors that already hold the live rows before
+   * them too, adopted as they are: a head-major decoder's whole present [1, H, at + tokens, D], or a batched
+   * step's `kv_merge` output [1, at + tokens, H, D]. Tensors say which by their row count; host rows by the layout.
+   */
   append(keys: readonly KvRows[], values: readonly KvRows[], at: number, tokens: number): void {
-    const adopt = this.graphs.layout === 'head-major';
+    const given = keys[0] instanceof Float32Array ? undefined : keys[0].dims[rowAxis(this.graphs.layout)];
+    const adopt = given === undefined ? this.graphs.layout === 'head-major' : given === at + tokens;
+    if (given !== undefined && given !== tokens && !adopt) throw new RangeError(`KV graph ops: ${given} rows given, expected ${tokens} new or ${at + tokens} in all`);
     const rows = adopt ? at + tokens : tokens;
     const op = { keys: keys.map((k) => this.tensorOf(k, rows)), values: values.map((v) => this.tensorOf(v, rows)) };
     this.queue.push(adopt ? { kind: 'adopt', ...op } : { kind: 'append', ...op });

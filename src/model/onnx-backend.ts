@@ -125,7 +125,9 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
 
   /**
    * K/V on the device, one call for the batch: kv_pack gathers the streams' rows into the padded past, the
-   * decoder runs, kv_split hands each stream its new rows, which its store appends (all on the provider).
+   * decoder runs, and kv_merge gives each stream its whole rows (its past, then its new rows), which its store
+   * adopts: three runs a step whatever the batch (all on the provider). A batch with an empty store among
+   * others takes kv_split instead, each store appending its new rows at its next flush.
    */
   async function decodeDeviceBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
     const batch = requests.length;
@@ -138,6 +140,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     const { pastRows, newRows } = inputs;
     const feeds = inputFeeds(inputs);
     const packed: ort.Tensor[] = [];
+    const merge = pastRows > 0 && requests.every((r) => r.store.length > 0);
     if (pastRows === 0) {
       const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
       for (let l = 0; l < numLayers; l++) feeds[`past_key_${l}`] = feeds[`past_value_${l}`] = none;
@@ -161,27 +164,34 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
         packed.push((feeds[`past_key_${l}`] = own(out[`past_key_${l}`])), (feeds[`past_value_${l}`] = own(out[`past_value_${l}`])));
       }
     }
-    let out: ort.InferenceSession.ReturnType;
+    let out: ort.InferenceSession.ReturnType | undefined;
+    const batchedNew: ort.Tensor[] = [];
     try {
       out = await runGuarded(decoder, feeds);
-    } finally {
-      packed.forEach(release);
-    }
-    const batchedNew = Array.from({ length: numLayers }, (_, l) => [own(out[`new_key_${l}`]), own(out[`new_value_${l}`])]).flat();
-    try {
+      for (let l = 0; l < numLayers; l++) batchedNew.push(own(out[`new_key_${l}`]), own(out[`new_value_${l}`]));
       const splitFeeds: Record<string, ort.Tensor> = {};
       for (let l = 0; l < numLayers; l++) {
         splitFeeds[`new_key_${l}`] = batchedNew[2 * l];
         splitFeeds[`new_value_${l}`] = batchedNew[2 * l + 1];
+        if (merge) {
+          splitFeeds[`past_key_${l}`] = packed[2 * l];
+          splitFeeds[`past_value_${l}`] = packed[2 * l + 1];
+        }
       }
-      requests.forEach((r, b) => (splitFeeds[`ends_${b}`] = new ort.Tensor('int64', BigInt64Array.from([BigInt(b + 1), BigInt(r.tokens)]), [2])));
-      const rows = await runGuarded(await graphs.batchGraph('split', batch), splitFeeds);
+      const ends = (b: number, rows: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(b + 1), BigInt(rows)]), [2]);
+      requests.forEach((r, b) => {
+        if (merge) {
+          splitFeeds[`past_ends_${b}`] = ends(b, r.store.length);
+          splitFeeds[`new_ends_${b}`] = ends(b, r.tokens);
+        } else splitFeeds[`ends_${b}`] = ends(b, r.tokens);
+      });
+      const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', batch), splitFeeds);
       requests.forEach((r, b) => {
         const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));
-        r.store.append(take('key'), take('value'), r.tokens); // ownership moves to the store's ops
+        r.store.append(take('key'), take('value'), r.tokens); // ownership moves to the store's ops (merged rows: adopted)
       });
     } finally {
-      batchedNew.forEach(release);
+      [...packed, ...batchedNew].forEach(release);
     }
     return packer.lastLogits(requests, newRows, out.logits.data as Float32Array);
   }

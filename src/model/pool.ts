@@ -15,6 +15,7 @@ import { checkProvider } from './providers.js';
 import { DeviceLoad, deviceFullError, type DeviceLoadOptions, type LoadSnapshot } from './device-load.js';
 import type { ThreadMemory } from './thread-memory.js';
 import { WorkerChannel } from './worker-channel.js';
+import type { WorkerIsolation } from './worker-start.js';
 import type { SecondResult, StreamEngineOptions } from './stream-engine.js';
 
 export interface EnginePoolOptions {
@@ -40,6 +41,12 @@ export interface EnginePoolOptions {
    * each stream runs its own calls). Off: the pre-batching behaviour, kept for comparisons.
    */
   batching?: boolean;
+  /**
+   * Workers as threads of this process or as child processes (default: processes for a GPU pool of more than
+   * one worker, where each needs its own device: two WebGPU workers in one process crash onnxruntime 1.30;
+   * threads otherwise).
+   */
+  isolation?: WorkerIsolation;
   /** Requests waiting per worker before new ones are refused (default 64). */
   maxQueuedPerWorker?: number;
   /**
@@ -98,6 +105,7 @@ export class EnginePool extends EventEmitter {
     private readonly maxQueued: number,
     workers: number,
     private readonly workerUrl: URL,
+    private readonly isolation: WorkerIsolation,
     load: Omit<DeviceLoadOptions, 'workers'> = {},
   ) {
     super();
@@ -112,7 +120,8 @@ export class EnginePool extends EventEmitter {
     await checkProvider(provider);
     const workers = options.workers ?? defaultEngineWorkers(provider);
     const init: WorkerInit = { folder, provider, intraOpThreads: options.intraOpThreads ?? 1, kv: options.kv, batching: options.batching ?? true };
-    const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL, options.load);
+    const isolation = options.isolation ?? (provider !== 'cpu' && workers > 1 ? 'process' : 'thread');
+    const pool = new EnginePool(folder, init, options.maxQueuedPerWorker ?? 64, workers, options.workerUrl ?? ENGINE_WORKER_URL, isolation, options.load);
     try {
       await Promise.all(pool.slots.map((_, i) => pool.slot(i).channel.ready));
     } catch (err) {
@@ -199,6 +208,11 @@ export class EnginePool extends EventEmitter {
     return this.load.snapshot();
   }
 
+  /** Process ids of the workers that run as child processes (their CPU time is not this process's). */
+  get workerProcessIds(): number[] {
+    return this.slots.flatMap((s) => (s && !s.channel.dead && s.channel.pid !== undefined ? [s.channel.pid] : []));
+  }
+
   /** Each running worker's own memory (thread-memory.ts), by slot; a worker that fails to answer is left out. */
   async threadMemory(): Promise<{ worker: number; memory: ThreadMemory }[]> {
     const answers = await Promise.all(
@@ -231,6 +245,7 @@ export class EnginePool extends EventEmitter {
     const channel = new WorkerChannel<Ready, Answer>(this.workerUrl, this.init, {
       name: 'engine worker',
       maxQueued: this.maxQueued,
+      isolation: this.isolation,
       // Its streams' caches died with it: forget them, so they are reopened (e.g. from their transcript).
       onExit: (error) => {
         const lost = [...this.byStream].filter(([, s]) => s === slot).map(([id]) => id);

@@ -9,10 +9,9 @@
  * Messages of other types, or for a `seq` no longer waiting, are ignored. `memory()` asks the worker for its
  * own heap figures (thread-memory.ts), which every src/model worker answers at once.
  */
-import type { Worker } from 'node:worker_threads';
 import { SightlineError, type ErrorCode } from '../errors.js';
 import type { MemoryAnswer, ThreadMemory } from './thread-memory.js';
-import { startWorker } from './worker-start.js';
+import { startWorker, type WorkerHandle, type WorkerIsolation } from './worker-start.js';
 
 /** What every worker of src/model may post besides its own answers. */
 type Posted = { type: string; seq?: number; code?: string; message?: string };
@@ -24,19 +23,21 @@ export interface WorkerChannelOptions {
   maxQueued: number;
   /** The worker exited (crashed, or terminate() asked it to); `failure` is what its requests were rejected with. */
   onExit?: (failure: SightlineError) => void;
+  /** A thread (default) or a child process (worker-start.ts). */
+  isolation?: WorkerIsolation;
 }
 
 export class WorkerChannel<Ready extends { type: 'ready' }, Answer extends { type: string; seq: number }> {
   /** The worker's `ready` message; rejected if it posts `fatal` or exits first. */
   readonly ready: Promise<Ready>;
-  private readonly worker: Worker;
+  private readonly worker: WorkerHandle;
   private readonly pending = new Map<number, { resolve: (m: Answer) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private failure: SightlineError | undefined;
   private terminating = false;
 
   constructor(url: URL, workerData: unknown, private readonly o: WorkerChannelOptions) {
-    this.worker = startWorker(url, workerData);
+    this.worker = startWorker(url, workerData, o.isolation);
     let markReady!: (m: Ready) => void;
     let markFailed!: (err: Error) => void;
     this.ready = new Promise<Ready>((res, rej) => ((markReady = res), (markFailed = rej)));
@@ -60,6 +61,11 @@ export class WorkerChannel<Ready extends { type: 'ready' }, Answer extends { typ
       this.pending.clear();
       o.onExit?.(this.failure);
     });
+  }
+
+  /** The worker's process id when it runs as a child process. */
+  get pid(): number | undefined {
+    return this.worker.pid;
   }
 
   /** True once the worker has exited or is being terminated. */

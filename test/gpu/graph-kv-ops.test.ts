@@ -5,9 +5,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_POLICIES, ContextCache, inverseFrequencies, type CachePolicyName, type ContextCacheOptions } from '../../src/cache/index.js';
-import { liveTensors, runGuarded } from '../../src/model/device-tensors.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CACHE_POLICIES, ContextCache, KvStore, inverseFrequencies, type CachePolicyName, type ContextCacheOptions } from '../../src/cache/index.js';
+import { liveTensors, own, release, runGuarded } from '../../src/model/device-tensors.js';
 import { CacheGraphs, GraphKvOps } from '../../src/model/kv-graph-ops.js';
 import { GEOMETRY, ROPE, SYSTEM, catchUp, maxDiffFromFresh, rowIds, fakeRows, simulateSecond, smallCacheOptions } from '../cache/fake-attention.js';
 
@@ -61,6 +61,66 @@ describe.each(CACHE_POLICIES)('graph cache ops on the CPU provider == host ops (
     for (let l = 0; l < GEOMETRY.numLayers; l++) expect(maxDiff(rows.keys[l], fresh.keys[l])).toBeLessThanOrEqual(1e-5);
     expect(maxDiffFromFresh(host, invFreq)).toBeLessThanOrEqual(1e-5);
     graph.store.dispose();
+  });
+});
+
+describe('kv_merge: a batched step hands each stream its whole rows', () => {
+  const { numLayers: L, numKvHeads: H, headDim: D } = GEOMETRY;
+  const row = H * D;
+  const rows = (n: number, seed: number): Float32Array => Float32Array.from({ length: n * row }, (_, i) => seed + i / 1000);
+
+  it('each store adopts its past then its new rows, with no kv_append run of its own', async () => {
+    const baseline = liveTensors().owned;
+    const lengths = [3, 5];
+    const fresh = [2, 1];
+    const stores = lengths.map((n, b) => {
+      const store = new KvStore(GEOMETRY, 32, invFreq, new GraphKvOps(graphs));
+      store.append(Array.from({ length: L }, (_, l) => rows(n, 10 * b + l)), Array.from({ length: L }, (_, l) => rows(n, -10 * b - l)), n);
+      return store;
+    });
+    for (const s of stores) await s.flush();
+    const P = Math.max(...lengths);
+    const T = Math.max(...fresh);
+    // The packed past [2, P, H, D] as kv_pack leaves it (padding rows: anything) and a batch of new rows [2, T, H, D].
+    const packedOf = async (kv: 'key' | 'value', l: number): Promise<Float32Array> => {
+      const out = new Float32Array(2 * P * row).fill(99);
+      for (let b = 0; b < 2; b++) out.set((await stores[b].read())[kv === 'key' ? 'keys' : 'values'][l], b * P * row);
+      return out;
+    };
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < L; l++) {
+      for (const kv of ['key', 'value'] as const) {
+        feeds[`past_${kv}_${l}`] = new ort.Tensor('float32', await packedOf(kv, l), [2, P, H, D]);
+        feeds[`new_${kv}_${l}`] = new ort.Tensor('float32', rows(2 * T, kv === 'key' ? 500 + l : -500 - l), [2, T, H, D]);
+      }
+    }
+    const ends = (b: number, n: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(b + 1), BigInt(n)]), [2]);
+    lengths.forEach((n, b) => {
+      feeds[`past_ends_${b}`] = ends(b, n);
+      feeds[`new_ends_${b}`] = ends(b, fresh[b]);
+    });
+    const appendRuns = vi.spyOn(graphs.append.session, 'run');
+    const out = await runGuarded(await graphs.batchGraph('merge', 2), feeds);
+    for (let b = 0; b < 2; b++) {
+      const before = await stores[b].read();
+      const take = (kv: string): ort.Tensor[] => Array.from({ length: L }, (_, l) => own(out[`${kv}_${b}_${l}`]));
+      stores[b].append(take('key'), take('value'), fresh[b]);
+      const after = await stores[b].read();
+      expect(stores[b].length).toBe(lengths[b] + fresh[b]);
+      for (let l = 0; l < L; l++) {
+        const newKeys = (feeds[`new_key_${l}`].data as Float32Array).subarray(b * T * row, (b * T + fresh[b]) * row);
+        expect([...after.keys[l]]).toEqual([...before.keys[l], ...newKeys]);
+        expect(after.values[l].length).toBe((lengths[b] + fresh[b]) * row);
+      }
+    }
+    expect(appendRuns).not.toHaveBeenCalled();
+    appendRuns.mockRestore();
+    // New rows alone (not the whole) are still appended; a tensor of neither size is refused.
+    const bad = own(new ort.Tensor('float32', rows(4, 0), [1, 4, H, D]));
+    expect(() => stores[0].append(Array(L).fill(bad), Array(L).fill(bad), 2)).toThrow(/4 rows given, expected 2 new or 7 in all/);
+    release(bad); // refused before the store's ops took it
+    stores.forEach((s) => s.dispose());
+    expect(liveTensors().owned).toBe(baseline);
   });
 });
 

@@ -128,6 +128,57 @@ describe('EnginePool with a worker that dies', () => {
   });
 });
 
+describe('EnginePool with workers as child processes (how a GPU pool of several workers runs)', () => {
+  let pool: EnginePool;
+  const exits: { streams: string[]; error: Error }[] = [];
+  beforeAll(async () => {
+    pool = await EnginePool.create({ modelDir: MODEL, workers: 2, isolation: 'process' });
+    pool.on('workerExit', (e) => exits.push(e));
+  });
+  afterAll(() => pool?.destroy());
+
+  it('serves the same lines as threads; a killed process fails only its streams, which reopen on a fresh one', async () => {
+    const pids = pool.workerProcessIds;
+    expect(pids).toHaveLength(2);
+    expect(pids).not.toContain(process.pid);
+    const threads = await EnginePool.create({ modelDir: MODEL, workers: 1 });
+    try {
+      await threads.open('t', OPTIONS);
+      await Promise.all(['a', 'b'].map((id) => pool.open(id, OPTIONS)));
+      expect(pool.streamsPerWorker).toEqual([1, 1]);
+      for (let sec = 0; sec < 3; sec++) {
+        const [a, b, t] = await Promise.all([pool.step('a', frames(sec)), pool.step('b', frames(sec)), threads.step('t', frames(sec))]);
+        expect(a.tokenIds).toEqual(t.tokenIds);
+        expect(b.tokenIds).toEqual(t.tokenIds);
+      }
+      expect((await pool.threadMemory()).map((m) => m.worker)).toEqual([0, 1]);
+    } finally {
+      await threads.destroy();
+    }
+    process.kill(pids[0], 'SIGKILL');
+    await expect.poll(() => exits.length).toBe(1);
+    expect(exits[0].streams).toEqual(['a']);
+    expect(exits[0].error).toMatchObject({ code: 'worker_failed' });
+    await expect(pool.step('b', frames(3))).resolves.toMatchObject({ startSec: 3 });
+    await pool.open('a', OPTIONS, [' Kick off.']);
+    await expect(pool.step('a', frames(3))).resolves.toMatchObject({ startSec: 3 });
+    expect(pool.workerProcessIds).toHaveLength(2);
+    expect(pool.workerProcessIds).not.toContain(pids[0]);
+  });
+
+  it('a GPU pool of several workers runs them as processes by default, a CPU pool as threads', async () => {
+    const cpu = await EnginePool.create({ modelDir: MODEL, workers: 2 });
+    // Without a GPU here each webgpu worker falls back to the CPU, still in its own process.
+    const gpu = await EnginePool.create({ modelDir: MODEL, workers: 2, device: 'webgpu' });
+    try {
+      expect(cpu.workerProcessIds).toEqual([]);
+      expect(gpu.workerProcessIds).toHaveLength(2);
+    } finally {
+      await Promise.all([cpu.destroy(), gpu.destroy()]);
+    }
+  });
+});
+
 describe('EnginePool with a device fault', () => {
   let pool: EnginePool;
   const exits: { streams: string[]; error: Error }[] = [];
