@@ -27,6 +27,8 @@ export interface BatchLimits {
   maxChunkRows: number;
 }
 
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatch: 64, maxRows: 4096, maxFrames: 64, maxChunkRows: 512 };
+
 interface Pending<T> {
   resolve(value: T): void;
   reject(err: unknown): void;
@@ -67,7 +69,7 @@ export class BatchScheduler implements InferenceBackend {
     this.hiddenSize = inner.hiddenSize;
     this.vocabSize = inner.vocabSize;
     this.createKvOps = inner.createKvOps;
-    this.limits = { maxBatch: 64, maxRows: 4096, maxFrames: 64, maxChunkRows: 512, ...limits };
+    this.limits = { ...DEFAULT_BATCH_LIMITS, ...limits };
   }
 
   embedIds(ids: number[]): Float32Array | Promise<Float32Array> {

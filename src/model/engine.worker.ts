@@ -7,7 +7,7 @@
  */
 import { isSightlineError } from '../errors.js';
 import type { InferenceBackend } from './backend.js';
-import { BatchScheduler } from './batch-scheduler.js';
+import { BatchScheduler, DEFAULT_BATCH_LIMITS } from './batch-scheduler.js';
 import { createOnnxBackend } from './onnx-backend.js';
 import { framesToPixelValues } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
@@ -105,18 +105,20 @@ port.on('message', (m: ToWorker) => {
   void drain();
 });
 
-createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.intraOpThreads, kv: init.kv }).then(
-  (b) => {
-    // On the CPU a call's cost grows with its rows and packing copies each past (bench/results/batch-cost.md):
-    // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
-    // tokens for long; on a GPU a call costs about the same for 1 row or 500, so the defaults (large).
-    const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : {};
-    backend = b.decodeBatch && init.batching !== false ? new BatchScheduler(b, limits) : b;
-    post({ type: 'ready', provider: b.provider, kv: b.kv, notice: b.notice });
-    void drain();
-  },
-  (err) => {
-    post({ type: 'fatal', code: isSightlineError(err) ? err.code : 'internal', message: (err as Error).message });
-    setImmediate(() => process.exit(1));
-  },
-);
+async function start(): Promise<void> {
+  const b = await createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.intraOpThreads, kv: init.kv });
+  // On the CPU a call's cost grows with its rows and packing copies each past (bench/results/batch-cost.md):
+  // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
+  // tokens for long; on a GPU a call costs about the same for 1 row or 500, so the defaults (large).
+  const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch };
+  const batching = b.decodeBatch !== undefined && init.batching !== false;
+  if (batching) await b.prepareBatches?.(limits.maxBatch);
+  backend = batching ? new BatchScheduler(b, limits) : b;
+  post({ type: 'ready', provider: b.provider, kv: b.kv, notice: b.notice });
+  void drain();
+}
+
+start().catch((err: unknown) => {
+  post({ type: 'fatal', code: isSightlineError(err) ? err.code : 'internal', message: (err as Error).message });
+  setImmediate(() => process.exit(1));
+});

@@ -9,10 +9,10 @@
  *              all are "keep these rows, re-index their positions")
  *   kv_read    Identity with outputs on the CPU: the only way back to host (tests, numerics checks)
  *   kv_pack    B streams' rows -> one batch [B,P,H,D]: Concat all, Gather   (Concat, Gather, Reshape;
- *              idx[B*P] (padding -> row 0, masked by the decoder)            one graph per B, made on use)
+ *              idx[B*P] (padding -> row 0, masked by the decoder)            graphs of 2, 4, 8, ... parts)
  *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Slice; one graph per B)
- *   kv_merge   a batch's packed past and new rows -> stream b's whole rows    (Slice, Concat; one graph
- *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  per B)
+ *   kv_merge   a batch's packed past and new rows -> stream b's whole rows    (Slice, Concat; graphs
+ *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  of 2, 4, 8, ... slots)
  *
  * The rotation angles come from KvStore in float64 (cos/sin tables of one row per distinct delta,
  * uploaded as float32), so graph and host implementations rotate by the same angles.
@@ -123,9 +123,9 @@ export function packGraph(g: KvGeometry, batch: number): GraphSpec {
   };
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
-      const parts = Array.from({ length: batch }, (_, b) => `${kv}_${b}_${l}`);
+      const parts = Array.from({ length: batch }, (_, b) => `${kv}_${b}_${l}`); // output rows: idx's, not parts'
       for (const name of parts) spec.inputs.push({ name, type: DT.float, dims: [1, `P${name}`, H, D] });
-      spec.outputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: [batch, 'P', H, D] });
+      spec.outputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: ['B', 'P', H, D] });
       spec.nodes.push(
         { op: 'Concat', inputs: parts, outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } },
         { op: 'Gather', inputs: [`all_${kv}_${l}`, 'idx'], outputs: [`rows_${kv}_${l}`], attrs: { axis: 1 } },
@@ -157,20 +157,20 @@ export function splitGraph(g: KvGeometry, batch: number): GraphSpec {
 }
 
 /**
- * After a batched step, each stream's whole rows in one run: the first P_b rows of its packed past then its T_b
- * new rows (`past_ends_b` = [b + 1, P_b], `new_ends_b` = [b + 1, T_b]). Its store adopts them, so a step costs
- * three runs (pack, decoder, merge) whatever the batch, instead of one more `kv_append` per stream.
+ * After a batched step, each stream's whole rows in one run: rows [0, P_b) of its packed past, then rows [0, T_b)
+ * of its new rows, from batch row `starts_b[0]` (`past_ends_b` = [row + 1, P_b], `new_ends_b` = [row + 1, T_b]).
+ * Its store adopts them, so a step costs three runs (pack, decoder, merge) whatever the batch, instead of one
+ * more `kv_append` per stream. Slots past the batch (graphs come in sizes: batchGraphSize) take one row of row 0.
  */
 export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
   const spec: GraphSpec = { name: `kv_merge_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 1]) }] };
   for (let b = 0; b < batch; b++) {
-    spec.inputs.push({ name: `past_ends_${b}`, type: DT.int64, dims: [2] }, { name: `new_ends_${b}`, type: DT.int64, dims: [2] });
-    spec.initializers!.push({ name: `starts_${b}`, type: DT.int64, dims: [2], data: i64([b, 0]) });
+    for (const name of [`starts_${b}`, `past_ends_${b}`, `new_ends_${b}`]) spec.inputs.push({ name, type: DT.int64, dims: [2] });
   }
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
-      spec.inputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: [batch, 'P', H, D] }, { name: `new_${kv}_${l}`, type: DT.float, dims: [batch, 'T', H, D] });
+      spec.inputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: ['B', 'P', H, D] }, { name: `new_${kv}_${l}`, type: DT.float, dims: ['B', 'T', H, D] });
       for (let b = 0; b < batch; b++) {
         const out = `${kv}_${b}_${l}`;
         spec.outputs.push({ name: out, type: DT.float, dims: [1, `N${b}`, H, D] });
@@ -183,6 +183,15 @@ export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
     }
   }
   return spec;
+}
+
+/**
+ * The size of the kv_pack / kv_merge graph a batch of `batch` streams runs on: the next power of two. Making a
+ * session costs up to a second on WebGPU (measured on the H200), so a few sizes made at start-up, not one per
+ * batch size met while streams wait; the spare slots take a one-row filler (kv_pack) or one row of row 0 (kv_merge).
+ */
+export function batchGraphSize(batch: number): number {
+  return Math.max(2, 2 ** Math.ceil(Math.log2(batch)));
 }
 
 /** Whether outputs of sessions on this provider can stay in device memory. */

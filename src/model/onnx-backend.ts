@@ -7,7 +7,7 @@ import { assertFits, type DecodeRequest, type InferenceBackend } from './backend
 import { BatchPacker, type BatchInputs } from './batch-packer.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { createHfBackend } from './hf-backend.js';
-import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
+import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import { FOLD_STORED_WEIGHTS, openSession, type SessionSettings } from './onnx-session.js';
 import { checkProvider, isNoAdapterError } from './providers.js';
@@ -28,6 +28,12 @@ export interface OnnxBackend extends InferenceBackend {
   readonly kv: KvResidence;
   /** One line for the user when the requested device was not used (no GPU adapter). */
   readonly notice?: string;
+  /**
+   * Makes the batched step's cache graphs for batches up to maxBatch streams now (K/V on a GPU only: sizes 2, 4,
+   * ..., batchGraphSize), so no stream waits while one is made the first time its size comes up (up to a second
+   * each on WebGPU, on the thread that runs every stream's steps).
+   */
+  prepareBatches?(maxBatch: number): Promise<void>;
 }
 
 export async function createOnnxBackend(folder: ModelFolder, options: BackendOptions): Promise<OnnxBackend> {
@@ -77,6 +83,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   const table = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const { imageWidth: w, imageHeight: h } = config.vision;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);
+  const fillerRow = new ort.Tensor('float32', new Float32Array(numKvHeads * headDim), [1, 1, numKvHeads, headDim]); // kv_pack's spare parts
   const packer = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
   /** The decoder's own inputs for a packed batch (a format-1 decoder has no mask input). */
   const inputFeeds = (x: BatchInputs): Record<string, ort.Tensor> => ({
@@ -141,6 +148,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     const feeds = inputFeeds(inputs);
     const packed: ort.Tensor[] = [];
     const merge = pastRows > 0 && requests.every((r) => r.store.length > 0);
+    const slots = batchGraphSize(batch);
     if (pastRows === 0) {
       const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
       for (let l = 0; l < numLayers; l++) feeds[`past_key_${l}`] = feeds[`past_value_${l}`] = none;
@@ -159,7 +167,10 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
           packFeeds[`value_${b}_${l}`] = pasts[b]?.values[l] ?? emptyPast;
         }
       });
-      const out = await runGuarded(await graphs.batchGraph('pack', batch), packFeeds);
+      for (let b = batch; b < slots; b++) {
+        for (let l = 0; l < numLayers; l++) packFeeds[`key_${b}_${l}`] = packFeeds[`value_${b}_${l}`] = fillerRow;
+      }
+      const out = await runGuarded(await graphs.batchGraph('pack', slots), packFeeds);
       for (let l = 0; l < numLayers; l++) {
         packed.push((feeds[`past_key_${l}`] = own(out[`past_key_${l}`])), (feeds[`past_value_${l}`] = own(out[`past_value_${l}`])));
       }
@@ -178,18 +189,26 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
           splitFeeds[`past_value_${l}`] = packed[2 * l + 1];
         }
       }
-      const ends = (b: number, rows: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(b + 1), BigInt(rows)]), [2]);
+      const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
       requests.forEach((r, b) => {
         if (merge) {
-          splitFeeds[`past_ends_${b}`] = ends(b, r.store.length);
-          splitFeeds[`new_ends_${b}`] = ends(b, r.tokens);
-        } else splitFeeds[`ends_${b}`] = ends(b, r.tokens);
+          splitFeeds[`starts_${b}`] = pair(b, 0);
+          splitFeeds[`past_ends_${b}`] = pair(b + 1, r.store.length);
+          splitFeeds[`new_ends_${b}`] = pair(b + 1, r.tokens);
+        } else splitFeeds[`ends_${b}`] = pair(b + 1, r.tokens);
       });
-      const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', batch), splitFeeds);
+      for (let b = batch; merge && b < slots; b++) {
+        splitFeeds[`starts_${b}`] = pair(0, 0);
+        splitFeeds[`past_ends_${b}`] = splitFeeds[`new_ends_${b}`] = pair(1, 1);
+      }
+      const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', merge ? slots : batch), splitFeeds);
       requests.forEach((r, b) => {
         const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));
         r.store.append(take('key'), take('value'), r.tokens); // ownership moves to the store's ops (merged rows: adopted)
       });
+      for (let b = batch; merge && b < slots; b++) {
+        for (let l = 0; l < numLayers; l++) [rows[`key_${b}_${l}`], rows[`value_${b}_${l}`]].forEach((t) => t.dispose()); // spare slots' rows
+      }
     } finally {
       [...packed, ...batchedNew].forEach(release);
     }
@@ -208,6 +227,12 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       return out;
     },
     createKvOps: kv === 'device' ? () => new GraphKvOps(graphs) : undefined,
+    prepareBatches:
+      kv === 'device' && onDevice && batched
+        ? async (maxBatch) => {
+            for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('merge', b)]);
+          }
+        : undefined,
     async encodeFrames(pixelValues, frames) {
       const r = await runGuarded(vision, { pixel_values: new ort.Tensor('float32', pixelValues, [frames, 3, h, w]) });
       return r.visual_embeds.data as Float32Array;

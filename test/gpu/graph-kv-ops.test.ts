@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CACHE_POLICIES, ContextCache, KvStore, inverseFrequencies, type CachePolicyName, type ContextCacheOptions } from '../../src/cache/index.js';
 import { liveTensors, own, release, runGuarded } from '../../src/model/device-tensors.js';
-import { CacheGraphs, GraphKvOps } from '../../src/model/kv-graph-ops.js';
+import { batchGraphSize, CacheGraphs, GraphKvOps } from '../../src/model/kv-graph-ops.js';
 import { GEOMETRY, ROPE, SYSTEM, catchUp, maxDiffFromFresh, rowIds, fakeRows, simulateSecond, smallCacheOptions } from '../cache/fake-attention.js';
 
 const invFreq = inverseFrequencies(ROPE);
@@ -94,13 +94,21 @@ describe('kv_merge: a batched step hands each stream its whole rows', () => {
         feeds[`new_${kv}_${l}`] = new ort.Tensor('float32', rows(2 * T, kv === 'key' ? 500 + l : -500 - l), [2, T, H, D]);
       }
     }
-    const ends = (b: number, n: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(b + 1), BigInt(n)]), [2]);
+    const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
     lengths.forEach((n, b) => {
-      feeds[`past_ends_${b}`] = ends(b, n);
-      feeds[`new_ends_${b}`] = ends(b, fresh[b]);
+      feeds[`starts_${b}`] = pair(b, 0);
+      feeds[`past_ends_${b}`] = pair(b + 1, n);
+      feeds[`new_ends_${b}`] = pair(b + 1, fresh[b]);
     });
+    // The graph of 4 slots (batchGraphSize(3) = 4: graphs come in powers of two); the spare slots take a row of row 0.
+    expect(batchGraphSize(3)).toBe(4);
+    for (const b of [2, 3]) {
+      feeds[`starts_${b}`] = pair(0, 0);
+      feeds[`past_ends_${b}`] = feeds[`new_ends_${b}`] = pair(1, 1);
+    }
     const appendRuns = vi.spyOn(graphs.append.session, 'run');
-    const out = await runGuarded(await graphs.batchGraph('merge', 2), feeds);
+    const out = await runGuarded(await graphs.batchGraph('merge', 4), feeds);
+    expect(out.key_3_0.dims).toEqual([1, 2, H, D]);
     for (let b = 0; b < 2; b++) {
       const before = await stores[b].read();
       const take = (kv: string): ort.Tensor[] => Array.from({ length: L }, (_, l) => own(out[`${kv}_${b}_${l}`]));
