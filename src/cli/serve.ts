@@ -106,7 +106,7 @@ export function registerServe(program: Command): Command {
     .option('--allow-private', 'allow network sources on private, link-local and loopback addresses')
     .option('--model <dir>', 'commentary model folder (docs/model-format.md, or a Hugging Face one: docs/byo-models.md); default: the shipped model', defaultModelDir())
     .option('--allow-model <dir...>', 'other model folders a stream may choose by name (POST /v1/streams {"model": name}); each starts on first use')
-    .option('--workers <n>', 'engine workers (default: one per core, each on 1 onnxruntime thread; 1 with --device webgpu)', positiveInteger)
+    .option('--workers <n>', 'engine workers (default: one per core, each on 1 onnxruntime thread; 1 with --device webgpu, where more run as one process each)', positiveInteger)
     .option('--device <name>', 'where the model runs: cpu|webgpu (env SIGHTLINE_DEVICE; webgpu keeps the KV cache on the GPU)', device)
     .option('--search-db <dir>', 'video search index (LanceDB folder; default <data>/search, what `sightline index` writes by default)')
     .option('--search-model <dir>', 'retrieval encoder folder for search', defaultRetrievalDir())

@@ -109,8 +109,9 @@ async function start(): Promise<void> {
   const b = await createOnnxBackend(init.folder, { provider: init.provider, intraOpThreads: init.intraOpThreads, kv: init.kv });
   // On the CPU a call's cost grows with its rows and packing copies each past (bench/results/batch-cost.md):
   // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
-  // tokens for long; on a GPU a call costs about the same for 1 row or 500, so the defaults (large).
-  const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch };
+  // tokens for long. On a GPU a call costs about the same for 1 row or 500 and the thread waits for each: every
+  // due step in one call (one token or a prefill alike), long steps in chunks of 64 rows to bound the padding.
+  const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, maxChunkRows: 64, groupByRows: false };
   const batching = b.decodeBatch !== undefined && init.batching !== false;
   if (batching) await b.prepareBatches?.(limits.maxBatch);
   backend = batching ? new BatchScheduler(b, limits) : b;

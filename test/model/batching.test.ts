@@ -68,6 +68,8 @@ describe.each([
     ['whole steps', {}],
     // Steps longer than 5 rows (every prefill, every re-encode) run as chunks over several flushes.
     ['steps chunked by 5 rows', { maxChunkRows: 5 }],
+    // The GPU's grouping: one token and a prefill in the same call.
+    ['all due steps in one call (chunks of 5 rows)', { maxChunkRows: 5, groupByRows: false }],
   ] as const)(`${STREAMS} streams stepped together, %s: same tokens, logits within 1e-4, fewer calls`, async (_, limits) => {
     const alone: { texts: string[]; logits: Float32Array[] }[] = [];
     for (let s = 0; s < STREAMS; s++) {
