@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from ..parts import tar_dir_to_parts
 from ..vlm.data import render_matches
 from .batches import Batches, same_caption
-from .captions import captions_of_version
+from .captions import collect_captions, start_captions
 from .data import Data, clips_of, unique_captions
 from .export import export_retrieval
 from .metrics import retrieval_metrics
@@ -196,10 +196,12 @@ def main():
     train_seeds = list(range(lo, hi + 1))[: args.train_matches or None]
     lo, hi = cfg["seeds"]["test"]
     test_seeds = list(range(lo, hi + 1))[: args.test_matches or None]
+    # The same test clips under other caption versions: only the captions differ, frames are shared. Truth-only
+    # synth runs (~1 s of a core each), started before the render so they finish beside it.
+    pending = {v: start_captions(test_seeds, cfg, v, tmp) for v in extra_versions}
     matches = render_matches(train_seeds + test_seeds, cfg, tmp, args.workers)
+    extra_caps = {v: collect_captions(p) for v, p in pending.items()}
     train_m, test_m = matches[: len(train_seeds)], matches[len(train_seeds) :]
-    # The same test clips under other caption versions: only the captions differ, frames are shared.
-    extra_caps = {v: captions_of_version(test_seeds, cfg, v, tmp, args.workers) for v in extra_versions}
     render_s = time.time() - t0
     train_clips = clips_of(train_m, cfg)
     all_test = clips_of(test_m, cfg)
