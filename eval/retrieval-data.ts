@@ -4,11 +4,13 @@
  * (cached), then decoded by src/ingest (ffmpeg) at 2 fps scaled to the model's 256x144. Clips are the
  * world's 10 s caption clips; the pairs are the first N clips whose caption is unique, in seed and time
  * order; a clip's frames are those at the centres of F equal parts of it, indexed as training does.
+ * The captions come in versions (src/synth/types.ts CaptionVersion) over the same video: each version is
+ * cached beside the one H.264 file, and a version missing from the cache is simulated, not re-rendered.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 // Retrieval frames, not a commentary session: decoded straight from ingest, as src/search does when indexing.
-import { writeMatch, type ClipCaption } from '../src/synth/index.js';
+import { simulateTruth, writeMatch, type CaptionVersion, type ClipCaption } from '../src/synth/index.js';
 import { SightlineError } from '../src/errors.js';
 
 /** How the test matches are rendered (train/configs/retrieval.json "render", "matchSeconds", "clipSeconds"). */
@@ -21,6 +23,12 @@ export interface HeldOutRender {
 }
 
 export const HELD_OUT_RENDER: HeldOutRender = { seconds: 600, widthPx: 640, heightPx: 360, fps: 2, clipSeconds: 10 };
+
+/**
+ * Held-out seeds per caption version (train/configs/retrieval*.json "seeds.test"): version 2 repeats more
+ * captions within a match (a small alphabet told in order), so its 1,000 unique pairs need 18 matches, not 17.
+ */
+export const HELD_OUT_SEEDS: Record<CaptionVersion, readonly [number, number]> = { 1: [300000, 300016], 2: [300000, 300019] };
 
 export interface RenderedMatch {
   seed: number;
@@ -38,12 +46,26 @@ export interface HeldOutPair {
   frames: number[];
 }
 
-/** Renders (once) the H.264 match and its captions into the cache folder; returns the cached files. */
-export async function renderHeldOutMatch(cacheDir: string, seed: number, r: HeldOutRender, onProgress?: (secondsDone: number) => void): Promise<RenderedMatch> {
+/** Cache file of a caption version: version 1 keeps the name it had before versions existed. */
+export function captionsFile(base: string, version: CaptionVersion): string {
+  return version === 1 ? `${base}.captions.jsonl` : `${base}.captions-v${version}.jsonl`;
+}
+
+/**
+ * Renders (once) the H.264 match and its captions of `captionVersion` into the cache folder; returns the
+ * cached files. Captions depend on the seed alone, so with the video cached a missing version is simulated.
+ */
+export async function renderHeldOutMatch(cacheDir: string, seed: number, r: HeldOutRender, onProgress?: (secondsDone: number) => void, captionVersion: CaptionVersion = 1): Promise<RenderedMatch> {
   mkdirSync(cacheDir, { recursive: true });
   const base = join(cacheDir, `retrieval-${seed}-${r.seconds}s-${r.widthPx}x${r.heightPx}-${r.fps}fps-clip${r.clipSeconds}`);
   const video = `${base}.mp4`;
-  const captionsPath = `${base}.captions.jsonl`;
+  const captionsPath = captionsFile(base, captionVersion);
+  if (existsSync(video) && !existsSync(captionsPath)) {
+    const truth = simulateTruth(seed, r.seconds, { video: basename(video), clipSeconds: r.clipSeconds, captionVersion });
+    const tmp = `${captionsPath}.tmp`;
+    writeFileSync(tmp, truth.captions.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    renameSync(tmp, captionsPath);
+  }
   if (!existsSync(video) || !existsSync(captionsPath)) {
     // Temporary names renamed last (video last), so an interrupted render is never reused.
     const tmp = { video: `${base}.tmp.mp4`, captions: `${base}.tmp.jsonl` };
@@ -56,6 +78,7 @@ export async function renderHeldOutMatch(cacheDir: string, seed: number, r: Held
       heightPx: r.heightPx,
       fps: r.fps,
       clipSeconds: r.clipSeconds,
+      captionVersion,
       captionsPath: tmp.captions,
       onProgress,
     });

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { CaptionVersion } from '../src/synth/index.js';
 import type { HeldOutRender } from './retrieval-data.js';
 import type { RetrievalMetrics, RetrievalSummary } from './retrieval-metrics.js';
 import type { ModelResult, RetrievalEvalResult } from './retrieval-run.js';
@@ -9,6 +10,8 @@ import type { ModelResult, RetrievalEvalResult } from './retrieval-run.js';
 export interface ReportContext {
   seeds: number[];
   render: HeldOutRender;
+  /** The captions of the pairs (src/synth/types.ts). */
+  captionVersion: CaptionVersion;
   /** Training-time (Python) metrics per model variant, from the training record; shown when `comparable`. */
   reference?: Map<string, RetrievalMetrics>;
   /** True when this run used the model card's protocol (same seeds, pairs and render), so numbers compare. */
@@ -18,10 +21,15 @@ export interface ReportContext {
 const PySummary = z.object({ 'R@1': z.number(), 'R@5': z.number(), 'R@10': z.number(), MdR: z.number(), MnR: z.number() });
 const PyMetrics = z.object({ textToVideo: PySummary, videoToText: PySummary });
 
-/** Metrics per variant ("prompt-switch", "mean-pooling") from train/retrieval's retrieval-report.json. */
-export function readTrainingReference(path: string): Map<string, RetrievalMetrics> | undefined {
+/**
+ * Metrics per variant ("prompt-switch", "mean-pooling") from train/retrieval's retrieval-report.json;
+ * undefined when the file is missing or its run was evaluated on another caption version (a report from
+ * before versions existed is version 1).
+ */
+export function readTrainingReference(path: string, captionVersion: CaptionVersion = 1): Map<string, RetrievalMetrics> | undefined {
   if (!existsSync(path)) return undefined;
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  if (trainingCaptionVersion(raw) !== captionVersion) return undefined;
   const out = new Map<string, RetrievalMetrics>();
   for (const [key, value] of Object.entries(raw)) {
     const parsed = PyMetrics.safeParse((value as { metrics?: unknown } | null)?.metrics);
@@ -30,6 +38,12 @@ export function readTrainingReference(path: string): Map<string, RetrievalMetric
     out.set(key, { textToVideo: conv(parsed.data.textToVideo), videoToText: conv(parsed.data.videoToText) });
   }
   return out;
+}
+
+/** The caption version a training report was evaluated on: `captionVersion`, else its config's, else 1. */
+function trainingCaptionVersion(raw: Record<string, unknown>): number {
+  const config = raw.config as { render?: { captionVersion?: number } } | undefined;
+  return Number(raw.captionVersion ?? config?.render?.captionVersion ?? 1);
 }
 
 const f1 = (x: number): string => x.toFixed(1);
@@ -63,7 +77,8 @@ export function retrievalReport(r: RetrievalEvalResult, c: ReportContext): strin
     `${n} held-out caption/clip pairs: the first ${n} clips with unique captions, in seed and time order, of seeds ${seedRange(c.seeds)} ` +
       `(${matchesRead} ${matchesRead === 1 ? 'match' : 'matches'} read, ${r.clipsRendered} caption clips in them). Each match: ${c.render.seconds} s rendered by src/synth at ` +
       `${c.render.widthPx}x${c.render.heightPx}, ${c.render.fps} fps, encoded as H.264 (libx264 veryfast, yuv420p) and decoded by src/ingest ` +
-      `(ffmpeg, ${c.render.fps} fps, bilinear scale to the model size); ${c.render.clipSeconds} s clips, frames at the centres of equal parts of the clip.`,
+      `(ffmpeg, ${c.render.fps} fps, bilinear scale to the model size); ${c.render.clipSeconds} s clips, frames at the centres of equal parts of the clip. ` +
+      `Captions: version ${c.captionVersion} (${c.captionVersion === 1 ? 'src/synth/captions.ts' : 'src/synth/captions-v2.ts, the clip told in order'}).`,
     '',
     `MSR-VTT 1k-A protocol: the full ${n} x ${n} caption x clip cosine similarity matrix; rank of the true clip (text-to-video) or caption ` +
       `(video-to-text), 1-based, ties counted against the true item. R@k in percent, MdR median rank, MnR mean rank.`,
@@ -129,6 +144,7 @@ export function writeRetrievalReport(dir: string, r: RetrievalEvalResult, c: Rep
     pairs: r.pairs.length,
     seeds: c.seeds,
     render: c.render,
+    captionVersion: c.captionVersion,
     clipsRendered: r.clipsRendered,
     seconds: r.seconds,
     models: r.models.map((m) => ({

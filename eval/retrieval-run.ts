@@ -8,6 +8,7 @@ import { decodeFrames } from '../src/search/index.js';
 import { renderHeldOutMatch, selectPairs, type HeldOutPair, type HeldOutRender, type RenderedMatch } from './retrieval-data.js';
 import { diagonalRanks, similarityMatrix, summariseRanks, type RetrievalMetrics } from './retrieval-metrics.js';
 import { SightlineError } from '../src/errors.js';
+import type { CaptionVersion } from '../src/synth/index.js';
 import { createEncoderRuntime, embedPackedClips, loadRetrievalModelFolder, stackRows, type EncoderRuntime, type EncoderSpec } from '../src/model/index.js';
 
 /** A model under evaluation: the search core's folder reading and onnxruntime encoder, so eval measures what search runs. */
@@ -24,6 +25,8 @@ export interface RetrievalEvalOptions {
   /** Fewer pairs than `pairs` in all the seeds: an error (default), or, when false, evaluate what there is. */
   requireAllPairs?: boolean;
   render: HeldOutRender;
+  /** Which captions the pairs use (default 1); the clips' video is the same for every version. */
+  captionVersion?: CaptionVersion;
   cacheDir: string;
   threads?: number;
   onProgress?(p: RetrievalProgress): void;
@@ -82,7 +85,7 @@ export async function evaluateRetrieval(o: RetrievalEvalOptions): Promise<Retrie
     let done = 0;
     let mediaMs = 0;
     const render = (seed: number): Promise<RenderedMatch> =>
-      renderHeldOutMatch(o.cacheDir, seed, o.render, () => o.onProgress?.({ stage: 'render', seed, done, total }));
+      renderHeldOutMatch(o.cacheDir, seed, o.render, () => o.onProgress?.({ stage: 'render', seed, done, total }), o.captionVersion ?? 1);
     let next: Promise<RenderedMatch> | undefined = o.seeds.length > 0 ? render(o.seeds[0]) : undefined;
     for (let i = 0; i < o.seeds.length && next; i++) {
       const seed = o.seeds[i];

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { CACHE_POLICIES, type CachePolicyName } from '../cache/index.js';
-import { WORLD_VERSIONS, type WorldVersion } from '../synth/index.js';
+import { CAPTION_VERSIONS, WORLD_VERSIONS, type CaptionVersion, type WorldVersion } from '../synth/index.js';
 
 /** commander option parsers that reject bad numbers with one clear line. */
 export function positiveNumber(value: string): number {
@@ -39,4 +39,11 @@ export function worldVersion(value: string): WorldVersion {
   const n = Number(value);
   if (!WORLD_VERSIONS.includes(n as WorldVersion)) throw new InvalidArgumentError(`expected a world version of ${WORLD_VERSIONS.join(' or ')}, got "${value}"`);
   return n as WorldVersion;
+}
+
+/** "1" or "2": the clip caption version (src/synth/types.ts). */
+export function captionVersion(value: string): CaptionVersion {
+  const n = Number(value);
+  if (!CAPTION_VERSIONS.includes(n as CaptionVersion)) throw new InvalidArgumentError(`expected a caption version of ${CAPTION_VERSIONS.join(' or ')}, got "${value}"`);
+  return n as CaptionVersion;
 }

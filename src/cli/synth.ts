@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { SightlineError } from '../errors.js';
-import { streamLive, writeMatch, type RunResult, type WorldVersion } from '../synth/index.js';
-import { nonNegativeInteger, positiveInteger, positiveNumber, worldVersion } from './options.js';
+import { streamLive, writeMatch, type CaptionVersion, type RunResult, type WorldVersion } from '../synth/index.js';
+import { captionVersion, nonNegativeInteger, positiveInteger, positiveNumber, worldVersion } from './options.js';
 
 interface SynthFlags {
   seed: number;
@@ -21,6 +21,7 @@ interface SynthFlags {
   halfSeconds: number;
   startScore?: [number, number];
   worldVersion: WorldVersion;
+  captionVersion: CaptionVersion;
 }
 
 /** Even sizes only: libx264 with yuv420p needs them, and raw consumers are simpler for it. */
@@ -61,6 +62,7 @@ async function synth(flags: SynthFlags): Promise<void> {
     halfSeconds: flags.halfSeconds,
     startScore: flags.startScore,
     world: flags.worldVersion,
+    captionVersion: flags.captionVersion,
     truthPath: flags.truth,
     eventsPath: flags.events,
     captionsPath: flags.captions,
@@ -99,6 +101,7 @@ export function registerSynth(program: Command): void {
     .option('--captions <path>', 'clip captions, one JSON line per clip')
     .option('--facts <path>', 'what memory knows each second (score, leader, scorer tallies, shots, ...), one JSON line per second')
     .option('--world-version <n>', 'world version: 1 (scoreboard always on) or 2 (scoreboard at times, commentary states facts only memory gives)', worldVersion, 1)
+    .option('--caption-version <n>', 'clip captions: 1 (events, mean position, possession) or 2 (the clip told in order, with memory facts about goals)', captionVersion, 1)
     .option('--live <url>', 'stream in real time to an ffmpeg output URL (udp://, rtmp://, srt://, pipe:1)')
     .option('--width <px>', 'frame width', evenSize, 640)
     .option('--height <px>', 'frame height', evenSize, 360)

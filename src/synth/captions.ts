@@ -1,5 +1,6 @@
 import { PITCH } from './pitch.js';
 import { halfName, ordinal } from './phrases.js';
+import type { MemoryFacts } from './memory.js';
 import type { ClipCaption, EventType, MatchEvent } from './types.js';
 
 /** What one second contributes to its clip's caption. */
@@ -13,7 +14,17 @@ export interface SecondSummary {
   /** Match minute (1-based) and half at the end of the second. */
   minute: number;
   half: number;
+  /** What memory knows at the end of the second (version-2 captions name a scorer's tally). */
+  facts: MemoryFacts;
 }
+
+/** Writes one caption per clip; a version may keep state from clip to clip (memory), so one per match. */
+export interface Captioner {
+  caption(video: string, startSec: number, endSec: number, seconds: readonly SecondSummary[], names: readonly [string, string]): ClipCaption;
+}
+
+/** Version 1: stateless, each clip on its own. */
+export const captionerV1: Captioner = { caption: (video, startSec, endSec, seconds, names) => captionFor(video, startSec, endSec, seconds, names) };
 
 const KEY: ReadonlySet<EventType> = new Set<EventType>([
   'kickoff', 'dribble', 'tackle', 'interception', 'shot', 'save', 'goal', 'throw_in', 'corner', 'goal_kick', 'half_time', 'full_time',
@@ -38,7 +49,7 @@ function describe(e: MatchEvent, names: readonly [string, string]): string {
   }
 }
 
-function article(word: string): string {
+export function article(word: string): string {
   return /^[AEIOU]/.test(word) ? 'an' : 'a';
 }
 
@@ -47,11 +58,16 @@ function dedupe(parts: readonly string[]): string[] {
   return parts.filter((p, i) => i === 0 || p !== parts[i - 1]);
 }
 
-/** Screen side as the broadcast shows it: the camera looks at the pitch from the near touchline. */
+/** Third of the pitch as the broadcast shows it: the camera looks at the pitch from the near touchline. */
+export function pitchZone(meanX: number): 'left' | 'middle' | 'right' {
+  if (meanX < PITCH.lengthM * 0.3) return 'left';
+  if (meanX > PITCH.lengthM * 0.7) return 'right';
+  return 'middle';
+}
+
 function whereOnPitch(meanX: number): string {
-  if (meanX < PITCH.lengthM * 0.3) return 'at the left end';
-  if (meanX > PITCH.lengthM * 0.7) return 'at the right end';
-  return 'in midfield';
+  const zone = pitchZone(meanX);
+  return zone === 'middle' ? 'in midfield' : `at the ${zone} end`;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { BroadcastCamera } from './camera.js';
-import { captionFor, type SecondSummary } from './captions.js';
+import type { Captioner, SecondSummary } from './captions.js';
+import { createCaptioner } from './captioner.js';
 import { Commentator } from './commentary.js';
 import { Match, type MatchOptions } from './match.js';
 import { MatchMemory, type MemoryFacts } from './memory.js';
 import { MemoryCommentator } from './memory-lines.js';
 import { WORLD_HZ } from './pitch.js';
 import { ScoreboardSchedule } from './scoreboard-schedule.js';
-import type { ClipCaption, MatchEvent, TranscriptRow, WorldVersion } from './types.js';
+import type { CaptionVersion, ClipCaption, MatchEvent, TranscriptRow, WorldVersion } from './types.js';
 
 /** Where the truth goes as it is produced; each callback sees every item exactly once, in order. */
 export interface TruthSinks {
@@ -26,6 +27,8 @@ export interface TimelineOptions extends MatchOptions {
   aspect?: number;
   /** World version (default 1, unchanged since before issue 22; 2: scoreboard at times, memory in the commentary). */
   world?: WorldVersion;
+  /** Clip caption version (default 1, unchanged since before issue 22; 2: the clip told in order, captions-v2.ts). */
+  captionVersion?: CaptionVersion;
 }
 
 /**
@@ -39,6 +42,8 @@ export class MatchTimeline {
   readonly video: string;
   readonly clipSeconds: number;
   readonly world: WorldVersion;
+  readonly captionVersion: CaptionVersion;
+  private readonly captioner: Captioner;
   private readonly commentator: Commentator;
   private readonly memory: MatchMemory;
   private readonly memoryLines: MemoryCommentator | undefined;
@@ -60,6 +65,8 @@ export class MatchTimeline {
     this.memory = new MatchMemory(this.match.teamNames, this.match.score);
     this.memoryLines = this.world === 2 ? new MemoryCommentator(seed, this.match.teamNames) : undefined;
     this.scoreboard = new ScoreboardSchedule(this.world);
+    this.captionVersion = options.captionVersion ?? 1;
+    this.captioner = createCaptioner(this.captionVersion);
   }
 
   /** Whether the score overlay is on screen at the current tick (always in world 1). */
@@ -113,6 +120,7 @@ export class MatchTimeline {
       score: [m.score[0], m.score[1]],
       minute: Math.floor(m.clockSec / 60 - 1e-9) + 1,
       half: m.period,
+      facts,
     });
     this.secondEvents = [];
     this.ballXSum = 0;
@@ -121,7 +129,7 @@ export class MatchTimeline {
   }
 
   private closeClip(endSec: number): void {
-    const caption = captionFor(this.video, this.clipStartSec, endSec, this.clip, this.match.teamNames);
+    const caption = this.captioner.caption(this.video, this.clipStartSec, endSec, this.clip, this.match.teamNames);
     this.sinks.onClip?.(caption);
     this.clip = [];
     this.clipStartSec = endSec;

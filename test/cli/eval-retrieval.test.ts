@@ -5,7 +5,7 @@
  * cache folder, so the render really happens (about a minute on 2 cores).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,31 @@ describe('sightline eval retrieval', () => {
     // The render is cached for the next run.
     expect(readdirSync(cache).some((f) => /^retrieval-300000-600s-640x360-2fps-clip10\.mp4$/.test(f))).toBe(true);
   }, 480_000);
+
+  it('--caption-version 2 scores the same clips of the cached match with version-2 captions, simulated, not rendered again', () => {
+    const cache = join(dir, 'cache');
+    const video = join(cache, 'retrieval-300000-600s-640x360-2fps-clip10.mp4');
+    const renderedAt = existsSync(video) ? statSync(video).mtimeMs : undefined;
+    const out = join(dir, 'report-v2');
+    const r = cli(['--quick', '--caption-version', '2', '--out', out, '--cache', cache], 420_000);
+    expect(r.stderr).not.toMatch(/^sightline:/m);
+    expect(r.status).toBe(0);
+    if (renderedAt !== undefined) expect(statSync(video).mtimeMs).toBe(renderedAt);
+    expect(existsSync(join(cache, 'retrieval-300000-600s-640x360-2fps-clip10.captions-v2.jsonl'))).toBe(true);
+    const json = JSON.parse(readFileSync(join(out, 'retrieval.json'), 'utf8'));
+    expect(json.captionVersion).toBe(2);
+    expect(json.seeds).toEqual([300000]);
+    const pairs = readFileSync(join(out, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(pairs).toHaveLength(json.pairs);
+    for (const p of pairs) expect(p.caption).toMatch(/ minute of the first half: .+ (on|keep) the ball (in|at) /);
+    expect(readFileSync(join(out, 'retrieval.md'), 'utf8')).toContain('Captions: version 2');
+  }, 480_000);
+
+  it('rejects an unknown caption version with one clear line', () => {
+    const r = cli(['--quick', '--caption-version', '3', '--out', join(dir, 'z')], 60_000);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with'))).toEqual([expect.stringMatching(/--caption-version.*expected a caption version of 1 or 2, got "3"/)]);
+  });
 
   it('a missing model folder is one clear error, before any rendering', () => {
     const cache = join(dir, 'cache-missing');

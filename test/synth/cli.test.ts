@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ffprobePath } from '../../src/ingest/ffmpeg-binary.js';
-import { frames } from '../../src/synth/index.js';
+import { frames, simulateTruth } from '../../src/synth/index.js';
 
 const CLI = 'dist/src/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'sightline-synth-'));
@@ -77,7 +77,26 @@ describe('sightline synth', () => {
     expect(lines.some((t: string) => / of the match\.$/.test(t))).toBe(true);
   });
 
+  it('writes version-2 captions with --caption-version 2: those of the API, whatever the frame size; default version 1', () => {
+    const run = (name: string, extra: string[]): { video: string; start: number; end: number; caption: string }[] => {
+      const captions = join(dir, `${name}.jsonl`);
+      const r = cli(['--seed', '4', '--seconds', '120', '--out', join(dir, `${name}.rgb`), '--width', '16', '--height', '16', '--fps', '1', '--captions', captions, ...extra]);
+      expect(r.status).toBe(0);
+      return readFileSync(captions, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    };
+    const two = run('cap2', ['--caption-version', '2']);
+    const api = simulateTruth(4, 120, { video: 'cap2.rgb', captionVersion: 2 }).captions;
+    expect(two).toEqual(api);
+    expect(two[0].caption).toMatch(/ minute of the first half: \w+ (on|keep) the ball (in|at) /);
+    // The default stays version 1, and frame size and rate do not change the truth (train/retrieval/captions.py relies on it).
+    const one = run('cap1', []);
+    expect(one.map((c) => c.caption)).toEqual(simulateTruth(4, 120, { captionVersion: 1 }).captions.map((c) => c.caption));
+    expect(one.map((c) => [c.start, c.end])).toEqual(two.map((c) => [c.start, c.end]));
+    expect(one[0].caption).not.toBe(two[0].caption);
+  });
+
   it.each([
+    [['--seconds', '1', '--caption-version', '3', '--out', 'x.mp4'], /--caption-version.*expected a caption version of 1 or 2, got "3"/],
     [['--seconds', '1', '--world-version', '3', '--out', 'x.mp4'], /--world-version.*expected a world version of 1 or 2, got "3"/],
     [['--seconds', '2'], /needs --out <file> or --live/],
     [['--seconds', '-5', '--out', 'x.mp4'], /seconds/],

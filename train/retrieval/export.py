@@ -7,6 +7,7 @@ text.onnx:  input_ids [B, T] int64 (<|bos|> ids <|eos|>, right-padded with <|pad
 Both outputs are L2-normalised: cosine similarity is a dot product."""
 import json
 import os
+import re
 
 import numpy as np
 import torch
@@ -47,6 +48,12 @@ def pattern_pixels(shape):
     and rounded once to float32, as a Float32Array store of the JS number does."""
     i = np.arange(int(np.prod(shape)), dtype=np.int64)
     return torch.from_numpy((((i * 7919) % 255) / 127.5 - 1).astype(np.float32).reshape(shape))
+
+
+def variant_name(model_name, variant):
+    """The folder name of a variant: the baseline gets "-meanpool" before the version suffix
+    (sightline-retrieval-v2 -> sightline-retrieval-meanpool-v2)."""
+    return model_name if variant == "prompt-switch" else re.sub(r"(-v\d+)?$", r"-meanpool\1", model_name, count=1)
 
 
 def export_retrieval(video, text, tok, cfg, name, use_cube, out):
@@ -91,11 +98,13 @@ def export_retrieval(video, text, tok, cfg, name, use_cube, out):
     assert max(diffs.values()) < 1e-4, f"exported retrieval graph does not match PyTorch: {diffs}"
     tok.save(os.path.join(out, "tokenizer.json"))
     config = {
-        "format": "sightline-retrieval", "formatVersion": 1, "name": {"prompt-switch": cfg["name"], "mean-pooling": cfg["name"].replace("-v1", "-meanpool-v1")}[name],
+        "format": "sightline-retrieval", "formatVersion": 1, "name": variant_name(cfg["name"], name),
         "variant": name, "promptCube": use_cube,
         "video": {**{k: vc[k] for k in ("imageWidth", "imageHeight", "framesPerClip", "mean", "std", "embedDim")},
                   "input": "pixel_values [B, F, 3, H, W] float32 RGB, (x / 255 - mean) / std; F = framesPerClip frames at the centres of F equal parts of the clip"},
         "clipSeconds": cfg["clipSeconds"],
+        # The captions it learned from (src/synth CaptionVersion): queries phrased that way match best.
+        "captionVersion": int(cfg["render"].get("captionVersion", 1)),
         "text": {"maxTokens": cfg["text"]["maxTokens"], "bos": "<|bos|>", "eos": "<|eos|>", "pad": "<|pad|>",
                  "input": "input_ids [B, T] int64 = bos + tokenizer ids (no special tokens added, cut to maxTokens - 2) + eos, right-padded with pad; attention_mask 1 on real tokens"},
         "similarity": "dot product of L2-normalised video_embeds and text_embeds (cosine)",

@@ -3,11 +3,15 @@ seed, batch, schedule and number of steps), evaluate both on held-out clip/capti
 protocol) and export both as ONNX model folders.
 
     python3 -m train.retrieval.train --out DIR [--ship DIR] [--steps N | --end-by UNIX_TIME]
-        [--train-matches N] [--test-matches N]
+        [--train-matches N] [--test-matches N] [--caption-version N] [--eval-caption-versions 1,2]
 
 Without --steps, the step count is the config's, or, with --end-by, as many equal steps for both models
 as fit before that time (after --reserve seconds for evaluation and export), from a throughput
-measurement of both models on the real batch size.
+measurement of both models on the real batch size (only then is throughput measured: it costs ~35 s).
+
+Captions: `render.captionVersion` of the config (default 1; --caption-version overrides it) is what both
+models train and are evaluated on. --eval-caption-versions also evaluates the trained models on the same
+test clips captioned in other versions (captions simulated by the synth CLI, train/retrieval/captions.py).
 """
 import argparse
 import json
@@ -23,87 +27,19 @@ import torch.nn.functional as F
 
 from ..parts import tar_dir_to_parts
 from ..vlm.data import render_matches
+from .batches import Batches, same_caption
+from .captions import collect_captions, start_captions
+from .data import Data, clips_of, unique_captions
 from .export import export_retrieval
 from .metrics import retrieval_metrics
 from .modeling import CaptionHead, TextTower, VideoTower
-from .text import pad_rows, token_rows, train_tokenizer
+from .text import train_tokenizer
 
 NAMES = (("prompt-switch", True), ("mean-pooling", False))
 
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def clips_of(matches, cfg):
-    """(match index, first frame, end frame, caption) per caption clip whose frames were all rendered."""
-    fps, f = cfg["render"]["fps"], cfg["video"]["framesPerClip"]
-    out = []
-    for mi, m in enumerate(matches):
-        for c in m["captions"]:
-            a, b = int(round(c["start"] * fps)), int(round(c["end"] * fps))
-            if b <= len(m["frames"]) and b - a >= f:
-                out.append((mi, a, b, c["caption"]))
-    return out
-
-
-def unique_captions(clips, n):
-    """The first n clips whose caption text is unique among the chosen ones: two clips with the same
-    caption make the true pair of that text ambiguous (the protocol assumes one true clip per text)."""
-    seen, out = set(), []
-    for c in clips:
-        if c[3] not in seen:
-            seen.add(c[3])
-            out.append(c)
-            if len(out) == n:
-                break
-    return out
-
-
-class Data:
-    """All frames of a split on the GPU as one uint8 tensor; clips as (first global frame, frame count);
-    captions tokenised once."""
-
-    def __init__(self, matches, clips, tok, cfg, device):
-        total = sum(len(m["frames"]) for m in matches)
-        h, w = matches[0]["frames"].shape[1:3]
-        self.frames = torch.empty((total, h, w, 3), dtype=torch.uint8, device=device)
-        offsets, at = [], 0
-        for m in matches:
-            n = len(m["frames"])
-            self.frames[at : at + n].copy_(torch.from_numpy(m["frames"]))
-            offsets.append(at)
-            at += n
-        self.start = torch.tensor([offsets[mi] + a for mi, a, _, _ in clips], device=device)
-        self.count = torch.tensor([b - a for _, a, b, _ in clips], device=device)
-        self.captions = [c for *_, c in clips]
-        self.n = len(clips)
-        self.f = cfg["video"]["framesPerClip"]
-        v = cfg["video"]
-        self.mean = torch.tensor(v["mean"], device=device).view(1, 1, 3, 1, 1)
-        self.std = torch.tensor(v["std"], device=device).view(1, 1, 3, 1, 1)
-        rows, self.cut = token_rows(tok, self.captions, cfg["text"]["maxTokens"])
-        ids, mask = pad_rows(tok, rows)
-        self.ids, self.mask = ids.to(device), mask.to(device)
-        self.len = self.mask.sum(1)
-        self.pad = tok.token_to_id("<|pad|>")
-        self.device = device
-
-    def pixels(self, idx, jitter=False, gen=None):
-        """idx [B] -> [B, F, 3, H, W] normalised. Frames at the centres of F equal parts of the clip, or
-        (training) at a random point of each part."""
-        b = idx.shape[0]
-        seg = self.count[idx].float()[:, None] / self.f
-        u = torch.rand((b, self.f), device=self.device, generator=gen) if jitter else torch.full((b, self.f), 0.5, device=self.device)
-        pos = (torch.arange(self.f, device=self.device)[None] + u) * seg
-        first = self.start[idx][:, None]
-        fi = torch.minimum(first + pos.long(), first + self.count[idx][:, None] - 1)
-        x = self.frames[fi].permute(0, 1, 4, 2, 3).float() / 255.0
-        return (x - self.mean) / self.std
-
-    def text(self, idx):
-        t = int(self.len[idx].max())
-        return self.ids[idx, :t], self.mask[idx, :t]
 
 
 def build(cfg, use_cube, vocab, device):
@@ -136,6 +72,8 @@ def step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr):
         v, memory = video(data.pixels(idx, jitter=True, gen=gen), return_memory=True)
         t = text(ids, mask)
         logits = scale.exp().clamp(max=100) * v.float() @ t.float().T
+        if cfg["optim"].get("hardNegatives"):
+            logits = logits.masked_fill(same_caption(data.caption_id[idx]), float("-inf"))
         target = torch.arange(bs, device=idx.device)
         con = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
         loss = con
@@ -195,14 +133,11 @@ def train_one(name, use_cube, data, cfg, steps, vocab, device, seed):
     order = torch.Generator().manual_seed(seed)
     bs = cfg["optim"]["batchSize"]
     warm = max(1, min(cfg["optim"]["warmupSteps"], steps // 8))
-    perm, at = torch.randperm(data.n, generator=order), 0
+    batches = Batches(data.match_of, bs, order, cfg["optim"].get("hardNegatives"))
     t0 = time.time()
     for step in range(steps):
         lr = cfg["optim"]["lr"] * min(1, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * step / steps))
-        if at + bs > data.n:
-            perm, at = torch.randperm(data.n, generator=order), 0
-        idx = perm[at : at + bs].to(device, non_blocking=True)
-        at += bs
+        idx = batches.next().to(device, non_blocking=True)
         loss, con = step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr)
         if step % 100 == 0 or step == steps - 1:
             log(f"{name} step {step}/{steps} loss {loss.item():.4f} contrastive {con.item():.4f} "
@@ -239,10 +174,16 @@ def main():
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
     ap.add_argument("--batch-size", type=int, help="override optim.batchSize (smoke tests)")
     ap.add_argument("--device", default="cuda", help="cuda, or cpu for a smoke test without a GPU (no autocast)")
+    ap.add_argument("--caption-version", type=int, choices=(1, 2), help="override render.captionVersion (src/synth captions)")
+    ap.add_argument("--eval-caption-versions", default="", help="comma-separated caption versions to evaluate the test clips on as well")
     args = ap.parse_args()
     cfg = json.load(open(args.config))
     if args.batch_size:
         cfg["optim"]["batchSize"] = args.batch_size
+    if args.caption_version:
+        cfg["render"]["captionVersion"] = args.caption_version
+    caption_v = int(cfg["render"].get("captionVersion", 1))
+    extra_versions = sorted({int(v) for v in args.eval_caption_versions.split(",") if v.strip()} - {caption_v})
     device = args.device
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
@@ -255,7 +196,11 @@ def main():
     train_seeds = list(range(lo, hi + 1))[: args.train_matches or None]
     lo, hi = cfg["seeds"]["test"]
     test_seeds = list(range(lo, hi + 1))[: args.test_matches or None]
+    # The same test clips under other caption versions: only the captions differ, frames are shared. Truth-only
+    # synth runs (~1 s of a core each), started before the render so they finish beside it.
+    pending = {v: start_captions(test_seeds, cfg, v, tmp) for v in extra_versions}
     matches = render_matches(train_seeds + test_seeds, cfg, tmp, args.workers)
+    extra_caps = {v: collect_captions(p) for v, p in pending.items()}
     train_m, test_m = matches[: len(train_seeds)], matches[len(train_seeds) :]
     render_s = time.time() - t0
     train_clips = clips_of(train_m, cfg)
@@ -267,12 +212,18 @@ def main():
     vocab = tok.get_vocab_size()
     train_data = Data(train_m, train_clips, tok, cfg, device)
     test_data = Data(test_m, test_clips, tok, cfg, device)
-    del matches, train_m, test_m
-    log(f"tokenizer vocab {vocab}; captions cut at maxTokens: train {train_data.cut}, test {test_data.cut}; "
+    extra_data = {}
+    for v, caps in extra_caps.items():
+        all_v = clips_of([{**m, "captions": c} for m, c in zip(test_m, caps)], cfg)
+        extra_data[v] = test_data.with_clips(unique_captions(all_v, cfg["testPairs"]), tok, cfg), len(all_v)
+        log(f"caption version {v}: {len(all_v)} test clips, {extra_data[v][0].n} test pairs with unique captions, "
+            f"{extra_data[v][0].cut} cut at maxTokens")
+    log(f"caption version {caption_v}; tokenizer vocab {vocab}; captions cut at maxTokens: train {train_data.cut}, test {test_data.cut}; "
         f"frames on GPU {train_data.frames.numel() / 2**30:.1f} + {test_data.frames.numel() / 2**30:.1f} GiB")
+    del matches, train_m, test_m
 
     speed = {}
-    for name, use_cube in NAMES:
+    for name, use_cube in NAMES if args.end_by and not args.steps else ():
         sec, mem = measure(cfg, use_cube, train_data, vocab, device)
         speed[name] = {"secondsPerStep": sec, "clipsPerSecond": cfg["optim"]["batchSize"] / sec, "peakGiB": mem}
         log(f"throughput {name}: {sec * 1000:.0f} ms/step ({speed[name]['clipsPerSecond']:.0f} clips/s), peak {mem:.1f} GiB")
@@ -293,7 +244,8 @@ def main():
         "trainSeeds": [train_seeds[0], train_seeds[-1]], "testSeeds": [test_seeds[0], test_seeds[-1]],
         "trainMatches": len(train_seeds), "testMatches": len(test_seeds),
         "trainClips": len(train_clips), "testClipsRendered": len(all_test), "testPairs": len(test_clips),
-        "captionsCut": {"train": train_data.cut, "test": test_data.cut}, "vocab": vocab,
+        "captionsCut": {"train": train_data.cut, "test": test_data.cut}, "vocab": vocab, "captionVersion": caption_v,
+        "otherCaptionVersions": {str(v): {"testClipsRendered": n_all, "testPairs": d.n, "captionsCut": d.cut} for v, (d, n_all) in extra_data.items()},
         "steps": steps, "batchSize": cfg["optim"]["batchSize"], "renderSeconds": render_s, "throughput": speed,
         "config": cfg,
     }
@@ -310,6 +262,9 @@ def main():
         report[name] = {"metrics": retrieval_metrics(t @ v.T), "trainSeconds": secs, "trainSecondsPerStep": secs / steps,
                         "trainProbeMetrics": retrieval_metrics(pt @ pv.T),
                         "parameters": {"video": count(video), "text": count(text)}}
+        for ver, (d, _) in extra_data.items():
+            ev, et = embed_all(video, text, d, torch.arange(d.n, device=device))
+            report[name].setdefault("metricsByCaptionVersion", {})[str(ver)] = retrieval_metrics(et @ ev.T)
         log(f"{name}: {json.dumps(report[name])}")
         folder = os.path.join(args.out, name)
         export_retrieval(video, text, tok, cfg, name, use_cube, folder)
@@ -323,8 +278,12 @@ def main():
             torch.cuda.empty_cache()
     m1, m0 = report["prompt-switch"]["metrics"], report["mean-pooling"]["metrics"]
     report["margin"] = {k: m1[k]["R@1"] - m0[k]["R@1"] for k in m1}
+    for ver in extra_data:
+        a, b = report["prompt-switch"]["metricsByCaptionVersion"][str(ver)], report["mean-pooling"]["metricsByCaptionVersion"][str(ver)]
+        report.setdefault("marginByCaptionVersion", {})[str(ver)] = {k: a[k]["R@1"] - b[k]["R@1"] for k in a}
     write_report()
-    log(f"margin R@1 (prompt-switch - mean-pooling): {report['margin']}; total {time.time() - t0:.0f}s")
+    log(f"margin R@1 (prompt-switch - mean-pooling), caption version {caption_v}: {report['margin']}; "
+        f"other versions: {report.get('marginByCaptionVersion', {})}; total {time.time() - t0:.0f}s")
 
 
 if __name__ == "__main__":

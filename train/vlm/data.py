@@ -50,6 +50,9 @@ def render_match(args) -> dict:
     world = world_version(seed, render)
     if world != 1:  # world 1 is the synth's default: the command of earlier stages stays as it was
         cmd += ["--world-version", str(world)]
+    captions_v = int(render.get("captionVersion", 1))
+    if captions_v != 1:  # `render.captionVersion` (retrieval): version 1 is the synth's default, as above
+        cmd += ["--caption-version", str(captions_v)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     rng = np.random.default_rng(seed)
     frames = []
