@@ -1,8 +1,8 @@
 /**
  * Engine worker: owns the onnxruntime sessions and the KV caches of the streams assigned to it, and
- * runs each stream-second entirely here (one message in, one out). With a batching model (format 2, host
- * K/V) every stream's requests run in its own order, all streams at once, and their model calls meet in
- * the BatchScheduler; otherwise requests run one at a time in arrival order, so streams sharing a worker
+ * runs each stream-second entirely here (one message in, one out). With a batching model (format 2) every
+ * stream's requests run in its own order, all streams at once, and their model calls meet in the
+ * BatchScheduler; otherwise requests run one at a time in arrival order, so streams sharing a worker
  * interleave second by second. It runs as a thread or as a child process (worker-port.ts).
  */
 import { isSightlineError } from '../errors.js';
@@ -111,7 +111,7 @@ async function start(): Promise<void> {
   // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
   // tokens for long. On a GPU a call costs about the same for 1 row or 500 and the thread waits for each: every
   // due step in one call (one token or a prefill alike), long steps in chunks of 64 rows to bound the padding.
-  const limits = b.provider === 'cpu' ? { maxBatch: 8, maxChunkRows: 64 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, maxChunkRows: 64, groupByRows: false };
+  const limits = { maxChunkRows: 64, ...(b.provider === 'cpu' ? { maxBatch: 8 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, groupByRows: false }) };
   const batching = b.decodeBatch !== undefined && init.batching !== false;
   if (batching) await b.prepareBatches?.(limits.maxBatch);
   backend = batching ? new BatchScheduler(b, limits) : b;
