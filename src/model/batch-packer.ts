@@ -6,6 +6,7 @@
  */
 import type { KvStore } from '../cache/index.js';
 import type { DecodeRequest } from './backend.js';
+import { ScratchArray } from './scratch.js';
 
 export interface BatchShape {
   hiddenSize: number;
@@ -34,28 +35,39 @@ export interface PackedBatch extends BatchInputs {
 
 export class BatchPacker {
   private readonly rowFloats: number;
-  /** Reused between calls (a batch's past is megabytes): valid until the next pack(). */
-  private scratchKeys: Float32Array[] = [];
-  private scratchValues: Float32Array[] = [];
+  /** Per layer, reused between calls (a batch's past is megabytes): valid until the next pack(). */
+  private readonly scratchKeys: ScratchArray<Float32Array>[];
+  private readonly scratchValues: ScratchArray<Float32Array>[];
+  /** The inputs of a batch, reused the same way: valid until the next packInputs() / pack(). */
+  private readonly embedsScratch = new ScratchArray((n) => new Float32Array(n));
+  private readonly positionsScratch = new ScratchArray((n) => new BigInt64Array(n));
+  private readonly maskScratch = new ScratchArray((n) => new BigInt64Array(n));
 
   constructor(private readonly shape: BatchShape) {
     this.rowFloats = shape.numKvHeads * shape.headDim;
+    const floats = (): ScratchArray<Float32Array> => new ScratchArray((n) => new Float32Array(n));
+    this.scratchKeys = Array.from({ length: shape.numLayers }, floats);
+    this.scratchValues = Array.from({ length: shape.numLayers }, floats);
   }
 
-  /** Embeddings, positions and mask of a batch; the past is the caller's (host rows: `pack`). */
+  /**
+   * Embeddings, positions and mask of a batch; the past is the caller's (host rows: `pack`). For a batch of
+   * several streams the arrays are this packer's, valid until its next call (such batches come one at a time,
+   * through decodeBatch); a batch of one gets its own (a backend's single `decode` calls may overlap).
+   */
   packInputs(requests: readonly DecodeRequest[]): BatchInputs {
     const d = this.shape.hiddenSize;
     const batch = requests.length;
     const newRows = Math.max(...requests.map((r) => r.tokens));
     const pastRows = Math.max(...requests.map((r) => r.store.length));
     const width = pastRows + newRows;
-    const positions = new BigInt64Array(batch * newRows);
-    const mask = new BigInt64Array(batch * width);
+    const positions = batch === 1 ? new BigInt64Array(newRows) : this.positionsScratch.take(batch * newRows);
+    const mask = batch === 1 ? new BigInt64Array(width) : this.maskScratch.take(batch * width).fill(0n);
     let embeds: Float32Array;
     if (batch === 1) {
       embeds = requests[0].embeds.subarray(0, newRows * d);
     } else {
-      embeds = new Float32Array(batch * newRows * d);
+      embeds = this.embedsScratch.take(batch * newRows * d).fill(0);
       requests.forEach((r, b) => embeds.set(r.embeds.subarray(0, r.tokens * d), b * newRows * d));
     }
     requests.forEach((r, b) => {
@@ -83,8 +95,8 @@ export class BatchPacker {
     const pastKeys: Float32Array[] = [];
     const pastValues: Float32Array[] = [];
     for (let l = 0; l < numLayers; l++) {
-      pastKeys.push(this.gather(this.scratch(this.scratchKeys, l, floats), requests, pastRows, (s) => s.keyView(l)));
-      pastValues.push(this.gather(this.scratch(this.scratchValues, l, floats), requests, pastRows, (s) => s.valueView(l)));
+      pastKeys.push(this.gather(this.scratchKeys[l].take(floats), requests, pastRows, (s) => s.keyView(l)));
+      pastValues.push(this.gather(this.scratchValues[l].take(floats), requests, pastRows, (s) => s.valueView(l)));
     }
     return { ...inputs, pastKeys, pastValues };
   }
@@ -112,11 +124,6 @@ export class BatchPacker {
       r.store.append(rows(newKeys), rows(newValues), r.tokens);
     });
     return this.lastLogits(requests, packed.newRows, logits);
-  }
-
-  private scratch(list: Float32Array[], layer: number, floats: number): Float32Array {
-    if (!list[layer] || list[layer].length < floats) list[layer] = new Float32Array(Math.ceil(floats * 1.25));
-    return list[layer].subarray(0, floats);
   }
 
   /** Stream b's live rows at row block b; the padding rows after them keep older finite values, masked out. */

@@ -11,6 +11,7 @@
  */
 import type { KvGeometry, KvOps, KvStore } from '../cache/index.js';
 import { assertFits, type DecodeRequest, type InferenceBackend } from './backend.js';
+import { ScratchArray } from './scratch.js';
 
 export interface BatchLimits {
   /** Streams in one decoder call (default 64). */
@@ -61,6 +62,8 @@ export class BatchScheduler implements InferenceBackend {
   private readonly limits: BatchLimits;
   private decodes: DecodeJob[] = [];
   private visions: VisionJob[] = [];
+  /** The frames of a vision call of several streams, gathered here (one call runs at a time). */
+  private readonly pixelScratch = new ScratchArray((n) => new Float32Array(n));
   private flushing = false;
   private scheduled = false;
   /** Model time attributed to each stream (by its share of the rows of the calls it was in), until taken. */
@@ -174,7 +177,7 @@ export class BatchScheduler implements InferenceBackend {
     const t0 = performance.now();
     try {
       const frames = group.reduce((n, j) => n + j.frames, 0);
-      const pixels = group.length === 1 ? group[0].pixelValues : concat(group.map((j) => j.pixelValues));
+      const pixels = group.length === 1 ? group[0].pixelValues : concat(group.map((j) => j.pixelValues), this.pixelScratch);
       const out = await this.inner.encodeFrames(pixels, frames);
       this.attribute(group.map((j) => [j.owner, j.frames]), performance.now() - t0);
       const perFrame = out.length / frames;
@@ -207,8 +210,8 @@ function chunk<T>(items: T[], fits: (group: T[]) => boolean): T[][] {
   return out;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+function concat(parts: Float32Array[], scratch: ScratchArray<Float32Array>): Float32Array {
+  const out = scratch.take(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);

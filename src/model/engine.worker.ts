@@ -11,6 +11,7 @@ import { BatchScheduler, DEFAULT_BATCH_LIMITS } from './batch-scheduler.js';
 import { createOnnxBackend } from './onnx-backend.js';
 import { framesToPixelValues } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { ScratchArray } from './scratch.js';
 import { StreamEngine } from './stream-engine.js';
 import { isMemoryRequest, memoryAnswer } from './thread-memory.js';
 import { TextTokenizer } from './tokenizer.js';
@@ -20,6 +21,8 @@ const { port, data: init } = await connectToParent<WorkerInit>();
 const { config } = init.folder;
 const tokenizer = new TextTokenizer(init.folder.tokenizerJson, init.folder.tokenizerConfig);
 const engines = new Map<string, StreamEngine>();
+/** Each stream's pixel values, reused every second (a stream runs one step at a time). */
+const pixelBuffers = new Map<string, ScratchArray<Float32Array>>();
 const queue: ToWorker[] = [];
 let backend: InferenceBackend | undefined;
 let draining = false;
@@ -39,6 +42,7 @@ async function handle(m: ToWorker): Promise<void> {
     case 'close':
       engine?.dispose();
       engines.delete(m.streamId);
+      pixelBuffers.delete(m.streamId);
       return post({ type: 'done', seq: m.seq });
     case 'setPrompt':
       if (!engine) throw new Error(`stream ${m.streamId} is not open on this worker`);
@@ -50,7 +54,8 @@ async function handle(m: ToWorker): Promise<void> {
       if (m.frames > 0 && (m.width !== imageWidth || m.height !== imageHeight)) {
         throw Object.assign(new Error(`frames are ${m.width}x${m.height}, the model takes ${imageWidth}x${imageHeight}`), { code: 'bad_input' });
       }
-      const pixels = framesToPixelValues(new Uint8Array(m.rgb), m.frames, imageWidth, imageHeight, config.vision);
+      const buffer = pixelBuffers.get(m.streamId) ?? pixelBuffers.set(m.streamId, new ScratchArray((n) => new Float32Array(n))).get(m.streamId)!;
+      const pixels = framesToPixelValues(new Uint8Array(m.rgb), m.frames, imageWidth, imageHeight, config.vision, buffer.take(m.frames * 3 * imageWidth * imageHeight));
       const result = await engine.step({ startSec: m.startSec, endSec: m.endSec, pixelValues: pixels, frames: m.frames });
       post({ type: 'result', seq: m.seq, result });
       // The next second's re-encode, if any, now: off the path from a second's end to its line.

@@ -4,10 +4,16 @@ export interface PixelNorm {
   std: readonly number[];
 }
 
-/** `rgb` holds `frames` packed frames of width x height x 3 bytes; returns [frames, 3, height, width]. */
-export function framesToPixelValues(rgb: Uint8Array, frames: number, width: number, height: number, norm: PixelNorm): Float32Array {
+/**
+ * `rgb` holds `frames` packed frames of width x height x 3 bytes; returns [frames, 3, height, width]. With
+ * `into` (at least that long) the values are written there and a view of it is returned, so a caller that
+ * converts every second reuses one buffer instead of leaving ~1 MB a second to the garbage collector.
+ */
+export function framesToPixelValues(rgb: Uint8Array, frames: number, width: number, height: number, norm: PixelNorm, into?: Float32Array): Float32Array {
   const plane = width * height;
-  const out = new Float32Array(frames * 3 * plane);
+  const floats = frames * 3 * plane;
+  if (into && into.length < floats) throw new RangeError(`framesToPixelValues: buffer of ${into.length} floats, ${floats} needed`);
+  const out = into ? into.subarray(0, floats) : new Float32Array(floats);
   const scale = [0, 1, 2].map((c) => 1 / (255 * norm.std[c]));
   const shift = [0, 1, 2].map((c) => norm.mean[c] / norm.std[c]);
   for (let f = 0; f < frames; f++) {

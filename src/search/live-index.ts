@@ -9,11 +9,16 @@
  * lines (bounded, `maxLines`), fed by add() at once and, for lines of earlier runs or other processes,
  * loaded from the table on the first search: exact, sorted, scores normalised to 0..1 so they merge with
  * clip cosines. The table stays the durable copy (it survives restarts and the CLI reads it).
+ *
+ * The table is written through a connection of its own to the same database, whose LanceDB metadata cache is
+ * small (LIVE_METADATA_CACHE_BYTES): a commit a second leaves a manifest a second in that cache, and in the
+ * store's shared cache they pushed it up to its 32 MiB bound over the first ~10 minutes of a server (and the
+ * clip tables' metadata out of it); here they fill 4 MiB in about a minute and then replace each other.
  */
 import type * as lancedb from '@lancedb/lancedb';
 import { Field, Float64, Schema, Utf8 } from 'apache-arrow';
 import { DEFAULT_MAX_LIVE_LINES, LiveTermIndex } from './live-ranking.js';
-import type { SearchStore } from './store.js';
+import { SearchStore } from './store.js';
 
 export const LIVE_TABLE = 'live_segments';
 export const DEFAULT_LIVE_FLUSH_MS = 1000;
@@ -24,6 +29,8 @@ export const DEFAULT_LIVE_MAX_BUFFERED = 10_000;
  * versions older than a minute are removed.
  */
 export const LIVE_OPTIMIZE_EVERY = 300;
+/** LanceDB metadata cache of the live table's own connection: 4 MiB (the latest manifests are all it reads). */
+export const LIVE_METADATA_CACHE_BYTES = 4 * 2 ** 20;
 
 export interface LiveSegment {
   stream: string;
@@ -53,6 +60,9 @@ export class LiveSegmentIndex {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private ready: Promise<lancedb.Table> | undefined;
+  /** The live table's own connection (see the file comment), opened on first use. */
+  private own: Promise<SearchStore> | undefined;
+  private opened: SearchStore | undefined;
   private commits = 0;
   private readonly memory: LiveTermIndex;
   /** Lines spoken before this index was made are read from the table (first search). */
@@ -114,7 +124,7 @@ export class LiveSegmentIndex {
 
   /** The most recent `maxLines` lines written before this index existed (earlier runs, other processes). */
   private async loadEarlier(): Promise<void> {
-    const names = await this.store.db.tableNames();
+    const names = await (await this.ownStore()).db.tableNames();
     if (!names.includes(LIVE_TABLE)) return;
     const t = await this.table();
     const rows = await t.query().where(`\`wallMs\` < ${this.createdMs}`).select(['stream', 'text', 'start', 'end', 'wallMs']).toArray();
@@ -125,11 +135,25 @@ export class LiveSegmentIndex {
 
   async close(): Promise<void> {
     await this.flush();
+    const own = this.own;
+    this.own = this.ready = this.opened = undefined;
+    (await own?.catch(() => undefined))?.close();
+  }
+
+  /** Bytes in LanceDB's caches of the live table's connection (bounded by LIVE_METADATA_CACHE_BYTES). */
+  cacheBytes(): number {
+    return this.opened?.cacheBytes() ?? 0;
+  }
+
+  private ownStore(): Promise<SearchStore> {
+    this.own ??= SearchStore.open(this.store.dbPath, { metadataCacheBytes: LIVE_METADATA_CACHE_BYTES }).then((s) => (this.opened = s));
+    this.own.catch(() => (this.own = undefined));
+    return this.own;
   }
 
   private table(): Promise<lancedb.Table> {
     // No full-text index: lines are ranked in memory (live-ranking.ts), and one would be rebuilt at every compaction.
-    this.ready ??= this.store.table(LIVE_TABLE, schema) as Promise<lancedb.Table>;
+    this.ready ??= this.ownStore().then((own) => own.table(LIVE_TABLE, schema) as Promise<lancedb.Table>);
     this.ready.catch(() => (this.ready = undefined));
     return this.ready;
   }

@@ -140,7 +140,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       const encoder = options.search?.encoder.memory?.().then((memory) => [{ thread: 'encoder', memory }], () => []);
       return [...((await options.engineMemory?.()) ?? []), ...((await encoder) ?? [])];
     },
-    ...(options.search ? { searchCacheBytes: () => options.search!.store.cacheBytes() } : {}),
+    ...(options.search ? { searchCacheBytes: () => options.search!.store.cacheBytes() + options.search!.live.cacheBytes() } : {}),
   });
   manager = new StreamManager({
     factory: options.factory,

@@ -136,6 +136,26 @@ describe('BatchPacker', () => {
     expect(packed.pastKeys[0]).toBe(a.store.keyView(0));
     expect([...packed.mask]).toEqual([1n, 1n, 1n]);
   });
+
+  it('reuses its buffers from batch to batch, and a smaller batch after a larger one packs as a fresh packer would', () => {
+    const packer = new BatchPacker(shape);
+    const big = [
+      { embeds: new Float32Array([1, 1, 2, 2, 4, 4]), tokens: 3, store: store([[9, 9], [9, 9], [9, 9], [9, 9]]) },
+      { embeds: new Float32Array([3, 3, 5, 5, 6, 6]), tokens: 3, store: store([[7, 7], [8, 8], [6, 6], [5, 5]]) },
+    ];
+    const first = packer.pack(big);
+    const small = [
+      { embeds: new Float32Array([1, 1, 2, 2]), tokens: 2, store: store([[9, 9]]) },
+      { embeds: new Float32Array([3, 3]), tokens: 1, store: store([[7, 7], [8, 8], [6, 6]]) },
+    ];
+    const second = packer.pack(small);
+    // The same memory (no fresh arrays a call: they fragment a long-running worker's heap) ...
+    for (const k of ['embeds', 'positions', 'mask'] as const) expect(second[k].buffer).toBe(first[k].buffer);
+    expect(second.pastKeys[0].buffer).toBe(first.pastKeys[0].buffer);
+    // ... and no trace of the larger batch in the inputs (the padding is zero, the mask exact).
+    const fresh = new BatchPacker(shape).pack(small);
+    for (const k of ['embeds', 'positions', 'mask'] as const) expect([...second[k]]).toEqual([...fresh[k]]);
+  });
 });
 
 describe('a format-1 model folder (no batch, no mask)', () => {

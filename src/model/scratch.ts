@@ -1,0 +1,29 @@
+/**
+ * A typed array reused from call to call and grown (a quarter more than asked, so a slowly rising need does
+ * not reallocate every time) when a call needs more. The engine worker's per-second buffers (pixel values,
+ * a batch's packed inputs) come from these instead of fresh arrays: fresh ones leave megabytes a second of
+ * variously sized garbage to the collector, and freeing it in whatever order the collector finds it
+ * fragments the worker's malloc arena, which then grows for hours (bench/results/soak-quick.md).
+ *
+ * A view from `take` stays valid until the next `take`; the caller must be done with it by then.
+ */
+type Typed = Float32Array | BigInt64Array;
+
+export class ScratchArray<T extends Typed> {
+  private buf: T;
+
+  constructor(private readonly make: (length: number) => T) {
+    this.buf = make(0);
+  }
+
+  /** The first `length` elements (old contents: fill what you need). */
+  take(length: number): T {
+    if (this.buf.length < length) this.buf = this.make(Math.ceil(length * 1.25));
+    return this.buf.subarray(0, length) as T;
+  }
+
+  /** Elements held now. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+}
