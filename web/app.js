@@ -179,7 +179,9 @@ class StreamView {
       if (!ood.hidden) ood.textContent = `Out of domain: ${msg.reason ?? 'the picture is not the world this model knows'}. Commentary resumes when it is.`;
       $('#stats').textContent = `t=${msg.time.toFixed(1)} s · ingest ${msg.ingestFps.toFixed(1)} fps · drops ${msg.drops} · lag ${msg.lagSec.toFixed(2)} s · step ${msg.stepLatencyMs.toFixed(0)} ms · cache ${(msg.cacheBytes / 1024).toFixed(0)} KiB`;
     } else if (msg.type === 'gap') {
-      this.commentary.push({ start: msg.start, end: msg.end, text: `[no signal ${(msg.end - msg.start).toFixed(0)} s: ${msg.reason}]` });
+      // reasons starting "skipped" are seconds the server skipped to stay live; the others had no picture
+      const kind = msg.reason.startsWith('skipped') ? 'skipped' : 'no signal';
+      this.commentary.push({ start: msg.start, end: msg.end, text: `[${kind} ${(msg.end - msg.start).toFixed(0)} s: ${msg.reason}]` });
     } else if (msg.type === 'error') {
       this.setBadge(this.state, `${msg.code}: ${msg.message}`);
     } else if (msg.type === 'end') {

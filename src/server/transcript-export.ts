@@ -1,9 +1,10 @@
 /**
  * Transcript exports. Silent seconds (text " ..." or blank) are left out of WebVTT and SRT cues
- * and kept in JSONL (which mirrors the stored lines). Gap lines (the source was gone) are a
- * `[no signal]` cue in WebVTT and SRT.
+ * and kept in JSONL (which mirrors the stored lines). Gap lines are a `[no signal]` cue (the source was
+ * gone) or a `[skipped]` cue (seconds skipped to stay live) in WebVTT and SRT.
  */
 import type { Segment } from './transcript-store.js';
+import { isSkippedGap } from '../stream/events.js';
 
 export function isSilent(text: string): boolean {
   const t = text.trim();
@@ -23,12 +24,12 @@ export function formatTimestamp(seconds: number, separator: '.' | ','): string {
 
 /** One line of cue text: line breaks would end a cue early, so they become spaces. */
 function cueText(text: string): string {
-  if (text === GAP_CUE) return text;
   return text.trim().replace(/\s*\r?\n\s*/g, ' ');
 }
 
-const GAP_CUE = '[no signal]';
-const cueSource = (seg: Segment): string => (seg.gap !== undefined ? GAP_CUE : seg.text);
+/** A gap's cue: why there is no commentary (the source was gone, or the seconds were skipped to stay live). */
+const gapCue = (reason: string): string => (isSkippedGap(reason) ? '[skipped]' : '[no signal]');
+const cueSource = (seg: Segment): string => (seg.gap !== undefined ? gapCue(seg.gap) : seg.text);
 
 export function toWebVtt(segments: Segment[]): string {
   let out = 'WEBVTT\n';

@@ -37,12 +37,11 @@ export class ChunkQueue {
     return item;
   }
 
-  /** Drop the oldest chunks until at most `keep` wait; returns how many seconds were dropped. */
-  dropBacklog(keep: number): number {
-    const n = Math.max(0, this.items.length - keep);
-    this.items.splice(0, n);
-    if (n > 0) this.waitingSpace?.();
-    return n;
+  /** Drop the oldest chunks until at most `keep` wait; returns the seconds dropped, oldest first. */
+  dropBacklog(keep: number): QueuedChunk[] {
+    const dropped = this.items.splice(0, Math.max(0, this.items.length - keep));
+    if (dropped.length > 0) this.waitingSpace?.();
+    return dropped;
   }
 
   /** Latest stream time waiting (for lag), or undefined when empty. */

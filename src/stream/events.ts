@@ -38,9 +38,16 @@ export interface StatusEvent {
 }
 
 /**
- * Stream seconds [start, end) that had no picture because the source was gone (an outage the session
- * saw as `reconnecting`, or the time a restarted server was down). Sent once, when commentary resumes.
+ * Stream seconds [start, end) without commentary, and why: the source was gone (an outage the session saw
+ * as `reconnecting`, or the time a restarted server was down; sent once, when commentary resumes), or the
+ * session skipped them to stay live because the engine was behind real time (`SKIPPED_GAP_REASON`, sent
+ * after the second before them). Every stream second is a line or a gap in the transcript.
  */
+export const SKIPPED_GAP_REASON = 'skipped: the engine was behind real time';
+
+/** A gap the session chose (lag), as opposed to one the source caused. */
+export const isSkippedGap = (reason: string): boolean => reason === SKIPPED_GAP_REASON;
+
 export interface GapEvent {
   type: 'gap';
   stream: string;

@@ -14,7 +14,7 @@ import type { EnginePool, FramesMessage } from '../model/pool.js';
 import type { SamplingOptions } from '../model/sampler.js';
 import type { SecondResult, StreamEngineOptions } from '../model/stream-engine.js';
 import { ChunkQueue, type QueuedChunk } from './chunk-queue.js';
-import type { SessionEvent, StatusEvent } from './events.js';
+import { SKIPPED_GAP_REASON, type SessionEvent, type StatusEvent } from './events.js';
 import { BoundedTranscript } from './transcript.js';
 
 /** What a session needs from the engine (EnginePool satisfies it; tests may fake it). */
@@ -60,6 +60,8 @@ export class CommentarySession extends EventEmitter {
   private pendingPrompt?: string;
   private stopped = false;
   private skipped = 0;
+  /** Start seconds dropped by the skip policy, marked as gaps once the second in hand is out. */
+  private readonly pendingSkips: number[] = [];
   private drops = 0;
   private restarts = 0;
   private lastStep?: SecondResult;
@@ -201,7 +203,10 @@ export class CommentarySession extends EventEmitter {
       this.applySkipPolicy(item);
       if (this.pendingPrompt !== undefined) await this.applyPrompt();
       const result = await this.stepWithRestart(item);
-      if (!result) continue;
+      if (!result) {
+        this.markSkips();
+        continue;
+      }
       this.lastStep = result;
       this.followDomain(result);
       this.transcript.add({ start: result.startSec, end: result.endSec, text: result.text }, result.silent);
@@ -214,6 +219,7 @@ export class CommentarySession extends EventEmitter {
         tokens: result.tokenIds.length,
         latencyMs: Math.round(performance.now() - item.arrivedMs),
       });
+      this.markSkips();
       if (Math.floor(result.endSec) % every === 0) this.status(this.outage ? 'reconnecting' : this.outOfDomain ? 'out_of_domain' : this.lastLagSec > 0 ? 'lagging' : 'live', result.endSec);
     }
   }
@@ -238,9 +244,21 @@ export class CommentarySession extends EventEmitter {
     this.lastLagSec = newest === undefined ? 0 : newest - item.chunk.startSec;
     if ((this.o.skip ?? 'oldest') === 'none') return;
     const dropped = this.queue.dropBacklog(this.o.maxBacklogSec ?? 2);
-    if (dropped > 0) {
-      this.skipped += dropped;
+    if (dropped.length > 0) {
+      this.skipped += dropped.length;
+      this.pendingSkips.push(...dropped.map((d) => d.chunk.startSec));
       this.status('lagging', item.chunk.startSec);
+    }
+  }
+
+  /** Skipped seconds become gap lines, one per run of consecutive seconds, after the second before them. */
+  private markSkips(): void {
+    const starts = this.pendingSkips.splice(0);
+    for (let i = 0; i < starts.length; ) {
+      let j = i + 1;
+      while (j < starts.length && starts[j] === starts[j - 1] + 1) j++;
+      this.emitEvent({ type: 'gap', stream: this.id, start: starts[i], end: starts[j - 1] + 1, reason: SKIPPED_GAP_REASON });
+      i = j;
     }
   }
 

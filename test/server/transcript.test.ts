@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatTimestamp, toJsonl, toSrt, toWebVtt } from '../../src/server/transcript-export.js';
 import { TranscriptStore } from '../../src/server/transcript-store.js';
+import { SKIPPED_GAP_REASON } from '../../src/stream/events.js';
 import { postJson, startServer, tempDir, waitFor, wsClient } from './helpers.js';
 
 const SEGMENTS = [
@@ -36,6 +37,18 @@ describe('transcript exports', () => {
         '2\n00:00:02,000 --> 00:00:03,000\nPass <wide> to the wing & cross -->\n\n' +
         '3\n00:59:59,500 --> 01:00:01,250\nTwo lines\n',
     );
+  });
+
+  it('a gap is a [no signal] cue when the source was gone and a [skipped] cue when the server skipped seconds to stay live', () => {
+    const gaps = [
+      { start: 0, end: 1, text: 'Kick-off.' },
+      { start: 1, end: 4, text: '', gap: 'source lost: no data for 2 s' },
+      { start: 4, end: 6, text: '', gap: SKIPPED_GAP_REASON },
+    ];
+    expect(toWebVtt(gaps)).toBe(
+      'WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nKick-off.\n\n00:00:01.000 --> 00:00:04.000\n[no signal]\n\n00:00:04.000 --> 00:00:06.000\n[skipped]\n',
+    );
+    expect(toSrt(gaps)).toContain('3\n00:00:04,000 --> 00:00:06,000\n[skipped]\n');
   });
 
   it('writes JSONL with every segment, silence included', () => {

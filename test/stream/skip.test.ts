@@ -1,6 +1,6 @@
 /** Lag handling with a fake engine slower than real time (no model needed). */
 import { describe, expect, it, vi } from 'vitest';
-import type { CommentaryEvent, SessionEvent, StatusEvent } from '../../src/stream/events.js';
+import { SKIPPED_GAP_REASON, type CommentaryEvent, type GapEvent, type SessionEvent, type StatusEvent } from '../../src/stream/events.js';
 import { CommentarySession } from '../../src/stream/session.js';
 import { fakeEngine } from './fake-engine.js';
 import { syntheticChunks } from './helpers.js';
@@ -25,6 +25,8 @@ async function run(skip: 'oldest' | 'none') {
   return {
     commentary: events.filter((e): e is CommentaryEvent => e.type === 'commentary'),
     status: events.filter((e): e is StatusEvent => e.type === 'status'),
+    gaps: events.filter((e): e is GapEvent => e.type === 'gap'),
+    events,
   };
 }
 
@@ -39,11 +41,23 @@ describe('falling behind real time', () => {
     expect(status.some((s) => s.state === 'lagging')).toBe(true);
   });
 
+  it("every skipped second is a gap line, after the second before it: each of the 30 seconds is a line or a gap, once", async () => {
+    const { commentary, gaps, events } = await run('oldest');
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(gaps.every((g) => g.reason === SKIPPED_GAP_REASON && g.end > g.start)).toBe(true);
+    const covered = [...commentary.map((c) => c.start), ...gaps.flatMap((g) => Array.from({ length: g.end - g.start }, (_, i) => g.start + i))];
+    expect(covered.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // in stream-time order: a gap comes after the commentary of the second before it
+    const ends = events.flatMap((e) => (e.type === 'commentary' || e.type === 'gap' ? [e.start] : []));
+    expect(ends).toEqual([...ends].sort((a, b) => a - b));
+  });
+
   it("skip 'none' keeps every second (files run as fast as the engine allows)", async () => {
-    const { commentary, status } = await run('none');
+    const { commentary, status, gaps } = await run('none');
     expect(commentary.map((c) => c.start)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(status.some((s) => s.state === 'lagging')).toBe(true);
     expect(status.at(-1)!.skippedSeconds).toBe(0);
+    expect(gaps).toEqual([]);
   });
 });
 
