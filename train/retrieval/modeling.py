@@ -68,6 +68,10 @@ class VideoTower(nn.Module):
         self.pos = nn.Parameter(0.02 * torch.randn(1, 1 + n, d))
         self.cls = nn.Parameter(0.02 * torch.randn(1, 1, d))
         self.frame_pos = nn.Parameter(0.02 * torch.randn(1, c["maxFrames"], 1, d))
+        # Where frame positions go. The Prompt Cube's prompts always get them (that is how the cube tells frames
+        # apart). The baseline's frame tokens get them unless `baselineFramePos` is false: CLIP4Clip's meanP
+        # encodes each frame alone, so the paper's baseline cannot tell frame order; with them it can.
+        self.frame_pos_on_tokens = use_cube or c.get("baselineFramePos", True)
         self.ln_pre = nn.LayerNorm(d)
         self.blocks = nn.ModuleList([Block(d, c["heads"]) for _ in range(c["layers"])])
         self.ln_post = nn.LayerNorm(d)
@@ -86,7 +90,9 @@ class VideoTower(nn.Module):
         b, f = pixel_values.shape[0], pixel_values.shape[1]
         x = self.patch(pixel_values.flatten(0, 1)).flatten(2).transpose(1, 2)  # [BF, N, d]
         x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
-        x = x.reshape(b, f, x.shape[1], x.shape[2]) + self.frame_pos[:, :f]
+        x = x.reshape(b, f, x.shape[1], x.shape[2])
+        if self.frame_pos_on_tokens:
+            x = x + self.frame_pos[:, :f]
         if self.use_cube:
             x = torch.cat([x, self.prompts.expand(b, f, -1, -1) + self.frame_pos[:, :f]], dim=2)
         x = self.ln_pre(x)
