@@ -92,11 +92,14 @@ export class BatchPacker {
       };
     }
     const floats = batch * pastRows * this.rowFloats;
+    // Sized for this many streams with full caches the first time such a batch comes: the past grows for
+    // minutes while caches fill, and growing with it left the buffer stepping up long after warm-up (soak).
+    const most = batch * Math.max(...requests.map((r) => r.store.capacityTokens)) * this.rowFloats;
     const pastKeys: Float32Array[] = [];
     const pastValues: Float32Array[] = [];
     for (let l = 0; l < numLayers; l++) {
-      pastKeys.push(this.gather(this.scratchKeys[l].take(floats), requests, pastRows, (s) => s.keyView(l)));
-      pastValues.push(this.gather(this.scratchValues[l].take(floats), requests, pastRows, (s) => s.valueView(l)));
+      pastKeys.push(this.gather(this.scratchKeys[l].take(floats, most), requests, pastRows, (s) => s.keyView(l)));
+      pastValues.push(this.gather(this.scratchValues[l].take(floats, most), requests, pastRows, (s) => s.valueView(l)));
     }
     return { ...inputs, pastKeys, pastValues };
   }

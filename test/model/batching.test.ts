@@ -109,9 +109,9 @@ describe.each([
 
 describe('BatchPacker', () => {
   const shape = { hiddenSize: 2, vocabSize: 3, numLayers: 1, numKvHeads: 1, headDim: 2 };
-  const store = (rows: number[][]): KvStore => {
+  const store = (rows: number[][], capacityTokens = 8): KvStore => {
     const keys = new Float32Array(rows.flat());
-    return { length: rows.length, keyView: () => keys, valueView: () => keys.map((x) => -x) } as unknown as KvStore;
+    return { length: rows.length, capacityTokens, keyView: () => keys, valueView: () => keys.map((x) => -x) } as unknown as KvStore;
   };
 
   it('pads each row to the longest past and the most new rows and masks the padding', () => {
@@ -135,6 +135,25 @@ describe('BatchPacker', () => {
     expect(packed.embeds.length).toBe(4);
     expect(packed.pastKeys[0]).toBe(a.store.keyView(0));
     expect([...packed.mask]).toEqual([1n, 1n, 1n]);
+  });
+
+  it('sizes the past buffer for full caches at the first batch, so pasts growing to capacity never reallocate it', () => {
+    const packer = new BatchPacker(shape);
+    const rows = (n: number, v: number) => Array.from({ length: n }, () => [v, v]);
+    const batchWithPast = (past: number) => [
+      { embeds: new Float32Array([1, 1]), tokens: 1, store: store(rows(past, 1), 6) },
+      { embeds: new Float32Array([2, 2]), tokens: 1, store: store(rows(1, 2), 6) },
+    ];
+    const first = packer.pack(batchWithPast(1));
+    expect(first.pastKeys[0].buffer.byteLength).toBe(2 * 6 * 2 * 4); // batch x capacity x rowFloats x 4 bytes
+    for (let past = 2; past <= 6; past++) {
+      const packed = packer.pack(batchWithPast(past));
+      expect(packed.pastKeys[0].buffer).toBe(first.pastKeys[0].buffer);
+      const keys = packed.pastKeys[0];
+      expect(keys.length).toBe(2 * past * 2);
+      expect([...keys.subarray(0, past * 2)]).toEqual(rows(past, 1).flat()); // stream 0's rows
+      expect([...keys.subarray(past * 2, past * 2 + 2)]).toEqual([2, 2]); // stream 1's one row, then padding
+    }
   });
 
   it('reuses its buffers from batch to batch, and a smaller batch after a larger one packs as a fresh packer would', () => {

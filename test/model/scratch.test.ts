@@ -25,3 +25,14 @@ it('framesToPixelValues writes into a given buffer the values it would return fr
   expect([...out]).toEqual([...framesToPixelValues(rgb, 2, 4, 3, norm)]);
   expect(() => framesToPixelValues(rgb, 2, 4, 3, norm, new Float32Array(10))).toThrow(RangeError);
 });
+
+it('allocates what the caller reserves when it grows, then serves every length up to it from that array', () => {
+  let made = 0;
+  const scratch = new ScratchArray((n) => (made++, new Float32Array(n)));
+  const a = scratch.take(10, 40);
+  expect(scratch.capacity).toBe(40);
+  expect(scratch.take(40, 40).buffer).toBe(a.buffer);
+  expect(made).toBe(2); // the empty start, 40
+  scratch.take(41, 40); // asked past what was reserved: grows as without a reserve
+  expect(scratch.capacity).toBe(52);
+});
