@@ -17,7 +17,9 @@ import { postJson, tempDir, waitFor, wsClient } from '../server/helpers.js';
 import { startNats, type TestNats } from './nats-server.js';
 import { CLI, removeRoleScratch, startGateway, startWorker, type Role } from './roles.js';
 
-const clip120 = () => media('testsrc-120s.mp4', ['-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=30:duration=120', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+// Played at real time, the file must outlast the whole scenario: 43 s on a quiet 2-core VM, but a loaded one
+// took over 120 s to reach the worker kill and the streams ended first (a 120-s clip used to be enough).
+const clip600 = () => media('testsrc-600s-10fps.mp4', ['-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=10:duration=600', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
 
 let nats: TestNats;
 let cluster: Cluster;
@@ -28,7 +30,7 @@ beforeAll(async () => {
   nats = await startNats();
   cluster = await connectCluster(nats.url, { name: 'test' });
   root = tempDir('sightline-cluster-media-');
-  fs.copyFileSync(await clip120(), path.join(root, 'clip.mp4'));
+  fs.copyFileSync(await clip600(), path.join(root, 'clip.mp4'));
 });
 
 afterAll(async () => {
@@ -175,5 +177,5 @@ describe('cluster roles', () => {
     expect((await fetch(`${g2.url}/v1/streams/${s1}?purge=true`, { method: 'DELETE' })).status).toBe(200);
     await waitFor(async () => (await fetch(`${g3.url}/v1/streams/${s1}`)).status === 404, 20_000, 's1 forgotten by the other gateway');
     expect(await cluster.streams.get(s1).then((e) => e?.operation)).not.toBe('PUT');
-  }, 240_000);
+  }, 420_000);
 });
