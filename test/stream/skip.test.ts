@@ -48,8 +48,8 @@ describe('falling behind real time', () => {
     const covered = [...commentary.map((c) => c.start), ...gaps.flatMap((g) => Array.from({ length: g.end - g.start }, (_, i) => g.start + i))];
     expect(covered.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     // in stream-time order: a gap comes after the commentary of the second before it
-    const ends = events.flatMap((e) => (e.type === 'commentary' || e.type === 'gap' ? [e.start] : []));
-    expect(ends).toEqual([...ends].sort((a, b) => a - b));
+    const inOrder = events.flatMap((e) => (e.type === 'commentary' || e.type === 'gap' ? [e.start] : []));
+    expect(inOrder).toEqual([...inOrder].sort((a, b) => a - b));
   });
 
   it("skip 'none' keeps every second (files run as fast as the engine allows)", async () => {
