@@ -3,30 +3,41 @@
  * Gateways (src/server) use only this and segment-log.ts, never NATS directly.
  */
 import type { SessionEvent } from '../stream/events.js';
+import type { KV } from '@nats-io/kv';
 import type { Cluster } from './connect.js';
-import { SEGMENT_STREAM, endMsgId, segmentSubject, statusSubject } from './names.js';
+import { SEGMENT_STREAM, STREAMS_BUCKET, WORKERS_BUCKET, endMsgId, segmentSubject, statusSubject } from './names.js';
 import { Lease, WantedStream, WorkerInfo, decode, encode } from './wire.js';
 
-/** Every stream in STREAMS_BUCKET (any state), by id. */
-export async function listWanted(cluster: Cluster): Promise<Map<string, WantedStream>> {
-  const out = new Map<string, WantedStream>();
-  for await (const key of await cluster.streams.keys()) {
-    const entry = await cluster.streams.get(key);
-    const spec = entry && entry.operation === 'PUT' ? decode(WantedStream, entry.value) : undefined;
-    if (spec) out.set(key, spec);
+/**
+ * The keys of a bucket that hold a value now, from its stream's per-subject counts: one request, answered or
+ * timed out. Not kv.keys(): that runs a consumer which waits forever when an entry expires (workers' TTL bucket,
+ * a late renewal on a loaded machine) between its count and its delivery; a gateway's POST then never answered.
+ */
+async function bucketKeys(cluster: Cluster, bucket: string): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
+  const info = await cluster.jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+}
+
+/** Each key's current value that `parse` accepts (deleted, purged and expired keys are left out). */
+async function liveValues<T>(cluster: Cluster, kv: KV, bucket: string, parse: (value: Uint8Array) => T | undefined): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for (const key of await bucketKeys(cluster, bucket)) {
+    const entry = await kv.get(key);
+    const value = entry && entry.operation === 'PUT' ? parse(entry.value) : undefined;
+    if (value) out.set(key, value);
   }
   return out;
 }
 
+/** Every stream in STREAMS_BUCKET (any state), by id. */
+export function listWanted(cluster: Cluster): Promise<Map<string, WantedStream>> {
+  return liveValues(cluster, cluster.streams, STREAMS_BUCKET, (v) => decode(WantedStream, v));
+}
+
 /** Workers that announced themselves within the lease time. */
 export async function liveWorkers(cluster: Cluster): Promise<WorkerInfo[]> {
-  const out: WorkerInfo[] = [];
-  for await (const key of await cluster.workers.keys()) {
-    const entry = await cluster.workers.get(key);
-    const w = entry && entry.operation === 'PUT' ? decode(WorkerInfo, entry.value) : undefined;
-    if (w) out.push(w);
-  }
-  return out;
+  return [...(await liveValues(cluster, cluster.workers, WORKERS_BUCKET, (v) => decode(WorkerInfo, v))).values()];
 }
 
 /** The worker holding a stream's lease, or undefined when none does (unplaced, or moving). */

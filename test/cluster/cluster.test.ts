@@ -80,7 +80,10 @@ describe('cluster roles', () => {
   });
 
   it('places by room, refuses when full, moves a killed worker\'s stream, survives a gateway kill and a NATS restart, replays to a late gateway, purges everywhere; no second doubled or missing', async () => {
+    // The step reached, so a failure (a timeout included) says where it stopped.
+    let step = 'starting the roles';
     onTestFailed(() => {
+      console.error(`cluster scenario stopped at: ${step}`);
       for (const r of roles) console.error(r.log().slice(-4000));
     });
     const [wA, wB] = await Promise.all([startWorker(nats.url, 'wA', 1), startWorker(nats.url, 'wB', 1)]);
@@ -88,8 +91,9 @@ describe('cluster roles', () => {
     roles.push(wA, wB, g1, g2);
     const workers = { wA, wB } as Record<string, Role>;
     // Both workers announce one free slot before anything is placed.
-    await waitFor(async () => (await fetch(`${g1.url}/healthz`)).ok && (await cluster.workers.keys().then(async (k) => { let n = 0; for await (const _ of k) n++; return n; })) === 2, 30_000, 'two workers announced');
+    await waitFor(async () => (await fetch(`${g1.url}/healthz`)).ok && (await liveWorkers(cluster)).length === 2, 30_000, 'two workers announced');
 
+    step = 'placing s1 and s2';
     const create = async (gw: Role) => postJson(gw.url, '/v1/streams', { source: 'clip.mp4' });
     const r1 = await create(g1);
     expect(r1.status).toBe(201);
@@ -107,6 +111,7 @@ describe('cluster roles', () => {
     const s2 = ((await r2.json()) as { id: string }).id;
     const holder2 = await waitFor(() => leaseHolder(cluster, s2), 20_000, 's2 placed');
     expect(holder2).not.toBe(holder1);
+    step = 'refusing a third stream';
     // Once both announce no room, a third stream is refused: 503 with Retry-After, nothing stored.
     await waitFor(async () => (await liveWorkers(cluster)).every((w) => w.free === 0), 10_000, 'both workers announcing no room');
     const r3 = await create(g1);
@@ -114,23 +119,27 @@ describe('cluster roles', () => {
     expect(r3.headers.get('retry-after')).toBeTruthy();
     expect(((await r3.json()) as any).error.code).toBe('device_full');
 
+    step = 'first commentary of s1';
     // Viewers of s1: a WebSocket on g1, SSE on g2.
     const v1 = wsClient(`${g1.url.replace('http', 'ws')}/v1/streams/${s1}/ws`);
     const v2 = sseViewer(`${g2.url}/v1/streams/${s1}/events`);
     await waitFor(() => starts(v1.messages).length >= 3, 30_000, 's1 commentary on g1');
 
+    step = 'killing the worker of s1';
     // kill -9 the worker running s1: the other is full, so s1 waits, and its status says so.
     await workers[holder1].kill();
     await waitFor(async () => {
       const info = (await (await fetch(`${g2.url}/v1/streams/${s1}`)).json()) as any;
       return /waiting for a worker/.test(info.stats?.reason ?? '');
     }, 20_000, 's1 reported as waiting for a worker');
+    step = 'moving s1 to the freed worker';
     // Stopping s2 frees its worker: s1 moves there and resumes from its log.
     expect((await fetch(`${g1.url}/v1/streams/${s2}`, { method: 'DELETE' })).status).toBe(200);
     await waitFor(async () => (await leaseHolder(cluster, s1)) === holder2, 20_000, 's1 moved');
     const beforeMove = starts(v1.messages).length;
     await waitFor(() => starts(v1.messages).length >= beforeMove + 3, 30_000, 's1 commentary after the move');
 
+    step = 'killing gateway g1';
     // kill -9 the gateway v1 watches: it reconnects to the other with ?since= and misses nothing.
     const got = [...v1.messages];
     await g1.kill();
@@ -142,11 +151,13 @@ describe('cluster roles', () => {
     v1b.ws.send(JSON.stringify({ type: 'set_prompt', prompt: 'describe the clock' }));
     await waitFor(async () => JSON.parse(new TextDecoder().decode((await cluster.streams.get(s1))!.value)).prompt === 'describe the clock', 10_000, 'the prompt stored');
 
+    step = 'restarting nats-server';
     // nats-server restarts: commentary goes on (the worker's queue, the gateway's consumer recover).
     await nats.restart();
     const atRestart = starts(v1b.messages).length;
     await waitFor(() => starts(v1b.messages).length >= atRestart + 4, 40_000, 's1 commentary after the NATS restart');
 
+    step = 'checking the seconds seen';
     const seen = [...starts(got), ...starts(v1b.messages)];
     expect(seen[0]).toBe(0);
     expect(contiguous(seen)).toBe(true);
@@ -167,6 +178,7 @@ describe('cluster roles', () => {
     tail.close();
     v1b.ws.close();
 
+    step = 'late gateway and purge';
     // A gateway started now replays the whole log; DELETE ?purge=true on another removes the stream everywhere.
     const g3 = await startGateway(nats.url, root);
     roles.push(g3);

@@ -50,7 +50,12 @@ export function wsClient(url: string, options: WebSocket.ClientOptions = {}): { 
 export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await check();
+    // A check that never settles (a request nobody answers) fails at the deadline too, naming what was awaited.
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (the check itself did not finish)`)), Math.max(0, deadline - Date.now()) + 1000);
+    });
+    const value = await Promise.race([Promise.resolve(check()), expired]).finally(() => clearTimeout(timer));
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
