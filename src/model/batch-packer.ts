@@ -43,11 +43,23 @@ export class BatchPacker {
   private readonly positionsScratch = new ScratchArray((n) => new BigInt64Array(n));
   private readonly maskScratch = new ScratchArray((n) => new BigInt64Array(n));
 
+  /** The most streams a batch will hold (the scheduler's limit): what the first batch's past is sized for. */
+  private maxBatch = 0;
+
   constructor(private readonly shape: BatchShape) {
     this.rowFloats = shape.numKvHeads * shape.headDim;
     const floats = (): ScratchArray<Float32Array> => new ScratchArray((n) => new Float32Array(n));
     this.scratchKeys = Array.from({ length: shape.numLayers }, floats);
     this.scratchValues = Array.from({ length: shape.numLayers }, floats);
+  }
+
+  /**
+   * Batches will hold up to `maxBatch` streams: the past buffers are sized for that many full caches when the
+   * first batch comes (a pool sized at start, as LLM servers size their K/V pool), not stepped up each time a
+   * larger batch first comes: in an hour's soak one came minutes after warm-up, and RSS rose with it.
+   */
+  expectBatches(maxBatch: number): void {
+    this.maxBatch = maxBatch;
   }
 
   /**
@@ -92,9 +104,9 @@ export class BatchPacker {
       };
     }
     const floats = batch * pastRows * this.rowFloats;
-    // Sized for this many streams with full caches the first time such a batch comes: the past grows for
-    // minutes while caches fill, and growing with it left the buffer stepping up long after warm-up (soak).
-    const most = batch * Math.max(...requests.map((r) => r.store.capacityTokens)) * this.rowFloats;
+    // Sized for full caches (and the most streams a batch holds, when told) the first time a batch comes: the
+    // past grows for minutes while caches fill, and growing with it stepped RSS up long after warm-up (soak).
+    const most = Math.max(batch, this.maxBatch) * Math.max(...requests.map((r) => r.store.capacityTokens)) * this.rowFloats;
     const pastKeys: Float32Array[] = [];
     const pastValues: Float32Array[] = [];
     for (let l = 0; l < numLayers; l++) {

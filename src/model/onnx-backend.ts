@@ -29,9 +29,10 @@ export interface OnnxBackend extends InferenceBackend {
   /** One line for the user when the requested device was not used (no GPU adapter). */
   readonly notice?: string;
   /**
-   * Makes the batched step's cache graphs for batches up to maxBatch streams now (K/V on a GPU only: sizes 2, 4,
-   * ..., batchGraphSize), so no stream waits while one is made the first time its size comes up (up to a second
-   * each on WebGPU, on the thread that runs every stream's steps).
+   * Batches will hold up to maxBatch streams. K/V on the host: the packed past is sized for that many full
+   * caches at the first batch. K/V on a GPU: the batched step's cache graphs (sizes 2, 4, ..., batchGraphSize)
+   * are made now, so no stream waits while one is made the first time its size comes up (up to a second each on
+   * WebGPU, on the thread that runs every stream's steps).
    */
   prepareBatches?(maxBatch: number): Promise<void>;
 }
@@ -227,12 +228,13 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       return out;
     },
     createKvOps: kv === 'device' ? () => new GraphKvOps(graphs) : undefined,
-    prepareBatches:
-      kv === 'device' && onDevice && batched
-        ? async (maxBatch) => {
-            for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('merge', b)]);
-          }
-        : undefined,
+    prepareBatches: batched
+      ? async (maxBatch) => {
+          packer.expectBatches(maxBatch);
+          if (kv !== 'device' || !onDevice) return;
+          for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('merge', b)]);
+        }
+      : undefined,
     async encodeFrames(pixelValues, frames) {
       const r = await runGuarded(vision, { pixel_values: new ort.Tensor('float32', pixelValues, [frames, 3, h, w]) });
       return r.visual_embeds.data as Float32Array;

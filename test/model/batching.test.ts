@@ -156,6 +156,22 @@ describe('BatchPacker', () => {
     }
   });
 
+  it('told the most streams a batch holds, sizes the first past for that many full caches: a larger batch later reuses it', () => {
+    const packer = new BatchPacker(shape);
+    packer.expectBatches(4);
+    const rows = (n: number, v: number) => Array.from({ length: n }, () => [v, v]);
+    const batchOf = (n: number, past: number) => Array.from({ length: n }, (_, i) => ({ embeds: new Float32Array([i, i]), tokens: 1, store: store(rows(past, i + 1), 6) }));
+    const first = packer.pack(batchOf(2, 1));
+    expect(first.pastKeys[0].buffer.byteLength).toBe(4 * 6 * 2 * 4); // maxBatch x capacity x rowFloats x 4 bytes
+    const full = packer.pack(batchOf(4, 6));
+    expect(full.pastKeys[0].buffer).toBe(first.pastKeys[0].buffer);
+    expect([...full.pastKeys[0].subarray(3 * 6 * 2)]).toEqual(rows(6, 4).flat()); // the last stream's rows
+    // Untold, a packer sizes for the batch it sees, and a larger one later takes new memory.
+    const untold = new BatchPacker(shape);
+    const small = untold.pack(batchOf(2, 1));
+    expect(untold.pack(batchOf(4, 6)).pastKeys[0].buffer).not.toBe(small.pastKeys[0].buffer);
+  });
+
   it('reuses its buffers from batch to batch, and a smaller batch after a larger one packs as a fresh packer would', () => {
     const packer = new BatchPacker(shape);
     const big = [
