@@ -1,14 +1,17 @@
 /**
  * InferenceBackend for Hugging Face VLM folders in the transformers.js layout (hf-folder.ts): vision_encoder,
- * embed_tokens and decoder_model_merged, one stream a call. K/V stay in the decoder's own layout
- * [1, kvHeads, rows, headDim], so a step feeds them as they are and keeps the `present` it gets back: on the
- * host (HeadMajorKvOps), or on the provider (GraphKvOps, head-major: GPU memory on webgpu, the default there).
+ * embed_tokens and decoder_model_merged. K/V stay in the decoder's own layout [1, kvHeads, rows, headDim], so a
+ * step feeds them as they are and keeps the `present` it gets back: on the host (HeadMajorKvOps), or on the
+ * provider (GraphKvOps, head-major: GPU memory on webgpu, the default there). Streams with host K/V share
+ * calls (hf-batch.ts); device K/V run a call each.
  * Runs only inside engine.worker.ts (and tests), like onnx-backend.ts.
  */
 import * as ort from 'onnxruntime-node';
 import { HeadMajorKvOps, type KvStore } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
-import { assertFits } from './backend.js';
+import { assertFits, type DecodeRequest } from './backend.js';
+import { BatchPacker } from './batch-packer.js';
+import { HeadMajorPastPacker, ownPresent } from './hf-batch.js';
 import { own, runGuarded, type GuardedSession } from './device-tensors.js';
 import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
@@ -53,6 +56,8 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   checkGraphInputs(folder.dir, embed, hf.embedTokensPath, need.embed);
   checkGraphInputs(folder.dir, decoder, folder.decoderPath, need.decoder);
   const visionTakesMask = vision.session.inputNames.includes('pixel_attention_mask');
+  const inputsPacker = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
+  const pastPacker = new HeadMajorPastPacker({ numLayers, numKvHeads, headDim });
 
   function output(out: ort.InferenceSession.ReturnType, name: string, file: string): ort.Tensor {
     const t = out[name];
@@ -68,7 +73,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   // The processor's tokens around each frame never change: embedded once, not every second.
   const [frameBefore, frameAfter, betweenFrames] = [await embedIds(hf.frameBefore), await embedIds(hf.frameAfter), await embedIds(hf.betweenFrames)];
 
-  return {
+  const backend: OnnxBackend = {
     hiddenSize: d,
     vocabSize,
     provider: o.provider,
@@ -115,10 +120,44 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       const vocab = logits.length / tokens;
       return logits.slice((tokens - 1) * vocab, tokens * vocab);
     },
+    // Host K/V: the streams due together share one call; device K/V (or a lone stream): a call each.
+    async decodeBatch(requests) {
+      for (const r of requests) assertFits(r.tokens, r.store);
+      const host = requests.every((r) => r.store.ops instanceof HeadMajorKvOps);
+      if (host && requests.length > 1) return decodeHostBatch(requests);
+      const out: Float32Array[] = [];
+      for (const r of requests) out.push(await backend.decode(r.embeds, r.tokens, r.store));
+      return out;
+    },
     async dispose() {
       await Promise.all([vision.session.release(), embed.session.release(), decoder.session.release(), graphs?.dispose()]);
     },
   };
+  return backend;
+
+  async function decodeHostBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+    const inputs = inputsPacker.packInputs(requests);
+    const { batch, pastRows, newRows } = inputs;
+    const ops = requests.map((r) => r.store.ops as HeadMajorKvOps);
+    const lengths = requests.map((r) => r.store.length);
+    const past = pastPacker.pack(ops, lengths, pastRows);
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: new ort.Tensor('float32', inputs.embeds, [batch, newRows, d]),
+      attention_mask: new ort.Tensor('int64', inputs.mask, [batch, pastRows + newRows]),
+      position_ids: new ort.Tensor('int64', inputs.positions, [batch, newRows]),
+    };
+    for (let l = 0; l < numLayers; l++) {
+      feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', past.keys[l], [batch, numKvHeads, pastRows, headDim]);
+      feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', past.values[l], [batch, numKvHeads, pastRows, headDim]);
+    }
+    const out = await runGuarded(decoder, feeds);
+    const present = (kind: 'key' | 'value', l: number) => output(out, `present.${l}.${kind}`, 'decoder_model_merged').data as Float32Array;
+    requests.forEach((r, b) => {
+      const own = (kind: 'key' | 'value') => Array.from({ length: numLayers }, (_, l) => ownPresent(present(kind, l), b, lengths[b], r.tokens, pastRows, newRows, numKvHeads, headDim));
+      r.store.append(own('key'), own('value'), r.tokens);
+    });
+    return inputsPacker.lastLogits(requests, newRows, output(out, 'logits', 'decoder_model_merged').data as Float32Array);
+  }
 
   /** The store's rows as past_key_values.N.*: host arrays wrapped, or the device tensors after the queued ops ran. */
   async function pastFeeds(store: KvStore): Promise<Record<string, ort.Tensor>> {

@@ -1,5 +1,5 @@
 /**
- * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops): streams stepped together through the BatchScheduler
+ * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops; a Hugging Face decoder, K/V on the host): streams stepped together through the BatchScheduler
  * share decoder calls, padded to the longest past and the most new rows, yet each stream's tokens are those
  * it gets alone and every logits vector it is handed is within 1e-4 of the one it gets alone, also when long
  * steps run as chunks.
@@ -57,6 +57,8 @@ describe.each([
   ['tiny-random-1l', 'host'],
   ['tiny-random-2l', 'host'],
   ['tiny-random-2l', 'device'],
+  // Head-major K/V padded per head, the present cut back per stream (hf-batch.ts).
+  ['hf-smolvlm-tiny', 'host'],
 ] as const)('%s, K/V on %s: batched streams == each stream alone', (name, kv) => {
   let tiny: Tiny;
   beforeAll(async () => {
@@ -100,7 +102,8 @@ describe.each([
     const requests = batches.reduce((n, b) => n + b.size, 0);
     expect(requests / batches.length).toBeGreaterThan(1.5);
     expect(batches.some((b) => b.size > 1 && b.pasts.size > 1)).toBe(true);
-    expect(batches.some((b) => b.size > 1 && b.rows.size > 1)).toBe(true);
+    // Steps of different lengths share a call for sure only when rows are not grouped (the GPU's way).
+    if ('groupByRows' in limits) expect(batches.some((b) => b.size > 1 && b.rows.size > 1)).toBe(true);
     expect(scheduler.stats.requests).toBe(requests);
     expect(liveTensors().owned).toBe(held); // packed pasts and batched outputs released, streams' rows too
     if ('maxChunkRows' in limits) expect(Math.max(...batches.flatMap((b) => [...b.rows]))).toBe(limits.maxChunkRows);
