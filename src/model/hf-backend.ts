@@ -2,8 +2,8 @@
  * InferenceBackend for Hugging Face VLM folders in the transformers.js layout (hf-folder.ts): vision_encoder,
  * embed_tokens and decoder_model_merged. K/V stay in the decoder's own layout [1, kvHeads, rows, headDim], so a
  * step feeds them as they are and keeps the `present` it gets back: on the host (HeadMajorKvOps), or on the
- * provider (GraphKvOps, head-major: GPU memory on webgpu, the default there). Streams with host K/V share
- * calls (hf-batch.ts); device K/V run a call each.
+ * provider (GraphKvOps, head-major: GPU memory on webgpu, the default there). Streams due together share
+ * one decoder call: host K/V packed by hf-batch.ts, device K/V by the cache graphs (kv_pack, kv_present).
  * Runs only inside engine.worker.ts (and tests), like onnx-backend.ts.
  */
 import * as ort from 'onnxruntime-node';
@@ -12,8 +12,8 @@ import { SightlineError } from '../errors.js';
 import { assertFits, type DecodeRequest } from './backend.js';
 import { BatchPacker } from './batch-packer.js';
 import { HeadMajorPastPacker, ownPresent } from './hf-batch.js';
-import { own, runGuarded, type GuardedSession } from './device-tensors.js';
-import { CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
+import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
+import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import type { BackendOptions, OnnxBackend } from './onnx-backend.js';
 import { openSession } from './onnx-session.js';
@@ -51,6 +51,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   const decoder = await openSession(label, folder.decoderPath, o, kv === 'device' && keepsOutputsOnDevice(o.provider) ? { preferredOutputLocation: presentOnDevice } : {});
   const graphs = kv === 'device' ? await CacheGraphs.create({ numLayers, numKvHeads, headDim }, o.provider, o.intraOpThreads, 'head-major') : undefined;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
+  const fillerRow = new ort.Tensor('float32', new Float32Array(numKvHeads * headDim), [1, numKvHeads, 1, headDim]); // kv_pack's spare parts
   const need = requiredInputs(numLayers);
   checkGraphInputs(folder.dir, vision, folder.visionPath, need.vision);
   checkGraphInputs(folder.dir, embed, hf.embedTokensPath, need.embed);
@@ -120,32 +121,44 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       const vocab = logits.length / tokens;
       return logits.slice((tokens - 1) * vocab, tokens * vocab);
     },
-    // Host K/V: the streams due together share one call; device K/V (or a lone stream): a call each.
+    // The streams due together share one call (a lone stream, or host and device stores mixed: a call each).
     async decodeBatch(requests) {
       for (const r of requests) assertFits(r.tokens, r.store);
-      const host = requests.every((r) => r.store.ops instanceof HeadMajorKvOps);
-      if (host && requests.length > 1) return decodeHostBatch(requests);
+      if (requests.length > 1 && requests.every((r) => r.store.ops instanceof HeadMajorKvOps)) return decodeHostBatch(requests);
+      if (requests.length > 1 && requests.every((r) => r.store.ops instanceof GraphKvOps)) return decodeDeviceBatch(requests);
       const out: Float32Array[] = [];
       for (const r of requests) out.push(await backend.decode(r.embeds, r.tokens, r.store));
       return out;
     },
+    // K/V on a GPU: the batch graphs of each size made now, not while streams wait (up to a second each on WebGPU).
+    prepareBatches: graphs
+      ? async (maxBatch) => {
+          for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('present', b)]);
+        }
+      : undefined,
     async dispose() {
       await Promise.all([vision.session.release(), embed.session.release(), decoder.session.release(), graphs?.dispose()]);
     },
   };
   return backend;
 
-  async function decodeHostBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+  /** Embeddings padded to the most new rows, per-row positions, the mask over past + new rows (batch-packer.ts). */
+  function batchInputFeeds(requests: readonly DecodeRequest[]): { feeds: Record<string, ort.Tensor>; batch: number; pastRows: number; newRows: number } {
     const inputs = inputsPacker.packInputs(requests);
     const { batch, pastRows, newRows } = inputs;
-    const ops = requests.map((r) => r.store.ops as HeadMajorKvOps);
-    const lengths = requests.map((r) => r.store.length);
-    const past = pastPacker.pack(ops, lengths, pastRows);
     const feeds: Record<string, ort.Tensor> = {
       inputs_embeds: new ort.Tensor('float32', inputs.embeds, [batch, newRows, d]),
       attention_mask: new ort.Tensor('int64', inputs.mask, [batch, pastRows + newRows]),
       position_ids: new ort.Tensor('int64', inputs.positions, [batch, newRows]),
     };
+    return { feeds, batch, pastRows, newRows };
+  }
+
+  async function decodeHostBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+    const { feeds, batch, pastRows, newRows } = batchInputFeeds(requests);
+    const ops = requests.map((r) => r.store.ops as HeadMajorKvOps);
+    const lengths = requests.map((r) => r.store.length);
+    const past = pastPacker.pack(ops, lengths, pastRows);
     for (let l = 0; l < numLayers; l++) {
       feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', past.keys[l], [batch, numKvHeads, pastRows, headDim]);
       feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', past.values[l], [batch, numKvHeads, pastRows, headDim]);
@@ -157,6 +170,75 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       r.store.append(own('key'), own('value'), r.tokens);
     });
     return inputsPacker.lastLogits(requests, newRows, output(out, 'logits', 'decoder_model_merged').data as Float32Array);
+  }
+
+  /**
+   * K/V on the device, one decoder call for the batch: kv_pack gathers the streams' rows into the padded past
+   * [B, H, P, D], the decoder runs, and kv_present cuts each stream's whole rows out of the present, which its
+   * store adopts: three runs a step whatever the batch, all on the provider.
+   */
+  async function decodeDeviceBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
+    const g = graphs!;
+    const pasts: ({ keys: ort.Tensor[]; values: ort.Tensor[] } | null)[] = [];
+    for (const r of requests) {
+      await r.store.flush();
+      pasts.push((r.store.ops as GraphKvOps).past());
+    }
+    const { feeds, batch, pastRows, newRows } = batchInputFeeds(requests);
+    const slots = batchGraphSize(batch);
+    const held: ort.Tensor[] = [];
+    try {
+      if (pastRows === 0) {
+        const none = new ort.Tensor('float32', new Float32Array(0), [batch, numKvHeads, 0, headDim]);
+        for (let l = 0; l < numLayers; l++) feeds[`past_key_values.${l}.key`] = feeds[`past_key_values.${l}.value`] = none;
+      } else {
+        const idx = new BigInt64Array(batch * pastRows); // padding rows gather row 0: masked out
+        const packFeeds: Record<string, ort.Tensor> = {
+          idx: new ort.Tensor('int64', idx, [idx.length]),
+          shape: new ort.Tensor('int64', BigInt64Array.from([numKvHeads, batch, pastRows, headDim].map(BigInt)), [4]),
+        };
+        let offset = 0;
+        requests.forEach((r, b) => {
+          for (let j = 0; j < r.store.length; j++) idx[b * pastRows + j] = BigInt(offset + j);
+          offset += r.store.length;
+          for (let l = 0; l < numLayers; l++) {
+            packFeeds[`key_${b}_${l}`] = pasts[b]?.keys[l] ?? emptyPast;
+            packFeeds[`value_${b}_${l}`] = pasts[b]?.values[l] ?? emptyPast;
+          }
+        });
+        for (let b = batch; b < slots; b++) {
+          for (let l = 0; l < numLayers; l++) packFeeds[`key_${b}_${l}`] = packFeeds[`value_${b}_${l}`] = fillerRow;
+        }
+        const packed = await runGuarded(await g.batchGraph('pack', slots), packFeeds);
+        for (let l = 0; l < numLayers; l++) {
+          held.push((feeds[`past_key_values.${l}.key`] = own(packed[`past_key_${l}`])), (feeds[`past_key_values.${l}.value`] = own(packed[`past_value_${l}`])));
+        }
+      }
+      const out = await runGuarded(decoder, feeds);
+      const cutFeeds: Record<string, ort.Tensor> = {};
+      for (let l = 0; l < numLayers; l++) {
+        for (const kind of ['key', 'value'] as const) held.push((cutFeeds[`present_${kind}_${l}`] = own(output(out, `present.${l}.${kind}`, 'decoder_model_merged'))));
+      }
+      const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
+      for (let b = 0; b < slots; b++) {
+        const r = requests[b]; // spare slots: one row of row 0
+        cutFeeds[`starts_${b}`] = pair(r ? b : 0, 0);
+        cutFeeds[`past_ends_${b}`] = pair(r ? b + 1 : 1, r ? r.store.length : 1);
+        cutFeeds[`new_starts_${b}`] = pair(r ? b : 0, pastRows);
+        cutFeeds[`new_ends_${b}`] = pair(r ? b + 1 : 1, pastRows + (r ? r.tokens : 0));
+      }
+      const rows = await runGuarded(await g.batchGraph('present', slots), cutFeeds);
+      requests.forEach((r, b) => {
+        const take = (kind: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kind}_${b}_${l}`]));
+        r.store.append(take('key'), take('value'), r.tokens); // adopted: the stream's past and new rows
+      });
+      for (let b = batch; b < slots; b++) {
+        for (let l = 0; l < numLayers; l++) [rows[`key_${b}_${l}`], rows[`value_${b}_${l}`]].forEach((t) => t.dispose());
+      }
+      return inputsPacker.lastLogits(requests, newRows, output(out, 'logits', 'decoder_model_merged').data as Float32Array);
+    } finally {
+      held.forEach(release);
+    }
   }
 
   /** The store's rows as past_key_values.N.*: host arrays wrapped, or the device tensors after the queued ops ran. */

@@ -13,6 +13,9 @@
  *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Slice; one graph per B)
  *   kv_merge   a batch's packed past and new rows -> stream b's whole rows    (Slice, Concat; graphs
  *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  of 2, 4, 8, ... slots)
+ *   head-major (Hugging Face decoders): kv_pack gives [B,H,P,D] (Gather on the row axis, then Reshape and
+ *              Transpose); kv_present cuts stream b's whole rows [1,H,P_b+T_b,D] out of the batch's present
+ *              [B,H,P+T,D] (its past rows, then its new rows at P..; Slice, Concat)
  *
  * The rotation angles come from KvStore in float64 (cos/sin tables of one row per distinct delta,
  * uploaded as float32), so graph and host implementations rotate by the same angles.
@@ -109,9 +112,13 @@ export function readGraph(g: KvGeometry, layout: KvLayout = 'seq-major'): GraphS
   return spec;
 }
 
-/** Batched decoder calls with K/V on the device (format 2): the streams' rows packed into one past tensor. */
-export function packGraph(g: KvGeometry, batch: number): GraphSpec {
+/**
+ * Batched decoder calls with K/V on the device: the streams' rows packed into one past tensor. `shape` is
+ * [B, P, H, D] (seq-major) or [H, B, P, D] (head-major: the gathered [1, H, B*P, D] is then transposed).
+ */
+export function packGraph(g: KvGeometry, batch: number, layout: KvLayout = 'seq-major'): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const axis = rowAxis(layout);
   const spec: GraphSpec = {
     name: `kv_pack_${batch}`,
     inputs: [
@@ -124,13 +131,44 @@ export function packGraph(g: KvGeometry, batch: number): GraphSpec {
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
       const parts = Array.from({ length: batch }, (_, b) => `${kv}_${b}_${l}`); // output rows: idx's, not parts'
-      for (const name of parts) spec.inputs.push({ name, type: DT.float, dims: [1, `P${name}`, H, D] });
-      spec.outputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: ['B', 'P', H, D] });
+      for (const name of parts) spec.inputs.push({ name, type: DT.float, dims: dimsOf(layout, `P${name}`, H, D) });
+      const out = `past_${kv}_${l}`;
+      spec.outputs.push({ name: out, type: DT.float, dims: layout === 'seq-major' ? ['B', 'P', H, D] : ['B', H, 'P', D] });
+      const shaped = layout === 'seq-major' ? out : `shaped_${kv}_${l}`;
       spec.nodes.push(
-        { op: 'Concat', inputs: parts, outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } },
-        { op: 'Gather', inputs: [`all_${kv}_${l}`, 'idx'], outputs: [`rows_${kv}_${l}`], attrs: { axis: 1 } },
-        { op: 'Reshape', inputs: [`rows_${kv}_${l}`, 'shape'], outputs: [`past_${kv}_${l}`] },
+        { op: 'Concat', inputs: parts, outputs: [`all_${kv}_${l}`], attrs: { axis } },
+        { op: 'Gather', inputs: [`all_${kv}_${l}`, 'idx'], outputs: [`rows_${kv}_${l}`], attrs: { axis } },
+        { op: 'Reshape', inputs: [`rows_${kv}_${l}`, 'shape'], outputs: [shaped] },
       );
+      if (layout === 'head-major') spec.nodes.push({ op: 'Transpose', inputs: [shaped], outputs: [out], attrs: { perm: [1, 0, 2, 3] } });
+    }
+  }
+  return spec;
+}
+
+/**
+ * A head-major batched step's present [B, H, P+T, D] -> stream b's whole rows [1, H, P_b+T_b, D]: rows [0, P_b)
+ * and rows [P, P+T_b) of batch row b (`past_ends_b` = [b+1, P_b], `new_starts_b` = [b, P], `new_ends_b` =
+ * [b+1, P+T_b]), which its store adopts. Slots past the batch take rows of row 0.
+ */
+export function presentGraph(g: KvGeometry, batch: number): GraphSpec {
+  const { numLayers: L, numKvHeads: H, headDim: D } = g;
+  const spec: GraphSpec = { name: `kv_present_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 2]) }] };
+  for (let b = 0; b < batch; b++) {
+    for (const name of [`starts_${b}`, `past_ends_${b}`, `new_starts_${b}`, `new_ends_${b}`]) spec.inputs.push({ name, type: DT.int64, dims: [2] });
+  }
+  for (let l = 0; l < L; l++) {
+    for (const kv of ['key', 'value']) {
+      spec.inputs.push({ name: `present_${kv}_${l}`, type: DT.float, dims: ['B', H, 'W', D] });
+      for (let b = 0; b < batch; b++) {
+        const out = `${kv}_${b}_${l}`;
+        spec.outputs.push({ name: out, type: DT.float, dims: [1, H, `N${b}`, D] });
+        spec.nodes.push(
+          { op: 'Slice', inputs: [`present_${kv}_${l}`, `starts_${b}`, `past_ends_${b}`, 'axes'], outputs: [`p_${out}`] },
+          { op: 'Slice', inputs: [`present_${kv}_${l}`, `new_starts_${b}`, `new_ends_${b}`, 'axes'], outputs: [`n_${out}`] },
+          { op: 'Concat', inputs: [`p_${out}`, `n_${out}`], outputs: [out], attrs: { axis: 2 } },
+        );
+      }
     }
   }
   return spec;
@@ -211,12 +249,12 @@ export class CacheGraphs {
     readonly layout: KvLayout,
   ) {}
 
-  /** kv_pack / kv_split / kv_merge for a batch of `batch` streams, made on first use and kept. */
-  batchGraph(kind: 'pack' | 'split' | 'merge', batch: number): Promise<GuardedSession> {
+  /** kv_pack / kv_split / kv_merge (kv_present, head-major) for a batch of `batch` streams, made on first use and kept. */
+  batchGraph(kind: 'pack' | 'split' | 'merge' | 'present', batch: number): Promise<GuardedSession> {
     const key = `${kind}${batch}`;
     let session = this.batchGraphs.get(key);
     if (!session) {
-      const spec = { pack: packGraph, split: splitGraph, merge: mergeGraph }[kind](this.geometry, batch);
+      const spec = kind === 'pack' ? packGraph(this.geometry, batch, this.layout) : { split: splitGraph, merge: mergeGraph, present: presentGraph }[kind](this.geometry, batch);
       session = ort.InferenceSession.create(buildModel(spec), this.deviceOptions).then((s) => ({ name: spec.name, provider: this.provider, session: s }));
       this.batchGraphs.set(key, session);
     }

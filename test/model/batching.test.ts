@@ -1,5 +1,5 @@
 /**
- * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops; a Hugging Face decoder, K/V on the host): streams stepped together through the BatchScheduler
+ * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops; a Hugging Face decoder, K/V on the host or the graph ops, head-major): streams stepped together through the BatchScheduler
  * share decoder calls, padded to the longest past and the most new rows, yet each stream's tokens are those
  * it gets alone and every logits vector it is handed is within 1e-4 of the one it gets alone, also when long
  * steps run as chunks.
@@ -59,6 +59,7 @@ describe.each([
   ['tiny-random-2l', 'device'],
   // Head-major K/V padded per head, the present cut back per stream (hf-batch.ts).
   ['hf-smolvlm-tiny', 'host'],
+  ['hf-smolvlm-tiny', 'device'],
 ] as const)('%s, K/V on %s: batched streams == each stream alone', (name, kv) => {
   let tiny: Tiny;
   beforeAll(async () => {
