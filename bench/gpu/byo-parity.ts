@@ -1,7 +1,8 @@
 /**
  * The Hugging Face SmolVLM fixture on a provider against the PyTorch references stored beside it: vision
- * features and chunked decoder logits, max abs difference (the CPU is tested in CI, test/model/hf-smolvlm.test.ts;
- * this is the same check for the GPU machine's WebGPU provider).
+ * features and chunked decoder logits, max abs difference, one stream alone and 3 streams sharing each call
+ * (started a chunk apart, so their pasts differ; kv_pack / kv_present on the provider). The CPU is tested in CI
+ * (test/model/hf-smolvlm.test.ts, test/model/batching.test.ts); this is the same check for WebGPU.
  *
  *   npx tsx bench/gpu/byo-parity.ts [--model test/fixtures/models/hf-smolvlm-tiny] [--device webgpu]
  */
@@ -50,5 +51,19 @@ for (let c = 0; c + 1 < ref.chunks.length; c++) {
   const [a, b] = [ref.chunks[c], ref.chunks[c + 1]];
   logitDiffs.push(maxAbs(await backend.decode(embeds.subarray(a * d, b * d), b - a, store), ref.lastLogits[c]));
 }
-console.log(JSON.stringify({ model: folder.config.name, provider: backend.provider, visionMaxAbs: maxAbs(feats, ref.imageFeatures), chunkLogitsMaxAbs: logitDiffs }));
+// Three streams in one call per round: stream b runs chunk (round - b), so each call mixes pasts and row counts.
+const streams = 3;
+const stores = Array.from({ length: streams }, () => new KvStore(geometry, 512, inverseFrequencies(folder.config.rope), backend.createKvOps!(geometry, 512)));
+const chunkCount = ref.chunks.length - 1;
+let batchedMaxAbs = 0;
+let batchedCalls = 0;
+for (let round = 0; round < chunkCount + streams - 1; round++) {
+  const due = stores.map((store, b) => ({ store, c: round - b })).filter(({ c }) => c >= 0 && c < chunkCount);
+  const requests = due.map(({ store, c }) => ({ store, tokens: ref.chunks[c + 1] - ref.chunks[c], embeds: embeds.subarray(ref.chunks[c] * d, ref.chunks[c + 1] * d) }));
+  const logits = await backend.decodeBatch!(requests);
+  batchedCalls++;
+  due.forEach(({ c }, i) => (batchedMaxAbs = Math.max(batchedMaxAbs, maxAbs(logits[i], ref.lastLogits[c]))));
+}
+stores.forEach((s) => s.dispose());
+console.log(JSON.stringify({ model: folder.config.name, provider: backend.provider, visionMaxAbs: maxAbs(feats, ref.imageFeatures), chunkLogitsMaxAbs: logitDiffs, batched: { streams, calls: batchedCalls, logitsMaxAbs: batchedMaxAbs } }));
 await backend.dispose();
