@@ -51,7 +51,6 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   const decoder = await openSession(label, folder.decoderPath, o, kv === 'device' && keepsOutputsOnDevice(o.provider) ? { preferredOutputLocation: presentOnDevice } : {});
   const graphs = kv === 'device' ? await CacheGraphs.create({ numLayers, numKvHeads, headDim }, o.provider, o.intraOpThreads, 'head-major') : undefined;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
-  const fillerRow = new ort.Tensor('float32', new Float32Array(numKvHeads * headDim), [1, numKvHeads, 1, headDim]); // kv_pack's spare parts
   const need = requiredInputs(numLayers);
   checkGraphInputs(folder.dir, vision, folder.visionPath, need.vision);
   checkGraphInputs(folder.dir, embed, hf.embedTokensPath, need.embed);
@@ -192,27 +191,8 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
         const none = new ort.Tensor('float32', new Float32Array(0), [batch, numKvHeads, 0, headDim]);
         for (let l = 0; l < numLayers; l++) feeds[`past_key_values.${l}.key`] = feeds[`past_key_values.${l}.value`] = none;
       } else {
-        const idx = new BigInt64Array(batch * pastRows); // padding rows gather row 0: masked out
-        const packFeeds: Record<string, ort.Tensor> = {
-          idx: new ort.Tensor('int64', idx, [idx.length]),
-          shape: new ort.Tensor('int64', BigInt64Array.from([numKvHeads, batch, pastRows, headDim].map(BigInt)), [4]),
-        };
-        let offset = 0;
-        requests.forEach((r, b) => {
-          for (let j = 0; j < r.store.length; j++) idx[b * pastRows + j] = BigInt(offset + j);
-          offset += r.store.length;
-          for (let l = 0; l < numLayers; l++) {
-            packFeeds[`key_${b}_${l}`] = pasts[b]?.keys[l] ?? emptyPast;
-            packFeeds[`value_${b}_${l}`] = pasts[b]?.values[l] ?? emptyPast;
-          }
-        });
-        for (let b = batch; b < slots; b++) {
-          for (let l = 0; l < numLayers; l++) packFeeds[`key_${b}_${l}`] = packFeeds[`value_${b}_${l}`] = fillerRow;
-        }
-        const packed = await runGuarded(await g.batchGraph('pack', slots), packFeeds);
-        for (let l = 0; l < numLayers; l++) {
-          held.push((feeds[`past_key_values.${l}.key`] = own(packed[`past_key_${l}`])), (feeds[`past_key_values.${l}.value`] = own(packed[`past_value_${l}`])));
-        }
+        const past = await g.packPasts(pasts, requests.map((r) => r.store.length), pastRows);
+        for (let l = 0; l < numLayers; l++) held.push((feeds[`past_key_values.${l}.key`] = past.keys[l]), (feeds[`past_key_values.${l}.value`] = past.values[l]));
       }
       const out = await runGuarded(decoder, feeds);
       const cutFeeds: Record<string, ort.Tensor> = {};

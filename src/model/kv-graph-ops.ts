@@ -235,9 +235,15 @@ export function batchGraphSize(batch: number): number {
 /** Whether outputs of sessions on this provider can stay in device memory. */
 export const keepsOutputsOnDevice = (provider: string): boolean => provider === 'webgpu';
 
+/** A store's rows as kv_pack takes them: per layer its key and value tensors, or null for an empty store. */
+export type PastRows = { keys: ort.Tensor[]; values: ort.Tensor[] } | null;
+
 /** The three cache graphs as sessions on one provider; shared by every stream of a backend. */
 export class CacheGraphs {
   private readonly batchGraphs = new Map<string, Promise<GuardedSession>>();
+  /** kv_pack's parts for an empty store, and for the spare slots of a graph larger than the batch. */
+  private readonly emptyPart: ort.Tensor;
+  private readonly fillerPart: ort.Tensor;
 
   private constructor(
     readonly geometry: KvGeometry,
@@ -247,7 +253,39 @@ export class CacheGraphs {
     readonly read: GuardedSession,
     private readonly deviceOptions: ort.InferenceSession.SessionOptions,
     readonly layout: KvLayout,
-  ) {}
+  ) {
+    const { numKvHeads: H, headDim: D } = geometry;
+    this.emptyPart = new ort.Tensor('float32', new Float32Array(0), layout === 'seq-major' ? [1, 0, H, D] : [1, H, 0, D]);
+    this.fillerPart = new ort.Tensor('float32', new Float32Array(H * D), layout === 'seq-major' ? [1, 1, H, D] : [1, H, 1, D]);
+  }
+
+  /**
+   * kv_pack: the streams' rows as one padded past per layer, [B, P, H, D] (seq-major) or [B, H, P, D]
+   * (head-major), P = pastRows; a stream's padding rows are copies of row 0, which the decoder's mask hides.
+   * The tensors returned are the caller's (own()ed: release them after the decoder call).
+   */
+  async packPasts(pasts: readonly PastRows[], lengths: readonly number[], pastRows: number): Promise<{ keys: ort.Tensor[]; values: ort.Tensor[] }> {
+    const { numLayers: L, numKvHeads: H, headDim: D } = this.geometry;
+    const batch = pasts.length;
+    const slots = batchGraphSize(batch);
+    const idx = new BigInt64Array(batch * pastRows);
+    const shape = this.layout === 'seq-major' ? [batch, pastRows, H, D] : [H, batch, pastRows, D];
+    const feeds: Record<string, ort.Tensor> = { idx: new ort.Tensor('int64', idx, [idx.length]), shape: new ort.Tensor('int64', i64(shape), [4]) };
+    let offset = 0;
+    for (let b = 0; b < slots; b++) {
+      if (b < batch) {
+        for (let j = 0; j < lengths[b]; j++) idx[b * pastRows + j] = BigInt(offset + j);
+        offset += lengths[b];
+      }
+      for (let l = 0; l < L; l++) {
+        feeds[`key_${b}_${l}`] = b < batch ? (pasts[b]?.keys[l] ?? this.emptyPart) : this.fillerPart;
+        feeds[`value_${b}_${l}`] = b < batch ? (pasts[b]?.values[l] ?? this.emptyPart) : this.fillerPart;
+      }
+    }
+    const out = await runGuarded(await this.batchGraph('pack', slots), feeds);
+    const take = (kind: string) => Array.from({ length: L }, (_, l) => own(out[`past_${kind}_${l}`]));
+    return { keys: take('key'), values: take('value') };
+  }
 
   /** kv_pack / kv_split / kv_merge (kv_present, head-major) for a batch of `batch` streams, made on first use and kept. */
   batchGraph(kind: 'pack' | 'split' | 'merge' | 'present', batch: number): Promise<GuardedSession> {

@@ -84,7 +84,6 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   const table = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const { imageWidth: w, imageHeight: h } = config.vision;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);
-  const fillerRow = new ort.Tensor('float32', new Float32Array(numKvHeads * headDim), [1, 1, numKvHeads, headDim]); // kv_pack's spare parts
   const packer = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
   /** The decoder's own inputs for a packed batch (a format-1 decoder has no mask input). */
   const inputFeeds = (x: BatchInputs): Record<string, ort.Tensor> => ({
@@ -154,27 +153,8 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
       for (let l = 0; l < numLayers; l++) feeds[`past_key_${l}`] = feeds[`past_value_${l}`] = none;
     } else {
-      const idx = new BigInt64Array(batch * pastRows); // padding rows gather row 0: masked out
-      const packFeeds: Record<string, ort.Tensor> = {
-        idx: new ort.Tensor('int64', idx, [idx.length]),
-        shape: new ort.Tensor('int64', BigInt64Array.from([batch, pastRows, numKvHeads, headDim].map(BigInt)), [4]),
-      };
-      let offset = 0;
-      requests.forEach((r, b) => {
-        for (let j = 0; j < r.store.length; j++) idx[b * pastRows + j] = BigInt(offset + j);
-        offset += r.store.length;
-        for (let l = 0; l < numLayers; l++) {
-          packFeeds[`key_${b}_${l}`] = pasts[b]?.keys[l] ?? emptyPast;
-          packFeeds[`value_${b}_${l}`] = pasts[b]?.values[l] ?? emptyPast;
-        }
-      });
-      for (let b = batch; b < slots; b++) {
-        for (let l = 0; l < numLayers; l++) packFeeds[`key_${b}_${l}`] = packFeeds[`value_${b}_${l}`] = fillerRow;
-      }
-      const out = await runGuarded(await graphs.batchGraph('pack', slots), packFeeds);
-      for (let l = 0; l < numLayers; l++) {
-        packed.push((feeds[`past_key_${l}`] = own(out[`past_key_${l}`])), (feeds[`past_value_${l}`] = own(out[`past_value_${l}`])));
-      }
+      const past = await graphs.packPasts(pasts, requests.map((r) => r.store.length), pastRows);
+      for (let l = 0; l < numLayers; l++) packed.push((feeds[`past_key_${l}`] = past.keys[l]), (feeds[`past_value_${l}`] = past.values[l]));
     }
     let out: ort.InferenceSession.ReturnType | undefined;
     const batchedNew: ort.Tensor[] = [];
