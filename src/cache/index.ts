@@ -26,6 +26,7 @@
  *     "does not fit" (FitCheck) when the next round would pass its capacity.
  */
 export { HeadMajorKvOps, headToSeqMajor } from './head-major-kv.js';
+export { AXES, RowPositions } from './row-positions.js';
 export { HostKvOps, KvStore, type KvGeometry, type KvOps, type KvRows, type RowRotation } from './kv-store.js';
 export { ContextLayout, roundTokens, roundPrefixTokens, type RoundRecord } from './layout.js';
 export { CACHE_POLICIES, DEFAULT_CACHE_POLICY, cachePolicy, type CacheLimits, type CachePolicy, type CachePolicyName } from './policies.js';
