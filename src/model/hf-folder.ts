@@ -146,7 +146,7 @@ export interface HfFolderData {
   hf: HfModelParts;
 }
 
-/** Reads a SmolVLM-family folder; every problem is one model_invalid error naming the file. */
+/** Reads a SmolVLM- or Qwen2-VL-family folder; every problem is one model_invalid error naming the file. */
 export function loadHfFolder(dir: string, modelType: string): HfFolderData {
   if (!(modelType in HF_FAMILIES)) {
     const known = KNOWN_UNSUPPORTED.includes(modelType) ? ' (a known family, not supported yet)' : '';
@@ -156,6 +156,7 @@ export function loadHfFolder(dir: string, modelType: string): HfFolderData {
   const config = readJson(dir, 'config.json', true)!;
   // Qwen2-VL configs written by transformers 4.x keep the text sizes at the top level.
   const text = (config.text_config ?? (family === 'qwen2_vl' ? config : {})) as Record<string, unknown>;
+  const textFile = config.text_config ? 'config.json text_config' : 'config.json';
   const vision = (config.vision_config ?? {}) as Record<string, unknown>;
   const pre = readJson(dir, 'preprocessor_config.json', true)!;
   const processor = readJson(dir, 'processor_config.json', false);
@@ -171,8 +172,8 @@ export function loadHfFolder(dir: string, modelType: string): HfFolderData {
     if (v === undefined) throw invalid(dir, `${file}: ${key} is missing`);
     return v;
   };
-  const hidden = need(text, 'hidden_size', 'config.json text_config');
-  const heads = need(text, 'num_attention_heads', 'config.json text_config');
+  const hidden = need(text, 'hidden_size', textFile);
+  const heads = need(text, 'num_attention_heads', textFile);
   const headDim = num(text, 'head_dim') ?? hidden / heads;
   const ropeParams = (text.rope_parameters ?? {}) as Record<string, unknown>;
   const ropeScaling = (text.rope_scaling ?? {}) as Record<string, unknown>;
@@ -279,12 +280,12 @@ export function loadHfFolder(dir: string, modelType: string): HfFolderData {
     name: String(config._name_or_path || '') || dir.split('/').filter(Boolean).pop()!,
     decoder: {
       hiddenSize: hidden,
-      numLayers: need(text, 'num_hidden_layers', 'config.json text_config'),
+      numLayers: need(text, 'num_hidden_layers', textFile),
       numHeads: heads,
       numKvHeads: num(text, 'num_key_value_heads') ?? heads,
       headDim,
-      intermediateSize: need(text, 'intermediate_size', 'config.json text_config'),
-      vocabSize: need(text, 'vocab_size', 'config.json text_config'),
+      intermediateSize: need(text, 'intermediate_size', textFile),
+      vocabSize: need(text, 'vocab_size', textFile),
       rmsNormEps: num(text, 'rms_norm_eps') ?? 1e-5,
       maxPositions: num(text, 'max_position_embeddings') ?? 8192,
     },

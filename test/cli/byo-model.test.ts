@@ -68,6 +68,17 @@ describe('sightline doctor --model', () => {
     expect(model.problems).toEqual([expect.stringMatching(/onnx\/vision_encoder\.onnx lacks input pixel_values, grid_thw \(has input_ids;/)]);
   });
 
+  it('Qwen2-VL rotary sections that do not cover the head: one problem naming config.json', () => {
+    const dir = brokenCopy('qwen-mrope', (d) => {
+      const config = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+      config.text_config.rope_parameters.mrope_section = [2, 3, 2];
+      writeFileSync(join(d, 'config.json'), JSON.stringify(config));
+    }, QWEN);
+    const r = cli(['doctor', '--json', '--model', dir]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).model.problems).toEqual([expect.stringMatching(/config\.json: mrope_section \[2,3,2\] must be 3 numbers summing to head_dim \/ 2 \(8\)/)]);
+  });
+
   it('names the family, the variants found, what runs and on which providers', () => {
     const r = cli(['doctor', '--json', '--model', FIXTURE]);
     expect(r.status, r.stderr).toBe(0);

@@ -121,6 +121,13 @@ describe.each(['host', 'device'] as const)('Hugging Face Qwen2-VL folder (tiny f
     expect(kept).toEqual(reference.positions);
   });
 
+  it('a second with one frame is that frame twice (one temporal group, as Qwen\'s processors fill it)', async () => {
+    const { backend, folder } = refModel;
+    const one = framesToPixelValues(referenceRgb(0).subarray(0, H * W * 3), 1, W, H, folder.config.vision);
+    const twice = stackRows([one, one]);
+    expect(maxAbsDiff(await backend.encodeFrames(one, 1), await backend.encodeFrames(twice, 2))).toBe(0);
+  });
+
   // Two layers: `full` and `recompute` equal a fresh encode exactly; after `streaming` evictions the kept rows'
   // layer-1 K/V saw evicted tokens, so there the re-rotated layer-0 K/V are compared with a fresh encode.
   it.each<CachePolicyName>(['full', 'recompute', 'streaming', 'refresh'])('cache == fresh encode at the new positions: %s', async (policy) => {
