@@ -27,8 +27,11 @@ export type CachePlan =
 
 export type FitCheck = { fits: true } | { fits: false; neededTokens: number; freeTokens: number };
 
-/** A run of rows the store is missing: text ids to embed, or visual embeddings as they are. */
-export type MissingRows = { kind: 'ids'; ids: number[] } | { kind: 'visual'; embeds: Float32Array; rows: number };
+/**
+ * A run of rows the store is missing: text ids to embed, or visual embeddings as they are (rows [offset,
+ * offset + rows) of a round's visual block of blockRows).
+ */
+export type MissingRows = { kind: 'ids'; ids: number[] } | { kind: 'visual'; embeds: Float32Array; rows: number; offset: number; blockRows: number };
 
 export function bytesPerToken(g: KvGeometry): number {
   return 2 * g.numLayers * g.numKvHeads * g.headDim * 4;
@@ -114,7 +117,7 @@ export class ContextCache {
       else {
         if (!r.visualEmbeds) throw new Error(`round ${r.startSec}s lost its visual embeddings; cannot re-encode`);
         const width = r.visualEmbeds.length / r.visualTokens;
-        out.push({ kind: 'visual', embeds: r.visualEmbeds.subarray(skip * width), rows: r.visualTokens - skip });
+        out.push({ kind: 'visual', embeds: r.visualEmbeds.subarray(skip * width), rows: r.visualTokens - skip, offset: skip, blockRows: r.visualTokens });
         skip = 0;
       }
       pushIds([...r.assistantIds, ...r.commentaryIds]);

@@ -1,5 +1,6 @@
 import { SightlineError } from '../errors.js';
 import { rotateRowsWith } from './rope.js';
+import { RowPositions } from './row-positions.js';
 
 /** Per-layer K/V geometry of one decoder. */
 export interface KvGeometry {
@@ -100,13 +101,15 @@ export class HostKvOps implements KvOps {
  * One stream's K/V rows at a fixed capacity, never grown:
  *
  *   rows 0..length-1 are live, per layer [rows, kvHeads, headDim] (seq-major, model-format.md);
- *   row i holds the token at position i (contiguous RoPE).
+ *   `positions` holds each row's RoPE position (row-positions.ts): row i at position i for text-only 1D
+ *   models (contiguous RoPE); a multimodal-RoPE model gives its picture rows' positions when appending.
  *
  * It answers "does it fit" and moves rows through its KvOps (host buffers by default, or ONNX graphs
  * on the decoder's provider); it knows nothing about rounds or policies.
  */
 export class KvStore {
   readonly ops: KvOps;
+  readonly positions: RowPositions;
   private lengthTokens = 0;
   private readonly rowFloats: number;
 
@@ -118,6 +121,7 @@ export class KvStore {
   ) {
     this.rowFloats = geometry.numKvHeads * geometry.headDim;
     this.ops = ops ?? new HostKvOps(geometry, capacityTokens);
+    this.positions = new RowPositions(capacityTokens);
   }
 
   get length(): number {
@@ -151,8 +155,11 @@ export class KvStore {
     return this.host.values[layer].subarray(0, this.lengthTokens * this.rowFloats);
   }
 
-  /** Append `tokens` rows per layer (`new_key_<l>` outputs). Throws cache_full rather than growing. */
-  append(newKeys: readonly KvRows[], newValues: readonly KvRows[], tokens: number): void {
+  /**
+   * Append `tokens` rows per layer (`new_key_<l>` outputs) at `positions` ([tokens, 3] row-major; absent: text
+   * rows after the last position). Throws cache_full rather than growing.
+   */
+  append(newKeys: readonly KvRows[], newValues: readonly KvRows[], tokens: number, positions?: Int32Array): void {
     if (!this.fits(tokens)) {
       throw new SightlineError(
         'cache_full',
@@ -160,12 +167,15 @@ export class KvStore {
       );
     }
     this.ops.append(newKeys, newValues, this.lengthTokens, tokens);
+    this.positions.append(tokens, positions);
     this.lengthTokens += tokens;
   }
 
   /**
-   * Remove rows [start, end) and close the gap: later rows move down by `end - start` and their keys
-   * rotate by the same number of positions, so positions stay contiguous. Cost: O(rows after `end`).
+   * Remove rows [start, end) and close the gap: later rows move down by `end - start` rows and by the span's
+   * extent in positions (`end - start` for text rows; more for a picture's rows, whose positions step
+   * through its height and width), and their keys rotate back by that many positions on every axis, so
+   * positions stay contiguous. Cost: O(rows after `end`).
    */
   remove(start: number, end: number): void {
     if (start < 0 || end > this.lengthTokens || start > end) {
@@ -173,11 +183,14 @@ export class KvStore {
     }
     const gap = end - start;
     if (gap === 0) return;
+    // Equal moves on all three axes rotate every rotary pair by its own frequency, whatever axis (mrope
+    // section) the pair follows: the 1D rotation, by the extent in positions rather than the row count.
+    const shift = this.positions.remove(start, end);
     const half = this.invFreq.length;
-    const rot: RowRotation = { delta: -gap, cos: new Float64Array(half), sin: new Float64Array(half) };
+    const rot: RowRotation = { delta: -shift, cos: new Float64Array(half), sin: new Float64Array(half) };
     for (let i = 0; i < half; i++) {
-      rot.cos[i] = Math.cos(-gap * this.invFreq[i]);
-      rot.sin[i] = Math.sin(-gap * this.invFreq[i]);
+      rot.cos[i] = Math.cos(-shift * this.invFreq[i]);
+      rot.sin[i] = Math.sin(-shift * this.invFreq[i]);
     }
     this.ops.remove(start, end, this.lengthTokens, rot);
     this.lengthTokens -= gap;
@@ -188,6 +201,7 @@ export class KvStore {
     if (length < 0 || length > this.lengthTokens) throw new RangeError(`truncate to ${length} of ${this.lengthTokens}`);
     if (length === this.lengthTokens) return;
     this.ops.truncate(length);
+    this.positions.truncate(length);
     this.lengthTokens = length;
   }
 
@@ -204,6 +218,7 @@ export class KvStore {
 
   dispose(): void {
     this.ops.dispose();
+    this.positions.truncate(0);
     this.lengthTokens = 0;
   }
 }

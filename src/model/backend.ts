@@ -9,6 +9,18 @@ export interface DecodeRequest {
 }
 
 /**
+ * Rows of a decoder step that hold a second's visual block as encodeFrames returned it (its features and the
+ * tokens around them): `rows` rows from row `at` of the step, the block's rows [offset, offset + rows) of
+ * `blockRows`. A model whose positions are not row numbers (Qwen2-VL's multimodal RoPE) places them by it.
+ */
+export interface VisualRows {
+  at: number;
+  rows: number;
+  offset: number;
+  blockRows: number;
+}
+
+/**
  * What the per-second loop needs from a model, whatever runs it (onnxruntime in a worker, or a
  * pure-TS fake in tests). Embeddings are plain row-major Float32Arrays [rows, hiddenSize].
  */
@@ -23,10 +35,11 @@ export interface InferenceBackend {
    */
   encodeFrames(pixelValues: Float32Array, frames: number, owner?: object): Promise<Float32Array>;
   /**
-   * One decoder step over `tokens` new rows at positions store.length.., attending to the store's rows;
-   * appends their K/V to the store and returns the logits of the last new row.
+   * One decoder step over `tokens` new rows at the positions after the store's rows (row numbers for 1D RoPE;
+   * `visual` says which rows are a picture's), attending to the store's rows; appends their K/V to the store
+   * and returns the logits of the last new row.
    */
-  decode(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array>;
+  decode(embeds: Float32Array, tokens: number, store: KvStore, visual?: readonly VisualRows[]): Promise<Float32Array>;
   /**
    * Several streams' steps in one call (format-2 decoders, host K/V): the same result for each request as
    * `decode` alone, logits of each request's last new row in request order. One batch at a time. Absent:

@@ -1,9 +1,11 @@
 /**
  * InferenceBackend for Hugging Face VLM folders in the transformers.js layout (hf-folder.ts): vision_encoder,
- * embed_tokens and decoder_model_merged. K/V stay in the decoder's own layout [1, kvHeads, rows, headDim], so a
- * step feeds them as they are and keeps the `present` it gets back: on the host (HeadMajorKvOps), or on the
- * provider (GraphKvOps, head-major: GPU memory on webgpu, the default there). Streams due together share
- * one decoder call: host K/V packed by hf-batch.ts, device K/V by the cache graphs (kv_pack, kv_present).
+ * embed_tokens and decoder_model_merged (a Qwen2-VL folder's frames and positions as hf-qwen2vl.ts lays them
+ * out). K/V stay in the decoder's own layout [1, kvHeads, rows, headDim], so a step feeds them as they are and
+ * keeps the `present` it gets back: on the host (HeadMajorKvOps), or on the provider (GraphKvOps, head-major:
+ * GPU memory on webgpu, the default there). Streams due together share one decoder call: host K/V packed by
+ * hf-batch.ts, device K/V by the cache graphs (kv_pack, kv_present); Qwen2-VL streams run a call each (their
+ * 3-axis positions are not packed yet).
  * Runs only inside engine.worker.ts (and tests), like onnx-backend.ts.
  */
 import * as ort from 'onnxruntime-node';
@@ -12,6 +14,7 @@ import { SightlineError } from '../errors.js';
 import { assertFits, type DecodeRequest } from './backend.js';
 import { BatchPacker } from './batch-packer.js';
 import { HeadMajorPastPacker, ownPresent } from './hf-batch.js';
+import { mropePositions, patchify } from './hf-qwen2vl.js';
 import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
@@ -19,10 +22,11 @@ import type { BackendOptions, OnnxBackend } from './onnx-backend.js';
 import { openSession } from './onnx-session.js';
 
 /** Inputs each graph must have (outputs are checked by name on the first run). */
-export function requiredInputs(numLayers: number): Record<'vision' | 'embed' | 'decoder', string[]> {
+export function requiredInputs(numLayers: number, family: 'smolvlm' | 'qwen2_vl' = 'smolvlm'): Record<'vision' | 'embed' | 'decoder', string[]> {
   const past: string[] = [];
   for (let l = 0; l < numLayers; l++) past.push(`past_key_values.${l}.key`, `past_key_values.${l}.value`);
-  return { vision: ['pixel_values'], embed: ['input_ids'], decoder: ['inputs_embeds', 'attention_mask', 'position_ids', ...past] };
+  const vision = family === 'qwen2_vl' ? ['pixel_values', 'grid_thw'] : ['pixel_values'];
+  return { vision, embed: ['input_ids'], decoder: ['inputs_embeds', 'attention_mask', 'position_ids', ...past] };
 }
 
 /** Every required input present and float inputs float32; else one model_invalid error naming the file and the input. */
@@ -51,13 +55,16 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   const decoder = await openSession(label, folder.decoderPath, o, kv === 'device' && keepsOutputsOnDevice(o.provider) ? { preferredOutputLocation: presentOnDevice } : {});
   const graphs = kv === 'device' ? await CacheGraphs.create({ numLayers, numKvHeads, headDim }, o.provider, o.intraOpThreads, 'head-major') : undefined;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
-  const need = requiredInputs(numLayers);
+  const need = requiredInputs(numLayers, hf.family);
   checkGraphInputs(folder.dir, vision, folder.visionPath, need.vision);
   checkGraphInputs(folder.dir, embed, hf.embedTokensPath, need.embed);
   checkGraphInputs(folder.dir, decoder, folder.decoderPath, need.decoder);
   const visionTakesMask = vision.session.inputNames.includes('pixel_attention_mask');
   const inputsPacker = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
   const pastPacker = new HeadMajorPastPacker({ numLayers, numKvHeads, headDim });
+  const qwen = hf.qwen;
+  // transformers.js's Qwen2-VL processor makes grid_thw float32; exports from transformers take int64
+  const gridAsFloat = vision.session.inputMetadata.some((m) => m.name === 'grid_thw' && m.isTensor && m.type === 'float32');
 
   function output(out: ort.InferenceSession.ReturnType, name: string, file: string): ort.Tensor {
     const t = out[name];
@@ -83,6 +90,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     createKvOps: (geometry) => (graphs ? new GraphKvOps(graphs) : new HeadMajorKvOps(geometry)),
     /** Each frame: the processor's tokens around it (<fake_token_around_image><global-img> ... <fake_token_around_image>) and its features. */
     async encodeFrames(pixelValues, frames) {
+      if (qwen) return encodeVideoBlock(pixelValues, frames);
       const feeds: Record<string, ort.Tensor> = { pixel_values: new ort.Tensor('float32', pixelValues, [1, frames, 3, h, w]) };
       if (visionTakesMask) feeds.pixel_attention_mask = new ort.Tensor('bool', new Uint8Array(frames * h * w).fill(1), [1, frames, h, w]);
       const features = output(await runGuarded(vision, feeds), 'image_features', 'vision_encoder').data as Float32Array;
@@ -100,13 +108,16 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       }
       return out;
     },
-    async decode(embeds, tokens, store) {
+    async decode(embeds, tokens, store, visual) {
       assertFits(tokens, store);
       const past = store.length;
+      const positions = qwen ? mropePositions(store, tokens, visual, qwen) : undefined;
       const feeds: Record<string, ort.Tensor> = {
         inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, tokens * d), [1, tokens, d]),
         attention_mask: new ort.Tensor('int64', new BigInt64Array(past + tokens).fill(1n), [1, past + tokens]),
-        position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: tokens }, (_, i) => BigInt(past + i)), [1, tokens]),
+        position_ids: positions
+          ? new ort.Tensor('int64', axisMajor(positions, tokens), [3, 1, tokens])
+          : new ort.Tensor('int64', BigInt64Array.from({ length: tokens }, (_, i) => BigInt(past + i)), [1, tokens]),
         ...(await pastFeeds(store)),
       };
       const out = await runGuarded(decoder, feeds);
@@ -115,22 +126,25 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
           const t = output(out, `present.${l}.${kind}`, 'decoder_model_merged');
           return graphs ? own(t) : (t.data as Float32Array); // a device store takes the tensors (and their release)
         });
-      store.append(present('key'), present('value'), tokens);
+      store.append(present('key'), present('value'), tokens, positions);
       const logits = output(out, 'logits', 'decoder_model_merged').data as Float32Array;
       const vocab = logits.length / tokens;
       return logits.slice((tokens - 1) * vocab, tokens * vocab);
     },
     // The streams due together share one call (a lone stream, or host and device stores mixed: a call each).
-    async decodeBatch(requests) {
-      for (const r of requests) assertFits(r.tokens, r.store);
-      if (requests.length > 1 && requests.every((r) => r.store.ops instanceof HeadMajorKvOps)) return decodeHostBatch(requests);
-      if (requests.length > 1 && requests.every((r) => r.store.ops instanceof GraphKvOps)) return decodeDeviceBatch(requests);
-      const out: Float32Array[] = [];
-      for (const r of requests) out.push(await backend.decode(r.embeds, r.tokens, r.store));
-      return out;
-    },
+    // Not for Qwen2-VL: its 3-axis positions come from each step's visual rows, which a batch does not carry yet.
+    decodeBatch: qwen
+      ? undefined
+      : async (requests) => {
+          for (const r of requests) assertFits(r.tokens, r.store);
+          if (requests.length > 1 && requests.every((r) => r.store.ops instanceof HeadMajorKvOps)) return decodeHostBatch(requests);
+          if (requests.length > 1 && requests.every((r) => r.store.ops instanceof GraphKvOps)) return decodeDeviceBatch(requests);
+          const out: Float32Array[] = [];
+          for (const r of requests) out.push(await backend.decode(r.embeds, r.tokens, r.store));
+          return out;
+        },
     // K/V on a GPU: the batch graphs of each size made now, not while streams wait (up to a second each on WebGPU).
-    prepareBatches: graphs
+    prepareBatches: graphs && !qwen
       ? async (maxBatch) => {
           for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('present', b)]);
         }
@@ -221,6 +235,29 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     }
   }
 
+  /**
+   * Qwen2-VL: a second's frames as one video block, <|vision_start|> + the features of each temporal group +
+   * <|vision_end|>; the encoder gets the flattened patches and one grid_thw row [1, h, w] per group.
+   */
+  async function encodeVideoBlock(pixelValues: Float32Array, frames: number): Promise<Float32Array> {
+    const l = qwen!;
+    const patches = patchify(pixelValues, frames, l);
+    const rows = patches.length / (3 * l.temporal * l.patch * l.patch);
+    const groups = rows / (l.gridH * l.gridW);
+    const grid = Array.from({ length: groups }, () => [1, l.gridH, l.gridW]).flat();
+    const feeds: Record<string, ort.Tensor> = {
+      pixel_values: new ort.Tensor('float32', patches, [rows, patches.length / rows]),
+      grid_thw: gridAsFloat ? new ort.Tensor('float32', Float32Array.from(grid), [groups, 3]) : new ort.Tensor('int64', BigInt64Array.from(grid, BigInt), [groups, 3]),
+    };
+    const features = output(await runGuarded(vision, feeds), 'image_features', 'vision_encoder').data as Float32Array;
+    if (features.length !== groups * hf.imageSeqLen * d) {
+      throw new SightlineError('model_invalid', `${label}: vision_encoder gave ${features.length / d} feature rows for ${groups} temporal groups, expected ${hf.imageSeqLen} each`);
+    }
+    const out = new Float32Array(frameBefore.length + features.length + frameAfter.length);
+    put(out, frameAfter, put(out, features, put(out, frameBefore, 0)));
+    return out;
+  }
+
   /** The store's rows as past_key_values.N.*: host arrays wrapped, or the device tensors after the queued ops ran. */
   async function pastFeeds(store: KvStore): Promise<Record<string, ort.Tensor>> {
     const feeds: Record<string, ort.Tensor> = {};
@@ -241,6 +278,13 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     }
     return feeds;
   }
+}
+
+/** [tokens, 3] row-major positions -> position_ids [3, 1, tokens]. */
+function axisMajor(positions: Int32Array, tokens: number): BigInt64Array {
+  const out = new BigInt64Array(3 * tokens);
+  for (let i = 0; i < tokens; i++) for (let a = 0; a < 3; a++) out[a * tokens + i] = BigInt(positions[i * 3 + a]);
+  return out;
 }
 
 function put(out: Float32Array, part: Float32Array, at: number): number {

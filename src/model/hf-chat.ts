@@ -28,8 +28,10 @@ const MARK = { prompt: '\u0001PROMPT\u0001', header: '\u0001HEADER\u0001', instr
 
 export interface ChatTemplateInput {
   template: string;
-  /** The string the template writes for an image (`<image>` for SmolVLM). */
+  /** The string the template writes for an image (`<image>` for SmolVLM), or for a video with `video`. */
   imagePlaceholder: string;
+  /** A second's frames as one video item (Qwen2-VL) rather than one image item per frame (SmolVLM). */
+  video?: boolean;
   /** Text of a second's user turn before its frames; `{start}` and `{end}` are the second's bounds. */
   header: string;
   /** Text of a second's user turn after its frames. */
@@ -51,15 +53,16 @@ export function chatLayoutFromTemplate(input: ChatTemplateInput): ChatLayout {
     template.render({ messages, add_generation_prompt: addGenerationPrompt, ...input.specialTokens });
   const text = (t: string) => [{ type: 'text', text: t }];
   const system = { role: 'system', content: text(MARK.prompt) };
-  const user = { role: 'user', content: [...text(MARK.header), { type: 'image' }, { type: 'image' }, ...text(MARK.instruction)] };
+  const media = input.video ? [{ type: 'video' }] : [{ type: 'image' }, { type: 'image' }];
+  const user = { role: 'user', content: [...text(MARK.header), ...media, ...text(MARK.instruction)] };
 
   const systemTurn = render([system], false);
   const withUser = render([system, user], true);
   if (!withUser.startsWith(systemTurn)) throw new Error('the chat template does not render the system turn the same way before a user turn');
   const withAnswer = render([system, user, { role: 'assistant', content: text(MARK.line) }], false);
 
-  const [headerPart, rest] = cut(withUser.slice(systemTurn.length), input.imagePlaceholder, 'image');
-  const [between, afterFrames] = cut(rest, input.imagePlaceholder, 'second image');
+  const [headerPart, rest] = cut(withUser.slice(systemTurn.length), input.imagePlaceholder, input.video ? 'video' : 'image');
+  const [between, afterFrames] = input.video ? ['', rest] : cut(rest, input.imagePlaceholder, 'second image');
   const [, endPart] = cut(withAnswer, MARK.line, 'assistant message');
   // The answer must follow the generation prompt (a space between them is the model's to write).
   if (!withAnswer.slice(0, withAnswer.indexOf(MARK.line)).startsWith(withUser.trimEnd())) {

@@ -4,7 +4,7 @@
  */
 import { ContextCache, type CacheLimits, type CachePolicyName, type MissingRows } from '../cache/index.js';
 import { SightlineError } from '../errors.js';
-import type { InferenceBackend } from './backend.js';
+import type { InferenceBackend, VisualRows } from './backend.js';
 import { formatSeconds, type ModelConfig } from './config.js';
 import { OodGate, type OodReading, type OodStats } from './ood.js';
 import { Sampler, type SamplingOptions } from './sampler.js';
@@ -135,7 +135,8 @@ export class StreamEngine {
     embeds.set(visual, headerIds.length * d);
     embeds.set(await this.backend.embedIds(this.assistantIds), (headerIds.length + visualTokens) * d);
     const tDecode0 = performance.now();
-    const logits = await this.backend.decode(embeds, prefixRows, this.cache.store);
+    const pictures = visualTokens > 0 ? [{ at: headerIds.length, rows: visualTokens, offset: 0, blockRows: visualTokens }] : undefined;
+    const logits = await this.backend.decode(embeds, prefixRows, this.cache.store, pictures);
     const prefillMs = performance.now() - tDecode0 + (tPrefill0 - t0);
 
     // Out of the model's world: say nothing rather than invent a match (the round still enters the cache).
@@ -245,13 +246,15 @@ export class StreamEngine {
     const d = this.backend.hiddenSize;
     const rows = missing.reduce((n, m) => n + (m.kind === 'ids' ? m.ids.length : m.rows), 0);
     const embeds = new Float32Array(rows * d);
+    const pictures: VisualRows[] = [];
     let at = 0;
     for (const m of missing) {
       const part = m.kind === 'ids' ? await this.backend.embedIds(m.ids) : m.embeds.subarray(0, m.rows * d);
+      if (m.kind === 'visual') pictures.push({ at, rows: m.rows, offset: m.offset, blockRows: m.blockRows });
       embeds.set(part, at * d);
       at += part.length / d;
     }
-    await this.backend.decode(embeds, rows, this.cache.store);
+    await this.backend.decode(embeds, rows, this.cache.store, pictures);
   }
 }
 

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'models', 'hf-smolvlm-tiny');
+const QWEN = join(import.meta.dirname, '..', 'fixtures', 'models', 'hf-qwen2vl-tiny');
 const work = mkdtempSync(join(tmpdir(), 'sightline-byo-'));
 const cli = (args: string[]) => spawnSync(process.execPath, ['dist/src/cli.js', ...args], { encoding: 'utf8', timeout: 120_000 });
 
-/** A copy of the fixture, changed by `edit`. */
-function brokenCopy(name: string, edit: (dir: string) => void): string {
+/** A copy of the fixture (or of `from`), changed by `edit`. */
+function brokenCopy(name: string, edit: (dir: string) => void, from = FIXTURE): string {
   const dir = join(work, name);
-  cpSync(FIXTURE, dir, { recursive: true });
+  cpSync(from, dir, { recursive: true });
   edit(dir);
   return dir;
 }
@@ -37,7 +38,47 @@ describe('sightline watch --model <Hugging Face SmolVLM folder>', () => {
   });
 });
 
+describe('sightline watch --model <Hugging Face Qwen2-VL folder>', () => {
+  it('gives exactly one segment per second', () => {
+    const video = join(work, 'qwen-clip.mp4');
+    execFileSync(process.execPath, ['dist/src/cli.js', 'synth', '--seed', '5', '--seconds', '6', '--out', video], { timeout: 120_000 });
+    const r = cli(['watch', video, '--json', '--model', QWEN]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.start, l.end])).toEqual(Array.from({ length: 6 }, (_, s) => [s, s + 1]));
+    expect(lines[0].text.trim()).not.toBe(''); // the first second is asked (random weights speak)
+  });
+});
+
 describe('sightline doctor --model', () => {
+  it('names the Qwen2-VL family and its files', () => {
+    const r = cli(['doctor', '--json', '--model', QWEN]);
+    expect(r.status, r.stderr).toBe(0);
+    const { model } = JSON.parse(r.stdout);
+    expect(model).toMatchObject({ family: 'qwen2_vl', modelType: 'qwen2_vl', problems: [] });
+    expect(model.runs).toEqual({ variant: 'fp32', vision: 'onnx/vision_encoder.onnx', decoder: 'onnx/decoder_model_merged.onnx', embed: 'onnx/embed_tokens.onnx' });
+    expect(model.providers).toContainEqual({ name: 'cpu', runs: true });
+  });
+
+  it('a Qwen2-VL vision graph without grid_thw: exit 1 and one problem naming the file and the inputs', () => {
+    const dir = brokenCopy('qwen-inputs', (d) => copyFileSync(join(d, 'onnx', 'embed_tokens.onnx'), join(d, 'onnx', 'vision_encoder.onnx')), QWEN);
+    const r = cli(['doctor', '--json', '--model', dir]);
+    expect(r.status).toBe(1);
+    const { model } = JSON.parse(r.stdout);
+    expect(model.problems).toEqual([expect.stringMatching(/onnx\/vision_encoder\.onnx lacks input pixel_values, grid_thw \(has input_ids;/)]);
+  });
+
+  it('Qwen2-VL rotary sections that do not cover the head: one problem naming config.json', () => {
+    const dir = brokenCopy('qwen-mrope', (d) => {
+      const config = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+      config.text_config.rope_parameters.mrope_section = [2, 3, 2];
+      writeFileSync(join(d, 'config.json'), JSON.stringify(config));
+    }, QWEN);
+    const r = cli(['doctor', '--json', '--model', dir]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).model.problems).toEqual([expect.stringMatching(/config\.json: mrope_section \[2,3,2\] must be 3 numbers summing to head_dim \/ 2 \(8\)/)]);
+  });
+
   it('names the family, the variants found, what runs and on which providers', () => {
     const r = cli(['doctor', '--json', '--model', FIXTURE]);
     expect(r.status, r.stderr).toBe(0);
