@@ -6,6 +6,8 @@ export interface DecodeRequest {
   embeds: Float32Array;
   tokens: number;
   store: KvStore;
+  /** Which rows hold a picture (decode's `visual`): models whose positions are not row numbers need it. */
+  visual?: readonly VisualRows[];
 }
 
 /**
@@ -35,6 +37,12 @@ export interface InferenceBackend {
    */
   encodeFrames(pixelValues: Float32Array, frames: number, owner?: object): Promise<Float32Array>;
   /**
+   * True when encodeFrames of n frames gives each frame's rows one after another and nothing else, so several
+   * streams' frames can share one call and be cut apart by frame (our models). Absent: a call per stream's
+   * frames (a Qwen2-VL second is one block for all its frames; SmolVLM puts tokens between frames).
+   */
+  readonly framesEncodeAlone?: boolean;
+  /**
    * One decoder step over `tokens` new rows at the positions after the store's rows (row numbers for 1D RoPE;
    * `visual` says which rows are a picture's), attending to the store's rows; appends their K/V to the store
    * and returns the logits of the last new row.
@@ -61,4 +69,18 @@ export function assertFits(tokens: number, store: KvStore): void {
   if (!store.fits(tokens)) {
     throw new SightlineError('cache_full', `KV cache full: ${tokens} new tokens do not fit (${store.length}/${store.capacityTokens} used)`);
   }
+}
+
+/**
+ * The visual rows of rows [from, from + rows) of a step, as that chunk's own (a step run in chunks: each chunk
+ * says where its part of a picture sits in it and which rows of the picture's block those are).
+ */
+export function visualInChunk(visual: readonly VisualRows[] | undefined, from: number, rows: number): VisualRows[] | undefined {
+  const out: VisualRows[] = [];
+  for (const v of visual ?? []) {
+    const start = Math.max(v.at, from);
+    const end = Math.min(v.at + v.rows, from + rows);
+    if (start < end) out.push({ at: start - from, rows: end - start, offset: v.offset + (start - v.at), blockRows: v.blockRows });
+  }
+  return out.length > 0 ? out : undefined;
 }

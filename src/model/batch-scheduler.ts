@@ -10,7 +10,7 @@
  * the same turn of the event loop, so the next flush, one `setImmediate` later, finds them all.
  */
 import type { KvGeometry, KvOps, KvStore } from '../cache/index.js';
-import { assertFits, type DecodeRequest, type InferenceBackend } from './backend.js';
+import { assertFits, visualInChunk, type DecodeRequest, type InferenceBackend, type VisualRows } from './backend.js';
 import { ScratchArray } from './scratch.js';
 
 export interface BatchLimits {
@@ -92,7 +92,7 @@ export class BatchScheduler implements InferenceBackend {
     });
   }
 
-  decode(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array> {
+  decode(embeds: Float32Array, tokens: number, store: KvStore, visual?: readonly VisualRows[]): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       try {
         assertFits(tokens, store); // refused alone, before it could fail a whole batch
@@ -100,7 +100,7 @@ export class BatchScheduler implements InferenceBackend {
         reject(err);
         return;
       }
-      this.decodes.push({ embeds, tokens, store, resolve, reject, done: 0 });
+      this.decodes.push({ embeds, tokens, store, ...(visual ? { visual } : {}), resolve, reject, done: 0 });
       this.schedule();
     });
   }
@@ -128,7 +128,8 @@ export class BatchScheduler implements InferenceBackend {
     this.flushing = true;
     const visions = this.visions.splice(0);
     const decodes = this.decodes.splice(0);
-    for (const group of chunk(visions, (g) => g.reduce((n, j) => n + j.frames, 0) <= this.limits.maxFrames)) {
+    const shareVision = this.inner.framesEncodeAlone === true;
+    for (const group of chunk(visions, (g) => shareVision && g.reduce((n, j) => n + j.frames, 0) <= this.limits.maxFrames)) {
       await this.runVision(group);
     }
     for (const group of this.decodeGroups(decodes)) await this.runDecode(group);
@@ -157,7 +158,11 @@ export class BatchScheduler implements InferenceBackend {
   private async runDecode(group: DecodeJob[]): Promise<void> {
     const t0 = performance.now();
     const d = this.hiddenSize;
-    const chunks = group.map((j) => ({ embeds: j.embeds.subarray(j.done * d), tokens: this.chunkRows(j), store: j.store }));
+    const chunks = group.map((j): DecodeRequest => {
+      const tokens = this.chunkRows(j);
+      const visual = visualInChunk(j.visual, j.done, tokens);
+      return { embeds: j.embeds.subarray(j.done * d), tokens, store: j.store, ...(visual ? { visual } : {}) };
+    });
     try {
       const logits = await this.inner.decodeBatch!(chunks);
       this.attribute(chunks.map((c) => [c.store, c.tokens]), performance.now() - t0);

@@ -4,8 +4,7 @@
  * out). K/V stay in the decoder's own layout [1, kvHeads, rows, headDim], so a step feeds them as they are and
  * keeps the `present` it gets back: on the host (HeadMajorKvOps), or on the provider (GraphKvOps, head-major:
  * GPU memory on webgpu, the default there). Streams due together share one decoder call: host K/V packed by
- * hf-batch.ts, device K/V by the cache graphs (kv_pack, kv_present); Qwen2-VL streams run a call each (their
- * 3-axis positions are not packed yet).
+ * hf-batch.ts, device K/V by the cache graphs (kv_pack, kv_present); Qwen2-VL's 3-axis positions per row.
  * Runs only inside engine.worker.ts (and tests), like onnx-backend.ts.
  */
 import * as ort from 'onnxruntime-node';
@@ -82,6 +81,8 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
 
   const backend: OnnxBackend = {
     hiddenSize: d,
+    // Several streams' frames in one vision call only when each frame's rows stand alone (cut apart by frame).
+    framesEncodeAlone: !qwen && betweenFrames.length === 0,
     vocabSize,
     provider: o.provider,
     kv,
@@ -132,19 +133,16 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       return logits.slice((tokens - 1) * vocab, tokens * vocab);
     },
     // The streams due together share one call (a lone stream, or host and device stores mixed: a call each).
-    // Not for Qwen2-VL: its 3-axis positions come from each step's visual rows, which a batch does not carry yet.
-    decodeBatch: qwen
-      ? undefined
-      : async (requests) => {
-          for (const r of requests) assertFits(r.tokens, r.store);
-          if (requests.length > 1 && requests.every((r) => r.store.ops instanceof HeadMajorKvOps)) return decodeHostBatch(requests);
-          if (requests.length > 1 && requests.every((r) => r.store.ops instanceof GraphKvOps)) return decodeDeviceBatch(requests);
-          const out: Float32Array[] = [];
-          for (const r of requests) out.push(await backend.decode(r.embeds, r.tokens, r.store));
-          return out;
-        },
+    async decodeBatch(requests) {
+      for (const r of requests) assertFits(r.tokens, r.store);
+      if (requests.length > 1 && requests.every((r) => r.store.ops instanceof HeadMajorKvOps)) return decodeHostBatch(requests);
+      if (requests.length > 1 && requests.every((r) => r.store.ops instanceof GraphKvOps)) return decodeDeviceBatch(requests);
+      const out: Float32Array[] = [];
+      for (const r of requests) out.push(await backend.decode(r.embeds, r.tokens, r.store, r.visual));
+      return out;
+    },
     // K/V on a GPU: the batch graphs of each size made now, not while streams wait (up to a second each on WebGPU).
-    prepareBatches: graphs && !qwen
+    prepareBatches: graphs
       ? async (maxBatch) => {
           for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('present', b)]);
         }
@@ -155,8 +153,12 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   };
   return backend;
 
-  /** Embeddings padded to the most new rows, per-row positions, the mask over past + new rows (batch-packer.ts). */
-  function batchInputFeeds(requests: readonly DecodeRequest[]): { feeds: Record<string, ort.Tensor>; batch: number; pastRows: number; newRows: number } {
+  /**
+   * Embeddings padded to the most new rows, per-row positions, the mask over past + new rows (batch-packer.ts).
+   * Qwen2-VL: position_ids [3, batch, newRows] from each stream's store and visual rows (padding rows at 0,
+   * masked), and each stream's positions, which its store keeps with its rows.
+   */
+  function batchInputFeeds(requests: readonly DecodeRequest[]): { feeds: Record<string, ort.Tensor>; batch: number; pastRows: number; newRows: number; positions?: Int32Array[] } {
     const inputs = inputsPacker.packInputs(requests);
     const { batch, pastRows, newRows } = inputs;
     const feeds: Record<string, ort.Tensor> = {
@@ -164,11 +166,18 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       attention_mask: new ort.Tensor('int64', inputs.mask, [batch, pastRows + newRows]),
       position_ids: new ort.Tensor('int64', inputs.positions, [batch, newRows]),
     };
-    return { feeds, batch, pastRows, newRows };
+    if (!qwen) return { feeds, batch, pastRows, newRows };
+    const positions = requests.map((r) => mropePositions(r.store, r.tokens, r.visual, qwen));
+    const ids = new BigInt64Array(3 * batch * newRows);
+    positions.forEach((p, b) => {
+      for (let i = 0; i < requests[b].tokens; i++) for (let a = 0; a < 3; a++) ids[(a * batch + b) * newRows + i] = BigInt(p[i * 3 + a]);
+    });
+    feeds.position_ids = new ort.Tensor('int64', ids, [3, batch, newRows]);
+    return { feeds, batch, pastRows, newRows, positions };
   }
 
   async function decodeHostBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
-    const { feeds, batch, pastRows, newRows } = batchInputFeeds(requests);
+    const { feeds, batch, pastRows, newRows, positions } = batchInputFeeds(requests);
     const ops = requests.map((r) => r.store.ops as HeadMajorKvOps);
     const lengths = requests.map((r) => r.store.length);
     const past = pastPacker.pack(ops, lengths, pastRows);
@@ -180,7 +189,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     const present = (kind: 'key' | 'value', l: number) => output(out, `present.${l}.${kind}`, 'decoder_model_merged').data as Float32Array;
     requests.forEach((r, b) => {
       const own = (kind: 'key' | 'value') => Array.from({ length: numLayers }, (_, l) => ownPresent(present(kind, l), b, lengths[b], r.tokens, pastRows, newRows, numKvHeads, headDim));
-      r.store.append(own('key'), own('value'), r.tokens);
+      r.store.append(own('key'), own('value'), r.tokens, positions?.[b]);
     });
     return inputsPacker.lastLogits(requests, newRows, output(out, 'logits', 'decoder_model_merged').data as Float32Array);
   }
@@ -197,7 +206,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       await r.store.flush();
       pasts.push((r.store.ops as GraphKvOps).past());
     }
-    const { feeds, batch, pastRows, newRows } = batchInputFeeds(requests);
+    const { feeds, batch, pastRows, newRows, positions } = batchInputFeeds(requests);
     const slots = batchGraphSize(batch);
     const held: ort.Tensor[] = [];
     try {
@@ -224,7 +233,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       const rows = await runGuarded(await g.batchGraph('present', slots), cutFeeds);
       requests.forEach((r, b) => {
         const take = (kind: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kind}_${b}_${l}`]));
-        r.store.append(take('key'), take('value'), r.tokens); // adopted: the stream's past and new rows
+        r.store.append(take('key'), take('value'), r.tokens, positions?.[b]); // adopted: the stream's past and new rows
       });
       for (let b = batch; b < slots; b++) {
         for (let l = 0; l < numLayers; l++) [rows[`key_${b}_${l}`], rows[`value_${b}_${l}`]].forEach((t) => t.dispose());

@@ -198,6 +198,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
 
   return {
     hiddenSize: d,
+    framesEncodeAlone: true,
     vocabSize,
     provider: o.provider,
     kv,

@@ -1,5 +1,5 @@
 /**
- * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops; a Hugging Face decoder, K/V on the host or the graph ops, head-major): streams stepped together through the BatchScheduler
+ * Cross-stream batching (format-2 decoder, K/V on the host or on the graph ops; Hugging Face decoders, SmolVLM and Qwen2-VL, K/V on the host or the graph ops, head-major): streams stepped together through the BatchScheduler
  * share decoder calls, padded to the longest past and the most new rows, yet each stream's tokens are those
  * it gets alone and every logits vector it is handed is within 1e-4 of the one it gets alone, also when long
  * steps run as chunks.
@@ -60,6 +60,9 @@ describe.each([
   // Head-major K/V padded per head, the present cut back per stream (hf-batch.ts).
   ['hf-smolvlm-tiny', 'host'],
   ['hf-smolvlm-tiny', 'device'],
+  // Multimodal RoPE: position_ids [3, batch, rows] from each stream's visual rows, cut per chunk.
+  ['hf-qwen2vl-tiny', 'host'],
+  ['hf-qwen2vl-tiny', 'device'],
 ] as const)('%s, K/V on %s: batched streams == each stream alone', (name, kv) => {
   let tiny: Tiny;
   beforeAll(async () => {
@@ -82,8 +85,13 @@ describe.each([
 
     const batches: { size: number; pasts: Set<number>; rows: Set<number> }[] = [];
     const inner = tiny.backend;
+    let visionCalls = 0;
     const scheduler = new BatchScheduler({
       ...inner,
+      encodeFrames: (pixels, frames, owner) => {
+        visionCalls++;
+        return inner.encodeFrames(pixels, frames, owner);
+      },
       decodeBatch: (requests: readonly DecodeRequest[]) => {
         batches.push({ size: requests.length, pasts: new Set(requests.map((r) => r.store.length)), rows: new Set(requests.map((r) => r.tokens)) });
         return inner.decodeBatch!(requests);
@@ -106,6 +114,9 @@ describe.each([
     // Steps of different lengths share a call for sure only when rows are not grouped (the GPU's way).
     if ('groupByRows' in limits) expect(batches.some((b) => b.size > 1 && b.rows.size > 1)).toBe(true);
     expect(scheduler.stats.requests).toBe(requests);
+    // Frames share vision calls only where each frame's rows stand alone (not a Qwen2-VL second's one block).
+    if (inner.framesEncodeAlone) expect(visionCalls).toBeLessThan(STREAMS * SECONDS);
+    else expect(visionCalls).toBe(STREAMS * SECONDS);
     expect(liveTensors().owned).toBe(held); // packed pasts and batched outputs released, streams' rows too
     if ('maxChunkRows' in limits) expect(Math.max(...batches.flatMap((b) => [...b.rows]))).toBe(limits.maxChunkRows);
   });

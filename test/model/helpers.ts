@@ -17,7 +17,7 @@ export interface Tiny {
 }
 
 /** Tests run the backend in the test's own thread (vitest already isolates files in workers). */
-export async function loadTiny(name: 'tiny-random-1l' | 'tiny-random-2l' | 'hf-smolvlm-tiny', kv: KvResidence = 'host'): Promise<Tiny> {
+export async function loadTiny(name: 'tiny-random-1l' | 'tiny-random-2l' | 'hf-smolvlm-tiny' | 'hf-qwen2vl-tiny', kv: KvResidence = 'host'): Promise<Tiny> {
   return loadModel(join(FIXTURES, name), kv);
 }
 
