@@ -31,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from train.byo.make_vlm_fixtures import decoder_io as vlm_decoder_io, max_diff, ort_run
+
 PAD = "<|endoftext|>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 V_START, V_END, VIDEO, IMAGE = "<|vision_start|>", "<|vision_end|>", "<|video_pad|>", "<|image_pad|>"
@@ -244,26 +246,7 @@ def compact(path):
 
 
 def decoder_io(layers):
-    past = [f"past_key_values.{i}.{n}" for i in range(layers) for n in ("key", "value")]
-    present = [f"present.{i}.{n}" for i in range(layers) for n in ("key", "value")]
-    axes = {"inputs_embeds": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-            "position_ids": {1: "batch_size", 2: "sequence_length"},
-            "logits": {0: "batch_size", 1: "sequence_length"}}
-    axes.update({n: {0: "batch_size", 2: "past_sequence_length"} for n in past})
-    axes.update({n: {0: "batch_size", 2: "total_sequence_length"} for n in present})
-    return ["inputs_embeds", "attention_mask", "position_ids"] + past, ["logits"] + present, axes
-
-
-def ort_run(path, feeds):
-    import onnxruntime as ort
-
-    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    return sess.run(None, {k: v for k, v in feeds.items() if k in {i.name for i in sess.get_inputs()}})
-
-
-def max_diff(a, b):
-    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
+    return vlm_decoder_io(layers, position_axes={1: "batch_size", 2: "sequence_length"})
 
 
 def check(what, diff, limit=1e-4):

@@ -206,12 +206,13 @@ def export(module, args, path, inputs, outputs, axes):
         torch.onnx.export(module, args, path, dynamo=True, external_data=False, **kw)
 
 
-def decoder_io(layers):
+def decoder_io(layers, position_axes=None):
+    """The transformers.js decoder names and dynamic axes; position_ids [batch, T] unless told (Qwen2-VL: [3, batch, T])."""
     past = [f"past_key_values.{i}.{n}" for i in range(layers) for n in ("key", "value")]
     present = [f"present.{i}.{n}" for i in range(layers) for n in ("key", "value")]
     axes = {"inputs_embeds": {0: "batch_size", 1: "sequence_length"},
             "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-            "position_ids": {0: "batch_size", 1: "sequence_length"},
+            "position_ids": position_axes or {0: "batch_size", 1: "sequence_length"},
             "logits": {0: "batch_size", 1: "sequence_length"}}
     axes.update({n: {0: "batch_size", 2: "past_sequence_length"} for n in past})
     axes.update({n: {0: "batch_size", 2: "total_sequence_length"} for n in present})
