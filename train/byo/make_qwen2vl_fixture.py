@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from train.byo.make_vlm_fixtures import decoder_io as vlm_decoder_io, max_diff, ort_run
+from train.byo.make_vlm_fixtures import MergedDecoder as VlmMergedDecoder, decoder_io as vlm_decoder_io, max_diff, ort_run
 
 PAD = "<|endoftext|>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
@@ -170,46 +170,12 @@ class EmbedTokens(nn.Module):
         return self.embed(input_ids)
 
 
-class MergedDecoder(nn.Module):
-    """transformers' Qwen2-VL decoder layers with explicit past/present tensors ([B, kvHeads, seq, headDim]) and
-    3-axis position_ids [3, B, T] through the model's own rotary embedding (mrope sections); masked scores get a
-    finite -1e9."""
+def merged_decoder(text, lm_head, cfg):
+    """transformers' Qwen2-VL decoder layers with explicit past/present tensors and 3-axis position_ids [3, B, T]
+    through the model's own rotary embedding (mrope sections): make_vlm_fixtures' wrapper with Qwen2-VL's rope."""
+    from transformers.models.qwen2_vl.modeling_qwen2_vl import apply_rotary_pos_emb
 
-    def __init__(self, text, lm_head, cfg):
-        super().__init__()
-        self.text, self.lm_head = text, lm_head
-        self.heads, self.kv_heads = cfg.num_attention_heads, cfg.num_key_value_heads
-        self.head_dim = cfg.hidden_size // cfg.num_attention_heads
-
-    def forward(self, inputs_embeds, attention_mask, position_ids, *past):
-        from transformers.models.qwen2_vl.modeling_qwen2_vl import apply_rotary_pos_emb
-
-        h = inputs_embeds
-        b, t, _ = h.shape
-        p = past[0].shape[2]
-        cos, sin = self.text.rotary_emb(h, position_ids)
-        q_at = torch.arange(t, device=h.device) + p
-        k_at = torch.arange(p + t, device=h.device)
-        allowed = (k_at.unsqueeze(0) <= q_at.unsqueeze(1)).unsqueeze(0).unsqueeze(0) & attention_mask.bool()[:, None, None, :]
-        bias = torch.where(allowed, torch.zeros((), dtype=h.dtype), torch.full((), -1e9, dtype=h.dtype))
-        presents = []
-        group = self.heads // self.kv_heads
-        for i, layer in enumerate(self.text.layers):
-            attn = layer.self_attn
-            x = layer.input_layernorm(h)
-            q = attn.q_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
-            k = attn.k_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
-            v = attn.v_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
-            q, k = apply_rotary_pos_emb(q, k, cos, sin)
-            k = torch.cat([past[2 * i], k], dim=2)
-            v = torch.cat([past[2 * i + 1], v], dim=2)
-            presents += [k, v]
-            kr, vr = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
-            scores = torch.matmul(q, kr.transpose(2, 3)) * self.head_dim ** -0.5 + bias
-            o = torch.matmul(torch.softmax(scores, dim=-1), vr).transpose(1, 2).reshape(b, t, self.heads * self.head_dim)
-            h = h + attn.o_proj(o)
-            h = h + layer.mlp(layer.post_attention_layernorm(h))
-        return (self.lm_head(self.text.norm(h)),) + tuple(presents)
+    return VlmMergedDecoder(text, lm_head, cfg, rope=apply_rotary_pos_emb)
 
 
 def export(module, args, path, inputs, outputs, axes):
@@ -346,7 +312,7 @@ def build(out: str, seed: int) -> None:
     check("patchify vs transformers' image processor", max_diff(patchify(normalize(still), patch, merge, tp), hf_px["pixel_values"]), 1e-6)
     rows_per_second = (FRAME_H // patch) * (FRAME_W // patch) // merge ** 2
 
-    venc, emb, dec = VisionEncoder(visual, merge).eval(), EmbedTokens(text).eval(), MergedDecoder(text, lm_head, tcfg).eval()
+    venc, emb, dec = VisionEncoder(visual, merge).eval(), EmbedTokens(text).eval(), merged_decoder(text, lm_head, tcfg).eval()
     with torch.no_grad():
         feats = venc(pixel, grid)
         ref = visual(pixel, grid_thw=grid).pooler_output

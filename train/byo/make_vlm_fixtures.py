@@ -157,13 +157,14 @@ class EmbedTokens(nn.Module):
 
 class MergedDecoder(nn.Module):
     """transformers' Llama layers with explicit past/present tensors ([B, kvHeads, seq, headDim]); masked
-    scores get a finite -1e9 (so a fully masked padding row stays finite)."""
+    scores get a finite -1e9 (so a fully masked padding row stays finite). `rope`: the family's
+    apply_rotary_pos_emb (Llama's unless given; Qwen2-VL's takes the model's 3-axis cos/sin)."""
 
-    def __init__(self, text, lm_head, cfg):
+    def __init__(self, text, lm_head, cfg, rope=None):
         super().__init__()
         from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
-        self.text, self.lm_head, self.rope = text, lm_head, apply_rotary_pos_emb
+        self.text, self.lm_head, self.rope = text, lm_head, rope or apply_rotary_pos_emb
         self.heads, self.kv_heads = cfg.num_attention_heads, cfg.num_key_value_heads
         self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
 
