@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from train.byo.make_vlm_fixtures import MergedDecoder as VlmMergedDecoder, decoder_io as vlm_decoder_io, max_diff, ort_run
+from train.byo.make_vlm_fixtures import MergedDecoder as VlmMergedDecoder, decoder_io as vlm_decoder_io, make_tokenizer as vlm_make_tokenizer, max_diff, ort_run
 
 PAD = "<|endoftext|>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
@@ -79,15 +79,7 @@ def corpus(seed: int) -> list[str]:
 
 
 def make_tokenizer(vocab_size: int, seed: int):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(corpus(seed), trainer=trainer)
-    return tok
+    return vlm_make_tokenizer(vocab_size, seed, special=SPECIAL, texts=corpus(seed))
 
 
 def tiny_config(vocab: int, ids: dict):

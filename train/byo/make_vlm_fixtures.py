@@ -72,15 +72,16 @@ def corpus(seed: int) -> list[str]:
     return lines
 
 
-def make_tokenizer(vocab_size: int, seed: int):
+def make_tokenizer(vocab_size: int, seed: int, special=None, texts=None):
+    """A byte-level BPE trained on `texts` (this family's corpus unless given) with `special` tokens first."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special or SPECIAL,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(corpus(seed), trainer=trainer)
+    tok.train_from_iterator(texts if texts is not None else corpus(seed), trainer=trainer)
     return tok
 
 
