@@ -49,7 +49,7 @@ export interface InferenceBackend {
    */
   decode(embeds: Float32Array, tokens: number, store: KvStore, visual?: readonly VisualRows[]): Promise<Float32Array>;
   /**
-   * Several streams' steps in one call (format-2 decoders, host K/V): the same result for each request as
+   * Several streams' steps in one call (format-2 and Hugging Face decoders): the same result for each request as
    * `decode` alone, logits of each request's last new row in request order. One batch at a time. Absent:
    * the model runs one stream a call.
    */

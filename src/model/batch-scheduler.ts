@@ -69,12 +69,12 @@ export class BatchScheduler implements InferenceBackend {
   /** Model time attributed to each stream (by its share of the rows of the calls it was in), until taken. */
   private readonly computeMs = new WeakMap<object, number>(); // weak: a closed stream's store must not stay alive here
 
-  /** `inner` must batch (`decodeBatch`: a format-2 model). */
+  /** `inner` must batch (`decodeBatch`: a format-2 or Hugging Face model). */
   constructor(
     private readonly inner: InferenceBackend,
     limits: Partial<BatchLimits> = {},
   ) {
-    if (!inner.decodeBatch) throw new TypeError('BatchScheduler needs a backend with decodeBatch (a format-2 model)');
+    if (!inner.decodeBatch) throw new TypeError('BatchScheduler needs a backend with decodeBatch (a format-2 or Hugging Face model)');
     this.hiddenSize = inner.hiddenSize;
     this.vocabSize = inner.vocabSize;
     this.createKvOps = inner.createKvOps;
