@@ -1,8 +1,8 @@
 /**
  * Several streams' steps in one call of a Hugging Face decoder, K/V on the host (head-major, the decoder's own
  * layout). The inputs are packed as for our format-2 decoders (batch-packer.ts: embeddings padded to the most
- * new rows, per-row positions, a mask over past + new rows). The past of row b is its stream's rows, then zero
- * rows up to the longest past, in every head: `past_key_values.N.*` [batch, kvHeads, pastRows, headDim].
+ * new rows, per-row positions, a mask over past + new rows). The past of row b is its stream's rows, then
+ * masked padding up to the longest past, in every head: `past_key_values.N.*` [batch, kvHeads, pastRows, headDim].
  * The decoder gives `present.N.*` [batch, kvHeads, pastRows + newRows, headDim]; each stream keeps its own
  * rows of it (its past, then its new rows: the padding in between and after is left out), which its store
  * adopts as it adopts a lone call's present. Positions are explicit and the mask hides the padding, so each row
@@ -28,15 +28,18 @@ export class HeadMajorPastPacker {
     this.values = Array.from({ length: shape.numLayers }, floats);
   }
 
-  /** Per layer, [batch, kvHeads, pastRows, headDim] with each stream's rows first in each head, zeros after. */
+  /**
+   * Per layer, [batch, kvHeads, pastRows, headDim] with each stream's rows first in each head; the padding after
+   * them keeps whatever an earlier call left (finite values the mask hides, as batch-packer.ts's padding).
+   */
   pack(ops: readonly HeadMajorKvOps[], lengths: readonly number[], pastRows: number): { keys: Float32Array[]; values: Float32Array[] } {
     const { numLayers, numKvHeads: heads, headDim: hd } = this.shape;
     const floats = ops.length * heads * pastRows * hd;
     const keys: Float32Array[] = [];
     const values: Float32Array[] = [];
     for (let l = 0; l < numLayers; l++) {
-      keys.push(gather(this.keys[l].take(floats).fill(0), ops.map((o) => o.keys[l]), lengths, heads, pastRows, hd));
-      values.push(gather(this.values[l].take(floats).fill(0), ops.map((o) => o.values[l]), lengths, heads, pastRows, hd));
+      keys.push(gather(this.keys[l].take(floats), ops.map((o) => o.keys[l]), lengths, heads, pastRows, hd));
+      values.push(gather(this.values[l].take(floats), ops.map((o) => o.values[l]), lengths, heads, pastRows, hd));
     }
     return { keys, values };
   }

@@ -23,13 +23,18 @@ function brokenCopy(name: string, edit: (dir: string) => void, from = FIXTURE): 
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** `sightline watch --json --model MODEL` on a synthetic clip of `seconds` (seed `seed`): its lines, parsed; exit 0 asserted. */
+function watchJson(model: string, name: string, seed: number, seconds: number): any[] {
+  const video = join(work, name);
+  execFileSync(process.execPath, ['dist/src/cli.js', 'synth', '--seed', String(seed), '--seconds', String(seconds), '--out', video], { timeout: 120_000 });
+  const r = cli(['watch', video, '--json', '--model', model]);
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
 describe('sightline watch --model <Hugging Face SmolVLM folder>', () => {
   it('gives exactly one segment per second; a line is followed by minIntervalSec (3 s) of silence', () => {
-    const video = join(work, 'clip.mp4');
-    execFileSync(process.execPath, ['dist/src/cli.js', 'synth', '--seed', '3', '--seconds', '8', '--out', video], { timeout: 120_000 });
-    const r = cli(['watch', video, '--json', '--model', FIXTURE]);
-    expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = watchJson(FIXTURE, 'clip.mp4', 3, 8);
     expect(lines.map((l) => [l.start, l.end])).toEqual(Array.from({ length: 8 }, (_, s) => [s, s + 1]));
     const spoken = lines.filter((l) => l.text.trim() !== '').map((l) => l.start);
     expect(spoken[0]).toBe(0); // nothing said before: the first second is asked (random weights always speak)
@@ -40,11 +45,7 @@ describe('sightline watch --model <Hugging Face SmolVLM folder>', () => {
 
 describe('sightline watch --model <Hugging Face Qwen2-VL folder>', () => {
   it('gives exactly one segment per second', () => {
-    const video = join(work, 'qwen-clip.mp4');
-    execFileSync(process.execPath, ['dist/src/cli.js', 'synth', '--seed', '5', '--seconds', '6', '--out', video], { timeout: 120_000 });
-    const r = cli(['watch', video, '--json', '--model', QWEN]);
-    expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = watchJson(QWEN, 'qwen-clip.mp4', 5, 6);
     expect(lines.map((l) => [l.start, l.end])).toEqual(Array.from({ length: 6 }, (_, s) => [s, s + 1]));
     expect(lines[0].text.trim()).not.toBe(''); // the first second is asked (random weights speak)
   });

@@ -1,3 +1,5 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvStore, inverseFrequencies, type CachePolicyName, type ContextCache } from '../../src/cache/index.js';
 import type { InferenceBackend } from '../../src/model/backend.js';
@@ -26,6 +28,14 @@ export async function loadModel(dir: string, kv: KvResidence = 'host'): Promise<
   const folder = loadModelFolder(dir);
   const backend = await createOnnxBackend(folder, { provider: 'cpu', intraOpThreads: 1, kv });
   return { folder, backend, tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig) };
+}
+
+/** A copy of a model folder with a sightline.json of `settings` (the caller removes it). */
+export function folderWithSettings(dir: string, settings: object): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'sightline-model-')), 'model');
+  cpSync(dir, copy, { recursive: true });
+  writeFileSync(join(copy, 'sightline.json'), JSON.stringify(settings));
+  return copy;
 }
 
 /** Deterministic RGB frames for stream second `sec`. */

@@ -2,8 +2,7 @@
  * A Hugging Face Qwen2-VL folder (transformers.js ONNX layout) run by Sightline: the tiny random-weight fixture
  * made with transformers by train/byo/make_qwen2vl_fixture.py, against the PyTorch outputs stored beside it.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RowPositions, type CachePolicyName, type ContextCache } from '../../src/cache/index.js';
@@ -11,7 +10,7 @@ import type { VisualRows } from '../../src/model/backend.js';
 import { stackRows } from '../../src/model/encoder.js';
 import { framesToPixelValues } from '../../src/model/preprocess.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
-import { FIXTURES, freshStore, loadModel, maxAbsDiff, pixelsFor, smallCacheEngineOptions, type Tiny } from './helpers.js';
+import { FIXTURES, freshStore, loadModel, maxAbsDiff, pixelsFor, smallCacheEngineOptions, folderWithSettings, type Tiny } from './helpers.js';
 import reference from '../fixtures/models/hf-qwen2vl-tiny/sightline-reference.json' with { type: 'json' };
 
 const DIR = join(FIXTURES, 'hf-qwen2vl-tiny');
@@ -27,12 +26,7 @@ function referenceRgb(second: number): Uint8Array {
 }
 
 /** A copy of the fixture with a sightline.json. */
-function withSettings(settings: object): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'sightline-qwen-')), 'model');
-  cpSync(DIR, dir, { recursive: true });
-  writeFileSync(join(dir, 'sightline.json'), JSON.stringify(settings));
-  return dir;
-}
+const withSettings = (settings: object): string => folderWithSettings(DIR, settings);
 
 describe('RowPositions: closing a gap moves later rows by its extent in positions', () => {
   it('a span with a picture moves later rows by its positions (fewer than its rows), on all three axes', () => {

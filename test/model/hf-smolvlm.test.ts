@@ -2,14 +2,13 @@
  * A Hugging Face SmolVLM folder (transformers.js ONNX layout) run by Sightline: the tiny random-weight fixture
  * made with transformers by train/byo/make_vlm_fixtures.py, against the PyTorch outputs stored beside it.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CachePolicyName } from '../../src/cache/index.js';
 import { loadModelFolder } from '../../src/model/model-folder.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
-import { FIXTURES, freshLogits, freshStore, keptRowsEmbeds, loadModel, maxAbsDiff, pixelsFor, smallCacheEngineOptions, type Tiny } from './helpers.js';
+import { FIXTURES, freshLogits, freshStore, keptRowsEmbeds, loadModel, maxAbsDiff, pixelsFor, smallCacheEngineOptions, folderWithSettings, type Tiny } from './helpers.js';
 import reference from '../fixtures/models/hf-smolvlm-tiny/sightline-reference.json' with { type: 'json' };
 
 const DIR = join(FIXTURES, 'hf-smolvlm-tiny');
@@ -179,9 +178,4 @@ async function chunkedLogitDiffs(model: Tiny, feats: Float32Array, expected: num
 }
 
 /** A copy of the fixture with a sightline.json. */
-function withSettings(settings: object): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'sightline-hf-')), 'model');
-  cpSync(DIR, dir, { recursive: true });
-  writeFileSync(join(dir, 'sightline.json'), JSON.stringify(settings));
-  return dir;
-}
+const withSettings = (settings: object): string => folderWithSettings(DIR, settings);

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from train.byo.make_vlm_fixtures import MergedDecoder as VlmMergedDecoder, decoder_io as vlm_decoder_io, make_tokenizer as vlm_make_tokenizer, max_diff, ort_run
+from train.byo.make_vlm_fixtures import EmbedTokens, MergedDecoder as VlmMergedDecoder, decoder_io as vlm_decoder_io, make_tokenizer as vlm_make_tokenizer, max_diff, ort_run
 
 PAD = "<|endoftext|>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
@@ -151,15 +151,6 @@ class VisionEncoder(nn.Module):
             x = x + a.proj(o)
             x = x + blk.mlp(blk.norm2(x))
         return v.merger(x)
-
-
-class EmbedTokens(nn.Module):
-    def __init__(self, text):
-        super().__init__()
-        self.embed = text.embed_tokens
-
-    def forward(self, input_ids):
-        return self.embed(input_ids)
 
 
 def merged_decoder(text, lm_head, cfg):
