@@ -10,8 +10,9 @@ import { Lease, WantedStream, WorkerInfo, decode, encode } from './wire.js';
 
 /**
  * The keys of a bucket that hold a value now, from its stream's per-subject counts: one request, answered or
- * timed out. Not kv.keys(): that runs a consumer which waits forever when an entry expires (workers' TTL bucket,
- * a late renewal on a loaded machine) between its count and its delivery; a gateway's POST then never answered.
+ * timed out. Not kv.keys(): that runs a consumer and waits, with no deadline of its own, for the last key or a
+ * heartbeat; a listing that never ends would hold up a gateway's POST or a worker's every later tick (the likely
+ * cause of a cluster test that hung on CI).
  */
 async function bucketKeys(cluster: Cluster, bucket: string): Promise<string[]> {
   const prefix = `$KV.${bucket}.`;
@@ -21,12 +22,14 @@ async function bucketKeys(cluster: Cluster, bucket: string): Promise<string[]> {
 
 /** Each key's current value that `parse` accepts (deleted, purged and expired keys are left out). */
 async function liveValues<T>(cluster: Cluster, kv: KV, bucket: string, parse: (value: Uint8Array) => T | undefined): Promise<Map<string, T>> {
+  const keys = await bucketKeys(cluster, bucket);
+  const entries = await Promise.all(keys.map((key) => kv.get(key))); // asked together, not one after another
   const out = new Map<string, T>();
-  for (const key of await bucketKeys(cluster, bucket)) {
-    const entry = await kv.get(key);
+  keys.forEach((key, i) => {
+    const entry = entries[i];
     const value = entry && entry.operation === 'PUT' ? parse(entry.value) : undefined;
     if (value) out.set(key, value);
-  }
+  });
   return out;
 }
 
