@@ -2,7 +2,8 @@
  * Writes the slim numerics reference of a commentator (test/fixtures/references/NAME.json) from the full
  * PyTorch reference.json of its fp32 export: one frame's pixels (float16 bits, base64: rounding them moves the
  * embeddings by ~1e-6 relative, against the test's 1e-3) and visual embeddings,
- * decoder step A's ids and last logits row, and the tokenizer cases. The full file (5.7 MB) left models/.
+ * decoder step A's ids and last logits row (float32 bits, base64: exact, and a third of the JSON numbers' size),
+ * and the tokenizer cases. The full file (5.7 MB) left models/.
  *
  *   scripts/restore-model.sh sightline-commentator-v5 && npx tsx scripts/slim-reference.ts .cache/models/sightline-commentator-v5
  *
@@ -30,14 +31,15 @@ if (got.length !== embeds.length || diff > 1e-4) throw new Error(`frame 0 alone 
 await session.release();
 
 const vocab = r.stepA.logitsShape[2];
+const f32 = (xs: number[]): string => Buffer.from(Float32Array.from(xs).buffer).toString('base64');
 mkdirSync(join(out, '..'), { recursive: true });
 writeFileSync(
   out,
   JSON.stringify({
     source: `PyTorch reference of ${basename(folder)} (fp32 export), slimmed by scripts/slim-reference.ts`,
     tokenizer: r.tokenizer,
-    vision: { shape: [1, c, h, w], pixel_values_f16_base64: Buffer.from(Uint16Array.from(pixels, toHalfBits).buffer).toString('base64'), visual_embeds: embeds },
-    stepA: { ids: r.stepA.ids, positions: r.stepA.positions, lastLogits: r.stepA.logits.slice(r.stepA.logits.length - vocab) },
+    vision: { shape: [1, c, h, w], pixel_values_f16_base64: Buffer.from(Uint16Array.from(pixels, toHalfBits).buffer).toString('base64'), visual_embeds_f32_base64: f32(embeds) },
+    stepA: { ids: r.stepA.ids, positions: r.stepA.positions, lastLogits_f32_base64: f32(r.stepA.logits.slice(r.stepA.logits.length - vocab)) },
   }),
 );
 console.log(`${out}: frame 0 check max abs diff ${diff.toExponential(2)}`);

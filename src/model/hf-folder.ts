@@ -2,8 +2,9 @@
  * Vision-language model folders in the Hugging Face / transformers.js ONNX layout (docs/byo-models.md), read
  * into the same ModelFolder the engine runs: the family from config.json's model_type, the graph files of
  * the chosen variant, and a ModelConfig derived from config.json, preprocessor_config.json, the tokenizer and
- * its chat template. Families: SmolVLM / SmolVLM2 / Idefics3 (Llama decoder, 1D RoPE) and Qwen2-VL (multimodal
- * RoPE; what differs is in hf-qwen2vl.ts).
+ * its chat template. Families: SmolVLM / SmolVLM2 / Idefics3 (Llama decoder, 1D RoPE) and Qwen2-VL / Qwen2.5-VL
+ * (multimodal RoPE; what differs is in hf-qwen2vl.ts; Qwen2.5-VL's decoder and positions are Qwen2-VL's at one
+ * temporal group a second, its windowed vision tower is inside its vision_encoder.onnx).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,13 +12,13 @@ import { z } from 'zod';
 import { SightlineError } from '../errors.js';
 import { describeIssues, type ModelConfig } from './config.js';
 import { chatLayoutFromTemplate } from './hf-chat.js';
-import { blockRows, type QwenLayout } from './hf-qwen2vl.js';
+import { blockRows, groupsFor, type QwenLayout } from './hf-qwen2vl.js';
 import { TextTokenizer } from './tokenizer.js';
 
 /** model_type values of families this runtime runs, and of known ones it does not yet. */
-export const HF_FAMILIES = { smolvlm: 'smolvlm', idefics3: 'smolvlm', qwen2_vl: 'qwen2_vl' } as const;
+export const HF_FAMILIES = { smolvlm: 'smolvlm', idefics3: 'smolvlm', qwen2_vl: 'qwen2_vl', qwen2_5_vl: 'qwen2_vl' } as const;
 export type HfFamily = (typeof HF_FAMILIES)[keyof typeof HF_FAMILIES];
-const KNOWN_UNSUPPORTED = ['qwen2_5_vl', 'llava', 'llava_onevision', 'paligemma', 'florence2', 'moondream1', 'gemma3'];
+const KNOWN_UNSUPPORTED = ['llava', 'llava_onevision', 'paligemma', 'florence2', 'moondream1', 'gemma3'];
 
 /** File-name suffixes of the variants transformers.js publishes, in the order one is picked when none is asked for. */
 export const VARIANTS = ['', '_fp16', '_int8', '_quantized', '_uint8', '_q4', '_q4f16', '_bnb4'] as const;
@@ -228,6 +229,11 @@ export function loadHfFolder(dir: string, modelType: string): HfFolderData {
     const layout: QwenLayout = { patch, merge, temporal, gridH: height / patch, gridW: width / patch, mropeSection: mrope as [number, number, number] };
     single('<|video_pad|>', 'tokenizer.json');
     const perSecond = Math.ceil(settings.framesPerSecond);
+    // Qwen2.5-VL spaces a video's later temporal groups by tokens_per_second x their seconds, and its
+    // implementations round that differently; one group a second (2 frames) has no such spacing.
+    if (modelType === 'qwen2_5_vl' && perSecond > temporal) {
+      throw invalid(dir, `sightline.json: framesPerSecond ${settings.framesPerSecond} makes ${groupsFor(perSecond, layout)} temporal groups a second; Sightline runs Qwen2.5-VL at one group a second (at most ${temporal} frames)`);
+    }
     return {
       width,
       height,

@@ -327,6 +327,13 @@ export class CommentarySession extends EventEmitter {
 }
 
 /**
+ * A stream's K/V cache at most (bytes). The windowed policies size the cache from their limits, so this only
+ * refuses a model whose window would not fit, and bounds `full`. 1 GiB: the default limits with a 3B decoder
+ * (Qwen2.5-VL-3B, ~72 KB a row) need ~270 MB, SmolVLM2-500M's ~450 MB; our own model's need a few MB.
+ */
+export const DEFAULT_MAX_CACHE_BYTES_PER_STREAM = 1 << 30;
+
+/**
  * The engine options of a session: the model's generation settings, the service's cache defaults, and the
  * session's overrides. Benches that drive a StreamEngine directly use it to run as a session does.
  */
@@ -337,7 +344,7 @@ export function sessionEngineOptions(
   return {
     policy: o.policy ?? DEFAULT_CACHE_POLICY,
     limits: { ...DEFAULT_CACHE_LIMITS, ...o.limits },
-    maxBytesPerStream: o.maxBytesPerStream ?? 256 << 20,
+    maxBytesPerStream: o.maxBytesPerStream ?? DEFAULT_MAX_CACHE_BYTES_PER_STREAM,
     prompt: o.prompt ?? '',
     sampling: { temperature: gen.temperature, topP: gen.topP, repetitionPenalty: gen.repetitionPenalty, silenceThreshold: gen.silenceThreshold, endThreshold: gen.endThreshold, seed: hashSeed(o.id), ...o.sampling },
     maxTokensPerSecond: o.maxTokensPerSecond ?? gen.maxTokensPerSecond,

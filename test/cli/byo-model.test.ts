@@ -7,9 +7,11 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { qwen25Folder } from '../model/helpers.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'models', 'hf-smolvlm-tiny');
 const QWEN = join(import.meta.dirname, '..', 'fixtures', 'models', 'hf-qwen2vl-tiny');
+const QWEN25 = qwen25Folder(); // the Qwen2.5-VL fixture with the language model it shares with Qwen2-VL's
 const work = mkdtempSync(join(tmpdir(), 'sightline-byo-'));
 const cli = (args: string[]) => spawnSync(process.execPath, ['dist/src/cli.js', ...args], { encoding: 'utf8', timeout: 120_000 });
 
@@ -21,7 +23,10 @@ function brokenCopy(name: string, edit: (dir: string) => void, from = FIXTURE): 
   return dir;
 }
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(join(QWEN25, '..'), { recursive: true, force: true });
+});
 
 /** `sightline watch --json --model MODEL` on a synthetic clip of `seconds` (seed `seed`): its lines, parsed; exit 0 asserted. */
 function watchJson(model: string, name: string, seed: number, seconds: number): any[] {
@@ -43,9 +48,12 @@ describe('sightline watch --model <Hugging Face SmolVLM folder>', () => {
   });
 });
 
-describe('sightline watch --model <Hugging Face Qwen2-VL folder>', () => {
+describe.each([
+  ['Qwen2-VL', QWEN],
+  ['Qwen2.5-VL', QWEN25],
+])('sightline watch --model <Hugging Face %s folder>', (_name, dir) => {
   it('gives exactly one segment per second', () => {
-    const lines = watchJson(QWEN, 'qwen-clip.mp4', 5, 6);
+    const lines = watchJson(dir, 'qwen-clip.mp4', 5, 6);
     expect(lines.map((l) => [l.start, l.end])).toEqual(Array.from({ length: 6 }, (_, s) => [s, s + 1]));
     expect(lines[0].text.trim()).not.toBe(''); // the first second is asked (random weights speak)
   });
@@ -59,6 +67,19 @@ describe('sightline doctor --model', () => {
     expect(model).toMatchObject({ family: 'qwen2_vl', modelType: 'qwen2_vl', problems: [] });
     expect(model.runs).toEqual({ variant: 'fp32', vision: 'onnx/vision_encoder.onnx', decoder: 'onnx/decoder_model_merged.onnx', embed: 'onnx/embed_tokens.onnx' });
     expect(model.providers).toContainEqual({ name: 'cpu', runs: true });
+  });
+
+  it('names the Qwen2.5-VL model type (the qwen2_vl family)', () => {
+    const r = cli(['doctor', '--json', '--model', QWEN25]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).model).toMatchObject({ family: 'qwen2_vl', modelType: 'qwen2_5_vl', problems: [] });
+  });
+
+  it('Qwen2.5-VL at more than one temporal group a second: one problem naming sightline.json', () => {
+    const dir = brokenCopy('qwen25-fps', (d) => writeFileSync(join(d, 'sightline.json'), JSON.stringify({ framesPerSecond: 4 })), QWEN25);
+    const r = cli(['doctor', '--json', '--model', dir]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).model.problems).toEqual([expect.stringMatching(/sightline\.json: framesPerSecond 4 makes 2 temporal groups a second; Sightline runs Qwen2\.5-VL at one group a second \(at most 2 frames\)/)]);
   });
 
   it('a Qwen2-VL vision graph without grid_thw: exit 1 and one problem naming the file and the inputs', () => {
@@ -93,7 +114,7 @@ describe('sightline doctor --model', () => {
   it.each([
     ['a missing graph', 'missing', (d: string) => rmSync(join(d, 'onnx', 'embed_tokens.onnx')), /onnx\/embed_tokens\.onnx missing/],
     ['an unknown family', 'unknown', (d: string) => writeFileSync(join(d, 'config.json'), JSON.stringify({ model_type: 'blip_2' })), /model_type "blip_2" is not a family Sightline runs/],
-    ['a known family not run yet', 'qwen', (d: string) => writeFileSync(join(d, 'config.json'), JSON.stringify({ model_type: 'qwen2_5_vl' })), /"qwen2_5_vl" .*not supported yet/],
+    ['a known family not run yet', 'llava', (d: string) => writeFileSync(join(d, 'config.json'), JSON.stringify({ model_type: 'llava' })), /"llava" .*not supported yet/],
     ['a decoder graph with other inputs', 'inputs', (d: string) => copyFileSync(join(d, 'onnx', 'embed_tokens.onnx'), join(d, 'onnx', 'decoder_model_merged.onnx')), /onnx\/decoder_model_merged\.onnx lacks input inputs_embeds, attention_mask, position_ids, past_key_values\.0\.key/],
     ['a template without images', 'template', (d: string) => {
       const path = join(d, 'tokenizer_config.json');

@@ -30,6 +30,18 @@ export async function loadModel(dir: string, kv: KvResidence = 'host'): Promise<
   return { folder, backend, tokenizer: new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig) };
 }
 
+/**
+ * The Qwen2.5-VL fixture in its full layout: its own config, preprocessor, vision encoder and reference, with the
+ * language model it shares with the Qwen2-VL fixture (tokenizer, embed_tokens, decoder; train/byo/make_qwen25vl_fixture.py
+ * checks those against the Qwen2.5-VL model's whole forward). Made once per test file, in a temporary folder.
+ */
+export function qwen25Folder(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sightline-qwen25-')), 'hf-qwen25vl-tiny');
+  cpSync(join(FIXTURES, 'hf-qwen25vl-tiny'), dir, { recursive: true });
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'onnx/embed_tokens.onnx', 'onnx/decoder_model_merged.onnx']) cpSync(join(FIXTURES, 'hf-qwen2vl-tiny', f), join(dir, f));
+  return dir;
+}
+
 /** A copy of a model folder with a sightline.json of `settings` (the caller removes it). */
 export function folderWithSettings(dir: string, settings: object): string {
   const copy = join(mkdtempSync(join(tmpdir(), 'sightline-model-')), 'model');

@@ -10,11 +10,19 @@ import type { VisualRows } from '../../src/model/backend.js';
 import { stackRows } from '../../src/model/encoder.js';
 import { framesToPixelValues } from '../../src/model/preprocess.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
-import { FIXTURES, freshStore, loadModel, maxAbsDiff, pixelsFor, smallCacheEngineOptions, folderWithSettings, type Tiny } from './helpers.js';
-import reference from '../fixtures/models/hf-qwen2vl-tiny/sightline-reference.json' with { type: 'json' };
+import { FIXTURES, freshStore, loadModel, maxAbsDiff, pixelsFor, qwen25Folder, smallCacheEngineOptions, folderWithSettings, type Tiny } from './helpers.js';
+import qwen2Reference from '../fixtures/models/hf-qwen2vl-tiny/sightline-reference.json' with { type: 'json' };
+import qwen25Reference from '../fixtures/models/hf-qwen25vl-tiny/sightline-reference.json' with { type: 'json' };
 
-const DIR = join(FIXTURES, 'hf-qwen2vl-tiny');
-const { width: W, height: H } = reference.frames;
+type Reference = typeof qwen2Reference;
+const QWEN25_DIR = qwen25Folder();
+afterAll(() => rmSync(join(QWEN25_DIR, '..'), { recursive: true, force: true }));
+/** Both families' fixtures: the same reference shapes, frames and conversation; Qwen2.5-VL's vision tower differs. */
+const FAMILIES: { name: string; dir: string; modelType: string; reference: Reference }[] = [
+  { name: 'Qwen2-VL', dir: join(FIXTURES, 'hf-qwen2vl-tiny'), modelType: 'qwen2_vl', reference: qwen2Reference },
+  { name: 'Qwen2.5-VL', dir: QWEN25_DIR, modelType: 'qwen2_5_vl', reference: qwen25Reference },
+];
+const { width: W, height: H } = qwen2Reference.frames;
 
 /** The script's frames of `second`: (x*7 + y*13 + c*29 + f*17 + second*101) % 256, 2 frames of W x H. */
 function referenceRgb(second: number): Uint8Array {
@@ -24,9 +32,6 @@ function referenceRgb(second: number): Uint8Array {
   }
   return out;
 }
-
-/** A copy of the fixture with a sightline.json. */
-const withSettings = (settings: object): string => folderWithSettings(DIR, settings);
 
 describe('RowPositions: closing a gap moves later rows by its extent in positions', () => {
   it('a span with a picture moves later rows by its positions (fewer than its rows), on all three axes', () => {
@@ -45,13 +50,13 @@ describe('RowPositions: closing a gap moves later rows by its extent in position
 });
 
 // `device`: K/V in the decoder's layout as provider tensors (GraphKvOps, head-major), the webgpu default, here on the CPU provider.
-describe.each(['host', 'device'] as const)('Hugging Face Qwen2-VL folder (tiny fixture), K/V on %s ops', (kv) => {
+describe.each(FAMILIES.flatMap((f) => (['host', 'device'] as const).map((kv) => ({ ...f, kv }))))('Hugging Face $name folder (tiny fixture), K/V on $kv ops', ({ dir, modelType, reference, kv }) => {
   let tiny: Tiny;
   let refModel: Tiny; // frames of the reference's size (32 x 24, not square)
   let refDir: string;
   beforeAll(async () => {
-    tiny = await loadModel(DIR, kv);
-    refDir = withSettings({ frameWidth: W, frameHeight: H, instruction: 'Describe what changed.' });
+    tiny = await loadModel(dir, kv);
+    refDir = folderWithSettings(dir, { frameWidth: W, frameHeight: H, instruction: 'Describe what changed.' });
     refModel = await loadModel(refDir, kv);
   });
   afterAll(async () => {
@@ -62,7 +67,7 @@ describe.each(['host', 'device'] as const)('Hugging Face Qwen2-VL folder (tiny f
 
   it('is read as the qwen2_vl family with its sizes, multimodal rotary sections, frame size and template', () => {
     const { config, hf } = tiny.folder;
-    expect(hf).toMatchObject({ family: 'qwen2_vl', modelType: 'qwen2_vl', variant: 'fp32', imageSeqLen: 9 });
+    expect(hf).toMatchObject({ family: 'qwen2_vl', modelType, variant: 'fp32', imageSeqLen: 9 });
     expect(hf!.qwen).toEqual({ patch: 4, merge: 2, temporal: 2, gridH: 6, gridW: 6, mropeSection: [2, 3, 3] });
     expect(config.decoder).toMatchObject({ hiddenSize: 32, numLayers: 2, numHeads: 2, numKvHeads: 2, headDim: 16, vocabSize: 288 });
     // the default frame: the largest square of whole merged patches within max_pixels (24 x 24)

@@ -237,35 +237,80 @@ def write_json(path, obj, indent=1):
         json.dump(obj, f, indent=indent)
 
 
-def build(out: str, seed: int) -> None:
-    from transformers import PreTrainedTokenizerFast, Qwen2VLForConditionalGeneration
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+def write_configs(folder, cfg, ids, processor_class, min_pixels, max_pixels):
+    """config.json (no weights file), preprocessor_config.json and generation_config.json of a Qwen folder."""
+    cfg.save_pretrained(folder)
+    for f in os.listdir(folder):
+        if f.endswith(".safetensors"):
+            os.remove(os.path.join(folder, f))
+    v = cfg.vision_config
+    write_json(os.path.join(folder, "preprocessor_config.json"), {
+        "image_processor_type": "Qwen2VLImageProcessor", "processor_class": processor_class,
+        "do_resize": True, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
+        "image_mean": MEAN, "image_std": STD, "min_pixels": min_pixels, "max_pixels": max_pixels,
+        "patch_size": v.patch_size, "temporal_patch_size": v.temporal_patch_size, "merge_size": v.spatial_merge_size, "resample": 3})
+    write_json(os.path.join(folder, "generation_config.json"), {
+        "bos_token_id": ids[IM_START], "eos_token_id": [ids[IM_END], ids[PAD]], "pad_token_id": ids[PAD]})
 
-    folder = os.path.join(out, "hf-qwen2vl-tiny")
-    onnx_dir = os.path.join(folder, "onnx")
-    os.makedirs(onnx_dir, exist_ok=True)
+
+def conversation(hf_tok, rows_per_second: int, video_id: int):
+    """Two rounds through the chat template, each with a second of video expanded as transformers' processor does:
+    the prompt, its ids, the ids tensor [1, T] and the token types (video rows 2)."""
+    messages = [{"role": "system", "content": [{"type": "text", "text": "You comment on a live video."}]}]
+    for r, line in enumerate(["A man crosses the street.", ""]):
+        messages.append({"role": "user", "content": [{"type": "text", "text": f"Time {r}-{r + 1} s."}, {"type": "video"},
+                                                       {"type": "text", "text": "Describe what changed."}]})
+        messages.append({"role": "assistant", "content": [{"type": "text", "text": line}]})
+    prompt = hf_tok.apply_chat_template(messages, tokenize=False)
+    input_ids = hf_tok(prompt.replace(VIDEO, VIDEO * rows_per_second), add_special_tokens=False)["input_ids"]
+    assert sum(1 for i in input_ids if i == video_id) == 2 * rows_per_second
+    ids_t = torch.tensor([input_ids])
+    return prompt, input_ids, ids_t, (ids_t == video_id).int() * 2
+
+
+def write_reference(folder, script, prompt, input_ids, positions, features, cuts, logits):
+    """sightline-reference.json: what the tests compare Sightline with (the last row's logits of each chunk)."""
+    write_json(os.path.join(folder, "sightline-reference.json"), {
+        "about": f"{script}: transformers (eager) outputs for fixed inputs",
+        "frames": {"width": FRAME_W, "height": FRAME_H, "formula": "(x*7 + y*13 + c*29 + f*17 + second*101) % 256"},
+        "prompt": prompt,
+        "inputIds": input_ids,
+        "positions": positions[:, 0, :].tolist(),
+        "videoFeatures": flat(features),
+        "chunks": cuts,
+        "lastLogits": [flat(logits[b - 1]) for b in cuts[1:]],
+    }, indent=None)
+    sizes = {f: os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(folder) for f in fs}
+    print("wrote", folder, sizes, "total", sum(sizes.values()))
+
+
+def tiny_model(seed: int):
+    """The fixture's model, its trained tokenizer, the special ids and the config (the same for a seed)."""
+    from transformers import Qwen2VLForConditionalGeneration
+
     raw = make_tokenizer(288, seed)
     ids = {t: raw.token_to_id(t) for t in SPECIAL}
     cfg = tiny_config(raw.get_vocab_size(), ids)
     torch.manual_seed(seed)
     model = Qwen2VLForConditionalGeneration._from_config(cfg, attn_implementation="eager").eval()
     randomize(model, seed)
+    return model, raw, ids, cfg
+
+
+def build(out: str, seed: int) -> None:
+    from transformers import PreTrainedTokenizerFast
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    folder = os.path.join(out, "hf-qwen2vl-tiny")
+    onnx_dir = os.path.join(folder, "onnx")
+    os.makedirs(onnx_dir, exist_ok=True)
+    model, raw, ids, cfg = tiny_model(seed)
     visual, text, lm_head = model.model.visual, model.model.language_model, model.lm_head
     tcfg, vcfg = cfg.text_config, cfg.vision_config
     patch, merge, tp = vcfg.patch_size, vcfg.spatial_merge_size, vcfg.temporal_patch_size
 
     # ---- the folder's json files
-    cfg.save_pretrained(folder)
-    for f in os.listdir(folder):
-        if f.endswith(".safetensors"):
-            os.remove(os.path.join(folder, f))
-    write_json(os.path.join(folder, "preprocessor_config.json"), {
-        "image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2VLProcessor",
-        "do_resize": True, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
-        "image_mean": MEAN, "image_std": STD, "min_pixels": (patch * merge) ** 2, "max_pixels": MAX_PIXELS,
-        "patch_size": patch, "temporal_patch_size": tp, "merge_size": merge, "resample": 3})
-    write_json(os.path.join(folder, "generation_config.json"), {
-        "bos_token_id": ids[IM_START], "eos_token_id": [ids[IM_END], ids[PAD]], "pad_token_id": ids[PAD]})
+    write_configs(folder, cfg, ids, "Qwen2VLProcessor", (patch * merge) ** 2, MAX_PIXELS)
     hf_tok = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token=IM_END, pad_token=PAD)
     hf_tok.chat_template = CHAT_TEMPLATE
     hf_tok.save_pretrained(folder)
@@ -320,16 +365,7 @@ def build(out: str, seed: int) -> None:
     check("vision onnx (two seconds) vs torch", max_diff(ort_run(vpath, {"pixel_values": pixel.numpy(), "grid_thw": grid.numpy()})[0], ref))
 
     # ---- a two-round conversation through the template, as transformers' processor expands a video
-    messages = [{"role": "system", "content": [{"type": "text", "text": "You comment on a live video."}]}]
-    for r, line in enumerate(["A man crosses the street.", ""]):
-        messages.append({"role": "user", "content": [{"type": "text", "text": f"Time {r}-{r + 1} s."}, {"type": "video"},
-                                                       {"type": "text", "text": "Describe what changed."}]})
-        messages.append({"role": "assistant", "content": [{"type": "text", "text": line}]})
-    prompt = hf_tok.apply_chat_template(messages, tokenize=False)
-    input_ids = hf_tok(prompt.replace(VIDEO, VIDEO * rows_per_second), add_special_tokens=False)["input_ids"]
-    assert sum(1 for i in input_ids if i == ids[VIDEO]) == 2 * rows_per_second
-    ids_t = torch.tensor([input_ids])
-    mm_types = (ids_t == ids[VIDEO]).int() * 2
+    prompt, input_ids, ids_t, mm_types = conversation(hf_tok, rows_per_second, ids[VIDEO])
     with torch.no_grad():
         positions, _ = model.model.get_rope_index(ids_t, mm_token_type_ids=mm_types, video_grid_thw=grid)
         logits_hf = model(input_ids=ids_t, pixel_values_videos=pixel, video_grid_thw=grid, mm_token_type_ids=mm_types).logits[0]
@@ -350,18 +386,7 @@ def build(out: str, seed: int) -> None:
     with torch.no_grad():
         check("embed onnx vs torch", max_diff(ort_run(epath, {"input_ids": ids_t[:, :8].numpy()})[0][0], text.embed_tokens(ids_t[0, :8])))
 
-    write_json(os.path.join(folder, "sightline-reference.json"), {
-        "about": "train/byo/make_qwen2vl_fixture.py: transformers (eager) outputs for fixed inputs",
-        "frames": {"width": FRAME_W, "height": FRAME_H, "formula": "(x*7 + y*13 + c*29 + f*17 + second*101) % 256"},
-        "prompt": prompt,
-        "inputIds": input_ids,
-        "positions": positions[:, 0, :].tolist(),
-        "videoFeatures": flat(ref),
-        "chunks": cuts,
-        "lastLogits": [flat(logits_hf[b - 1]) for b in cuts[1:]],
-    }, indent=None)
-    sizes = {f: os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(folder) for f in fs}
-    print("wrote", folder, sizes, "total", sum(sizes.values()))
+    write_reference(folder, "train/byo/make_qwen2vl_fixture.py", prompt, input_ids, positions, ref, cuts, logits_hf)
 
 
 def main() -> None:

@@ -21,8 +21,9 @@ The decoder graph is written out layer by layer from the transformers modules (t
 embedding and apply_rotary_pos_emb) so the traced graph has plain past/present tensors; its outputs are
 checked against transformers' LlamaModel forward (eager attention) before export.
 
-Option --real-size writes OUT_DIR/hf-smolvlm-256m-random: the same three graphs at SmolVLM-256M's shapes with
-random weights (~1 GB), for the cost figures of docs/byo-models.md; no references.
+Option --real-size [256m|500m] writes OUT_DIR/hf-smolvlm-256m-random (or -500m-random): the same three graphs at
+SmolVLM2-256M's (or -500M's) shapes with random weights (~1 GB; ~1.8 GB), for the cost figures of
+docs/byo-models.md; no references.
 """
 import argparse
 import json
@@ -85,14 +86,17 @@ def make_tokenizer(vocab_size: int, seed: int, special=None, texts=None):
     return tok
 
 
-def tiny_config(vocab: int, ids: dict, real_size: bool):
+def tiny_config(vocab: int, ids: dict, real_size: str | None):
     from transformers import SmolVLMConfig
 
-    if real_size:  # SmolVLM-256M's shapes (HuggingFaceTB/SmolVLM2-256M-Video-Instruct config.json)
+    if real_size:  # SmolVLM2-256M's or -500M's shapes (HuggingFaceTB/SmolVLM2-*-Video-Instruct config.json)
         vision = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
                       image_size=512, patch_size=16)
         text = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
                     num_key_value_heads=3, head_dim=64, max_position_embeddings=8192, rope_theta=100000.0)
+        if real_size == "500m":  # its decoder is SmolLM2-360M's
+            text.update(hidden_size=960, intermediate_size=2560, num_hidden_layers=32, num_attention_heads=15,
+                        num_key_value_heads=5)
         scale = 4
     else:
         vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
@@ -251,10 +255,10 @@ def write_json(path, obj):
         json.dump(obj, f, indent=1)
 
 
-def build(out: str, seed: int, real_size: bool) -> None:
+def build(out: str, seed: int, real_size: str | None) -> None:
     from transformers import PreTrainedTokenizerFast, SmolVLMForConditionalGeneration
 
-    name = "hf-smolvlm-256m-random" if real_size else "hf-smolvlm-tiny"
+    name = f"hf-smolvlm-{real_size}-random" if real_size else "hf-smolvlm-tiny"
     folder = os.path.join(out, name)
     os.makedirs(os.path.join(folder, "onnx"), exist_ok=True)
     raw = make_tokenizer(49280 if real_size else 384, seed)
@@ -330,6 +334,8 @@ def build(out: str, seed: int, real_size: bool) -> None:
 
         for path in (vpath, epath, dpath):
             m = onnx.load(path)
+            if os.path.exists(path + ".data"):  # onnx appends to an existing data file (a second run)
+                os.remove(path + ".data")
             onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
                             location=os.path.basename(path) + ".data", size_threshold=1024)
         print("wrote", folder, {f: os.path.getsize(os.path.join(onnx_dir, f)) for f in sorted(os.listdir(onnx_dir))})
@@ -411,7 +417,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--real-size", action="store_true")
+    ap.add_argument("--real-size", nargs="?", const="256m", choices=["256m", "500m"], default=None,
+                    help="SmolVLM2-256M's (default) or -500M's shapes, random weights, no references")
     a = ap.parse_args()
     build(a.out, a.seed, a.real_size)
 
