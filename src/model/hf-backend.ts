@@ -20,11 +20,19 @@ import type { ModelFolder } from './model-folder.js';
 import type { BackendOptions, OnnxBackend } from './onnx-backend.js';
 import { openSession } from './onnx-session.js';
 
+/**
+ * The Qwen vision graph's grid input: transformers.js names it `grid_thw` for Qwen2-VL and `image_grid_thw` for
+ * Qwen2.5-VL (its Qwen2_5_VLForConditionalGeneration overrides only that name); either is taken.
+ */
+export function gridInputName(visionInputs: readonly string[]): 'grid_thw' | 'image_grid_thw' {
+  return visionInputs.includes('image_grid_thw') ? 'image_grid_thw' : 'grid_thw';
+}
+
 /** Inputs each graph must have (outputs are checked by name on the first run). */
-export function requiredInputs(numLayers: number, family: 'smolvlm' | 'qwen2_vl' = 'smolvlm'): Record<'vision' | 'embed' | 'decoder', string[]> {
+export function requiredInputs(numLayers: number, family: 'smolvlm' | 'qwen2_vl' = 'smolvlm', gridName = 'grid_thw'): Record<'vision' | 'embed' | 'decoder', string[]> {
   const past: string[] = [];
   for (let l = 0; l < numLayers; l++) past.push(`past_key_values.${l}.key`, `past_key_values.${l}.value`);
-  const vision = family === 'qwen2_vl' ? ['pixel_values', 'grid_thw'] : ['pixel_values'];
+  const vision = family === 'qwen2_vl' ? ['pixel_values', gridName] : ['pixel_values'];
   return { vision, embed: ['input_ids'], decoder: ['inputs_embeds', 'attention_mask', 'position_ids', ...past] };
 }
 
@@ -54,7 +62,8 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   const decoder = await openSession(label, folder.decoderPath, o, kv === 'device' && keepsOutputsOnDevice(o.provider) ? { preferredOutputLocation: presentOnDevice } : {});
   const graphs = kv === 'device' ? await CacheGraphs.create({ numLayers, numKvHeads, headDim }, o.provider, o.intraOpThreads, 'head-major') : undefined;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
-  const need = requiredInputs(numLayers, hf.family);
+  const gridName = gridInputName(vision.session.inputNames);
+  const need = requiredInputs(numLayers, hf.family, gridName);
   checkGraphInputs(folder.dir, vision, folder.visionPath, need.vision);
   checkGraphInputs(folder.dir, embed, hf.embedTokensPath, need.embed);
   checkGraphInputs(folder.dir, decoder, folder.decoderPath, need.decoder);
@@ -62,8 +71,8 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
   const inputsPacker = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
   const pastPacker = new HeadMajorPastPacker({ numLayers, numKvHeads, headDim });
   const qwen = hf.qwen;
-  // transformers.js's Qwen2-VL processor makes grid_thw float32; exports from transformers take int64
-  const gridAsFloat = vision.session.inputMetadata.some((m) => m.name === 'grid_thw' && m.isTensor && m.type === 'float32');
+  // transformers.js's Qwen2-VL processor makes the grid float32; exports from transformers take int64
+  const gridAsFloat = vision.session.inputMetadata.some((m) => m.name === gridName && m.isTensor && m.type === 'float32');
 
   function output(out: ort.InferenceSession.ReturnType, name: string, file: string): ort.Tensor {
     const t = out[name];
@@ -256,7 +265,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     const grid = Array.from({ length: groups }, () => [1, l.gridH, l.gridW]).flat();
     const feeds: Record<string, ort.Tensor> = {
       pixel_values: new ort.Tensor('float32', patches, [rows, patches.length / rows]),
-      grid_thw: gridAsFloat ? new ort.Tensor('float32', Float32Array.from(grid), [groups, 3]) : new ort.Tensor('int64', BigInt64Array.from(grid, BigInt), [groups, 3]),
+      [gridName]: gridAsFloat ? new ort.Tensor('float32', Float32Array.from(grid), [groups, 3]) : new ort.Tensor('int64', BigInt64Array.from(grid, BigInt), [groups, 3]),
     };
     const features = output(await runGuarded(vision, feeds), 'image_features', 'vision_encoder').data as Float32Array;
     if (features.length !== groups * hf.imageSeqLen * d) {

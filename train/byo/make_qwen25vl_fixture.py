@@ -9,7 +9,7 @@ vision tower (RMSNorm, a gated MLP, and attention inside windows of `window_size
 tokens_per_second x seconds per group). So this fixture is transformers' own Qwen2_5_VLForConditionalGeneration
 whose language model carries the Qwen2-VL fixture's weights (same seed), and the folder keeps only what differs:
     OUT/hf-qwen25vl-tiny/config.json, preprocessor_config.json, generation_config.json
-    OUT/hf-qwen25vl-tiny/onnx/vision_encoder.onnx   pixel_values [patches, C*tp*p*p], grid_thw [n, 3] int64
+    OUT/hf-qwen25vl-tiny/onnx/vision_encoder.onnx   pixel_values [patches, C*tp*p*p], image_grid_thw [n, 3] int64
                                                     -> image_features [patches / merge^2, D]
     OUT/hf-qwen25vl-tiny/sightline-reference.json   the whole transformers model's outputs for fixed inputs
 The tests add the Qwen2-VL fixture's tokenizer.json, tokenizer_config.json, onnx/embed_tokens.onnx and
@@ -28,6 +28,9 @@ from train.byo.make_qwen2vl_fixture import (FRAME_H, FRAME_W, IM_END, IM_START, 
                                             conversation, export, normalize, patchify, randomize, rotate_half,
                                             test_frames, tiny_model, write_configs, write_reference)
 from train.byo.make_vlm_fixtures import max_diff, ort_run
+
+# transformers.js names the grid input of Qwen2.5-VL's vision graph so (Qwen2-VL's is grid_thw)
+GRID = "image_grid_thw"
 
 WINDOW = 16  # pixels: 2 x 2 merged units, so the reference frame's 3 x 4 units fall into windows of 4, 2, 4 and 2
 
@@ -120,11 +123,11 @@ def build(out: str, qwen2_folder: str, seed: int) -> None:
         ref = visual(pixel, grid_thw=grid).pooler_output
     check("vision wrapper vs transformers' visual (windows reordered there, masked here)", max_diff(feats, ref), 1e-5)
     vpath = os.path.join(onnx_dir, "vision_encoder.onnx")
-    export(venc, (pixel, grid), vpath, ["pixel_values", "grid_thw"], ["image_features"],
-           {"pixel_values": {0: "num_patches"}, "grid_thw": {0: "num_grids"}, "image_features": {0: "num_features"}})
+    export(venc, (pixel, grid), vpath, ["pixel_values", GRID], ["image_features"],
+           {"pixel_values": {0: "num_patches"}, GRID: {0: "num_grids"}, "image_features": {0: "num_features"}})
     half = pixel.shape[0] // 2
-    check("vision onnx (one second) vs torch", max_diff(ort_run(vpath, {"pixel_values": pixel[:half].numpy(), "grid_thw": grid[:1].numpy()})[0], ref[:rows_per_second]))
-    check("vision onnx (two seconds) vs torch", max_diff(ort_run(vpath, {"pixel_values": pixel.numpy(), "grid_thw": grid.numpy()})[0], ref))
+    check("vision onnx (one second) vs torch", max_diff(ort_run(vpath, {"pixel_values": pixel[:half].numpy(), GRID: grid[:1].numpy()})[0], ref[:rows_per_second]))
+    check("vision onnx (two seconds) vs torch", max_diff(ort_run(vpath, {"pixel_values": pixel.numpy(), GRID: grid.numpy()})[0], ref))
 
     # ---- the Qwen2-VL fixture's decoder and embeddings against this model's whole forward
     hf_tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(qwen2_folder, "tokenizer.json"), eos_token=IM_END, pad_token=PAD)
@@ -200,8 +203,8 @@ def build_real(out: str, qwen2_folder: str, text_shape: dict, vision_shape: dict
     ex_past = tuple(torch.randn(2, kvh, 2, hd, device=device) for _ in range(2 * layers))
     ex_mask = torch.ones(2, 5, dtype=torch.int64, device=device)
     ex_pos = torch.arange(2, 5, device=device)[None, None, :].repeat(3, 2, 1)
-    jobs = [(venc, (pixel, grid), "vision_encoder.onnx", ["pixel_values", "grid_thw"], ["image_features"],
-             {"pixel_values": {0: "num_patches"}, "grid_thw": {0: "num_grids"}, "image_features": {0: "num_features"}}),
+    jobs = [(venc, (pixel, grid), "vision_encoder.onnx", ["pixel_values", GRID], ["image_features"],
+             {"pixel_values": {0: "num_patches"}, GRID: {0: "num_grids"}, "image_features": {0: "num_features"}}),
             (emb, (torch.tensor([[1, 2, 3]], device=device),), "embed_tokens.onnx", ["input_ids"], ["inputs_embeds"],
              {"input_ids": {0: "batch_size", 1: "sequence_length"}, "inputs_embeds": {0: "batch_size", 1: "sequence_length"}}),
             (dec, (torch.randn(2, 3, tcfg.hidden_size, device=device), ex_mask, ex_pos) + ex_past, "decoder_model_merged.onnx", d_in, d_out, d_axes)]
