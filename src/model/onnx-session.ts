@@ -23,6 +23,17 @@ export interface SessionSettings {
  */
 export const FOLD_STORED_WEIGHTS: ort.InferenceSession.SessionOptions = { extra: { session: { disable_quant_qdq: '1' } } };
 
+/**
+ * onnxruntime plans and keeps a memory pattern for each set of input shapes a session runs (onnxruntime#11118).
+ * The engine's calls change shape every second (past length, new rows, streams in the batch), so on the CPU the
+ * kept patterns grew for many minutes after the caches were full: bench/engine-memory.ts (8 streams, full caches,
+ * free-running, 400 s each) +51 MB with them, +2 MB and ~70 MB lower without, and no slower (5m32 against 5m53 of
+ * CPU). SIGHTLINE_ORT_MEM_PATTERN=1 keeps them, for comparisons. Other providers keep onnxruntime's default (not
+ * measured there).
+ */
+const KEEP_MEMORY_PATTERNS = process.env.SIGHTLINE_ORT_MEM_PATTERN === '1';
+export const memoryPatterns = (provider: string): boolean => provider !== 'cpu' || KEEP_MEMORY_PATTERNS;
+
 /** Opens one graph file; errors name it as `${folderLabel}: file.onnx ...` (e.g. "model folder X"). */
 export async function openSession(
   folderLabel: string,
@@ -37,6 +48,7 @@ export async function openSession(
       intraOpNumThreads: o.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      enableMemPattern: memoryPatterns(o.provider),
       ...extra,
     });
     return { name, provider: o.provider, session };
