@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /** `sightline` command line: each command lives in src/cli/<name>.ts and registers itself here. */
 import { Command, CommanderError } from 'commander';
 import { isSightlineError } from './errors.js';

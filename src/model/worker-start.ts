@@ -38,14 +38,24 @@ function tsxEsmApi(): string {
   return pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
 }
 
+/**
+ * A worker's young generation, fixed small: V8 grows a thread's new space as it allocates, up to 16 MB (two 8-MB
+ * semi-spaces), slowly, so under live streams each engine worker's committed heap crept up for most of an hour
+ * (bench/results/soak-quick.md, runs 6 and 7). At 2-MB semi-spaces the ceiling is reached at once. The main
+ * thread gets the same from the command line (`--max-semi-space-size=2` in src/cli.ts and `npm start`).
+ */
+export const SEMI_SPACE_MB = 2;
+/** V8's young generation is three semi-spaces' worth (two semi-spaces and the new large-object space). */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 3 * SEMI_SPACE_MB };
+
 export function startWorker(url: URL, workerData: unknown, isolation: WorkerIsolation = 'thread'): WorkerHandle {
   return isolation === 'process' ? new ProcessWorker(url, workerData) : startThread(url, workerData);
 }
 
 export function startThread(url: URL, workerData: unknown): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, resourceLimits: THREAD_LIMITS });
   const code = `import(${JSON.stringify(tsxEsmApi())}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}));`;
-  return new Worker(code, { eval: true, workerData });
+  return new Worker(code, { eval: true, workerData, resourceLimits: THREAD_LIMITS });
 }
 
 /** A child process seen through the Worker interface: `message`, `error`, `exit`, postMessage, terminate. */
@@ -57,7 +67,7 @@ class ProcessWorker extends EventEmitter implements WorkerHandle {
     super();
     this.child = fork(fileURLToPath(url), [], {
       serialization: 'advanced',
-      execArgv: url.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      execArgv: [`--max-semi-space-size=${SEMI_SPACE_MB}`, ...(url.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SightlineError } from '../../src/errors.js';
 import { WorkerChannel } from '../../src/model/worker-channel.js';
+import { SEMI_SPACE_MB } from '../../src/model/worker-start.js';
 
 const URL_ = new URL('./echo.worker.ts', import.meta.url);
 type Echoed = { type: 'echoed'; seq: number; value: number };
@@ -39,6 +40,14 @@ describe('WorkerChannel', () => {
     // The worker's own isolate, not the main thread's: a buffer held here does not show there.
     const held = new Uint8Array(64 << 20).fill(1);
     expect((await c.memory()).arrayBuffers).toBeLessThan(held.byteLength);
+  });
+
+  it('a worker thread keeps its young generation small however much it allocates (V8 would grow it to 16 MB)', async () => {
+    const c = channel();
+    await c.ready;
+    const newSpaceBytes = (await c.request({ type: 'churn', seq: 0 })).value;
+    expect(newSpaceBytes).toBeGreaterThan(0);
+    expect(newSpaceBytes).toBeLessThanOrEqual(2 * SEMI_SPACE_MB * 2 ** 20);
   });
 
   it('refuses requests past maxQueued with rate_limited', async () => {
