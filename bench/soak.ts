@@ -89,7 +89,9 @@ const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32
 const work = tempDir();
 const media = join(work, 'media');
 mkdirSync(media);
-const serveArgs = [CLI, 'serve', '--port', '0', '--data', join(work, 'data'), '--allow-private', '--file-root', media, '--policy', values.policy!];
+// The node flags the `sightline` command's first line gives (#!/usr/bin/env -S node ...), as a user's server runs.
+const NODE_FLAGS = readFileSync(CLI, 'utf8').split('\n', 1)[0].split(/\s+/).filter((a) => a.startsWith('--'));
+const serveArgs = [...NODE_FLAGS, CLI, 'serve', '--port', '0', '--data', join(work, 'data'), '--allow-private', '--file-root', media, '--policy', values.policy!];
 if (values.search === 'off') serveArgs.push('--no-search');
 const server = spawn(process.execPath, serveArgs, {
   stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,7 +108,7 @@ const url = await new Promise<string>((resolve, reject) => {
   });
   server.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${serverLog.slice(-500)}`)));
 });
-log(`server ${server.pid} at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
+log(`server ${server.pid} (node ${NODE_FLAGS.join(" ") || "defaults"}) at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
 
 /** The server's own RSS (onnxruntime and LanceDB live in its threads), and the ffmpeg children it runs now. */
 function rssOf(pid: number): number {

@@ -14,7 +14,7 @@
  */
 export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
-/** Lines kept in memory for live search (most recent first kept): 100,000 (~20-30 MB). */
+/** Lines kept in memory for live search (most recent first kept): 100,000 (~20 MB). */
 export const DEFAULT_MAX_LIVE_LINES = 100_000;
 
 export interface LiveLine {
@@ -45,66 +45,117 @@ export function compareRanked(a: RankedLine, b: RankedLine): number {
   return b.score - a.score || b.wallMs - a.wallMs || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0) || a.start - b.start;
 }
 
-interface Doc {
-  line: LiveLine;
-  tf: Map<string, number>;
-  length: number;
+/**
+ * A list appended at the back and trimmed at the front (the index evicts oldest first), compacted when half of
+ * its array is trimmed, so each operation is O(1) amortised.
+ */
+class FrontTrimmedList<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  at(i: number): T {
+    return this.items[this.head + i];
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  dropFront(n: number): void {
+    this.head += n;
+    if (this.head >= 16 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i];
+  }
 }
 
+/** The lines holding a term, as line ids in arrival order, an id once per occurrence (so runs give tf). */
+interface Posting {
+  ids: FrontTrimmedList<number>;
+  /** Lines holding the term (distinct ids). */
+  df: number;
+}
+
+/**
+ * Memory per line: the line itself, its length and one small integer per word (about 200 bytes for a broadcast
+ * line). An earlier layout kept a Map of term counts and a Set entry per term for each line, about 1,070 bytes,
+ * which kept the server's heap growing for hours under live streams (bench/results/soak-quick.md, run 7).
+ */
 export class LiveTermIndex {
-  private readonly docs = new Map<number, Doc>();
-  private readonly postings = new Map<string, Set<number>>();
-  private nextId = 0;
+  /** Line `firstId + i` is `lines.at(i)`: ids are consecutive, oldest first. */
+  private readonly lines = new FrontTrimmedList<LiveLine>();
+  private readonly lengths = new FrontTrimmedList<number>();
+  private readonly postings = new Map<string, Posting>();
+  private firstId = 0;
   private totalLength = 0;
 
   constructor(private readonly maxLines = DEFAULT_MAX_LIVE_LINES) {}
 
   get size(): number {
-    return this.docs.size;
+    return this.lines.length;
   }
 
   add(line: LiveLine): void {
     const words = terms(line.text);
     if (words.length === 0) return;
-    const id = this.nextId++;
-    const tf = counts(words);
-    this.docs.set(id, { line, tf, length: words.length });
+    const id = this.firstId + this.lines.length;
+    this.lines.push(line);
+    this.lengths.push(words.length);
     this.totalLength += words.length;
-    for (const t of tf.keys()) {
-      let ids = this.postings.get(t);
-      if (!ids) this.postings.set(t, (ids = new Set()));
-      ids.add(id);
+    for (const [t, f] of counts(words)) {
+      let posting = this.postings.get(t);
+      if (!posting) this.postings.set(t, (posting = { ids: new FrontTrimmedList(), df: 0 }));
+      for (let i = 0; i < f; i++) posting.ids.push(id);
+      posting.df++;
     }
-    if (this.docs.size > this.maxLines) this.evictOldest();
+    if (this.lines.length > this.maxLines) this.evictOldest();
   }
 
   /** The k best lines for `query` (score > 0), best first. */
   search(query: string, k: number): RankedLine[] {
     const q = counts(terms(query));
-    const n = this.docs.size;
+    const n = this.size;
     if (q.size === 0 || n === 0) return [];
     const avgdl = this.totalLength / n;
-    const idf = new Map([...q.keys()].map((t) => [t, bm25Idf(n, this.postings.get(t)?.size ?? 0)]));
+    const idf = new Map([...q.keys()].map((t) => [t, bm25Idf(n, this.postings.get(t)?.df ?? 0)]));
     const ideal = bm25({ tf: new Map([...q.keys()].map((t) => [t, 1])), length: q.size }, idf, avgdl);
-    const candidates = new Set<number>();
-    for (const t of q.keys()) for (const id of this.postings.get(t) ?? []) candidates.add(id);
-    const ranked: RankedLine[] = [];
-    for (const id of candidates) {
-      const doc = this.docs.get(id)!;
-      ranked.push({ ...doc.line, score: Math.min(1, bm25(doc, idf, avgdl) / ideal) });
+    // Summed term by term in query order, as bm25() does, so a line's score is bit-identical to it.
+    const sums = new Map<number, number>();
+    for (const [t, w] of idf) {
+      const ids = this.postings.get(t)?.ids;
+      if (!ids) continue;
+      for (let i = 0; i < ids.length; ) {
+        const id = ids.at(i);
+        let f = 0;
+        while (i < ids.length && ids.at(i) === id) (f++, i++);
+        sums.set(id, (sums.get(id) ?? 0) + bm25Term(w, f, this.lengths.at(id - this.firstId), avgdl));
+      }
     }
+    const ranked: RankedLine[] = [];
+    for (const [id, sum] of sums) ranked.push({ ...this.lines.at(id - this.firstId), score: Math.min(1, sum / ideal) });
     return ranked.sort(compareRanked).slice(0, k);
   }
 
   private evictOldest(): void {
-    const [id, doc] = this.docs.entries().next().value as [number, Doc];
-    this.docs.delete(id);
-    this.totalLength -= doc.length;
-    for (const t of doc.tf.keys()) {
-      const ids = this.postings.get(t)!;
-      ids.delete(id);
-      if (ids.size === 0) this.postings.delete(t);
+    const line = this.lines.at(0);
+    this.totalLength -= this.lengths.at(0);
+    for (const [t, f] of counts(terms(line.text))) {
+      const posting = this.postings.get(t)!;
+      posting.ids.dropFront(f);
+      if (--posting.df === 0) this.postings.delete(t);
     }
+    this.lines.dropFront(1);
+    this.lengths.dropFront(1);
+    this.firstId++;
   }
 }
 
@@ -116,7 +167,11 @@ function bm25(doc: { tf: Map<string, number>; length: number }, idf: Map<string,
   let sum = 0;
   for (const [t, w] of idf) {
     const f = doc.tf.get(t) ?? 0;
-    if (f > 0) sum += (w * f * (BM25_K1 + 1)) / (f + BM25_K1 * (1 - BM25_B + (BM25_B * doc.length) / avgdl));
+    if (f > 0) sum += bm25Term(w, f, doc.length, avgdl);
   }
   return sum;
+}
+
+function bm25Term(idf: number, f: number, length: number, avgdl: number): number {
+  return (idf * f * (BM25_K1 + 1)) / (f + BM25_K1 * (1 - BM25_B + (BM25_B * length) / avgdl));
 }

@@ -96,6 +96,31 @@ describe('live search ranking', () => {
     expect(hits.map((h) => h.start).sort((a, b) => a - b)).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28, 29]);
     await live.close();
   });
+
+  it('after thousands of evictions, top k equals a brute-force ranking of the newest maxLines lines', async () => {
+    const store = await openStore();
+    const maxLines = 150;
+    const live = new LiveSegmentIndex(store, 60_000, undefined, undefined, maxLines);
+    const r = rng(11);
+    const all: { stream: string; text: string; start: number; wallMs: number }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Words repeat within a line, so a term's occurrences (tf > 1) are evicted together.
+      const text = Array.from({ length: 1 + Math.floor(r() * 9) }, () => WORDS[Math.floor(r() * 6)]).join(' ');
+      live.add({ stream: `s_${i % 4}`, text, start: i, end: i + 1 });
+      all.push({ stream: `s_${i % 4}`, text, start: i, wallMs: 0 });
+    }
+    const newest = all.slice(-maxLines);
+    for (const query of QUERIES) {
+      const got = await live.search(query, 20);
+      // Ties break on wallMs, the time of add(), unknown here: compare the scores in order, then each hit's own score.
+      const want = bruteForce(newest, query, maxLines);
+      expect(got.length).toBe(Math.min(20, want.length));
+      got.forEach((h, i) => expect(h.score, `${query} #${i}`).toBeCloseTo(want[i].score, 9));
+      const wantScore = new Map(want.map((h) => [`${h.stream}@${h.start}`, h.score]));
+      for (const h of got) expect(wantScore.get(`${h.stream}@${h.start}`), `${query}: ${h.stream}@${h.start}`).toBeCloseTo(h.score, 9);
+    }
+    await live.close();
+  });
 });
 
 describe('merged search (clips + live)', () => {
