@@ -72,10 +72,6 @@ class FrontTrimmedList<T> {
       this.head = 0;
     }
   }
-
-  *[Symbol.iterator](): Iterator<T> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i];
-  }
 }
 
 /** The lines holding a term, as line ids in arrival order, an id once per occurrence (so runs give tf). */
