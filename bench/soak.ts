@@ -108,7 +108,7 @@ const url = await new Promise<string>((resolve, reject) => {
   });
   server.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${serverLog.slice(-500)}`)));
 });
-log(`server ${server.pid} (node ${NODE_FLAGS.join(" ") || "defaults"}) at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
+log(`server ${server.pid} (node ${NODE_FLAGS.join(' ') || 'defaults'}) at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
 
 /** The server's own RSS (onnxruntime and LanceDB live in its threads), and the ffmpeg children it runs now. */
 function rssOf(pid: number): number {
