@@ -82,8 +82,8 @@ export class LiveSegmentIndex {
 
   add(segment: LiveSegment): void {
     if (!hasWords(segment.text)) return;
-    // Fields named one by one: an object spread then overridden is a dictionary-mode object, ~280 bytes more a
-    // line in memory for as long as the line is kept.
+    // Fields named one by one: an object spread then overridden is a dictionary-mode object, several times the
+    // size, kept for as long as the line is (bench/live-index-memory.ts).
     const { stream, start, end } = segment;
     const line = { stream, text: segment.text.trim(), start, end, wallMs: Math.max(Date.now(), this.createdMs) };
     this.memory.add(line); // searchable at once

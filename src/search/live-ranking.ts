@@ -14,7 +14,7 @@
  */
 export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
-/** Lines kept in memory for live search (most recent first kept): 100,000 (~20 MB). */
+/** Lines kept in memory for live search (most recent first kept): 100,000 (~40 MB: bench/live-index-memory.ts). */
 export const DEFAULT_MAX_LIVE_LINES = 100_000;
 
 export interface LiveLine {
@@ -82,8 +82,9 @@ interface Posting {
 }
 
 /**
- * Memory per line: the line itself, its length and one small integer per word (about 200 bytes for a broadcast
- * line). An earlier layout kept a Map of term counts and a Set entry per term for each line, about 1,070 bytes,
+ * Memory per line: the line itself, its length and one small integer per word (~390 heap bytes a broadcast line,
+ * `node --expose-gc --import tsx bench/live-index-memory.ts`). An earlier layout kept a Map of term counts and a Set
+ * entry per term for each line, ~1,170 bytes (the same bench at 182cf6d),
  * which kept the server's heap growing for hours under live streams (bench/results/soak-quick.md, run 7).
  */
 export class LiveTermIndex {

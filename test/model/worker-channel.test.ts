@@ -1,4 +1,5 @@
 /** WorkerChannel, the main-thread side of every src/model worker, against a tiny fixture worker (echo.worker.ts). */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SightlineError } from '../../src/errors.js';
 import { WorkerChannel } from '../../src/model/worker-channel.js';
@@ -48,6 +49,13 @@ describe('WorkerChannel', () => {
     const newSpaceBytes = (await c.request({ type: 'churn', seq: 0 })).value;
     expect(newSpaceBytes).toBeGreaterThan(0);
     expect(newSpaceBytes).toBeLessThanOrEqual(2 * SEMI_SPACE_MB * 2 ** 20);
+  });
+
+  it('the main thread gets the same semi-space size as the workers from the sightline command and npm start', () => {
+    const flag = `--max-semi-space-size=${SEMI_SPACE_MB}`;
+    const root = new URL('../../', import.meta.url);
+    expect(readFileSync(new URL('src/cli.ts', root), 'utf8').split('\n', 1)[0].split(/\s+/)).toContain(flag);
+    expect(JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).scripts.start.split(/\s+/)).toContain(flag);
   });
 
   it('refuses requests past maxQueued with rate_limited', async () => {
