@@ -1,7 +1,7 @@
 /**
  * How much of telling held-out clips apart needs order (docs/retrieval-model.md, "Caption versions").
  * A caption's order-free key keeps what happened and drops when: the setting (teams, score, minute, half)
- * plus the told events as a multiset and, for version 2, the teams on the ball and the thirds of the pitch
+ * plus the told events as a multiset and, for versions 2 and 3, the teams on the ball and the thirds of the pitch
  * as sets (version 1 states one of each already). Two pairs with the same key but different captions
  * are order twins: a model that sees what happened but not in which order cannot tell them apart, so it
  * ranks a clip with k twins first with chance 1 / (k + 1) at best. The mean of that over the pairs is the
@@ -17,11 +17,11 @@ export interface OrderStats {
   orderBlindCeilingR1: number;
 }
 
-const SETTING = /^(.*? minute of the (?:first|second) half): (.*)$/;
+const SETTING = /^(.*?(?:first|second) half): (.*)$/;
 
 /**
  * The order-free key of a caption. `minute` false also drops the minute from the setting: the key of a
- * model that reads teams and score but not the clock.
+ * model that reads teams and score but not the clock (version 3 names no minute anyway).
  */
 export function orderFreeKey(caption: string, version: CaptionVersion, minute = true): string {
   const m = SETTING.exec(caption);

@@ -26,9 +26,10 @@ export const HELD_OUT_RENDER: HeldOutRender = { seconds: 600, widthPx: 640, heig
 
 /**
  * Held-out seeds per caption version (train/configs/retrieval*.json "seeds.test"): version 2 repeats more
- * captions within a match (a small alphabet told in order), so its 1,000 unique pairs need 18 matches, not 17.
+ * captions within a match (a small alphabet told in order), so its 1,000 unique pairs need 18 matches, not 17;
+ * version 3 (no minute) repeats still more and needs 22.
  */
-export const HELD_OUT_SEEDS: Record<CaptionVersion, readonly [number, number]> = { 1: [300000, 300016], 2: [300000, 300019] };
+export const HELD_OUT_SEEDS: Record<CaptionVersion, readonly [number, number]> = { 1: [300000, 300016], 2: [300000, 300019], 3: [300000, 300023] };
 
 export interface RenderedMatch {
   seed: number;

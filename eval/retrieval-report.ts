@@ -7,6 +7,12 @@ import type { HeldOutRender } from './retrieval-data.js';
 import type { RetrievalMetrics, RetrievalSummary } from './retrieval-metrics.js';
 import type { ModelResult, RetrievalEvalResult } from './retrieval-run.js';
 
+const CAPTION_SOURCE: Record<CaptionVersion, string> = {
+  1: 'src/synth/captions.ts',
+  2: 'src/synth/captions-v2.ts, the clip told in order',
+  3: 'src/synth/captions-v2.ts without the minute, the clip told in order',
+};
+
 export interface ReportContext {
   seeds: number[];
   render: HeldOutRender;
@@ -78,7 +84,7 @@ export function retrievalReport(r: RetrievalEvalResult, c: ReportContext): strin
       `(${matchesRead} ${matchesRead === 1 ? 'match' : 'matches'} read, ${r.clipsRendered} caption clips in them). Each match: ${c.render.seconds} s rendered by src/synth at ` +
       `${c.render.widthPx}x${c.render.heightPx}, ${c.render.fps} fps, encoded as H.264 (libx264 veryfast, yuv420p) and decoded by src/ingest ` +
       `(ffmpeg, ${c.render.fps} fps, bilinear scale to the model size); ${c.render.clipSeconds} s clips, frames at the centres of equal parts of the clip. ` +
-      `Captions: version ${c.captionVersion} (${c.captionVersion === 1 ? 'src/synth/captions.ts' : 'src/synth/captions-v2.ts, the clip told in order'}).`,
+      `Captions: version ${c.captionVersion} (${CAPTION_SOURCE[c.captionVersion]}).`,
     '',
     `MSR-VTT 1k-A protocol: the full ${n} x ${n} caption x clip cosine similarity matrix; rank of the true clip (text-to-video) or caption ` +
       `(video-to-text), 1-based, ties counted against the true item. R@k in percent, MdR median rank, MnR mean rank.`,

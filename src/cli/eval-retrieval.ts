@@ -70,7 +70,7 @@ export function registerRetrievalEval(evalCmd: Command, parseSeeds: (value: stri
     .description('text-video retrieval (R@1/5/10, MdR, MnR both ways) of retrieval models on 1,000 held-out synthetic clip/caption pairs')
     .option('--models <dirs>', 'comma-separated retrieval model folders (first minus second is the reported margin)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean), DEFAULT_MODELS)
     .option('--seeds <list>', 'held-out match seeds, read in order until the pairs are complete (default: 300000-300016 for caption version 1, 300000-300019 for 2)', parseSeeds)
-    .option('--caption-version <n>', 'captions of the pairs: 1 (as every result before issue 22) or 2 (the clip told in order, src/synth/captions-v2.ts)', captionVersion, 1)
+    .option('--caption-version <n>', 'captions of the pairs: 1 (as every result before issue 22), 2 (the clip told in order, src/synth/captions-v2.ts) or 3 (2 without the minute)', captionVersion, 1)
     .option('--pairs <n>', 'clip/caption pairs (clips with unique captions)', positiveInteger, TEST_PAIRS)
     .option('--quick', 'the first match only: its clips with unique captions (up to 60; about a minute, for tests)')
     .option('--cache <dir>', 'where rendered matches are kept', '.cache/eval')

@@ -41,9 +41,9 @@ export function worldVersion(value: string): WorldVersion {
   return n as WorldVersion;
 }
 
-/** "1" or "2": the clip caption version (src/synth/types.ts). */
+/** "1", "2" or "3": the clip caption version (src/synth/types.ts). */
 export function captionVersion(value: string): CaptionVersion {
   const n = Number(value);
-  if (!CAPTION_VERSIONS.includes(n as CaptionVersion)) throw new InvalidArgumentError(`expected a caption version of ${CAPTION_VERSIONS.join(' or ')}, got "${value}"`);
+  if (!CAPTION_VERSIONS.includes(n as CaptionVersion)) throw new InvalidArgumentError(`expected a caption version of ${CAPTION_VERSIONS.slice(0, -1).join(', ')} or ${CAPTION_VERSIONS.at(-1)}, got "${value}"`);
   return n as CaptionVersion;
 }

@@ -101,7 +101,7 @@ export function registerSynth(program: Command): void {
     .option('--captions <path>', 'clip captions, one JSON line per clip')
     .option('--facts <path>', 'what memory knows each second (score, leader, scorer tallies, shots, ...), one JSON line per second')
     .option('--world-version <n>', 'world version: 1 (scoreboard always on) or 2 (scoreboard at times, commentary states facts only memory gives)', worldVersion, 1)
-    .option('--caption-version <n>', 'clip captions: 1 (events, mean position, possession) or 2 (the clip told in order, with memory facts about goals)', captionVersion, 1)
+    .option('--caption-version <n>', 'clip captions: 1 (events, mean position, possession), 2 (the clip told in order, with memory facts about goals) or 3 (2 without the match minute, as search queries read)', captionVersion, 1)
     .option('--live <url>', 'stream in real time to an ffmpeg output URL (udp://, rtmp://, srt://, pipe:1)')
     .option('--width <px>', 'frame width', evenSize, 640)
     .option('--height <px>', 'frame height', evenSize, 360)

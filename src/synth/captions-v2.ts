@@ -27,7 +27,7 @@ export interface Beat {
 
 /** A clip's caption before wording. */
 export interface ClipStory {
-  /** Teams, score, minute and half: what neighbouring clips share. */
+  /** Teams, score, minute (version 2 only) and half: what neighbouring clips share. */
   setting: string;
   /** Who had the ball (null: nobody) and where, at the start. */
   start: { team: string | null; zone: string };
@@ -99,8 +99,14 @@ function goalSituation(e: MatchEvent): string {
  * clip. One per match (MatchTimeline holds it); it must see every clip of the match, in order.
  */
 export class OrderedCaptioner implements Captioner {
+  /** Whether the setting names the match minute (version 2) or only the half (version 3). */
+  private readonly clock: boolean;
   /** The latest corner whose move is still alive: its team and time. */
   private corner: { teamIndex: number; t: number } | undefined;
+
+  constructor(options: { clock?: boolean } = {}) {
+    this.clock = options.clock ?? true;
+  }
 
   caption(video: string, startSec: number, endSec: number, seconds: readonly SecondSummary[], names: readonly [string, string]): ClipCaption {
     return { video, start: startSec, end: endSec, caption: tellStory(this.story(seconds, names)) };
@@ -140,7 +146,8 @@ export class OrderedCaptioner implements Captioner {
       .map((r) => r.beat);
     const beats = kept.filter((b, i) => i === 0 || b.text !== kept[i - 1].text);
     const minutes = first.minute === last.minute ? `${ordinal(last.minute)} minute` : `${ordinal(first.minute)}-${ordinal(last.minute)} minute`;
-    const setting = `${names[0]} vs ${names[1]}, ${names[0]} ${last.score[0]}-${last.score[1]} ${names[1]}, ${minutes} of the ${halfName(last.half)}`;
+    const when = this.clock ? `${minutes} of the ${halfName(last.half)}` : halfName(last.half);
+    const setting = `${names[0]} vs ${names[1]}, ${names[0]} ${last.score[0]}-${last.score[1]} ${names[1]}, ${when}`;
     const start = { team: teams[0]?.value ?? null, zone: zones[0].value };
     return { setting, start, beats };
   }

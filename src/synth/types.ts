@@ -60,9 +60,11 @@ export const WORLD_VERSIONS: readonly WorldVersion[] = [1, 2];
  * Which clip captions to write (independent of the world version). 1 (the default, every retrieval result
  * before issue 22): src/synth/captions.ts. 2: the clip told in order (events, where the play went, who had
  * the ball) with memory facts about goals (src/synth/captions-v2.ts), so that telling clips apart needs order.
+ * 3: version 2 without the match minute ("Red vs Blue, Red 1-0 Blue, first half: ..."), as a user's search
+ * query reads: nobody searching a library knows the clock, and without it many more clips differ only by order.
  */
-export type CaptionVersion = 1 | 2;
-export const CAPTION_VERSIONS: readonly CaptionVersion[] = [1, 2];
+export type CaptionVersion = 1 | 2 | 3;
+export const CAPTION_VERSIONS: readonly CaptionVersion[] = [1, 2, 3];
 
 /** One transcript row: [startSec, endSec, text]; " ..." is silence. */
 export type TranscriptRow = [number, number, string];

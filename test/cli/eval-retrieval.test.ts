@@ -109,9 +109,9 @@ describe('sightline eval retrieval', () => {
   }, 480_000);
 
   it('rejects an unknown caption version with one clear line', () => {
-    const r = cli(['--quick', '--caption-version', '3', '--out', join(dir, 'z')], 60_000);
+    const r = cli(['--quick', '--caption-version', '4', '--out', join(dir, 'z')], 60_000);
     expect(r.status).not.toBe(0);
-    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with'))).toEqual([expect.stringMatching(/--caption-version.*expected a caption version of 1 or 2, got "3"/)]);
+    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with'))).toEqual([expect.stringMatching(/--caption-version.*expected a caption version of 1, 2 or 3, got "4"/)]);
   });
 
   it('a missing model folder is one clear error, before any rendering', () => {

@@ -58,4 +58,13 @@ describe('the held-out retrieval set per caption version', () => {
     expect(minute.orderBlindCeilingR1).toBeLessThan(97);
     expect(orderStats(captions, 2, false).orderBlindCeilingR1).toBeLessThan(85);
   });
+
+  it('version 3 (no minute) fills 1,000 unique pairs within its seeds, with more than twice the order twins of version 2', () => {
+    const captions = heldOut(3);
+    expect(captions).toHaveLength(1000);
+    expect(new Set(captions).size).toBe(1000);
+    const stats = orderStats(captions, 3);
+    expect(stats.withTwin).toBeGreaterThan(2 * orderStats(heldOut(2), 2).withTwin);
+    expect(stats.orderBlindCeilingR1).toBeLessThan(90);
+  });
 });

@@ -134,6 +134,18 @@ describe('version-2 captions of simulated matches', () => {
     }
   });
 
+  it('version 3 is version 2 without the match minute, clip for clip', () => {
+    for (const seed of seeds.slice(0, 3)) {
+      const two = simulateTruth(seed, 600, { captionVersion: 2 }).captions;
+      const three = simulateTruth(seed, 600, { captionVersion: 3 }).captions;
+      expect(three.map((c) => [c.start, c.end])).toEqual(two.map((c) => [c.start, c.end]));
+      for (const [i, c] of three.entries()) {
+        expect(c.caption).not.toMatch(/minute/);
+        expect(c.caption).toBe(two[i].caption.replace(/, \d+\w\w(?:-\d+\w\w)? minute of the /, ', '));
+      }
+    }
+  });
+
   it('tell the clip events in the order of the truth', () => {
     let told = 0;
     for (const { two } of truths) {

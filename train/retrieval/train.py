@@ -174,7 +174,7 @@ def main():
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 8)
     ap.add_argument("--batch-size", type=int, help="override optim.batchSize (smoke tests)")
     ap.add_argument("--device", default="cuda", help="cuda, or cpu for a smoke test without a GPU (no autocast)")
-    ap.add_argument("--caption-version", type=int, choices=(1, 2), help="override render.captionVersion (src/synth captions)")
+    ap.add_argument("--caption-version", type=int, choices=(1, 2, 3), help="override render.captionVersion (src/synth captions)")
     ap.add_argument("--eval-caption-versions", default="", help="comma-separated caption versions to evaluate the test clips on as well")
     args = ap.parse_args()
     cfg = json.load(open(args.config))
