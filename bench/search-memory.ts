@@ -5,6 +5,13 @@
  * heap stays flat points at native memory (onnxruntime, LanceDB, sharp, the allocator).
  *
  *   npx tsx bench/search-memory.ts --videos a.mp4,b.mp4 [--searches 200] [--live 2000] [--idle 20]
+ *                                  [--steady commits|searches|both] [--rounds 3600]
+ *
+ * `--steady` then runs the soak's search load compressed in time, to name the part of its RSS slope that search
+ * holds: `commits` makes `--rounds` live-table commits of 8 lines each (the soak's 8 streams, one commit a second:
+ * 3,600 is an hour of them, with its compactions every 300), `searches` makes `--rounds` / 3 searches (the soak's
+ * one every 3 s), `both` interleaves them. RSS is sampled every 300 rounds; the slope is printed per 3,600 rounds
+ * (one soak hour) from the 1,200th round on, after the first compactions.
  *
  * Compare settings by running it twice, e.g. with `SIGHTLINE_ENCODER_ARENA=1` (onnxruntime's CPU arena back on for the encoders) or
  * `MALLOC_ARENA_MAX=2` (glibc).
@@ -22,6 +29,8 @@ const { values } = parseArgs({
     searches: { type: 'string', default: '200' },
     live: { type: 'string', default: '2000' },
     idle: { type: 'string', default: '20' },
+    steady: { type: 'string' },
+    rounds: { type: 'string', default: '3600' },
   },
 });
 if (!values.videos) {
@@ -61,6 +70,30 @@ for (let i = 1; i <= 50; i++) await service.search({ q: QUERIES[i % QUERIES.leng
 sample('50 more searches');
 await new Promise((r) => setTimeout(r, Number(values.idle) * 1000));
 sample(`idle ${values.idle} s`);
+if (values.steady) await steady(values.steady, Number(values.rounds));
 await service.close();
 console.table(rows);
 process.exit(0);
+
+/** The soak's search load without its clock: see the file comment. */
+async function steady(mode: string, rounds: number): Promise<void> {
+  if (!['commits', 'searches', 'both'].includes(mode)) throw new Error(`--steady: expected commits, searches or both, got "${mode}"`);
+  const points: [number, number][] = [];
+  const lines = ['plays it forward', 'shoots!', 'wins a corner', 'the keeper saves', 'a throw-in', 'goal kick'];
+  for (let round = 1; round <= rounds; round++) {
+    if (mode !== 'searches') {
+      for (let s = 0; s < 8; s++) service.addLiveSegment({ stream: `s${s}`, start: round, end: round + 1, text: `Red's number ${(round + s) % 11} ${lines[(round * 8 + s) % lines.length]} ${round}` });
+      await service.live.flush();
+    }
+    if (mode !== 'commits' && round % 3 === 0) await service.search({ q: `${QUERIES[round % QUERIES.length]} ${round % 7}`, k: 10 });
+    if (round % 300 === 0) {
+      sample(`steady ${mode}: ${round} rounds`);
+      points.push([round, process.memoryUsage().rss / 2 ** 20]);
+    }
+  }
+  const tail = points.filter(([r]) => r >= 1200);
+  const mx = tail.reduce((a, [r]) => a + r, 0) / tail.length;
+  const my = tail.reduce((a, [, m]) => a + m, 0) / tail.length;
+  const slope = tail.reduce((a, [r, m]) => a + (r - mx) * (m - my), 0) / tail.reduce((a, [r]) => a + (r - mx) ** 2, 0);
+  console.log(`steady ${mode}: RSS slope ${(slope * 3600).toFixed(1)} MB per 3,600 rounds (one soak hour) from round 1,200, on ${my.toFixed(0)} MB`);
+}

@@ -94,6 +94,9 @@ export class LiveTermIndex {
   private readonly postings = new Map<string, Posting>();
   private firstId = 0;
   private totalLength = 0;
+  /** search()'s scratch: each line's sum by position, and the positions a query touched. */
+  private sums = new Float64Array(0);
+  private touched = new Int32Array(0);
 
   constructor(private readonly maxLines = DEFAULT_MAX_LIVE_LINES) {}
 
@@ -121,12 +124,17 @@ export class LiveTermIndex {
   search(query: string, k: number): RankedLine[] {
     const q = counts(terms(query));
     const n = this.size;
-    if (q.size === 0 || n === 0) return [];
+    if (q.size === 0 || n === 0 || k < 1) return [];
     const avgdl = this.totalLength / n;
     const idf = new Map([...q.keys()].map((t) => [t, bm25Idf(n, this.postings.get(t)?.df ?? 0)]));
     const ideal = bm25({ tf: new Map([...q.keys()].map((t) => [t, 1])), length: q.size }, idf, avgdl);
-    // Summed term by term in query order, as bm25() does, so a line's score is bit-identical to it.
-    const sums = new Map<number, number>();
+    // Summed term by term in query order, as bm25() does, so a line's score is bit-identical to it. Sums live in
+    // reused typed arrays and only the k best lines become objects: a search over every line held (a query word
+    // such as "red" is in most of them) made an object and a Map entry per line, garbage that kept the server's
+    // heap committed high under searches every few seconds (bench/search-memory.ts --steady both).
+    const sums = this.scratchSums(n);
+    const touched = this.scratchTouched(n);
+    let nTouched = 0;
     for (const [t, w] of idf) {
       const ids = this.postings.get(t)?.ids;
       if (!ids) continue;
@@ -134,12 +142,42 @@ export class LiveTermIndex {
         const id = ids.at(i);
         let f = 0;
         while (i < ids.length && ids.at(i) === id) (f++, i++);
-        sums.set(id, (sums.get(id) ?? 0) + bm25Term(w, f, this.lengths.at(id - this.firstId), avgdl));
+        const pos = id - this.firstId;
+        if (sums[pos] === 0) touched[nTouched++] = pos;
+        sums[pos] += bm25Term(w, f, this.lengths.at(pos), avgdl);
       }
     }
-    const ranked: RankedLine[] = [];
-    for (const [id, sum] of sums) ranked.push({ ...this.lines.at(id - this.firstId), score: Math.min(1, sum / ideal) });
-    return ranked.sort(compareRanked).slice(0, k);
+    const best: { pos: number; score: number }[] = [];
+    for (let i = 0; i < nTouched; i++) {
+      const pos = touched[i];
+      const candidate = { pos, score: Math.min(1, sums[pos] / ideal) };
+      sums[pos] = 0;
+      if (best.length === k && this.compare(candidate, best[k - 1]) >= 0) continue;
+      let at = best.length;
+      while (at > 0 && this.compare(candidate, best[at - 1]) < 0) at--;
+      best.splice(at, 0, candidate);
+      if (best.length > k) best.pop();
+    }
+    return best.map(({ pos, score }) => ({ ...this.lines.at(pos), score }));
+  }
+
+  /** compareRanked on (position, score) pairs, without making the lines. */
+  private compare(a: { pos: number; score: number }, b: { pos: number; score: number }): number {
+    if (a.score !== b.score) return b.score - a.score;
+    const x = this.lines.at(a.pos);
+    const y = this.lines.at(b.pos);
+    return y.wallMs - x.wallMs || (x.stream < y.stream ? -1 : x.stream > y.stream ? 1 : 0) || x.start - y.start;
+  }
+
+  /** n zeros (search() leaves every slot it used at 0 again). */
+  private scratchSums(n: number): Float64Array {
+    if (this.sums.length < n) this.sums = new Float64Array(Math.max(n, this.sums.length * 2));
+    return this.sums;
+  }
+
+  private scratchTouched(n: number): Int32Array {
+    if (this.touched.length < n) this.touched = new Int32Array(Math.max(n, this.touched.length * 2));
+    return this.touched;
   }
 
   private evictOldest(): void {
