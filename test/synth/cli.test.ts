@@ -96,7 +96,7 @@ describe('sightline synth', () => {
   });
 
   it.each([
-    [['--seconds', '1', '--caption-version', '3', '--out', 'x.mp4'], /--caption-version.*expected a caption version of 1 or 2, got "3"/],
+    [['--seconds', '1', '--caption-version', '4', '--out', 'x.mp4'], /--caption-version.*expected a caption version of 1, 2 or 3, got "4"/],
     [['--seconds', '1', '--world-version', '3', '--out', 'x.mp4'], /--world-version.*expected a world version of 1 or 2, got "3"/],
     [['--seconds', '2'], /needs --out <file> or --live/],
     [['--seconds', '-5', '--out', 'x.mp4'], /seconds/],
