@@ -42,7 +42,12 @@ function counts(words: string[]): Map<string, number> {
 
 /** Best first: score, then newer, then stream id, then start (a total order, so rankings are reproducible). */
 export function compareRanked(a: RankedLine, b: RankedLine): number {
-  return b.score - a.score || b.wallMs - a.wallMs || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0) || a.start - b.start;
+  return b.score - a.score || compareTies(a, b);
+}
+
+/** Among lines of one score: newer first, then stream id, then start. */
+function compareTies(a: LiveLine, b: LiveLine): number {
+  return b.wallMs - a.wallMs || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0) || a.start - b.start;
 }
 
 /**
@@ -132,8 +137,7 @@ export class LiveTermIndex {
     // reused typed arrays and only the k best lines become objects: a search over every line held (a query word
     // such as "red" is in most of them) made an object and a Map entry per line, garbage that kept the server's
     // heap committed high under searches every few seconds (bench/search-memory.ts --steady both).
-    const sums = this.scratchSums(n);
-    const touched = this.scratchTouched(n);
+    const { sums, touched } = this.scratch(n);
     let nTouched = 0;
     for (const [t, w] of idf) {
       const ids = this.postings.get(t)?.ids;
@@ -163,21 +167,17 @@ export class LiveTermIndex {
 
   /** compareRanked on (position, score) pairs, without making the lines. */
   private compare(a: { pos: number; score: number }, b: { pos: number; score: number }): number {
-    if (a.score !== b.score) return b.score - a.score;
-    const x = this.lines.at(a.pos);
-    const y = this.lines.at(b.pos);
-    return y.wallMs - x.wallMs || (x.stream < y.stream ? -1 : x.stream > y.stream ? 1 : 0) || x.start - y.start;
+    return b.score - a.score || compareTies(this.lines.at(a.pos), this.lines.at(b.pos));
   }
 
-  /** n zeros (search() leaves every slot it used at 0 again). */
-  private scratchSums(n: number): Float64Array {
-    if (this.sums.length < n) this.sums = new Float64Array(Math.max(n, this.sums.length * 2));
-    return this.sums;
-  }
-
-  private scratchTouched(n: number): Int32Array {
-    if (this.touched.length < n) this.touched = new Int32Array(Math.max(n, this.touched.length * 2));
-    return this.touched;
+  /** Room for n lines; `sums` all zeros (search() sets every slot it used back to 0). */
+  private scratch(n: number): { sums: Float64Array; touched: Int32Array } {
+    if (this.sums.length < n) {
+      const size = Math.max(n, this.sums.length * 2);
+      this.sums = new Float64Array(size);
+      this.touched = new Int32Array(size);
+    }
+    return { sums: this.sums, touched: this.touched };
   }
 
   private evictOldest(): void {
