@@ -62,6 +62,9 @@ class Data:
         self.match_of = [mi for mi, *_ in clips]
         first_of = {}
         self.caption_id = torch.tensor([first_of.setdefault(c, i) for i, c in enumerate(self.captions)], device=self.device)
+        # Captions that tell events in order (versions 2-3: "A, then B"): the clip played backwards no longer
+        # matches them, so it can serve as a negative (train.py, optim.orderNegatives).
+        self.ordered = torch.tensor([", then " in c for c in self.captions], device=self.device)
         rows, self.cut = token_rows(tok, self.captions, cfg["text"]["maxTokens"])
         ids, mask = pad_rows(tok, rows)
         self.ids, self.mask = ids.to(self.device), mask.to(self.device)

@@ -62,6 +62,20 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def order_negatives(data, idx, cfg, gen):
+    """Rows of the batch whose clip, played backwards, is an extra negative for every caption
+    (`optim.orderNegatives` {"clips": n}: up to n rows, chosen at random among those whose caption tells
+    events in order). A reversed clip shows the same things as its original, so only a tower that sees
+    frame order can tell them apart; to an order-blind tower it is a second copy of a clip already in the
+    batch, so the option asks nothing new of it. Empty without the option."""
+    n = int((cfg["optim"].get("orderNegatives") or {}).get("clips", 0))
+    if n == 0:
+        return idx.new_zeros(0)
+    rows = torch.nonzero(data.ordered[idx]).squeeze(1)
+    pick = torch.randperm(len(rows), device=idx.device, generator=gen)[:n]
+    return rows[pick]
+
+
 def step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr):
     for g in opt.param_groups:
         g["lr"] = lr
@@ -69,13 +83,22 @@ def step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr):
     bs = idx.shape[0]
     cuda = idx.device.type == "cuda"
     with torch.autocast(idx.device.type, dtype=torch.bfloat16, enabled=cuda):
-        v, memory = video(data.pixels(idx, jitter=True, gen=gen), return_memory=True)
+        pixels = data.pixels(idx, jitter=True, gen=gen)
+        rev = order_negatives(data, idx, cfg, gen)
+        if video.sees_order:
+            v, memory = video(torch.cat([pixels, pixels[rev].flip(1)]), return_memory=True)
+            v, v_rev, memory = v[:bs], v[bs:], memory[:bs]
+        else:  # an order-blind tower embeds a reversed clip as the clip itself: no second pass needed
+            v, memory = video(pixels, return_memory=True)
+            v_rev = v[rev]
         t = text(ids, mask)
         logits = scale.exp().clamp(max=100) * v.float() @ t.float().T
         if cfg["optim"].get("hardNegatives"):
             logits = logits.masked_fill(same_caption(data.caption_id[idx]), float("-inf"))
         target = torch.arange(bs, device=idx.device)
-        con = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        # Text to video also ranks the reversed clips: each caption must beat every clip played backwards.
+        t2v = torch.cat([logits.T, scale.exp().clamp(max=100) * t.float() @ v_rev.float().T], dim=1)
+        con = (F.cross_entropy(logits, target) + F.cross_entropy(t2v, target)) / 2
         loss = con
         if head is not None:
             cap = head(memory, ids[:, :-1])
