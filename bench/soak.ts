@@ -169,6 +169,15 @@ for (const [i, s] of values.search === 'on' ? [[1, 31], [2, 32]] : []) {
 }
 
 const sources: Source[] = [];
+// Stopped early (Ctrl-C, kill), the soak takes its producers and the server with it: left behind, they would
+// keep loading the machine the next run measures on.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const s of sources) s.producer?.kill('SIGKILL');
+    server.kill('SIGTERM');
+    process.exit(130);
+  });
+}
 for (let i = 0; i < streamCount; i++) {
   const s: Source = { port: await freeUdpPort(), seed: 300_010 + i, drops: 0 };
   produce(s);
