@@ -5,7 +5,7 @@
  * and the p99 commentary latency. Goals (issue 20): slope < 5% per hour, 0 left, 0 lost.
  *
  *   npx tsx bench/soak.ts [--quick] [--minutes 60] [--streams 8] [--policy streaming] [--out bench/results/soak.json]
- *                         [--search on|off] [--viewers on|off] [--drops on|off] [--server-env NAME=VALUE ...]
+ *                         [--search on|off] [--videos on|off] [--viewers on|off] [--drops on|off] [--server-env NAME=VALUE ...]
  *
  * `--quick` is 10 minutes, counted from when every stream runs (set-up before: about a minute). Everything stays on loopback: each source is `sightline synth --live` sending
  * MPEG-TS over UDP to 127.0.0.1 (320x180, 10 fps: 8 of them must fit beside the server on a small machine);
@@ -16,7 +16,8 @@
  * real time (eval/results/commentator-v5-concurrency-refresh.txt), and the soak is about leaks, not capacity.
  *
  * To place a growth, parts can be switched off: `--search off` serves with --no-search (no index, no live
- * search index, no searches), `--viewers off` keeps only the one monitor per stream, `--drops off` keeps every
+ * search index, no searches), `--videos off` indexes no videos (searches then run the text tower and the live
+ * ranking but no clip query), `--viewers off` keeps only the one monitor per stream, `--drops off` keeps every
  * source up; `--server-env` sets the server's environment (e.g. MALLOC_ARENA_MAX=2). Every 10 s the server's
  * memory is sampled by part: its mappings (bench/proc-memory.ts) and each thread's V8 heap (/metrics).
  */
@@ -42,10 +43,11 @@ const { values } = parseArgs({
     search: { type: 'string', default: 'on' },
     viewers: { type: 'string', default: 'on' },
     drops: { type: 'string', default: 'on' },
+    videos: { type: 'string', default: 'on' },
     'server-env': { type: 'string', multiple: true, default: [] },
   },
 });
-for (const k of ['search', 'viewers', 'drops'] as const) {
+for (const k of ['search', 'videos', 'viewers', 'drops'] as const) {
   if (!['on', 'off'].includes(values[k]!)) {
     console.error(`soak: --${k} must be on or off (got ${values[k]})`);
     process.exit(2);
@@ -108,7 +110,7 @@ const url = await new Promise<string>((resolve, reject) => {
   });
   server.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${serverLog.slice(-500)}`)));
 });
-log(`server ${server.pid} (node ${NODE_FLAGS.join(' ') || 'defaults'}) at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
+log(`server ${server.pid} (node ${NODE_FLAGS.join(' ') || 'defaults'}) at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, videos ${values.videos}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
 
 /** The server's own RSS (onnxruntime and LanceDB live in its threads), and the ffmpeg children it runs now. */
 function rssOf(pid: number): number {
@@ -161,7 +163,7 @@ async function post(route: string, body: unknown): Promise<Response> {
 }
 
 // Two matches to index (warm-up), so searches also hit video clips.
-for (const [i, s] of values.search === 'on' ? [[1, 31], [2, 32]] : []) {
+for (const [i, s] of values.search === 'on' && values.videos === 'on' ? [[1, 31], [2, 32]] : []) {
   const file = join(media, `match-${i}.mp4`);
   spawnSync(process.execPath, [CLI, 'synth', '--seed', String(s), '--seconds', '120', '--out', file], { stdio: 'ignore' });
   const r = await post('/v1/videos', { path: file });
