@@ -72,8 +72,6 @@ class VideoTower(nn.Module):
         # apart). The baseline's frame tokens get them unless `baselineFramePos` is false: CLIP4Clip's meanP
         # encodes each frame alone, so the paper's baseline cannot tell frame order; with them it can.
         self.frame_pos_on_tokens = use_cube or c.get("baselineFramePos", True)
-        # Whether the clip embedding can depend on frame order (else it is a mean of per-frame features).
-        self.sees_order = self.frame_pos_on_tokens
         self.ln_pre = nn.LayerNorm(d)
         self.blocks = nn.ModuleList([Block(d, c["heads"]) for _ in range(c["layers"])])
         self.ln_post = nn.LayerNorm(d)

@@ -85,7 +85,7 @@ def step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr):
     with torch.autocast(idx.device.type, dtype=torch.bfloat16, enabled=cuda):
         pixels = data.pixels(idx, jitter=True, gen=gen)
         rev = order_negatives(data, idx, cfg, gen)
-        if video.sees_order:
+        if video.frame_pos_on_tokens:  # frame positions reach the tokens: the tower can tell frame order
             v, memory = video(torch.cat([pixels, pixels[rev].flip(1)]), return_memory=True)
             v, v_rev, memory = v[:bs], v[bs:], memory[:bs]
         else:  # an order-blind tower embeds a reversed clip as the clip itself: no second pass needed
