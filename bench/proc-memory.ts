@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 
 export interface MemoryParts {
   mallocArenas: number;
-  /** How many arenas were found (one per thread that malloc'd, up to glibc's limit of 8 per core). */
+  /** How many arena heaps were found (an arena per thread that malloc'd, up to glibc's limit of 8 per core; a
+   *  full arena adds another heap). */
   arenaCount: number;
   brkHeap: number;
   otherAnon: number;
@@ -47,18 +48,29 @@ export function parseSmaps(text: string): Mapping[] {
   return out;
 }
 
+/** Whether maps[i] is the used front of a malloc arena heap (the rule in the file comment). */
+function isArenaHeap(maps: Mapping[], i: number): boolean {
+  const m = maps[i];
+  const next = maps[i + 1];
+  return m.path === '' && m.perms.startsWith('rw') && next !== undefined && next.path === '' && next.perms.startsWith('---') && next.start === m.end && next.end % ARENA_ALIGN === 0n;
+}
+
 export function classify(maps: Mapping[]): MemoryParts {
   const parts: MemoryParts = { mallocArenas: 0, arenaCount: 0, brkHeap: 0, otherAnon: 0, files: 0 };
   maps.forEach((m, i) => {
-    const next = maps[i + 1];
     if (m.path === '[heap]') parts.brkHeap += m.rssBytes;
     else if (m.path.startsWith('/')) parts.files += m.rssBytes;
-    else if (m.path === '' && m.perms.startsWith('rw') && next && next.path === '' && next.perms.startsWith('---') && next.start === m.end && next.end % ARENA_ALIGN === 0n) {
+    else if (isArenaHeap(maps, i)) {
       parts.mallocArenas += m.rssBytes;
       parts.arenaCount++;
     } else parts.otherAnon += m.rssBytes;
   });
   return parts;
+}
+
+/** Each malloc arena heap: its start address and resident bytes (to see which of them grows). */
+export function arenaHeaps(maps: Mapping[]): { start: bigint; rssBytes: number }[] {
+  return maps.filter((_, i) => isArenaHeap(maps, i)).map(({ start, rssBytes }) => ({ start, rssBytes }));
 }
 
 /** The parts of a live process; undefined once it is gone. */
@@ -68,4 +80,13 @@ export function memoryParts(pid: number): MemoryParts | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `npx tsx bench/proc-memory.ts PID`: the parts of a running process and its arena heaps (address: MB), in MB. */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const maps = parseSmaps(readFileSync(`/proc/${process.argv[2]}/smaps`, 'utf8'));
+  const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+  const { arenaCount, ...parts } = classify(maps);
+  console.log(`${Object.entries(parts).map(([k, v]) => `${k} ${mb(v)}`).join(', ')}; ${arenaCount} arena heaps`);
+  console.log(arenaHeaps(maps).map((h) => `${h.start.toString(16)}: ${mb(h.rssBytes)}`).join(' '));
 }

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { SHIPPED_RETRIEVAL_DIR } from '../src/model/index.js';
 import { SearchService } from '../src/search/index.js';
 import { tempDir } from './temp-dir.js';
+import { rssTrend, type RssSample } from './soak-stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,7 +79,8 @@ process.exit(0);
 /** The soak's search load without its clock: see the file comment. */
 async function steady(mode: string, rounds: number): Promise<void> {
   if (!['commits', 'searches', 'both'].includes(mode)) throw new Error(`--steady: expected commits, searches or both, got "${mode}"`);
-  const points: [number, number][] = [];
+  // A round is one second of the soak's load, so the soak's own trend gives the slope per soak hour.
+  const points: RssSample[] = [];
   const lines = ['plays it forward', 'shoots!', 'wins a corner', 'the keeper saves', 'a throw-in', 'goal kick'];
   for (let round = 1; round <= rounds; round++) {
     if (mode !== 'searches') {
@@ -88,12 +90,9 @@ async function steady(mode: string, rounds: number): Promise<void> {
     if (mode !== 'commits' && round % 3 === 0) await service.search({ q: `${QUERIES[round % QUERIES.length]} ${round % 7}`, k: 10 });
     if (round % 300 === 0) {
       sample(`steady ${mode}: ${round} rounds`);
-      points.push([round, process.memoryUsage().rss / 2 ** 20]);
+      points.push({ tSec: round, rssBytes: process.memoryUsage().rss });
     }
   }
-  const tail = points.filter(([r]) => r >= 1200);
-  const mx = tail.reduce((a, [r]) => a + r, 0) / tail.length;
-  const my = tail.reduce((a, [, m]) => a + m, 0) / tail.length;
-  const slope = tail.reduce((a, [r, m]) => a + (r - mx) * (m - my), 0) / tail.reduce((a, [r]) => a + (r - mx) ** 2, 0);
-  console.log(`steady ${mode}: RSS slope ${(slope * 3600).toFixed(1)} MB per 3,600 rounds (one soak hour) from round 1,200, on ${my.toFixed(0)} MB`);
+  const trend = rssTrend(points, 1200);
+  console.log(`steady ${mode}: RSS slope ${trend.slopeMBPerHour.toFixed(1)} MB per 3,600 rounds (one soak hour) from round 1,200, on ${trend.meanMB.toFixed(0)} MB`);
 }

@@ -1,6 +1,6 @@
 /** The soak's accounting (bench/soak-stats.ts): RSS slope after warm-up, transcript seconds lost, percentiles. */
 import { describe, expect, it } from 'vitest';
-import { classify, parseSmaps } from '../../bench/proc-memory.js';
+import { arenaHeaps, classify, parseSmaps } from '../../bench/proc-memory.js';
 import { lostSeconds, partTrends, percentile, rssTrend } from '../../bench/soak-stats.js';
 
 const MB = 2 ** 20;
@@ -59,5 +59,6 @@ describe('server mappings by kind (/proc/<pid>/smaps)', () => {
       mapping('7f1c10101000-7f1c10901000', 'rw-p', '', 512), //  a thread stack
     ].join('');
     expect(classify(parseSmaps(smaps))).toEqual({ mallocArenas: 4096 * 1024, arenaCount: 1, brkHeap: 2048 * 1024, otherAnon: (256 + 512) * 1024, files: 1024 * 1024 });
+    expect(arenaHeaps(parseSmaps(smaps))).toEqual([{ start: 0x7f1c00000000n, rssBytes: 4096 * 1024 }]);
   });
 });

@@ -85,19 +85,20 @@ def step_fn(video, text, head, scale, opt, params, data, idx, cfg, gen, lr):
     with torch.autocast(idx.device.type, dtype=torch.bfloat16, enabled=cuda):
         pixels = data.pixels(idx, jitter=True, gen=gen)
         rev = order_negatives(data, idx, cfg, gen)
-        if video.frame_pos_on_tokens:  # frame positions reach the tokens: the tower can tell frame order
+        if len(rev) > 0 and video.frame_pos_on_tokens:  # frame positions reach the tokens: it can tell frame order
             v, memory = video(torch.cat([pixels, pixels[rev].flip(1)]), return_memory=True)
             v, v_rev, memory = v[:bs], v[bs:], memory[:bs]
-        else:  # an order-blind tower embeds a reversed clip as the clip itself: no second pass needed
+        else:  # none reversed, or an order-blind tower, which embeds a reversed clip as the clip itself
             v, memory = video(pixels, return_memory=True)
             v_rev = v[rev]
         t = text(ids, mask)
-        logits = scale.exp().clamp(max=100) * v.float() @ t.float().T
+        logit_scale = scale.exp().clamp(max=100)
+        logits = logit_scale * v.float() @ t.float().T
         if cfg["optim"].get("hardNegatives"):
             logits = logits.masked_fill(same_caption(data.caption_id[idx]), float("-inf"))
         target = torch.arange(bs, device=idx.device)
         # Text to video also ranks the reversed clips: each caption must beat every clip played backwards.
-        t2v = torch.cat([logits.T, scale.exp().clamp(max=100) * t.float() @ v_rev.float().T], dim=1)
+        t2v = torch.cat([logits.T, logit_scale * t.float() @ v_rev.float().T], dim=1)
         con = (F.cross_entropy(logits, target) + F.cross_entropy(t2v, target)) / 2
         loss = con
         if head is not None:
