@@ -5,7 +5,7 @@
  * and the p99 commentary latency. Goals (issue 20): slope < 5% per hour, 0 left, 0 lost.
  *
  *   npx tsx bench/soak.ts [--quick] [--minutes 60] [--streams 8] [--policy streaming] [--out bench/results/soak.json]
- *                         [--search on|off] [--videos on|off] [--viewers on|off] [--drops on|off] [--server-env NAME=VALUE ...]
+ *                         [--search on|off] [--videos on|off|cli] [--viewers on|off] [--drops on|off] [--server-env NAME=VALUE ...]
  *
  * `--quick` is 10 minutes, counted from when every stream runs (set-up before: about a minute). Everything stays on loopback: each source is `sightline synth --live` sending
  * MPEG-TS over UDP to 127.0.0.1 (320x180, 10 fps: 8 of them must fit beside the server on a small machine);
@@ -17,7 +17,8 @@
  *
  * To place a growth, parts can be switched off: `--search off` serves with --no-search (no index, no live
  * search index, no searches), `--videos off` indexes no videos (searches then run the text tower and the live
- * ranking but no clip query), `--viewers off` keeps only the one monitor per stream, `--drops off` keeps every
+ * ranking but no clip query), `--videos cli` indexes them with `sightline index` in its own process before the server
+ * starts (the server queries the clips but never runs the vision tower), `--viewers off` keeps only the one monitor per stream, `--drops off` keeps every
  * source up; `--server-env` sets the server's environment (e.g. MALLOC_ARENA_MAX=2). Every 10 s the server's
  * memory is sampled by part: its mappings (bench/proc-memory.ts) and each thread's V8 heap (/metrics).
  */
@@ -48,8 +49,8 @@ const { values } = parseArgs({
   },
 });
 for (const k of ['search', 'videos', 'viewers', 'drops'] as const) {
-  if (!['on', 'off'].includes(values[k]!)) {
-    console.error(`soak: --${k} must be on or off (got ${values[k]})`);
+  if (!['on', 'off', ...(k === 'videos' ? ['cli'] : [])].includes(values[k]!)) {
+    console.error(`soak: --${k} must be on or off${k === 'videos' ? ' or cli' : ''} (got ${values[k]})`);
     process.exit(2);
   }
 }
@@ -93,6 +94,14 @@ const media = join(work, 'media');
 mkdirSync(media);
 // The node flags the `sightline` command's first line gives (#!/usr/bin/env -S node ...), as a user's server runs.
 const NODE_FLAGS = readFileSync(CLI, 'utf8').split('\n', 1)[0].split(/\s+/).filter((a) => a.startsWith('--'));
+// Two matches to index (warm-up), so searches also hit video clips: by the server (POST /v1/videos, below) or, with
+// `--videos cli`, by `sightline index` into the server's search folder before it starts.
+const matches = values.search === 'on' && values.videos !== 'off' ? [1, 2].map((i) => join(media, `match-${i}.mp4`)) : [];
+matches.forEach((file, i) => spawnSync(process.execPath, [CLI, 'synth', '--seed', String(31 + i), '--seconds', '120', '--out', file], { stdio: 'ignore' }));
+if (values.videos === 'cli' && matches.length > 0) {
+  const r = spawnSync(process.execPath, [CLI, 'index', '--db', join(work, 'data', 'search'), ...matches], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`sightline index exited with ${r.status}`);
+}
 const serveArgs = [...NODE_FLAGS, CLI, 'serve', '--port', '0', '--data', join(work, 'data'), '--allow-private', '--file-root', media, '--policy', values.policy!];
 if (values.search === 'off') serveArgs.push('--no-search');
 const server = spawn(process.execPath, serveArgs, {
@@ -162,10 +171,7 @@ async function post(route: string, body: unknown): Promise<Response> {
   return fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-// Two matches to index (warm-up), so searches also hit video clips.
-for (const [i, s] of values.search === 'on' && values.videos === 'on' ? [[1, 31], [2, 32]] : []) {
-  const file = join(media, `match-${i}.mp4`);
-  spawnSync(process.execPath, [CLI, 'synth', '--seed', String(s), '--seconds', '120', '--out', file], { stdio: 'ignore' });
+for (const file of values.videos === 'on' ? matches : []) {
   const r = await post('/v1/videos', { path: file });
   log(`index ${file}: ${r.status}`);
 }
@@ -266,7 +272,9 @@ async function searchTick(): Promise<void> {
   const r = await fetch(`${url}/v1/search?q=${encodeURIComponent(q)}&k=10`).catch(() => undefined);
   if (!r || !r.ok) searchErrors++;
   else {
-    await r.arrayBuffer();
+    const body = (await r.json()) as { results: unknown[]; live: unknown[] };
+    // Once, so a run's log shows what its searches hit (clips exist only when videos were indexed).
+    if (searchMs.length === 0) log(`first search: ${body.results.length} clips, ${body.live.length} live lines`);
     searchMs.push(performance.now() - s);
   }
 }
