@@ -27,3 +27,4 @@ export {
 export { createEncoderRuntime, embedPackedClips, l2Normalize, siglipProbability, stackRows, type ClipFrames, type EncoderRuntime } from './encoder.js';
 export { EncoderClient, type ClipEncoder, type EncoderOptions } from './encoder-client.js';
 export { ownMemory, type ThreadMemory } from './thread-memory.js';
+export { childExecArgv } from './worker-start.js';

@@ -48,6 +48,11 @@ export const SEMI_SPACE_MB = 2;
 /** V8's young generation is three semi-spaces' worth (two semi-spaces and the new large-object space). */
 const THREAD_LIMITS = { maxYoungGenerationSizeMb: 3 * SEMI_SPACE_MB };
 
+/** node's flags for a child process running the module at `url`: the small young generation, and tsx for a .ts source. */
+export function childExecArgv(url: URL): string[] {
+  return [`--max-semi-space-size=${SEMI_SPACE_MB}`, ...(url.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [])];
+}
+
 export function startWorker(url: URL, workerData: unknown, isolation: WorkerIsolation = 'thread'): WorkerHandle {
   return isolation === 'process' ? new ProcessWorker(url, workerData) : startThread(url, workerData);
 }
@@ -67,7 +72,7 @@ class ProcessWorker extends EventEmitter implements WorkerHandle {
     super();
     this.child = fork(fileURLToPath(url), [], {
       serialization: 'advanced',
-      execArgv: [`--max-semi-space-size=${SEMI_SPACE_MB}`, ...(url.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [])],
+      execArgv: childExecArgv(url),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

@@ -1,10 +1,12 @@
 /**
- * Search as a long-lived service (what the HTTP server holds): one store, one encoder worker, the
- * live segment index, and a queue that indexes files one at a time (the store has one writer).
+ * Search as a long-lived service (what the HTTP server holds): one store, one encoder worker (text queries),
+ * the live segment index, and a queue that indexes files one at a time (the store has one writer), each in
+ * a child process of its own (index-job.ts), so what indexing takes goes back to the system when it is done.
  */
 import { SightlineError } from '../errors.js';
 import { EncoderClient, type ClipEncoder } from '../model/index.js';
-import { indexVideos, type IndexReport } from './indexer.js';
+import { startIndexJob } from './index-job.js';
+import type { IndexReport } from './indexer.js';
 import { LiveSegmentIndex, type LiveSegment } from './live-index.js';
 import { runSearch, type SearchQuery, type SearchResults } from './query.js';
 import { SearchStore } from './store.js';
@@ -34,13 +36,14 @@ export class SearchService {
     readonly encoder: ClipEncoder,
     readonly live: LiveSegmentIndex,
     private readonly maxQueued: number,
+    private readonly indexWith: { modelDir: string; variant?: string },
     private readonly onError?: (err: unknown) => void,
   ) {}
 
   static async create(o: SearchServiceOptions): Promise<SearchService> {
     const store = await SearchStore.open(o.dbPath);
     const encoder = await EncoderClient.create(o.modelDir, { variant: o.variant });
-    return new SearchService(store, encoder, new LiveSegmentIndex(store, o.liveFlushMs, undefined, o.onError), o.maxQueuedIndexJobs ?? DEFAULT_MAX_QUEUED_INDEX_JOBS, o.onError);
+    return new SearchService(store, encoder, new LiveSegmentIndex(store, o.liveFlushMs, undefined, o.onError), o.maxQueuedIndexJobs ?? DEFAULT_MAX_QUEUED_INDEX_JOBS, { modelDir: o.modelDir, variant: o.variant }, o.onError);
   }
 
   search(query: SearchQuery): Promise<SearchResults> {
@@ -51,22 +54,26 @@ export class SearchService {
     this.live.add(segment);
   }
 
-  /** Indexes one file (already checked against the file roots); runs after any job before it. */
+  /**
+   * Indexes one file (already checked against the file roots) in a child process, after any job before it. The
+   * answer comes when its clips are committed; the next job starts once the child, done with the clip table's
+   * approximate index (as the CLI's), has exited, so the store keeps one writer.
+   */
   indexFile(path: string): Promise<IndexReport> {
     if (this.queued >= this.maxQueued) throw new SightlineError('rate_limited', `${this.maxQueued} videos are already waiting to be indexed; try again later`);
-    this.queued++;
     if (this.closing.signal.aborted) throw new SightlineError('worker_failed', 'search service is shutting down');
-    const job = this.queue.then(() => indexVideos([path], { store: this.store, encoder: this.encoder, signal: this.closing.signal }));
-    // The approximate index follows the table as the CLI's does (store.maintainAnnIndex); it runs after the
-    // request has its answer but before the next job, so the store keeps one writer.
-    const upkeep = job.then(
-      async (r) => {
-        if (r.indexed.length > 0) await this.store.maintainAnnIndex(this.encoder.spec.name).catch((err: unknown) => this.onError?.(err));
-      },
-      () => undefined,
-    );
-    this.queue = upkeep.finally(() => this.queued--);
-    return job;
+    this.queued++;
+    const started = this.queue.then(() => startIndexJob([path], { dbPath: this.store.dbPath, ...this.indexWith, signal: this.closing.signal, onUpkeepError: this.onError }));
+    this.queue = started
+      .then((job) => job.exited)
+      .then(() => this.store.afterOutsideWrite())
+      .catch((err: unknown) => this.onError?.(err))
+      .finally(() => this.queued--);
+    return started.then(async (job) => {
+      const report = await job.report;
+      await this.store.afterOutsideWrite(); // searches see the new clips now, not up to a second later
+      return report;
+    });
   }
 
   async close(): Promise<void> {

@@ -157,6 +157,17 @@ export class StoreTables {
     this.facts.clear();
   }
 
+  /**
+   * After a write of another process this one waited for (an index job, index-job.ts): the facts are read
+   * afresh and the video tables held here move to the latest version now rather than within
+   * READ_CONSISTENCY_SEC. The live table, which only this process writes, is left alone.
+   */
+  async afterOutsideWrite(): Promise<void> {
+    this.facts.clear();
+    const video = [...this.tables].filter(([name]) => name === VIDEOS || name === PENDING || name.startsWith('clips__'));
+    await Promise.all(video.map(([, t]) => t.checkoutLatest()));
+  }
+
   close(): void {
     for (const t of this.tables.values()) t.close();
     this.tables.clear();

@@ -106,6 +106,11 @@ export class SearchStore {
     return query.searchClips(this.tables, model, vector, k, this.exactBelowRows);
   }
 
+  /** After another process's write that this one waited for (store-tables.ts). */
+  afterOutsideWrite(): Promise<void> {
+    return this.tables.afterOutsideWrite();
+  }
+
   /** Bytes in LanceDB's caches of this database (metadata bounded: store-tables.ts). */
   cacheBytes(): number {
     return this.tables.cacheBytes();
