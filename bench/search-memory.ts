@@ -1,8 +1,9 @@
 /**
  * Search memory probe: where a serving process's native memory goes when it indexes and searches. Runs the
- * server's SearchService in this process and prints RSS, JS heap and external memory after each phase
- * (start, each indexed video, every 50 searches, live segments, idle), so a phase that grows RSS while the
- * heap stays flat points at native memory (onnxruntime, LanceDB, sharp, the allocator).
+ * server's SearchService in this process (its index jobs in child processes, as the server's: index-job.ts) and
+ * prints RSS, JS heap and external memory after each phase (start, each indexed video, every 50 searches, live
+ * segments, idle), so a phase that grows RSS while the heap stays flat points at native memory (onnxruntime,
+ * LanceDB, the allocator).
  *
  *   npx tsx bench/search-memory.ts --videos a.mp4,b.mp4 [--searches 200] [--live 2000] [--idle 20]
  *                                  [--steady commits|searches|both] [--rounds 3600]

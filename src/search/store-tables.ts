@@ -80,8 +80,10 @@ function clipsSchema(dim: number): Schema {
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** Table name of a model's clips: `clips__` + the name with anything outside [A-Za-z0-9_] as `_`. */
+const CLIPS_TABLE_PREFIX = 'clips__';
+
 export function clipsTableName(model: string): string {
-  return `clips__${model.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  return `${CLIPS_TABLE_PREFIX}${model.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 export class StoreTables {
@@ -164,7 +166,7 @@ export class StoreTables {
    */
   async afterOutsideWrite(): Promise<void> {
     this.facts.clear();
-    const video = [...this.tables].filter(([name]) => name === VIDEOS || name === PENDING || name.startsWith('clips__'));
+    const video = [...this.tables].filter(([name]) => name === VIDEOS || name === PENDING || name.startsWith(CLIPS_TABLE_PREFIX));
     await Promise.all(video.map(([, t]) => t.checkoutLatest()));
   }
 
