@@ -11,7 +11,7 @@
  *   blocks of 128 KiB and more), onnxruntime's and LanceDB's big buffers, thread stacks.
  * - `files`: file-backed mappings (code of node and the native addons, mapped model files).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface MemoryParts {
   mallocArenas: number;
@@ -49,7 +49,7 @@ export function parseSmaps(text: string): Mapping[] {
 }
 
 /** Whether maps[i] is the used front of a malloc arena heap (the rule in the file comment). */
-function isArenaHeap(maps: Mapping[], i: number): boolean {
+export function isArenaHeap(maps: Mapping[], i: number): boolean {
   const m = maps[i];
   const next = maps[i + 1];
   return m.path === '' && m.perms.startsWith('rw') && next !== undefined && next.path === '' && next.perms.startsWith('---') && next.start === m.end && next.end % ARENA_ALIGN === 0n;
@@ -80,6 +80,21 @@ export function memoryParts(pid: number): MemoryParts | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A process's threads now: id, name and CPU used (clock ticks, user + system); gone threads are left out. */
+export function threadsOf(pid: number): { tid: number; name: string; cpuTicks: number }[] {
+  const out: { tid: number; name: string; cpuTicks: number }[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ tid: Number(tid), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuTicks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 /** `npx tsx bench/proc-memory.ts PID`: the parts of a running process and its arena heaps (address: MB), in MB. */

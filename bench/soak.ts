@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/soak.ts [--quick] [--minutes 60] [--streams 8] [--policy streaming] [--out bench/results/soak.json]
  *                         [--search on|off] [--videos on|off|cli] [--viewers on|off] [--drops on|off] [--server-env NAME=VALUE ...]
+ *                         [--trace-mmap DIR]
  *
  * `--quick` is 10 minutes, counted from when every stream runs (set-up before: about a minute). Everything stays on loopback: each source is `sightline synth --live` sending
  * MPEG-TS over UDP to 127.0.0.1 (320x180, 10 fps: 8 of them must fit beside the server on a small machine);
@@ -21,16 +22,19 @@
  * starts (the server queries the clips but never runs the vision tower), `--viewers off` keeps only the one monitor per stream, `--drops off` keeps every
  * source up; `--server-env` sets the server's environment (e.g. MALLOC_ARENA_MAX=2). Every 10 s the server's
  * memory is sampled by part: its mappings (bench/proc-memory.ts) and each thread's V8 heap (/metrics).
+ * `--trace-mmap DIR` runs the server under `strace -f --seccomp-bpf` for the calls that map memory only (the kernel
+ * stops the server at those alone) and keeps in DIR the trace, the server's threads (name, CPU) every 30 s and its
+ * smaps every 5 minutes: `npx tsx bench/mmap-owners.ts DIR` then says which thread made the mappings the RSS is in.
  */
 import { firstDatagram, freeUdpPort } from '../test/ingest/live-producer.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { DEFAULT_CACHE_LIMITS } from '../src/cache/index.js';
-import { memoryParts } from './proc-memory.js';
+import { memoryParts, threadsOf } from './proc-memory.js';
 import { lostSeconds, partTrends, percentile, rssTrend, type RssSample, type TranscriptLine } from './soak-stats.js';
 import { tempDir } from './temp-dir.js';
 
@@ -46,6 +50,7 @@ const { values } = parseArgs({
     drops: { type: 'string', default: 'on' },
     videos: { type: 'string', default: 'on' },
     'server-env': { type: 'string', multiple: true, default: [] },
+    'trace-mmap': { type: 'string' },
   },
 });
 for (const k of ['search', 'videos', 'viewers', 'drops'] as const) {
@@ -104,7 +109,12 @@ if (values.videos === 'cli' && matches.length > 0) {
 }
 const serveArgs = [...NODE_FLAGS, CLI, 'serve', '--port', '0', '--data', join(work, 'data'), '--allow-private', '--file-root', media, '--policy', values.policy!];
 if (values.search === 'off') serveArgs.push('--no-search');
-const server = spawn(process.execPath, serveArgs, {
+const traceDir = values['trace-mmap'];
+if (traceDir) mkdirSync(traceDir, { recursive: true });
+const [command, args] = traceDir
+  ? ['strace', ['-f', '--seccomp-bpf', '-qq', '-ttt', '-e', 'trace=mmap,munmap,mremap,clone,clone3', '-o', join(traceDir, 'strace.txt'), process.execPath, ...serveArgs]]
+  : [process.execPath, serveArgs];
+const server = spawn(command, args, {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: { ...process.env, SIGHTLINE_LOG_LEVEL: 'warn', ...serverEnv },
 });
@@ -119,7 +129,9 @@ const url = await new Promise<string>((resolve, reject) => {
   });
   server.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${serverLog.slice(-500)}`)));
 });
-log(`server ${server.pid} (node ${NODE_FLAGS.join(' ') || 'defaults'}) at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, videos ${values.videos}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
+/** The server's own process: strace's child under --trace-mmap. */
+const serverPid = traceDir ? Number(readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim().split(' ')[0]) : server.pid!;
+log(`server ${serverPid} (node ${NODE_FLAGS.join(' ') || 'defaults'}) at ${url}, policy ${values.policy}, ${streamCount} streams, ${minutes} min; search ${values.search}, videos ${values.videos}, viewers ${values.viewers}, drops ${values.drops}${values['server-env']!.length ? `, env ${values['server-env']!.join(' ')}` : ''}`);
 
 /** The server's own RSS (onnxruntime and LanceDB live in its threads), and the ffmpeg children it runs now. */
 function rssOf(pid: number): number {
@@ -182,7 +194,7 @@ const sources: Source[] = [];
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const s of sources) s.producer?.kill('SIGKILL');
-    server.kill('SIGTERM');
+    process.kill(serverPid, 'SIGTERM');
     process.exit(130);
   });
 }
@@ -285,7 +297,7 @@ async function searchTick(): Promise<void> {
  */
 async function sampleParts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  const proc = memoryParts(server.pid!);
+  const proc = memoryParts(serverPid);
   if (proc) {
     out['malloc arenas'] = proc.mallocArenas;
     out['main arena ([heap])'] = proc.brkHeap;
@@ -300,6 +312,20 @@ async function sampleParts(): Promise<Record<string, number>> {
 }
 const parts: { tSec: number; bytes: Record<string, number> }[] = [];
 
+/** Under --trace-mmap, at the n-th 10-s sample: the threads every 30 s, the mappings every 5 minutes. */
+function traceSample(tSec: number, n: number): void {
+  const wallSec = Date.now() / 1000;
+  if (n % 3 === 0) appendFileSync(join(traceDir!, 'threads.jsonl'), JSON.stringify({ tSec, wallSec, threads: threadsOf(serverPid) }) + '\n');
+  if (n % 30 !== 1) return;
+  const file = `smaps-${Math.round(tSec)}.txt`;
+  try {
+    writeFileSync(join(traceDir!, file), readFileSync(`/proc/${serverPid}/smaps`));
+    appendFileSync(join(traceDir!, 'snapshots.jsonl'), JSON.stringify({ tSec, wallSec, file }) + '\n');
+  } catch {
+    // the server is gone: the run reports it
+  }
+}
+
 /** The machine's 1-minute load average at each sample: on a shared machine, what the lag figures depend on. */
 const loads: number[] = [];
 const rss: RssSample[] = [];
@@ -312,10 +338,11 @@ while (now() < totalSec) {
   const t = now();
   if (t - lastSample >= 10) {
     lastSample = t;
-    rss.push({ tSec: t, rssBytes: rssOf(server.pid!) });
+    rss.push({ tSec: t, rssBytes: rssOf(serverPid) });
+    if (traceDir) traceSample(t, rss.length);
     loads.push(loadavg()[0]);
     void sampleParts().then((bytes) => parts.push({ tSec: t, bytes }));
-    for (const p of ffmpegChildren(server.pid!)) seenFfmpeg.add(p);
+    for (const p of ffmpegChildren(serverPid)) seenFfmpeg.add(p);
     if (rss.length % 6 === 0) log(`rss ${(rss.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MB, viewers ${viewers.length}, searches ${searchMs.length}, latencies ${latencies.length}`);
   }
   if (values.search === 'on' && t - lastSearch >= 3) {
@@ -345,9 +372,9 @@ for (const s of sources) {
 const infos = (await (await fetch(`${url}/v1/streams`)).json()) as { streams: { id: string; state: string; stats?: { skippedSeconds: number } }[] };
 for (const s of sources) await fetch(`${url}/v1/streams/${s.id}`, { method: 'DELETE' });
 await sleep(5000);
-const leftWhileServing = ffmpegChildren(server.pid!);
+const leftWhileServing = ffmpegChildren(serverPid);
 for (const p of leftWhileServing) seenFfmpeg.add(p);
-server.kill('SIGTERM');
+process.kill(serverPid, 'SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await sleep(1000);
 const leftAfterExit = [...seenFfmpeg].filter(alive);

@@ -106,12 +106,22 @@ export class BatchPacker {
     const floats = batch * pastRows * this.rowFloats;
     // Sized for full caches (and the most streams a batch holds, when told) the first time a batch comes: the
     // past grows for minutes while caches fill, and growing with it stepped RSS up long after warm-up (soak).
-    const most = Math.max(batch, this.maxBatch) * Math.max(...requests.map((r) => r.store.capacityTokens)) * this.rowFloats;
+    const fullRows = Math.max(...requests.map((r) => r.store.capacityTokens));
+    const most = Math.max(batch, this.maxBatch) * fullRows * this.rowFloats;
+    // And made resident for this many full caches at once: only the pages a call writes count, so without this
+    // the RSS rose whenever a larger batch first met fuller caches, for half an hour after they filled (soak
+    // run 16, bench/results/soak-quick.md).
+    const resident = batch * fullRows * this.rowFloats;
     const pastKeys: Float32Array[] = [];
     const pastValues: Float32Array[] = [];
+    const past = (scratch: ScratchArray<Float32Array>): Float32Array => {
+      const into = scratch.take(floats, most);
+      scratch.touch(resident);
+      return into;
+    };
     for (let l = 0; l < numLayers; l++) {
-      pastKeys.push(this.gather(this.scratchKeys[l].take(floats, most), requests, pastRows, (s) => s.keyView(l)));
-      pastValues.push(this.gather(this.scratchValues[l].take(floats, most), requests, pastRows, (s) => s.valueView(l)));
+      pastKeys.push(this.gather(past(this.scratchKeys[l]), requests, pastRows, (s) => s.keyView(l)));
+      pastValues.push(this.gather(past(this.scratchValues[l]), requests, pastRows, (s) => s.valueView(l)));
     }
     return { ...inputs, pastKeys, pastValues };
   }

@@ -36,3 +36,21 @@ it('allocates what the caller reserves when it grows, then serves every length u
   scratch.take(41, 40); // asked past what was reserved: grows as without a reserve
   expect(scratch.capacity).toBe(52);
 });
+
+it('touch writes zeros once over what it was not asked for before, within the buffer, and again after a growth', () => {
+  const scratch = new ScratchArray((n) => new Float32Array(n));
+  scratch.take(10, 40).fill(7);
+  const whole = scratch.take(40, 40);
+  whole.fill(7);
+  scratch.touch(20);
+  expect([...whole.subarray(0, 20)].every((x) => x === 0)).toBe(true);
+  expect([...whole.subarray(20)].every((x) => x === 7)).toBe(true);
+  whole.fill(5, 0, 20); // this call's values, written after its touch
+  scratch.touch(20); // already written once: left alone
+  scratch.touch(100); // past the end: as far as the buffer goes
+  expect([...whole.subarray(0, 20)].every((x) => x === 5)).toBe(true);
+  expect([...whole.subarray(20)].every((x) => x === 0)).toBe(true);
+  scratch.take(41).fill(3); // a growth: a new array, nothing of it written by touch yet
+  scratch.touch(4);
+  expect([...scratch.take(41).subarray(0, 6)]).toEqual([0, 0, 0, 0, 3, 3]);
+});
