@@ -45,6 +45,8 @@ export class BatchPacker {
 
   /** The most streams a batch will hold (the scheduler's limit): what the first batch's past is sized for. */
   private maxBatch = 0;
+  /** Streams open on this worker: a batch of them all is what the past's resident pages are made ready for. */
+  private streams = 0;
 
   constructor(private readonly shape: BatchShape) {
     this.rowFloats = shape.numKvHeads * shape.headDim;
@@ -60,6 +62,11 @@ export class BatchPacker {
    */
   expectBatches(maxBatch: number): void {
     this.maxBatch = maxBatch;
+  }
+
+  /** `streams` are open on this worker now: the next batch makes the past resident for as many as a batch holds. */
+  expectStreams(streams: number): void {
+    this.streams = streams;
   }
 
   /**
@@ -108,10 +115,10 @@ export class BatchPacker {
     // past grows for minutes while caches fill, and growing with it stepped RSS up long after warm-up (soak).
     const fullRows = Math.max(...requests.map((r) => r.store.capacityTokens));
     const most = Math.max(batch, this.maxBatch) * fullRows * this.rowFloats;
-    // And made resident for this many full caches at once: only the pages a call writes count, so without this
-    // the RSS rose whenever a larger batch first met fuller caches, for half an hour after they filled (soak
-    // run 16, bench/results/soak-quick.md).
-    const resident = batch * fullRows * this.rowFloats;
+    // And made resident for full caches of all the open streams a batch can hold: only the pages a call writes
+    // count, so without this the RSS rose whenever a larger batch first met fuller caches, for half an hour after
+    // they filled (soak run 16, bench/results/soak-quick.md).
+    const resident = Math.min(Math.max(batch, this.streams), Math.max(batch, this.maxBatch)) * fullRows * this.rowFloats;
     const pastKeys: Float32Array[] = [];
     const pastValues: Float32Array[] = [];
     const past = (scratch: ScratchArray<Float32Array>): Float32Array => {

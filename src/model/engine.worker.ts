@@ -8,7 +8,7 @@
 import { isSightlineError } from '../errors.js';
 import type { InferenceBackend } from './backend.js';
 import { BatchScheduler, DEFAULT_BATCH_LIMITS } from './batch-scheduler.js';
-import { createOnnxBackend } from './onnx-backend.js';
+import { createOnnxBackend, type OnnxBackend } from './onnx-backend.js';
 import { framesToPixelValues } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { ScratchArray } from './scratch.js';
@@ -25,6 +25,8 @@ const engines = new Map<string, StreamEngine>();
 const pixelBuffers = new Map<string, ScratchArray<Float32Array>>();
 const queue: ToWorker[] = [];
 let backend: InferenceBackend | undefined;
+/** The model's own backend (under the batch scheduler, when batching). */
+let onnx: OnnxBackend | undefined;
 let draining = false;
 
 const post = (m: FromWorker): void => port.postMessage(m);
@@ -37,11 +39,13 @@ async function handle(m: ToWorker): Promise<void> {
       const created = new StreamEngine(backend!, tokenizer, config, m.options, init.folder.ood);
       await created.restart(m.previousTexts, m.options.prompt);
       engines.set(m.streamId, created);
+      onnx?.expectStreams?.(engines.size);
       return post({ type: 'done', seq: m.seq });
     }
     case 'close':
       engine?.dispose();
       engines.delete(m.streamId);
+      onnx?.expectStreams?.(engines.size);
       pixelBuffers.delete(m.streamId);
       return post({ type: 'done', seq: m.seq });
     case 'setPrompt':
@@ -119,6 +123,7 @@ async function start(): Promise<void> {
   const limits = { maxChunkRows: 64, ...(b.provider === 'cpu' ? { maxBatch: 8 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, groupByRows: false }) };
   const batching = b.decodeBatch !== undefined && init.batching !== false;
   if (batching) await b.prepareBatches?.(limits.maxBatch);
+  onnx = b;
   backend = batching ? new BatchScheduler(b, limits) : b;
   post({ type: 'ready', provider: b.provider, kv: b.kv, notice: b.notice });
   void drain();

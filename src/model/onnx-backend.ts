@@ -35,6 +35,12 @@ export interface OnnxBackend extends InferenceBackend {
    * WebGPU, on the thread that runs every stream's steps).
    */
   prepareBatches?(maxBatch: number): Promise<void>;
+  /**
+   * `streams` are open on this worker now. K/V on the host: the packed past's pages are made resident for as many
+   * full caches as a batch of them holds, at the next batch (a fresh mapping's pages count towards RSS only once
+   * written, so they would otherwise be taken one larger batch at a time, long after warm-up).
+   */
+  expectStreams?(streams: number): void;
 }
 
 export async function createOnnxBackend(folder: ModelFolder, options: BackendOptions): Promise<OnnxBackend> {
@@ -209,6 +215,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       return out;
     },
     createKvOps: kv === 'device' ? () => new GraphKvOps(graphs) : undefined,
+    expectStreams: batched ? (streams) => packer.expectStreams(streams) : undefined,
     prepareBatches: batched
       ? async (maxBatch) => {
           packer.expectBatches(maxBatch);

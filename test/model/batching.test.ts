@@ -187,20 +187,25 @@ describe('BatchPacker', () => {
     expect(untold.pack(batchOf(4, 6)).pastKeys[0].buffer).not.toBe(small.pastKeys[0].buffer);
   });
 
-  it('makes the past resident for full caches of the batch at its first batch, not page by page as pasts grow', () => {
+  it('makes the past resident for full caches of the open streams at the first batch, not page by page as pasts grow', () => {
     // Buffers over glibc's largest mmap threshold (32 MiB) are fresh mappings whose pages count towards RSS only
-    // once written: 2 streams x 73,728 rows x 64 floats = 36 MiB a buffer, keys and values, 72 MiB in all.
+    // once written: 8 streams a batch at most x 49,152 rows x 64 floats = 96 MiB a buffer, keys and values; with 3
+    // streams open, a first batch of 2 of them makes 3 x 12 MiB of each resident, 72 MiB in all.
     const wide = { ...shape, numKvHeads: 2, headDim: 32 };
-    const capacity = 73_728;
+    const capacity = 49_152;
     const oneRow = (): KvStore => {
       const keys = new Float32Array(64).fill(1);
       return { length: 1, capacityTokens: capacity, keyView: () => keys, valueView: () => keys } as unknown as KvStore;
     };
+    const packer = new BatchPacker(wide);
+    packer.expectBatches(8);
+    packer.expectStreams(3);
     const before = process.memoryUsage().rss;
-    const packed = new BatchPacker(wide).pack([0, 1].map(() => ({ embeds: new Float32Array(2), tokens: 1, store: oneRow() })));
+    const packed = packer.pack([0, 1].map(() => ({ embeds: new Float32Array(2), tokens: 1, store: oneRow() })));
     const grown = process.memoryUsage().rss - before;
     expect(packed.pastKeys[0].length).toBe(2 * 64); // the call itself uses one row a stream
-    expect(grown).toBeGreaterThan(0.8 * 2 * 2 * capacity * 64 * 4);
+    expect(grown).toBeGreaterThan(0.8 * 3 * 2 * capacity * 64 * 4);
+    expect(grown).toBeLessThan(1.5 * 3 * 2 * capacity * 64 * 4); // not the 8 streams a batch could hold
   });
 
   it('reuses its buffers from batch to batch, and a smaller batch after a larger one packs as a fresh packer would', () => {
