@@ -57,9 +57,11 @@ export class HostKvOps implements KvOps {
     capacityTokens: number,
   ) {
     this.rowFloats = geometry.numKvHeads * geometry.headDim;
+    // Zeros written at once: a fresh array's pages count towards RSS only when first written, so a cache would
+    // otherwise take its planned bytes row by row, whenever its longest context so far grew (soak, run 18).
     for (let l = 0; l < geometry.numLayers; l++) {
-      this.keys.push(new Float32Array(capacityTokens * this.rowFloats));
-      this.values.push(new Float32Array(capacityTokens * this.rowFloats));
+      this.keys.push(new Float32Array(capacityTokens * this.rowFloats).fill(0));
+      this.values.push(new Float32Array(capacityTokens * this.rowFloats).fill(0));
     }
   }
 

@@ -30,6 +30,8 @@ let onnx: OnnxBackend | undefined;
 let draining = false;
 
 const post = (m: FromWorker): void => port.postMessage(m);
+/** Steps longer than this run in chunks (the batch scheduler's maxChunkRows, below). */
+const CHUNK_ROWS = 64;
 
 async function handle(m: ToWorker): Promise<void> {
   const engine = engines.get(m.streamId);
@@ -39,13 +41,13 @@ async function handle(m: ToWorker): Promise<void> {
       const created = new StreamEngine(backend!, tokenizer, config, m.options, init.folder.ood);
       await created.restart(m.previousTexts, m.options.prompt);
       engines.set(m.streamId, created);
-      onnx?.expectStreams?.(engines.size);
+      await onnx?.expectStreams?.(engines.size, created.cache.stats().capacityTokens, CHUNK_ROWS);
       return post({ type: 'done', seq: m.seq });
     }
     case 'close':
       engine?.dispose();
       engines.delete(m.streamId);
-      onnx?.expectStreams?.(engines.size);
+      await onnx?.expectStreams?.(engines.size, 0, CHUNK_ROWS);
       pixelBuffers.delete(m.streamId);
       return post({ type: 'done', seq: m.seq });
     case 'setPrompt':
@@ -120,7 +122,7 @@ async function start(): Promise<void> {
   // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
   // tokens for long. On a GPU a call costs about the same for 1 row or 500 and the thread waits for each: every
   // due step in one call (one token or a prefill alike), long steps in chunks of 64 rows to bound the padding.
-  const limits = { maxChunkRows: 64, ...(b.provider === 'cpu' ? { maxBatch: 8 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, groupByRows: false }) };
+  const limits = { maxChunkRows: CHUNK_ROWS, ...(b.provider === 'cpu' ? { maxBatch: 8 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, groupByRows: false }) };
   const batching = b.decodeBatch !== undefined && init.batching !== false;
   if (batching) await b.prepareBatches?.(limits.maxBatch);
   onnx = b;

@@ -36,11 +36,15 @@ export interface OnnxBackend extends InferenceBackend {
    */
   prepareBatches?(maxBatch: number): Promise<void>;
   /**
-   * `streams` are open on this worker now. K/V on the host: the packed past's pages are made resident for as many
-   * full caches as a batch of them holds, at the next batch (a fresh mapping's pages count towards RSS only once
-   * written, so they would otherwise be taken one larger batch at a time, long after warm-up).
+   * `streams` are open on this worker now, each cache holding up to `capacityTokens` rows, a step at most
+   * `chunkRows` new rows. K/V on the host, the memory the largest batch of them will need is taken now rather than
+   * when that batch first comes (possibly half an hour later: soak runs 16 and 18, bench/results/soak-quick.md):
+   * the packed past's pages are made resident at the next batch, and when their number rises the decoder runs the
+   * largest call they can make once (every stream a chunk of `chunkRows` rows over a full cache, zeros), so
+   * onnxruntime's CPU arena, which grows to a call's peak and keeps it, grows now. (vLLM sizes its activation
+   * memory with such a profile run at start.)
    */
-  expectStreams?(streams: number): void;
+  expectStreams?(streams: number, capacityTokens: number, chunkRows: number): Promise<void>;
 }
 
 export async function createOnnxBackend(folder: ModelFolder, options: BackendOptions): Promise<OnnxBackend> {
@@ -91,6 +95,9 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   const { imageWidth: w, imageHeight: h } = config.vision;
   const emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, 0, numKvHeads, headDim]);
   const packer = new BatchPacker({ hiddenSize: d, vocabSize, numLayers, numKvHeads, headDim });
+  /** The most streams a batch holds (prepareBatches), and how many the largest call was last run for. */
+  let batchLimit = 1;
+  let profiledStreams = 0;
   /** The decoder's own inputs for a packed batch (a format-1 decoder has no mask input). */
   const inputFeeds = (x: BatchInputs): Record<string, ort.Tensor> => ({
     inputs_embeds: new ort.Tensor('float32', x.embeds, [x.batch, x.newRows, d]),
@@ -116,6 +123,15 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       : { keys: keys.map((t) => t.data as Float32Array), values: values.map((t) => t.data as Float32Array) };
     [...keys, ...values].forEach(release);
     return packer.unpack(requests, packed, host.keys, host.values, out.logits.data as Float32Array);
+  }
+
+  /** The largest call `batch` streams make: each a chunk of `chunkRows` rows over a full cache (expectStreams). */
+  async function profileRun(batch: number, capacityTokens: number, chunkRows: number): Promise<void> {
+    const pastRows = Math.max(0, capacityTokens - chunkRows);
+    const zeros = new Float32Array(pastRows * numKvHeads * headDim);
+    const store = { length: pastRows, capacityTokens, keyView: () => zeros, valueView: () => zeros, append: () => undefined } as unknown as KvStore;
+    const embeds = new Float32Array(chunkRows * d);
+    await decodeHostBatch(Array.from({ length: batch }, () => ({ embeds, tokens: chunkRows, store })));
   }
 
   async function decodeOne(embeds: Float32Array, tokens: number, store: KvStore): Promise<Float32Array> {
@@ -215,10 +231,19 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       return out;
     },
     createKvOps: kv === 'device' ? () => new GraphKvOps(graphs) : undefined,
-    expectStreams: batched ? (streams) => packer.expectStreams(streams) : undefined,
+    expectStreams: batched
+      ? async (streams, capacityTokens, chunkRows) => {
+          packer.expectStreams(streams);
+          const batch = Math.min(streams, batchLimit);
+          if (kv !== 'host' || batch <= profiledStreams) return;
+          profiledStreams = batch;
+          await profileRun(batch, capacityTokens, chunkRows);
+        }
+      : undefined,
     prepareBatches: batched
       ? async (maxBatch) => {
           packer.expectBatches(maxBatch);
+          batchLimit = maxBatch;
           if (kv !== 'device' || !onDevice) return;
           for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('merge', b)]);
         }

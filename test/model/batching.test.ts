@@ -9,6 +9,7 @@ import type { KvStore } from '../../src/cache/index.js';
 import type { DecodeRequest, InferenceBackend } from '../../src/model/backend.js';
 import { BatchPacker } from '../../src/model/batch-packer.js';
 import { BatchScheduler } from '../../src/model/batch-scheduler.js';
+import type { OnnxBackend } from '../../src/model/onnx-backend.js';
 import { liveTensors } from '../../src/model/device-tensors.js';
 import { StreamEngine } from '../../src/model/stream-engine.js';
 import { loadModel, loadTiny, maxAbsDiff, pixelsFor, smallCacheEngineOptions, FIXTURES, type Tiny } from './helpers.js';
@@ -206,6 +207,21 @@ describe('BatchPacker', () => {
     expect(packed.pastKeys[0].length).toBe(2 * 64); // the call itself uses one row a stream
     expect(grown).toBeGreaterThan(0.8 * 3 * 2 * capacity * 64 * 4);
     expect(grown).toBeLessThan(1.5 * 3 * 2 * capacity * 64 * 4); // not the 8 streams a batch could hold
+  });
+
+  it("the backend's expectStreams runs the largest call of the open streams at once, so onnxruntime's arena grows then", async () => {
+    const tiny = await loadTiny('tiny-random-1l');
+    const backend = tiny.backend as OnnxBackend;
+    try {
+      await backend.prepareBatches!(8);
+      const before = process.memoryUsage().rss;
+      await backend.expectStreams!(4, 4096, 64);
+      // That call's attention scores alone: 4 streams x 4 heads x 64 rows x 4,096 columns of float32 = 16 MiB, taken
+      // by onnxruntime's CPU arena and kept (a plain expectStreams of the packer would take nothing until a batch).
+      expect(process.memoryUsage().rss - before).toBeGreaterThan(12 * 2 ** 20);
+    } finally {
+      await tiny.backend.dispose();
+    }
   });
 
   it('reuses its buffers from batch to batch, and a smaller batch after a larger one packs as a fresh packer would', () => {
