@@ -32,6 +32,9 @@ let draining = false;
 const post = (m: FromWorker): void => port.postMessage(m);
 /** Steps longer than this run in chunks (the batch scheduler's maxChunkRows, below). */
 const CHUNK_ROWS = 64;
+/** Rows a CPU call holds at most: two chunks (the largest call's memory is taken when streams open, below). */
+const CPU_CALL_ROWS = 2 * CHUNK_ROWS;
+let callRows = CPU_CALL_ROWS;
 
 async function handle(m: ToWorker): Promise<void> {
   const engine = engines.get(m.streamId);
@@ -41,13 +44,13 @@ async function handle(m: ToWorker): Promise<void> {
       const created = new StreamEngine(backend!, tokenizer, config, m.options, init.folder.ood);
       await created.restart(m.previousTexts, m.options.prompt);
       engines.set(m.streamId, created);
-      await onnx?.expectStreams?.(engines.size, created.cache.stats().capacityTokens, CHUNK_ROWS);
+      await onnx?.expectStreams?.(engines.size, created.cache.stats().capacityTokens, CHUNK_ROWS, callRows);
       return post({ type: 'done', seq: m.seq });
     }
     case 'close':
       engine?.dispose();
       engines.delete(m.streamId);
-      await onnx?.expectStreams?.(engines.size, 0, CHUNK_ROWS);
+      await onnx?.expectStreams?.(engines.size, 0, CHUNK_ROWS, callRows);
       pixelBuffers.delete(m.streamId);
       return post({ type: 'done', seq: m.seq });
     case 'setPrompt':
@@ -122,7 +125,13 @@ async function start(): Promise<void> {
   // small batches, and long steps in chunks of 64 rows so a re-encode does not hold up the others' next
   // tokens for long. On a GPU a call costs about the same for 1 row or 500 and the thread waits for each: every
   // due step in one call (one token or a prefill alike), long steps in chunks of 64 rows to bound the padding.
-  const limits = { maxChunkRows: CHUNK_ROWS, ...(b.provider === 'cpu' ? { maxBatch: 8 } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, groupByRows: false }) };
+  // On the CPU at most two chunks' rows a call too: sharing saves little there, and the largest call is the memory
+  // the decoder takes for good (expectStreams), ~27 MB of attention scores for 4 chunks over full caches.
+  const limits = {
+    maxChunkRows: CHUNK_ROWS,
+    ...(b.provider === 'cpu' ? { maxBatch: 8, maxRows: CPU_CALL_ROWS } : { maxBatch: DEFAULT_BATCH_LIMITS.maxBatch, groupByRows: false }),
+  };
+  callRows = 'maxRows' in limits ? limits.maxRows : DEFAULT_BATCH_LIMITS.maxRows;
   const batching = b.decodeBatch !== undefined && init.batching !== false;
   if (batching) await b.prepareBatches?.(limits.maxBatch);
   onnx = b;

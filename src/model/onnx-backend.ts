@@ -37,14 +37,14 @@ export interface OnnxBackend extends InferenceBackend {
   prepareBatches?(maxBatch: number): Promise<void>;
   /**
    * `streams` are open on this worker now, each cache holding up to `capacityTokens` rows, a step at most
-   * `chunkRows` new rows. K/V on the host, the memory the largest batch of them will need is taken now rather than
-   * when that batch first comes (possibly half an hour later: soak runs 16 and 18, bench/results/soak-quick.md):
-   * the packed past's pages are made resident at the next batch, and when their number rises the decoder runs the
-   * largest call they can make once (every stream a chunk of `chunkRows` rows over a full cache, zeros), so
-   * onnxruntime's CPU arena, which grows to a call's peak and keeps it, grows now. (vLLM sizes its activation
-   * memory with such a profile run at start.)
+   * `chunkRows` new rows, a call at most `callRows` rows. K/V on the host, the memory the largest batch of them will
+   * need is taken now rather than when that batch first comes (possibly half an hour later: soak runs 16 and 18,
+   * bench/results/soak-quick.md): the packed past's pages are made resident at the next batch, and when their
+   * number rises the decoder runs the largest call they can make once (chunks of `chunkRows` rows over full
+   * caches, zeros), so onnxruntime's CPU arena, which grows to a call's peak and keeps it, grows now. (vLLM sizes
+   * its activation memory with such a profile run at start.)
    */
-  expectStreams?(streams: number, capacityTokens: number, chunkRows: number): Promise<void>;
+  expectStreams?(streams: number, capacityTokens: number, chunkRows: number, callRows: number): Promise<void>;
 }
 
 export async function createOnnxBackend(folder: ModelFolder, options: BackendOptions): Promise<OnnxBackend> {
@@ -232,9 +232,9 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     },
     createKvOps: kv === 'device' ? () => new GraphKvOps(graphs) : undefined,
     expectStreams: batched
-      ? async (streams, capacityTokens, chunkRows) => {
+      ? async (streams, capacityTokens, chunkRows, callRows) => {
           packer.expectStreams(streams);
-          const batch = Math.min(streams, batchLimit);
+          const batch = Math.min(streams, batchLimit, Math.max(1, Math.floor(callRows / chunkRows)));
           if (kv !== 'host' || batch <= profiledStreams) return;
           profiledStreams = batch;
           await profileRun(batch, capacityTokens, chunkRows);

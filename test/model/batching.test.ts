@@ -215,7 +215,7 @@ describe('BatchPacker', () => {
     try {
       await backend.prepareBatches!(8);
       const before = process.memoryUsage().rss;
-      await backend.expectStreams!(4, 4096, 64);
+      await backend.expectStreams!(4, 4096, 64, 256);
       // That call's attention scores alone: 4 streams x 4 heads x 64 rows x 4,096 columns of float32 = 16 MiB, taken
       // by onnxruntime's CPU arena and kept (a plain expectStreams of the packer would take nothing until a batch).
       expect(process.memoryUsage().rss - before).toBeGreaterThan(12 * 2 ** 20);
