@@ -2,8 +2,8 @@
  * Which thread of the server made the anonymous mappings its RSS is in, at each smaps snapshot of a soak run with
  * `--trace-mmap DIR` (bench/soak.ts): the trace's mmap/munmap/mremap calls are replayed up to each snapshot's time,
  * and each mapping's resident bytes are shared among the live calls' ranges it covers (the kernel merges
- * neighbouring ranges into one mapping). glibc's arena heaps (bench/proc-memory.ts) are one line of their own:
- * glibc grows them without mmap. Kinds: `hint` (an address asked for: V8's pages) or `any` (malloc's large blocks,
+ * neighbouring ranges into one mapping). glibc's arena heaps (bench/proc-memory.ts) are named by the thread whose
+ * malloc mapped them (glibc grows them in place, without mmap). Kinds: `hint` (an address asked for: V8's pages) or `any` (malloc's large blocks,
  * stacks), each `none` (reserved, committed later by mprotect) or `rw`.
  *
  *   npx tsx bench/mmap-owners.ts DIR [--sizes TID,...]    # --sizes: the sizes of those threads' live `any-rw` blocks
@@ -102,17 +102,19 @@ function attribute(smapsText: string): Map<string, number> {
   const sorted = [...live].sort((a, b) => (a.start < b.start ? -1 : 1));
   maps.forEach((m, i) => {
     if (m.path !== '' || m.rssBytes === 0) return;
-    if (isArenaHeap(maps, i)) return add('arena heaps', m.rssBytes);
+    // An arena heap is told apart by its shape; it is named by the thread whose malloc made it (a thread keeps
+    // using the arena it got, though others may share it).
+    const arena = isArenaHeap(maps, i) ? 'arena heap of ' : '';
     const size = Number(m.end - m.start);
     let covered = 0;
     for (const r of sorted) {
       if (r.start >= m.end) break;
       const overlap = Number((r.end < m.end ? r.end : m.end) - (r.start > m.start ? r.start : m.start));
       if (overlap <= 0) continue;
-      add(`${r.tid} ${r.kind}`, (m.rssBytes * overlap) / size);
+      add(arena ? `${arena}${r.tid}` : `${r.tid} ${r.kind}`, (m.rssBytes * overlap) / size);
       covered += overlap;
     }
-    if (covered < size) add('not traced', (m.rssBytes * (size - covered)) / size);
+    if (covered < size) add(arena ? 'arena heaps, not traced' : 'not traced', (m.rssBytes * (size - covered)) / size);
   });
   return by;
 }
@@ -130,9 +132,10 @@ for (const s of snapshots) {
 
 const mb = (b: number): string => (b / 2 ** 20).toFixed(1).padStart(7);
 const label = (key: string): string => {
-  const [tid, kind] = key.split(' ');
+  const arena = key.startsWith('arena heap of ') ? 'arena heap of ' : '';
+  const [tid, kind] = key.slice(arena.length).split(' ');
   const t = threads.get(Number(tid));
-  return t ? `${tid} ${t.name} (${t.cpuTicks} ticks) ${kind}` : key;
+  return t ? `${arena}${tid} ${t.name} (${t.cpuTicks} ticks)${kind ? ` ${kind}` : ''}` : key;
 };
 const keys = [...new Set(columns.flatMap((c) => [...c.keys()]))].sort((a, b) => (columns.at(-1)!.get(b) ?? 0) - (columns.at(-1)!.get(a) ?? 0));
 console.log(`resident MB by the thread that mapped it, at each snapshot (soak seconds; CPU ticks at the last sample)`);
