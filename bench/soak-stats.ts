@@ -2,6 +2,7 @@
  * Accounting of bench/soak.ts, kept apart so a unit test can hold it (test/bench/soak-stats.test.ts): the RSS
  * trend after warm-up, transcript seconds lost, and percentiles.
  */
+import { readFileSync } from 'node:fs';
 
 export interface RssSample {
   /** Seconds since the soak started. */
@@ -90,4 +91,17 @@ export function partTrends(samples: { tSec: number; bytes: Record<string, number
       return { part, fromMB: (series[0]?.rssBytes ?? NaN) / MB, toMB: (series.at(-1)?.rssBytes ?? NaN) / MB, slopeMBPerHour: rssTrend(series, warmupSec).slopeMBPerHour };
     })
     .sort((a, b) => (b.slopeMBPerHour || 0) - (a.slopeMBPerHour || 0));
+}
+
+/**
+ * `npx tsx bench/soak-stats.ts OUT.json FROM_SEC ...`: a soak's RSS slope from each later start, from the samples
+ * in its `--out` record (every 10 s): whether a slope is a fill that levels off or a steady climb.
+ */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [file, ...starts] = process.argv.slice(2);
+  const samples = (JSON.parse(readFileSync(file, 'utf8')) as { rssSamples: [number, number][] }).rssSamples.map(([tSec, mb]) => ({ tSec, rssBytes: mb * 2 ** 20 }));
+  for (const from of starts.map(Number)) {
+    const t = rssTrend(samples, from);
+    console.log(`from ${from} s: ${t.samples} samples, mean ${t.meanMB.toFixed(0)} MB, slope ${t.slopeMBPerHour.toFixed(1)} MB/h = ${t.slopePctPerHour.toFixed(2)}% per hour`);
+  }
 }
