@@ -66,7 +66,7 @@ EXT="--external:onnxruntime-node --external:@lancedb/lancedb --external:sharp --
 npx esbuild dist/src/cli.js --bundle --platform=node --format=esm --target=node20 --minify $EXT --banner:js="$BANNER" --outfile="$OUT/sightline.mjs" --log-level=warning
 # The engine worker is loaded by URL next to the module that starts it (src/model/pool.ts).
 npx esbuild src/model/engine.worker.ts --bundle --platform=node --format=esm --target=node20 --minify $EXT --banner:js="$BANNER" --outfile="$OUT/engine.worker.js" --log-level=warning
-for b in bench/gpu/*.ts bench/byo-cost.ts bench/engine-concurrency.ts; do
+for b in bench/gpu/*.ts bench/byo-cost.ts bench/engine-concurrency.ts bench/batch-cost.ts bench/decoder-call.ts; do
   npx esbuild "$b" --bundle --platform=node --format=esm --target=node20 --minify $EXT --banner:js="$BANNER" --outfile="$OUT/$(basename "$b" .ts).mjs" --log-level=warning
 done
 echo '{"type":"module"}' > "$OUT/package.json"

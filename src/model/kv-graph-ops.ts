@@ -25,7 +25,7 @@ import * as ort from 'onnxruntime-node';
 import { headToSeqMajor, type KvGeometry, type KvOps, type KvRows, type RowRotation } from '../cache/index.js';
 import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { buildModel, DT, type GraphSpec, type NodeSpec } from './onnx-graph.js';
-import { memoryPatterns } from './onnx-session.js';
+import { memoryPatterns, providerOptions } from './onnx-session.js';
 
 const i64 = (xs: number[]): BigInt64Array => BigInt64Array.from(xs.map(BigInt));
 
@@ -301,7 +301,7 @@ export class CacheGraphs {
   }
 
   static async create(geometry: KvGeometry, provider: string, intraOpThreads = 1, layout: KvLayout = 'seq-major'): Promise<CacheGraphs> {
-    const base: ort.InferenceSession.SessionOptions = { executionProviders: [provider], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, enableMemPattern: memoryPatterns(provider) };
+    const base: ort.InferenceSession.SessionOptions = { ...providerOptions(provider), intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, enableMemPattern: memoryPatterns(provider) };
     const device: ort.InferenceSession.SessionOptions = keepsOutputsOnDevice(provider) ? { ...base, preferredOutputLocation: 'gpu-buffer' } : base;
     const open = async (spec: GraphSpec, o: ort.InferenceSession.SessionOptions): Promise<GuardedSession> => ({
       name: spec.name,

@@ -34,6 +34,37 @@ export const FOLD_STORED_WEIGHTS: ort.InferenceSession.SessionOptions = { extra:
 const KEEP_MEMORY_PATTERNS = process.env.SIGHTLINE_ORT_MEM_PATTERN === '1';
 export const memoryPatterns = (provider: string): boolean => provider !== 'cpu' || KEEP_MEMORY_PATTERNS;
 
+/**
+ * The execution-provider entry and session config of a session on `provider`. On webgpu, for comparisons
+ * (bench/decoder-call.ts, docs/gpu.md): SIGHTLINE_WEBGPU_VALIDATION sets the provider's `validationMode`
+ * (disabled, wgpuOnly, basic, full) and SIGHTLINE_WEBGPU_PENDING its maxNumPendingDispatches (dispatches
+ * recorded before a submit); unset, onnxruntime's defaults.
+ */
+export function providerOptions(provider: string, env: NodeJS.ProcessEnv = process.env): ort.InferenceSession.SessionOptions {
+  if (provider !== 'webgpu') return { executionProviders: [provider] };
+  const validation = env.SIGHTLINE_WEBGPU_VALIDATION;
+  const pending = env.SIGHTLINE_WEBGPU_PENDING;
+  return {
+    executionProviders: [validation ? ({ name: 'webgpu', validationMode: validation } as ort.InferenceSession.ExecutionProviderConfig) : 'webgpu'],
+    ...(pending ? { extra: { ep: { webgpuexecutionprovider: { maxNumPendingDispatches: pending } } } } : {}),
+  };
+}
+
+/** Two option sets with their `extra` session configs merged (the rest: the second wins). */
+export function mergeSessionOptions(a: ort.InferenceSession.SessionOptions, b: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
+  const extra = a.extra || b.extra ? { extra: mergeDeep(a.extra ?? {}, b.extra ?? {}) } : {};
+  return { ...a, ...b, ...extra };
+}
+
+function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && v && typeof v === 'object' ? mergeDeep(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
 /** Opens one graph file; errors name it as `${folderLabel}: file.onnx ...` (e.g. "model folder X"). */
 export async function openSession(
   folderLabel: string,
@@ -43,14 +74,13 @@ export async function openSession(
 ): Promise<GuardedSession> {
   const name = path.split('/').pop()!;
   try {
-    const session = await ort.InferenceSession.create(path, {
-      executionProviders: [o.provider],
+    const session = await ort.InferenceSession.create(path, mergeSessionOptions({
+      ...providerOptions(o.provider),
       intraOpNumThreads: o.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       enableMemPattern: memoryPatterns(o.provider),
-      ...extra,
-    });
+    }, extra));
     return { name, provider: o.provider, session };
   } catch (err) {
     const msg = ((err as Error).message ?? String(err)).split('\n')[0];

@@ -1,5 +1,6 @@
 """Export a trained streaming VLM to a model folder in the layout of docs/model-format.md, checked against
 PyTorch with onnxruntime before anything is written out, with reference outputs for the numerics fixtures."""
+import inspect
 import json
 import os
 
@@ -11,11 +12,14 @@ from .chat import CHAT
 
 def export_graph(module, args, path, inputs, outputs, axes):
     kw = dict(input_names=inputs, output_names=outputs, dynamic_axes=axes, opset_version=17)
-    try:
-        torch.onnx.export(module, args, path, dynamo=False, **kw)
-    except Exception as err:  # TorchScript exporter gone in this torch: use the dynamo one
-        print("legacy export failed, trying dynamo:", repr(err)[:300])
-        torch.onnx.export(module, args, path, dynamo=True, external_data=False, **kw)
+    if "dynamo" not in inspect.signature(torch.onnx.export).parameters:  # torch < 2.5: TorchScript only
+        torch.onnx.export(module, args, path, **kw)
+    else:
+        try:
+            torch.onnx.export(module, args, path, dynamo=False, **kw)
+        except Exception as err:  # TorchScript exporter gone in this torch: use the dynamo one
+            print("legacy export failed, trying dynamo:", repr(err)[:300])
+            torch.onnx.export(module, args, path, dynamo=True, external_data=False, **kw)
     import onnx
 
     onnx.checker.check_model(onnx.load(path))

@@ -75,28 +75,36 @@ class DecoderLayer(nn.Module):
         att = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
         return self.mlp_out(x, att)
 
-    def forward_step(self, x, cos, sin, past_k, past_v, attention_mask):
-        """Step graph (format 2): new tokens see the past and causally each other, except key columns the
-        attention mask [B, P+T] marks 0 (padding of a shorter past or of fewer new rows in a batch); a row
-        always sees itself, so a padding row's softmax has a finite term and nothing turns NaN. Masked
-        scores are a large finite negative: exp underflows to exactly 0, as with -inf, for every real row.
-        Returns the new K (after RoPE) and V."""
+    def step_weights(self):
+        """The step graph's fused weights (export only): one MatMul for q, k and v, with 1/sqrt(headDim) folded
+        into q, and one for gate and up. Per-column int8 storage keeps the same values (columns are only
+        scaled)."""
+        s = 1.0 / math.sqrt(self.hd)
+        return torch.cat([self.q.weight * s, self.k.weight, self.v.weight]), torch.cat([self.gate.weight, self.up.weight])
+
+    def forward_step(self, x, cos_qk, sin_qk, rotate, past_k, past_v, bias):
+        """Step graph (format 2): the new rows see the past and causally each other, as the additive bias
+        [B, 1, 1, T, P+T] (built once for all layers by Decoder.forward) allows. RoPE on q and k together:
+        rotate_half is a column permutation (`rotate`, its signs folded into sin_qk). Grouped-query attention
+        without repeating K/V: each K/V head's queries are stacked as rows [B, kvHeads, rep*T, headDim], so
+        the past is read once per layer instead of copied per query head. Returns the new K (after RoPE), V."""
         b, t, _ = x.shape
-        q, k, v = self.qkv(x, cos, sin)
-        kk = torch.cat([past_k, k], dim=1)
-        vv = torch.cat([past_v, v], dim=1)
-        rep = self.nh // self.nkv
-        n = kk.shape[1]
-        kk = kk.transpose(1, 2).unsqueeze(2).expand(b, self.nkv, rep, n, self.hd).reshape(b, self.nh, n, self.hd)
-        vv = vv.transpose(1, 2).unsqueeze(2).expand(b, self.nkv, rep, n, self.hd).reshape(b, self.nh, n, self.hd)
-        scores = torch.matmul(q.transpose(1, 2), kk.transpose(-1, -2)) / math.sqrt(self.hd)
-        p = past_k.shape[1]
-        qi = torch.arange(t, device=x.device).unsqueeze(1) + p
-        kj = torch.arange(n, device=x.device).unsqueeze(0)
-        visible = ((kj <= qi).unsqueeze(0) & (attention_mask > 0).unsqueeze(1)) | (kj == qi).unsqueeze(0)
-        scores = scores.masked_fill(~visible.unsqueeze(1), MASKED_SCORE)
-        att = torch.matmul(torch.softmax(scores, dim=-1), vv)
-        return self.mlp_out(x, att), k, v
+        nq, nk, rep = self.nh * self.hd, self.nkv * self.hd, self.nh // self.nkv
+        w_qkv, w_gate_up = self.step_weights()
+        qk, v = torch.split(F.linear(self.ln1(x), w_qkv), [nq + nk, nk], dim=-1)
+        q, k = torch.split(qk * cos_qk + torch.index_select(qk, -1, rotate) * sin_qk, [nq, nk], dim=-1)
+        k = k.reshape(b, t, self.nkv, self.hd)
+        v = v.reshape(b, t, self.nkv, self.hd)
+        kk = torch.cat([past_k, k], dim=1).permute(0, 2, 3, 1)  # [B, kvHeads, headDim, P+T]
+        vv = torch.cat([past_v, v], dim=1).transpose(1, 2)  # [B, kvHeads, P+T, headDim]
+        qg = q.reshape(b, t, self.nkv, rep, self.hd).permute(0, 2, 3, 1, 4).reshape(b, self.nkv, rep * t, self.hd)
+        n = kk.shape[-1]
+        scores = torch.matmul(qg, kk).reshape(b, self.nkv, rep, t, n) + bias
+        probs = torch.softmax(scores, dim=-1).reshape(b, self.nkv, rep * t, n)
+        att = torch.matmul(probs, vv).reshape(b, self.nkv, rep, t, self.hd).permute(0, 3, 1, 2, 4).reshape(b, t, nq)
+        x = x + self.o(att)
+        gate, up = torch.split(F.linear(self.ln2(x), w_gate_up), [self.gate.out_features, self.up.out_features], dim=-1)
+        return x + self.down(F.silu(gate) * up), k, v
 
 
 class Decoder(nn.Module):
@@ -123,12 +131,33 @@ class Decoder(nn.Module):
         return self.lm_head(self.norm(x))
 
     def forward(self, inputs_embeds, position_ids, attention_mask, *past):
-        """The exported step graph (docs/model-format.md, format 2: batch and attention mask)."""
-        cos, sin = rope_cos_sin(position_ids, self.c["headDim"], self.rope["theta"])
+        """The exported step graph (docs/model-format.md, format 2: batch and attention mask). What every layer
+        shares is computed once: RoPE's cos/sin tiled over the q and k heads (rotate_half as a column
+        permutation, its signs in sin), and the attention bias. A new
+        row sees the past and earlier new rows except columns the attention mask [B, P+T] marks 0 (padding of a
+        shorter past or of fewer new rows in a batch), and always itself, so a padding row's softmax has a
+        finite term and nothing turns NaN. Masked scores get a large finite negative: exp underflows to
+        exactly 0, as with -inf, for every real row."""
+        c = self.c
+        cos, sin = rope_cos_sin(position_ids, c["headDim"], self.rope["theta"])
+        b, t = position_ids.shape
+        heads = c["numHeads"] + c["numKvHeads"]
+        cos_qk = cos.expand(b, t, heads, c["headDim"]).reshape(b, t, heads * c["headDim"])
+        half = c["headDim"] // 2
+        sign = torch.cat([-torch.ones(half), torch.ones(half)]).repeat(heads)
+        sin_qk = sin.expand(b, t, heads, c["headDim"]).reshape(b, t, heads * c["headDim"]) * sign
+        within = torch.cat([torch.arange(half, 2 * half), torch.arange(half)])
+        rotate = (within.unsqueeze(0) + torch.arange(heads).unsqueeze(1) * c["headDim"]).reshape(-1)
+        p = past[0].shape[1]
+        qi = torch.arange(t, device=inputs_embeds.device).unsqueeze(1) + p
+        kj = torch.arange(p + t, device=inputs_embeds.device).unsqueeze(0)
+        visible = ((kj <= qi).unsqueeze(0) & (attention_mask > 0).unsqueeze(1)) | (kj == qi).unsqueeze(0)
+        bias = torch.zeros(visible.shape, dtype=inputs_embeds.dtype, device=inputs_embeds.device)
+        bias = bias.masked_fill(~visible, MASKED_SCORE).unsqueeze(1).unsqueeze(1)  # [B, 1, 1, T, P+T]
         x = inputs_embeds
         outs = []
         for i, layer in enumerate(self.layers):
-            x, k, v = layer.forward_step(x, cos, sin, past[2 * i], past[2 * i + 1], attention_mask)
+            x, k, v = layer.forward_step(x, cos_qk, sin_qk, rotate, past[2 * i], past[2 * i + 1], bias)
             outs += [k, v]
         return (self.lm_head(self.norm(x)), *outs)
 
