@@ -243,7 +243,6 @@ export type PastRows = { keys: ort.Tensor[]; values: ort.Tensor[] } | null;
 export class CacheGraphs {
   private readonly batchGraphs = new Map<string, Promise<GuardedSession>>();
   /** kv_pack's parts for an empty store, and for the spare slots of a graph larger than the batch. */
-  private readonly emptyPart: ort.Tensor;
   private readonly fillerPart: ort.Tensor;
 
   private constructor(
@@ -256,7 +255,6 @@ export class CacheGraphs {
     readonly layout: KvLayout,
   ) {
     const { numKvHeads: H, headDim: D } = geometry;
-    this.emptyPart = new ort.Tensor('float32', new Float32Array(0), layout === 'seq-major' ? [1, 0, H, D] : [1, H, 0, D]);
     this.fillerPart = new ort.Tensor('float32', new Float32Array(H * D), layout === 'seq-major' ? [1, 1, H, D] : [1, H, 1, D]);
   }
 
@@ -272,15 +270,19 @@ export class CacheGraphs {
     const idx = new BigInt64Array(batch * pastRows);
     const shape = this.layout === 'seq-major' ? [batch, pastRows, H, D] : [H, batch, pastRows, D];
     const feeds: Record<string, ort.Tensor> = { idx: new ort.Tensor('int64', idx, [idx.length]), shape: new ort.Tensor('int64', i64(shape), [4]) };
+    // A stream without rows (and a spare slot) gives the Concat one filler row, never an empty input: the WebGPU
+    // provider's Concat fails when a group of its inputs is all empty ("number of element of uniform variable must
+    // be greater than 0", seen with 32 slots, onnxruntime 1.30). idx skips the filler rows.
     let offset = 0;
     for (let b = 0; b < slots; b++) {
-      if (b < batch) {
+      const past = b < batch && lengths[b] > 0 ? pasts[b] : null;
+      if (past) {
         for (let j = 0; j < lengths[b]; j++) idx[b * pastRows + j] = BigInt(offset + j);
         offset += lengths[b];
-      }
+      } else offset += 1;
       for (let l = 0; l < L; l++) {
-        feeds[`key_${b}_${l}`] = b < batch ? (pasts[b]?.keys[l] ?? this.emptyPart) : this.fillerPart;
-        feeds[`value_${b}_${l}`] = b < batch ? (pasts[b]?.values[l] ?? this.emptyPart) : this.fillerPart;
+        feeds[`key_${b}_${l}`] = past ? past.keys[l] : this.fillerPart;
+        feeds[`value_${b}_${l}`] = past ? past.values[l] : this.fillerPart;
       }
     }
     const out = await runGuarded(await this.batchGraph('pack', slots), feeds);

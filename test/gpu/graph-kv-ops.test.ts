@@ -132,6 +132,45 @@ describe('kv_merge: a batched step hands each stream its whole rows', () => {
   });
 });
 
+describe('kv_pack: the streams\' pasts as one padded past', () => {
+  const { numLayers: L, numKvHeads: H, headDim: D } = GEOMETRY;
+  const row = H * D;
+  const rows = (n: number, seed: number): Float32Array => Float32Array.from({ length: n * row }, (_, i) => seed + i / 1000);
+
+  it('gives each stream its rows, and never feeds the Concat an empty input (a stream without rows takes a filler row)', async () => {
+    const baseline = liveTensors().owned;
+    const lengths = [3, 0, 0, 2, 0];
+    const stores = lengths.map((n, b) => {
+      const store = new KvStore(GEOMETRY, 32, invFreq, new GraphKvOps(graphs));
+      if (n > 0) store.append(Array.from({ length: L }, (_, l) => rows(n, 10 * b + l)), Array.from({ length: L }, (_, l) => rows(n, -10 * b - l)), n);
+      return store;
+    });
+    for (const s of stores) await s.flush();
+    const pasts = stores.map((s) => (s.ops as GraphKvOps).past());
+    const P = Math.max(...lengths);
+    const pack = await graphs.batchGraph('pack', batchGraphSize(lengths.length));
+    const runs = vi.spyOn(pack.session, 'run');
+    const out = await graphs.packPasts(pasts, lengths, P);
+    const feeds = runs.mock.calls[0][0] as Record<string, ort.Tensor>;
+    const empty = Object.entries(feeds).filter(([, t]) => t.size === 0).map(([name]) => name);
+    expect(empty).toEqual([]);
+    runs.mockRestore();
+    for (let l = 0; l < L; l++) {
+      expect(out.keys[l].dims).toEqual([lengths.length, P, H, D]);
+      const keys = out.keys[l].data as Float32Array;
+      const values = out.values[l].data as Float32Array;
+      for (const b of [0, 3]) {
+        const own = await stores[b].read();
+        expect([...keys.subarray(b * P * row, (b * P + lengths[b]) * row)]).toEqual([...own.keys[l]]);
+        expect([...values.subarray(b * P * row, (b * P + lengths[b]) * row)]).toEqual([...own.values[l]]);
+      }
+    }
+    [...out.keys, ...out.values].forEach(release);
+    stores.forEach((s) => s.dispose());
+    expect(liveTensors().owned).toBe(baseline);
+  });
+});
+
 describe('tensor ledger and guards', () => {
   it('every tensor the graph store holds is released: the live count returns to its baseline', async () => {
     const baseline = liveTensors().owned;
