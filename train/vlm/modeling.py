@@ -143,16 +143,17 @@ class Decoder(nn.Module):
         b, t = position_ids.shape
         heads = c["numHeads"] + c["numKvHeads"]
         cos_qk = cos.expand(b, t, heads, c["headDim"]).reshape(b, t, heads * c["headDim"])
+        dev = inputs_embeds.device
         half = c["headDim"] // 2
-        sign = torch.cat([-torch.ones(half), torch.ones(half)]).repeat(heads)
+        sign = torch.cat([-torch.ones(half, device=dev), torch.ones(half, device=dev)]).repeat(heads)
         sin_qk = sin.expand(b, t, heads, c["headDim"]).reshape(b, t, heads * c["headDim"]) * sign
-        within = torch.cat([torch.arange(half, 2 * half), torch.arange(half)])
-        rotate = (within.unsqueeze(0) + torch.arange(heads).unsqueeze(1) * c["headDim"]).reshape(-1)
+        within = torch.cat([torch.arange(half, 2 * half, device=dev), torch.arange(half, device=dev)])
+        rotate = (within.unsqueeze(0) + torch.arange(heads, device=dev).unsqueeze(1) * c["headDim"]).reshape(-1)
         p = past[0].shape[1]
-        qi = torch.arange(t, device=inputs_embeds.device).unsqueeze(1) + p
-        kj = torch.arange(p + t, device=inputs_embeds.device).unsqueeze(0)
+        qi = torch.arange(t, device=dev).unsqueeze(1) + p
+        kj = torch.arange(p + t, device=dev).unsqueeze(0)
         visible = ((kj <= qi).unsqueeze(0) & (attention_mask > 0).unsqueeze(1)) | (kj == qi).unsqueeze(0)
-        bias = torch.zeros(visible.shape, dtype=inputs_embeds.dtype, device=inputs_embeds.device)
+        bias = torch.zeros(visible.shape, dtype=inputs_embeds.dtype, device=dev)
         bias = bias.masked_fill(~visible, MASKED_SCORE).unsqueeze(1).unsqueeze(1)  # [B, 1, 1, T, P+T]
         x = inputs_embeds
         outs = []

@@ -51,7 +51,7 @@ def load_weights(decoder: Decoder, graph) -> None:
     layers = decoder.layers
     linears = [lin for layer in layers for lin in (layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down)]
     linears.append(decoder.lm_head)
-    if len(matmuls) == 4 * len(layers) + 1:  # the fused step graph: qkv (with RoPE halves), o, gate+up, down
+    if len(matmuls) == 4 * len(layers) + 1:  # the fused step graph: qkv (q scaled), o, gate+up, down
         matmuls = [w for i in range(len(layers)) for w in unfuse(layers[i], matmuls[4 * i: 4 * i + 4])] + matmuls[-1:]
     if len(matmuls) != len(linears):
         raise SystemExit(f"decoder.onnx has {len(matmuls)} constant MatMul weights, the model {len(linears)}")
@@ -119,7 +119,7 @@ def main() -> None:
     if source_format == 2:  # the same padded batch through both graphs
         result["paddedBatchNewVsOld"] = padded_batch_diff(old, new, embeds[0], past)
     print(json.dumps(result))
-    # 1e-4: the new graph reorders float arithmetic (scale folded into q, RoPE halves from the weights)
+    # 1e-4: the new graph reorders float arithmetic (scale folded into q, rotate_half as a gather, additive mask)
     if max(d_old, result.get("paddedBatchNewVsOld", 0.0)) > 1e-4 or d_batch > 1e-4:
         raise SystemExit("the new graph does not compute what the old one did")
     config["formatVersion"] = 2
@@ -129,7 +129,7 @@ def main() -> None:
 
 def padded_batch_diff(old, new, embeds, past) -> float:
     """Two streams in one call, the second with a shorter past and fewer new rows (padding masked), through
-    the old and the new graph: every output, padding included, the same."""
+    the old and the new graph: the largest difference over every output, padding rows included."""
     p, t = past[0].shape[1], 9
     rng = np.random.default_rng(1)
     batch_past = [np.concatenate([x, rng.standard_normal(x.shape).astype(np.float32)]) for x in past]
