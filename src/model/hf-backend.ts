@@ -189,7 +189,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
     const { feeds, batch, pastRows, newRows, positions } = batchInputFeeds(requests);
     const ops = requests.map((r) => r.store.ops as HeadMajorKvOps);
     const lengths = requests.map((r) => r.store.length);
-    const past = pastPacker.pack(ops, lengths, pastRows);
+    const past = pastPacker.pack(ops, lengths, pastRows, Math.max(...requests.map((r) => r.store.capacityTokens)));
     for (let l = 0; l < numLayers; l++) {
       feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', past.keys[l], [batch, numKvHeads, pastRows, headDim]);
       feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', past.values[l], [batch, numKvHeads, pastRows, headDim]);

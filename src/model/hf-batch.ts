@@ -31,15 +31,24 @@ export class HeadMajorPastPacker {
   /**
    * Per layer, [batch, kvHeads, pastRows, headDim] with each stream's rows first in each head; the padding after
    * them keeps whatever an earlier call left (finite values the mask hides, as batch-packer.ts's padding).
+   * The buffers are sized and made resident for the batch's full caches (`capacityRows` each) when a batch of
+   * this size first comes, not stepped up as pasts grow (the RSS then rose for as long as caches filled, as
+   * BatchPacker's did in the soak: bench/results/soak-quick.md).
    */
-  pack(ops: readonly HeadMajorKvOps[], lengths: readonly number[], pastRows: number): { keys: Float32Array[]; values: Float32Array[] } {
+  pack(ops: readonly HeadMajorKvOps[], lengths: readonly number[], pastRows: number, capacityRows = pastRows): { keys: Float32Array[]; values: Float32Array[] } {
     const { numLayers, numKvHeads: heads, headDim: hd } = this.shape;
     const floats = ops.length * heads * pastRows * hd;
+    const full = ops.length * heads * Math.max(pastRows, capacityRows) * hd;
+    const past = (scratch: ScratchArray<Float32Array>): Float32Array => {
+      const into = scratch.take(floats, full);
+      scratch.touch(full);
+      return into;
+    };
     const keys: Float32Array[] = [];
     const values: Float32Array[] = [];
     for (let l = 0; l < numLayers; l++) {
-      keys.push(gather(this.keys[l].take(floats), ops.map((o) => o.keys[l]), lengths, heads, pastRows, hd));
-      values.push(gather(this.values[l].take(floats), ops.map((o) => o.values[l]), lengths, heads, pastRows, hd));
+      keys.push(gather(past(this.keys[l]), ops.map((o) => o.keys[l]), lengths, heads, pastRows, hd));
+      values.push(gather(past(this.values[l]), ops.map((o) => o.values[l]), lengths, heads, pastRows, hd));
     }
     return { keys, values };
   }

@@ -5,9 +5,10 @@
  * steps run as chunks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KvStore } from '../../src/cache/index.js';
+import type { HeadMajorKvOps, KvStore } from '../../src/cache/index.js';
 import type { DecodeRequest, InferenceBackend } from '../../src/model/backend.js';
 import { BatchPacker } from '../../src/model/batch-packer.js';
+import { HeadMajorPastPacker } from '../../src/model/hf-batch.js';
 import { BatchScheduler } from '../../src/model/batch-scheduler.js';
 import type { OnnxBackend } from '../../src/model/onnx-backend.js';
 import { liveTensors } from '../../src/model/device-tensors.js';
@@ -274,5 +275,35 @@ describe('a format-1 model folder (no batch, no mask)', () => {
     const b = recording(v2.backend);
     expect(await runStream(v1, a.backend, 0)).toEqual(await runStream(v2, b.backend, 0));
     expect(Math.max(...a.logits.map((l, i) => maxAbsDiff(l, b.logits[i])))).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('HeadMajorPastPacker (Hugging Face decoders, K/V on the host)', () => {
+  const shape = { numLayers: 1, numKvHeads: 2, headDim: 2 };
+  // A stream's head-major rows: head h, row r = [10h + r, -(10h + r)].
+  const ops = (rows: number, seed: number): HeadMajorKvOps => {
+    const keys = Float32Array.from({ length: 2 * rows * 2 }, (_, i) => seed + 10 * Math.floor(i / (rows * 2)) + Math.floor((i % (rows * 2)) / 2));
+    return { keys: [keys], values: [keys.map((x) => -x)] } as unknown as HeadMajorKvOps;
+  };
+
+  it('sizes the past for the batch\'s full caches at once: pasts growing to capacity never reallocate it, and each head holds its rows', () => {
+    const packer = new HeadMajorPastPacker(shape);
+    const capacity = 6;
+    const first = packer.pack([ops(1, 100), ops(1, 200)], [1, 1], 1, capacity);
+    expect(first.keys[0].buffer.byteLength).toBe(2 * 2 * capacity * 2 * 4); // batch x heads x capacity x headDim x 4 bytes
+    for (let past = 2; past <= capacity; past++) {
+      const packed = packer.pack([ops(past, 100), ops(1, 200)], [past, 1], past, capacity);
+      expect(packed.keys[0].buffer).toBe(first.keys[0].buffer);
+      const keys = packed.keys[0];
+      expect(keys.length).toBe(2 * 2 * past * 2);
+      // Stream 0, head 1: its `past` rows; stream 1, head 0: its one row, then padding.
+      expect([...keys.subarray(past * 2, 2 * past * 2)]).toEqual(Array.from({ length: past }, (_, r) => [110 + r, 110 + r]).flat());
+      expect([...keys.subarray(2 * past * 2, 2 * past * 2 + 2)]).toEqual([200, 200]);
+      expect(packed.values[0][past * 2]).toBe(-110);
+    }
+    // Without the capacity (as before) the buffer grows with the pasts.
+    const untold = new HeadMajorPastPacker(shape);
+    const small = untold.pack([ops(1, 100), ops(1, 200)], [1, 1], 1);
+    expect(untold.pack([ops(6, 100), ops(1, 200)], [6, 1], 6).keys[0].buffer).not.toBe(small.keys[0].buffer);
   });
 });
