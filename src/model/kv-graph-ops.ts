@@ -24,6 +24,7 @@
 import * as ort from 'onnxruntime-node';
 import { headToSeqMajor, type KvGeometry, type KvOps, type KvRows, type RowRotation } from '../cache/index.js';
 import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
+import type { PastAlign } from './batch-packer.js';
 import { buildModel, DT, type GraphSpec, type NodeSpec } from './onnx-graph.js';
 import { memoryPatterns, providerOptions } from './onnx-session.js';
 
@@ -196,28 +197,28 @@ export function splitGraph(g: KvGeometry, batch: number): GraphSpec {
 }
 
 /**
- * After a batched step, each stream's whole rows in one run: rows [0, P_b) of its packed past, then rows [0, T_b)
- * of its new rows, from batch row `starts_b[0]` (`past_ends_b` = [row + 1, P_b], `new_ends_b` = [row + 1, T_b]).
- * Its store adopts them, so a step costs three runs (pack, decoder, merge) whatever the batch, instead of one
- * more `kv_append` per stream. Slots past the batch (graphs come in sizes: batchGraphSize) take one row of row 0.
+ * After a batched step, each stream's whole rows in one run: the packed past (pasts right-aligned: kv_pack with
+ * `align` right) and the new rows joined, then from batch row `starts_b[0]` the rows [P - P_b, P + T_b), which
+ * are its past then its new rows (`starts_b` = [row, P - P_b], `ends_b` = [row + 1, P + T_b]). Its store adopts
+ * them, so a step costs three runs (pack, decoder, merge) whatever the batch, instead of one more `kv_append` per
+ * stream, and 2 x layers + one Slice per stream and layer of kernels (on WebGPU each kernel costs the host about
+ * the same whatever its size: bench/results/decoder-graph.md). Slots past the batch (graphs come in sizes:
+ * batchGraphSize) take one row of row 0.
  */
 export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
   const spec: GraphSpec = { name: `kv_merge_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 1]) }] };
   for (let b = 0; b < batch; b++) {
-    for (const name of [`starts_${b}`, `past_ends_${b}`, `new_ends_${b}`]) spec.inputs.push({ name, type: DT.int64, dims: [2] });
+    for (const name of [`starts_${b}`, `ends_${b}`]) spec.inputs.push({ name, type: DT.int64, dims: [2] });
   }
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
       spec.inputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: ['B', 'P', H, D] }, { name: `new_${kv}_${l}`, type: DT.float, dims: ['B', 'T', H, D] });
+      spec.nodes.push({ op: 'Concat', inputs: [`past_${kv}_${l}`, `new_${kv}_${l}`], outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } });
       for (let b = 0; b < batch; b++) {
         const out = `${kv}_${b}_${l}`;
         spec.outputs.push({ name: out, type: DT.float, dims: [1, `N${b}`, H, D] });
-        spec.nodes.push(
-          { op: 'Slice', inputs: [`past_${kv}_${l}`, `starts_${b}`, `past_ends_${b}`, 'axes'], outputs: [`p_${out}`] },
-          { op: 'Slice', inputs: [`new_${kv}_${l}`, `starts_${b}`, `new_ends_${b}`, 'axes'], outputs: [`n_${out}`] },
-          { op: 'Concat', inputs: [`p_${out}`, `n_${out}`], outputs: [out], attrs: { axis: 1 } },
-        );
+        spec.nodes.push({ op: 'Slice', inputs: [`all_${kv}_${l}`, `starts_${b}`, `ends_${b}`, 'axes'], outputs: [out] });
       }
     }
   }
@@ -260,10 +261,11 @@ export class CacheGraphs {
 
   /**
    * kv_pack: the streams' rows as one padded past per layer, [B, P, H, D] (seq-major) or [B, H, P, D]
-   * (head-major), P = pastRows; a stream's padding rows are copies of row 0, which the decoder's mask hides.
+   * (head-major), P = pastRows, a shorter past first or last in its row (`align`, as the decoder's mask says);
+   * a stream's padding rows are copies of row 0, which the mask hides.
    * The tensors returned are the caller's (own()ed: release them after the decoder call).
    */
-  async packPasts(pasts: readonly PastRows[], lengths: readonly number[], pastRows: number): Promise<{ keys: ort.Tensor[]; values: ort.Tensor[] }> {
+  async packPasts(pasts: readonly PastRows[], lengths: readonly number[], pastRows: number, align: PastAlign = 'left'): Promise<{ keys: ort.Tensor[]; values: ort.Tensor[] }> {
     const { numLayers: L, numKvHeads: H, headDim: D } = this.geometry;
     const batch = pasts.length;
     const slots = batchGraphSize(batch);
@@ -277,7 +279,8 @@ export class CacheGraphs {
     for (let b = 0; b < slots; b++) {
       const past = b < batch && lengths[b] > 0 ? pasts[b] : null;
       if (past) {
-        for (let j = 0; j < lengths[b]; j++) idx[b * pastRows + j] = BigInt(offset + j);
+        const first = b * pastRows + (align === 'left' ? 0 : pastRows - lengths[b]);
+        for (let j = 0; j < lengths[b]; j++) idx[first + j] = BigInt(offset + j);
         offset += lengths[b];
       } else offset += 1;
       for (let l = 0; l < L; l++) {

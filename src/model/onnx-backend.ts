@@ -165,7 +165,8 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       await r.store.flush();
       pasts.push((r.store.ops as GraphKvOps).past());
     }
-    const inputs = packer.packInputs(requests);
+    // Pasts right-aligned, so each stream's past and new rows are one run that kv_merge cuts out with one Slice.
+    const inputs = packer.packInputs(requests, 'right');
     const { pastRows, newRows } = inputs;
     const feeds = inputFeeds(inputs);
     const packed: ort.Tensor[] = [];
@@ -175,7 +176,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
       for (let l = 0; l < numLayers; l++) feeds[`past_key_${l}`] = feeds[`past_value_${l}`] = none;
     } else {
-      const past = await graphs.packPasts(pasts, requests.map((r) => r.store.length), pastRows);
+      const past = await graphs.packPasts(pasts, requests.map((r) => r.store.length), pastRows, 'right');
       for (let l = 0; l < numLayers; l++) packed.push((feeds[`past_key_${l}`] = past.keys[l]), (feeds[`past_value_${l}`] = past.values[l]));
     }
     let out: ort.InferenceSession.ReturnType | undefined;
@@ -195,14 +196,13 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
       requests.forEach((r, b) => {
         if (merge) {
-          splitFeeds[`starts_${b}`] = pair(b, 0);
-          splitFeeds[`past_ends_${b}`] = pair(b + 1, r.store.length);
-          splitFeeds[`new_ends_${b}`] = pair(b + 1, r.tokens);
+          splitFeeds[`starts_${b}`] = pair(b, pastRows - r.store.length);
+          splitFeeds[`ends_${b}`] = pair(b + 1, pastRows + r.tokens);
         } else splitFeeds[`ends_${b}`] = pair(b + 1, r.tokens);
       });
       for (let b = batch; merge && b < slots; b++) {
         splitFeeds[`starts_${b}`] = pair(0, 0);
-        splitFeeds[`past_ends_${b}`] = splitFeeds[`new_ends_${b}`] = pair(1, 1);
+        splitFeeds[`ends_${b}`] = pair(1, 1);
       }
       const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', merge ? slots : batch), splitFeeds);
       requests.forEach((r, b) => {

@@ -81,10 +81,11 @@ describe('kv_merge: a batched step hands each stream its whole rows', () => {
     for (const s of stores) await s.flush();
     const P = Math.max(...lengths);
     const T = Math.max(...fresh);
-    // The packed past [2, P, H, D] as kv_pack leaves it (padding rows: anything) and a batch of new rows [2, T, H, D].
+    // The packed past [2, P, H, D] as kv_pack leaves it for a merge (a shorter past last in its row, padding
+    // rows: anything) and a batch of new rows [2, T, H, D].
     const packedOf = async (kv: 'key' | 'value', l: number): Promise<Float32Array> => {
       const out = new Float32Array(2 * P * row).fill(99);
-      for (let b = 0; b < 2; b++) out.set((await stores[b].read())[kv === 'key' ? 'keys' : 'values'][l], b * P * row);
+      for (let b = 0; b < 2; b++) out.set((await stores[b].read())[kv === 'key' ? 'keys' : 'values'][l], (b * P + P - lengths[b]) * row);
       return out;
     };
     const feeds: Record<string, ort.Tensor> = {};
@@ -96,19 +97,18 @@ describe('kv_merge: a batched step hands each stream its whole rows', () => {
     }
     const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
     lengths.forEach((n, b) => {
-      feeds[`starts_${b}`] = pair(b, 0);
-      feeds[`past_ends_${b}`] = pair(b + 1, n);
-      feeds[`new_ends_${b}`] = pair(b + 1, fresh[b]);
+      feeds[`starts_${b}`] = pair(b, P - n);
+      feeds[`ends_${b}`] = pair(b + 1, P + fresh[b]);
     });
     // The graph of 4 slots (batchGraphSize(3) = 4: graphs come in powers of two); the spare slots take a row of row 0.
     expect(batchGraphSize(3)).toBe(4);
     for (const b of [2, 3]) {
       feeds[`starts_${b}`] = pair(0, 0);
-      feeds[`past_ends_${b}`] = feeds[`new_ends_${b}`] = pair(1, 1);
+      feeds[`ends_${b}`] = pair(1, 1);
     }
     const appendRuns = vi.spyOn(graphs.append.session, 'run');
     const out = await runGuarded(await graphs.batchGraph('merge', 4), feeds);
-    expect(out.key_3_0.dims).toEqual([1, 2, H, D]);
+    expect(out.key_3_0.dims).toEqual([1, 1, H, D]); // a spare slot: one row of row 0
     for (let b = 0; b < 2; b++) {
       const before = await stores[b].read();
       const take = (kv: string): ort.Tensor[] => Array.from({ length: L }, (_, l) => own(out[`${kv}_${b}_${l}`]));
