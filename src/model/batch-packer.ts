@@ -33,13 +33,6 @@ export interface PackedBatch extends BatchInputs {
   pastValues: Float32Array[];
 }
 
-/**
- * Where a shorter past sits in the padded past: first (`left`, the host packing) or last (`right`: kv_pack on the
- * device, so that a stream's past and new rows are one run of the decoder's rows and kv_merge cuts them out with
- * one Slice).
- */
-export type PastAlign = 'left' | 'right';
-
 export class BatchPacker {
   private readonly rowFloats: number;
   /** Per layer, reused between calls (a batch's past is megabytes): valid until the next pack(). */
@@ -81,7 +74,7 @@ export class BatchPacker {
    * several streams the arrays are this packer's, valid until its next call (such batches come one at a time,
    * through decodeBatch); a batch of one gets its own (a backend's single `decode` calls may overlap).
    */
-  packInputs(requests: readonly DecodeRequest[], alignPast: PastAlign = 'left'): BatchInputs {
+  packInputs(requests: readonly DecodeRequest[]): BatchInputs {
     const d = this.shape.hiddenSize;
     const batch = requests.length;
     const newRows = Math.max(...requests.map((r) => r.tokens));
@@ -99,8 +92,7 @@ export class BatchPacker {
     requests.forEach((r, b) => {
       const past = r.store.length;
       for (let i = 0; i < newRows; i++) positions[b * newRows + i] = BigInt(past + i);
-      const from = alignPast === 'left' ? 0 : pastRows - past;
-      mask.fill(1n, b * width + from, b * width + from + past);
+      mask.fill(1n, b * width, b * width + past);
       mask.fill(1n, b * width + pastRows, b * width + pastRows + r.tokens);
     });
     return { batch, pastRows, newRows, embeds, positions, mask };

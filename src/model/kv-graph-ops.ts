@@ -24,7 +24,6 @@
 import * as ort from 'onnxruntime-node';
 import { headToSeqMajor, type KvGeometry, type KvOps, type KvRows, type RowRotation } from '../cache/index.js';
 import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
-import type { PastAlign } from './batch-packer.js';
 import { buildModel, DT, type GraphSpec, type NodeSpec } from './onnx-graph.js';
 import { memoryPatterns, providerOptions } from './onnx-session.js';
 
@@ -197,32 +196,64 @@ export function splitGraph(g: KvGeometry, batch: number): GraphSpec {
 }
 
 /**
- * After a batched step, each stream's whole rows in one run: the packed past (pasts right-aligned: kv_pack with
- * `align` right) and the new rows joined, then from batch row `starts_b[0]` the rows [P - P_b, P + T_b), which
- * are its past then its new rows (`starts_b` = [row, P - P_b], `ends_b` = [row + 1, P + T_b]). Its store adopts
- * them, so a step costs three runs (pack, decoder, merge) whatever the batch, instead of one more `kv_append` per
- * stream, and 2 x layers + one Slice per stream and layer of kernels (on WebGPU each kernel costs the host about
- * the same whatever its size: bench/results/decoder-graph.md). Slots past the batch (graphs come in sizes:
- * batchGraphSize) take one row of row 0.
+ * After a batched step, each stream's whole rows in one run: the packed past and the new rows joined and laid
+ * flat, [B * (P + T), H, D]; one Gather takes every stream's rows in turn (`idx`: for row b, its P_b past rows,
+ * then its T_b new rows, which start at P), one Split hands stream b its `sizes[b]` = P_b + T_b rows, as
+ * [1, P_b + T_b, H, D]. Its store adopts them, so a step costs three runs (pack, decoder, merge) whatever the
+ * batch, instead of one more `kv_append` per stream, and three kernels per layer and K/V whatever the batch: on
+ * WebGPU each kernel costs the host about the same whatever its size, and slicing each stream's rows apart took
+ * 3 per stream, layer and K/V (768 at 16 streams, against the decoder's ~240; bench/results/decoder-graph.md).
+ * Slots past the batch (graphs come in sizes: batchGraphSize) take one row of row 0.
  */
 export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
-  const spec: GraphSpec = { name: `kv_merge_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 1]) }] };
-  for (let b = 0; b < batch; b++) {
-    for (const name of [`starts_${b}`, `ends_${b}`]) spec.inputs.push({ name, type: DT.int64, dims: [2] });
-  }
+  const spec: GraphSpec = {
+    name: `kv_merge_${batch}`,
+    inputs: [
+      { name: 'idx', type: DT.int64, dims: ['N'] },
+      { name: 'sizes', type: DT.int64, dims: [batch] },
+    ],
+    outputs: [],
+    nodes: [],
+    initializers: [
+      { name: 'flat', type: DT.int64, dims: [3], data: i64([-1, H, D]) },
+      { name: 'axis0', type: DT.int64, dims: [1], data: i64([0]) },
+    ],
+  };
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
+      const parts = Array.from({ length: batch }, (_, b) => `part_${kv}_${b}_${l}`);
       spec.inputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: ['B', 'P', H, D] }, { name: `new_${kv}_${l}`, type: DT.float, dims: ['B', 'T', H, D] });
-      spec.nodes.push({ op: 'Concat', inputs: [`past_${kv}_${l}`, `new_${kv}_${l}`], outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } });
+      spec.nodes.push(
+        { op: 'Concat', inputs: [`past_${kv}_${l}`, `new_${kv}_${l}`], outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } },
+        { op: 'Reshape', inputs: [`all_${kv}_${l}`, 'flat'], outputs: [`flat_${kv}_${l}`] },
+        { op: 'Gather', inputs: [`flat_${kv}_${l}`, 'idx'], outputs: [`rows_${kv}_${l}`], attrs: { axis: 0 } },
+        { op: 'Split', inputs: [`rows_${kv}_${l}`, 'sizes'], outputs: parts, attrs: { axis: 0 } },
+      );
       for (let b = 0; b < batch; b++) {
         const out = `${kv}_${b}_${l}`;
         spec.outputs.push({ name: out, type: DT.float, dims: [1, `N${b}`, H, D] });
-        spec.nodes.push({ op: 'Slice', inputs: [`all_${kv}_${l}`, `starts_${b}`, `ends_${b}`, 'axes'], outputs: [out] });
+        spec.nodes.push({ op: 'Unsqueeze', inputs: [parts[b], 'axis0'], outputs: [out] });
       }
     }
   }
   return spec;
+}
+
+/**
+ * kv_merge's row choice for a batch of `batch` streams (lengths P_b, new rows T_b) in a graph of `slots`: `idx`
+ * into the flat [B * (P + T)] rows and each slot's size (spare slots: row 0, one row).
+ */
+export function mergeRows(pastLengths: readonly number[], newLengths: readonly number[], pastRows: number, newRows: number, slots: number): { idx: BigInt64Array; sizes: BigInt64Array } {
+  const width = pastRows + newRows;
+  const sizes = BigInt64Array.from({ length: slots }, (_, b) => BigInt(b < pastLengths.length ? pastLengths[b] + newLengths[b] : 1));
+  const idx = new BigInt64Array(sizes.reduce((a, n) => a + Number(n), 0));
+  let at = 0;
+  pastLengths.forEach((p, b) => {
+    for (let j = 0; j < p; j++) idx[at++] = BigInt(b * width + j);
+    for (let j = 0; j < newLengths[b]; j++) idx[at++] = BigInt(b * width + pastRows + j);
+  });
+  return { idx, sizes }; // spare slots' rows: idx 0 (the zeros left at the end)
 }
 
 /**
@@ -261,11 +292,10 @@ export class CacheGraphs {
 
   /**
    * kv_pack: the streams' rows as one padded past per layer, [B, P, H, D] (seq-major) or [B, H, P, D]
-   * (head-major), P = pastRows, a shorter past first or last in its row (`align`, as the decoder's mask says);
-   * a stream's padding rows are copies of row 0, which the mask hides.
+   * (head-major), P = pastRows; a stream's padding rows are copies of row 0, which the decoder's mask hides.
    * The tensors returned are the caller's (own()ed: release them after the decoder call).
    */
-  async packPasts(pasts: readonly PastRows[], lengths: readonly number[], pastRows: number, align: PastAlign = 'left'): Promise<{ keys: ort.Tensor[]; values: ort.Tensor[] }> {
+  async packPasts(pasts: readonly PastRows[], lengths: readonly number[], pastRows: number): Promise<{ keys: ort.Tensor[]; values: ort.Tensor[] }> {
     const { numLayers: L, numKvHeads: H, headDim: D } = this.geometry;
     const batch = pasts.length;
     const slots = batchGraphSize(batch);
@@ -279,8 +309,7 @@ export class CacheGraphs {
     for (let b = 0; b < slots; b++) {
       const past = b < batch && lengths[b] > 0 ? pasts[b] : null;
       if (past) {
-        const first = b * pastRows + (align === 'left' ? 0 : pastRows - lengths[b]);
-        for (let j = 0; j < lengths[b]; j++) idx[first + j] = BigInt(offset + j);
+        for (let j = 0; j < lengths[b]; j++) idx[b * pastRows + j] = BigInt(offset + j);
         offset += lengths[b];
       } else offset += 1;
       for (let l = 0; l < L; l++) {

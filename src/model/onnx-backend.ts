@@ -7,7 +7,7 @@ import { assertFits, type DecodeRequest, type InferenceBackend } from './backend
 import { BatchPacker, type BatchInputs } from './batch-packer.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { createHfBackend } from './hf-backend.js';
-import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
+import { batchGraphSize, mergeRows, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import { FOLD_STORED_WEIGHTS, openSession, type SessionSettings } from './onnx-session.js';
 import { checkProvider, isNoAdapterError } from './providers.js';
@@ -165,8 +165,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       await r.store.flush();
       pasts.push((r.store.ops as GraphKvOps).past());
     }
-    // Pasts right-aligned, so each stream's past and new rows are one run that kv_merge cuts out with one Slice.
-    const inputs = packer.packInputs(requests, 'right');
+    const inputs = packer.packInputs(requests);
     const { pastRows, newRows } = inputs;
     const feeds = inputFeeds(inputs);
     const packed: ort.Tensor[] = [];
@@ -176,7 +175,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
       const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
       for (let l = 0; l < numLayers; l++) feeds[`past_key_${l}`] = feeds[`past_value_${l}`] = none;
     } else {
-      const past = await graphs.packPasts(pasts, requests.map((r) => r.store.length), pastRows, 'right');
+      const past = await graphs.packPasts(pasts, requests.map((r) => r.store.length), pastRows);
       for (let l = 0; l < numLayers; l++) packed.push((feeds[`past_key_${l}`] = past.keys[l]), (feeds[`past_value_${l}`] = past.values[l]));
     }
     let out: ort.InferenceSession.ReturnType | undefined;
@@ -194,16 +193,11 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
         }
       }
       const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
-      requests.forEach((r, b) => {
-        if (merge) {
-          splitFeeds[`starts_${b}`] = pair(b, pastRows - r.store.length);
-          splitFeeds[`ends_${b}`] = pair(b + 1, pastRows + r.tokens);
-        } else splitFeeds[`ends_${b}`] = pair(b + 1, r.tokens);
-      });
-      for (let b = batch; merge && b < slots; b++) {
-        splitFeeds[`starts_${b}`] = pair(0, 0);
-        splitFeeds[`ends_${b}`] = pair(1, 1);
-      }
+      if (merge) {
+        const { idx, sizes } = mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots);
+        splitFeeds.idx = new ort.Tensor('int64', idx, [idx.length]);
+        splitFeeds.sizes = new ort.Tensor('int64', sizes, [slots]);
+      } else requests.forEach((r, b) => (splitFeeds[`ends_${b}`] = pair(b + 1, r.tokens)));
       const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', merge ? slots : batch), splitFeeds);
       requests.forEach((r, b) => {
         const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));

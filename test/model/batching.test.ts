@@ -145,15 +145,6 @@ describe('BatchPacker', () => {
     expect([...packed.pastValues[0]].slice(6, 8)).toEqual([-7, -7]);
   });
 
-  it('puts a shorter past last in its row when asked (kv_pack for a merge): its past and new rows are then one run', () => {
-    const a = { embeds: new Float32Array([1, 1, 2, 2]), tokens: 2, store: store([[9, 9]]) };
-    const b = { embeds: new Float32Array([3, 3]), tokens: 1, store: store([[7, 7], [8, 8], [6, 6]]) };
-    const inputs = new BatchPacker(shape).packInputs([a, b], 'right');
-    // Columns: 3 past, then 2 new. Row a: 2 padding, 1 past row, 2 new; row b: 3 past, 1 new, 1 padding.
-    expect([...inputs.mask]).toEqual([0n, 0n, 1n, 1n, 1n, 1n, 1n, 1n, 1n, 0n]);
-    expect([...inputs.positions]).toEqual([1n, 2n, 3n, 4n]);
-  });
-
   it('passes a batch of one as views of its own arrays, nothing padded', () => {
     const a = { embeds: new Float32Array([1, 1, 2, 2, 5, 5]), tokens: 2, store: store([[9, 9]]) };
     const packed = new BatchPacker(shape).pack([a]);
