@@ -202,7 +202,7 @@ export function splitGraph(g: KvGeometry, batch: number): GraphSpec {
  * [1, P_b + T_b, H, D]. Its store adopts them, so a step costs three runs (pack, decoder, merge) whatever the
  * batch, instead of one more `kv_append` per stream, and three kernels per layer and K/V whatever the batch: on
  * WebGPU each kernel costs the host about the same whatever its size, and slicing each stream's rows apart took
- * 3 per stream, layer and K/V (768 at 16 streams, against the decoder's ~240; bench/results/decoder-graph.md).
+ * 3 per stream, layer and K/V (768 at 16 streams, more than the decoder's 470 ops; bench/results/decoder-graph.md).
  * Slots past the batch (graphs come in sizes: batchGraphSize) take one row of row 0.
  */
 export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
