@@ -10,9 +10,10 @@
  *   kv_read    Identity with outputs on the CPU: the only way back to host (tests, numerics checks)
  *   kv_pack    B streams' rows -> one batch [B,P,H,D]: Concat all, Gather   (Concat, Gather, Reshape;
  *              idx[B*P] (padding -> row 0, masked by the decoder)            graphs of 2, 4, 8, ... parts)
- *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Slice; one graph per B)
- *   kv_merge   a batch's packed past and new rows -> stream b's whole rows    (Slice, Concat; graphs
- *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  of 2, 4, 8, ... slots)
+ *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Reshape, Gather, Split;
+ *              (a batch whose pasts are all empty)                           graphs of 2, 4, 8, ... slots)
+ *   kv_merge   a batch's packed past and new rows -> stream b's whole rows    (Concat, Reshape, Gather,
+ *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  Split; as kv_split)
  *   head-major (Hugging Face decoders): kv_pack gives [B,H,P,D] (Gather on the row axis, then Reshape and
  *              Transpose); kv_present cuts stream b's whole rows [1,H,P_b+T_b,D] out of the batch's present
  *              [B,H,P+T,D] (its past rows, then its new rows at P..; Slice, Concat)
@@ -175,43 +176,21 @@ export function presentGraph(g: KvGeometry, batch: number): GraphSpec {
   return spec;
 }
 
-/** Row b of a batched decoder output, its first T_b rows (`ends_b` = [b + 1, T_b]), as stream b's new rows. */
-export function splitGraph(g: KvGeometry, batch: number): GraphSpec {
-  const { numLayers: L, numKvHeads: H, headDim: D } = g;
-  const spec: GraphSpec = { name: `kv_split_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 1]) }] };
-  for (let b = 0; b < batch; b++) {
-    spec.inputs.push({ name: `ends_${b}`, type: DT.int64, dims: [2] });
-    spec.initializers!.push({ name: `starts_${b}`, type: DT.int64, dims: [2], data: i64([b, 0]) });
-  }
-  for (let l = 0; l < L; l++) {
-    for (const kv of ['key', 'value']) {
-      spec.inputs.push({ name: `new_${kv}_${l}`, type: DT.float, dims: [batch, 'T', H, D] });
-      for (let b = 0; b < batch; b++) {
-        spec.outputs.push({ name: `${kv}_${b}_${l}`, type: DT.float, dims: [1, `T${b}`, H, D] });
-        spec.nodes.push({ op: 'Slice', inputs: [`new_${kv}_${l}`, `starts_${b}`, `ends_${b}`, 'axes'], outputs: [`${kv}_${b}_${l}`] });
-      }
-    }
-  }
-  return spec;
-}
-
 /**
- * After a batched step, each stream's whole rows in one run: the packed past and the new rows joined and laid
- * flat, [B * (P + T), H, D]; one Gather takes every stream's rows in turn (`idx`: for row b, its P_b past rows,
- * then its T_b new rows, which start at P), one Split hands stream b its `sizes[b]` = P_b + T_b rows, as
- * [1, P_b + T_b, H, D]. Its store adopts them, so a step costs three runs (pack, decoder, merge) whatever the
- * batch, instead of one more `kv_append` per stream, and three kernels per layer and K/V whatever the batch: on
- * WebGPU each kernel costs the host about the same whatever its size, and slicing each stream's rows apart took
- * 3 per stream, layer and K/V (768 at 16 streams, more than the decoder's 470 ops; bench/results/decoder-graph.md).
- * Slots past the batch (graphs come in sizes: batchGraphSize) take one row of row 0.
+ * Each slot's rows of [B, R, H, D] inputs joined along rows (`sources`: the packed past and the new rows, or the
+ * new rows alone), laid flat and cut: one Gather of every stream's rows in turn (`idx`), one Split into the
+ * streams' `sizes`, each as [1, N_b, H, D]. Three kernels per layer and K/V whatever the batch (the Reshape and
+ * Unsqueeze only relabel buffers): on WebGPU each kernel costs the host about the same whatever its size, and
+ * cutting each stream's rows apart took 3 per stream, layer and K/V (768 at 16 streams, more than the decoder's
+ * 470 ops; bench/results/decoder-graph.md).
  */
-export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
+function cutGraph(g: KvGeometry, name: string, slots: number, sources: readonly ('past' | 'new')[]): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
   const spec: GraphSpec = {
-    name: `kv_merge_${batch}`,
+    name,
     inputs: [
       { name: 'idx', type: DT.int64, dims: ['N'] },
-      { name: 'sizes', type: DT.int64, dims: [batch] },
+      { name: 'sizes', type: DT.int64, dims: [slots] },
     ],
     outputs: [],
     nodes: [],
@@ -222,15 +201,16 @@ export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
   };
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
-      const parts = Array.from({ length: batch }, (_, b) => `part_${kv}_${b}_${l}`);
-      spec.inputs.push({ name: `past_${kv}_${l}`, type: DT.float, dims: ['B', 'P', H, D] }, { name: `new_${kv}_${l}`, type: DT.float, dims: ['B', 'T', H, D] });
+      const inputs = sources.map((src) => `${src}_${kv}_${l}`);
+      for (const [i, input] of inputs.entries()) spec.inputs.push({ name: input, type: DT.float, dims: ['B', sources[i] === 'past' ? 'P' : 'T', H, D] });
+      const parts = Array.from({ length: slots }, (_, b) => `part_${kv}_${b}_${l}`);
+      if (inputs.length > 1) spec.nodes.push({ op: 'Concat', inputs, outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } });
       spec.nodes.push(
-        { op: 'Concat', inputs: [`past_${kv}_${l}`, `new_${kv}_${l}`], outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } },
-        { op: 'Reshape', inputs: [`all_${kv}_${l}`, 'flat'], outputs: [`flat_${kv}_${l}`] },
+        { op: 'Reshape', inputs: [inputs.length > 1 ? `all_${kv}_${l}` : inputs[0], 'flat'], outputs: [`flat_${kv}_${l}`] },
         { op: 'Gather', inputs: [`flat_${kv}_${l}`, 'idx'], outputs: [`rows_${kv}_${l}`], attrs: { axis: 0 } },
         { op: 'Split', inputs: [`rows_${kv}_${l}`, 'sizes'], outputs: parts, attrs: { axis: 0 } },
       );
-      for (let b = 0; b < batch; b++) {
+      for (let b = 0; b < slots; b++) {
         const out = `${kv}_${b}_${l}`;
         spec.outputs.push({ name: out, type: DT.float, dims: [1, `N${b}`, H, D] });
         spec.nodes.push({ op: 'Unsqueeze', inputs: [parts[b], 'axis0'], outputs: [out] });
@@ -240,9 +220,24 @@ export function mergeGraph(g: KvGeometry, batch: number): GraphSpec {
   return spec;
 }
 
+/** A batch's new rows [B, T, H, D] -> stream b's first T_b rows [1, T_b, H, D] (every stream's past empty). */
+export function splitGraph(g: KvGeometry, slots: number): GraphSpec {
+  return cutGraph(g, `kv_split_${slots}`, slots, ['new']);
+}
+
 /**
- * kv_merge's row choice for a batch of `batch` streams (lengths P_b, new rows T_b) in a graph of `slots`: `idx`
- * into the flat [B * (P + T)] rows and each slot's size (spare slots: row 0, one row).
+ * After a batched step, each stream's whole rows in one run: for row b, its P_b rows of the packed past, then
+ * its T_b new rows (which start at P), as [1, P_b + T_b, H, D] (cutGraph). Its store adopts them (a store that
+ * was empty: its new rows), so a step costs three runs (pack, decoder, merge) whatever the batch, instead of one
+ * more `kv_append` per stream. Slots past the batch (graphs come in sizes: batchGraphSize) take one row of row 0.
+ */
+export function mergeGraph(g: KvGeometry, slots: number): GraphSpec {
+  return cutGraph(g, `kv_merge_${slots}`, slots, ['past', 'new']);
+}
+
+/**
+ * kv_merge's (and, all pasts empty, kv_split's) row choice for a batch of streams (pasts P_b, new rows T_b) in
+ * a graph of `slots`: `idx` into the flat [B * (P + T)] rows and each slot's size (spare slots: row 0, one row).
  */
 export function mergeRows(pastLengths: readonly number[], newLengths: readonly number[], pastRows: number, newRows: number, slots: number): { idx: BigInt64Array; sizes: BigInt64Array } {
   const width = pastRows + newRows;

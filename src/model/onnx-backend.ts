@@ -155,8 +155,8 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
   /**
    * K/V on the device, one call for the batch: kv_pack gathers the streams' rows into the padded past, the
    * decoder runs, and kv_merge gives each stream its whole rows (its past, then its new rows), which its store
-   * adopts: three runs a step whatever the batch (all on the provider). A batch with an empty store among
-   * others takes kv_split instead, each store appending its new rows at its next flush.
+   * adopts: three runs a step whatever the batch (all on the provider); a store that was empty adopts its new
+   * rows. A batch whose stores are all empty has no past to pack and takes kv_split.
    */
   async function decodeDeviceBatch(requests: readonly DecodeRequest[]): Promise<Float32Array[]> {
     const batch = requests.length;
@@ -169,7 +169,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
     const { pastRows, newRows } = inputs;
     const feeds = inputFeeds(inputs);
     const packed: ort.Tensor[] = [];
-    const merge = pastRows > 0 && requests.every((r) => r.store.length > 0);
+    const merge = pastRows > 0;
     const slots = batchGraphSize(batch);
     if (pastRows === 0) {
       const none = new ort.Tensor('float32', new Float32Array(0), [batch, 0, numKvHeads, headDim]);
@@ -192,18 +192,15 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
           splitFeeds[`past_value_${l}`] = packed[2 * l + 1];
         }
       }
-      const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
-      if (merge) {
-        const { idx, sizes } = mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots);
-        splitFeeds.idx = new ort.Tensor('int64', idx, [idx.length]);
-        splitFeeds.sizes = new ort.Tensor('int64', sizes, [slots]);
-      } else requests.forEach((r, b) => (splitFeeds[`ends_${b}`] = pair(b + 1, r.tokens)));
-      const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', merge ? slots : batch), splitFeeds);
+      const { idx, sizes } = mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots);
+      splitFeeds.idx = new ort.Tensor('int64', idx, [idx.length]);
+      splitFeeds.sizes = new ort.Tensor('int64', sizes, [slots]);
+      const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', slots), splitFeeds);
       requests.forEach((r, b) => {
         const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));
         r.store.append(take('key'), take('value'), r.tokens); // ownership moves to the store's ops (merged rows: adopted)
       });
-      for (let b = batch; merge && b < slots; b++) {
+      for (let b = batch; b < slots; b++) {
         for (let l = 0; l < numLayers; l++) [rows[`key_${b}_${l}`], rows[`value_${b}_${l}`]].forEach((t) => t.dispose()); // spare slots' rows
       }
     } finally {
@@ -239,7 +236,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
           packer.expectBatches(maxBatch);
           batchLimit = maxBatch;
           if (kv !== 'device' || !onDevice) return;
-          for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all([graphs.batchGraph('pack', b), graphs.batchGraph('merge', b)]);
+          for (let b = 2; b <= batchGraphSize(maxBatch); b *= 2) await Promise.all((['pack', 'merge', 'split'] as const).map((kind) => graphs.batchGraph(kind, b)));
         }
       : undefined,
     async encodeFrames(pixelValues, frames) {
