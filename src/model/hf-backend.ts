@@ -15,7 +15,7 @@ import { BatchPacker } from './batch-packer.js';
 import { HeadMajorPastPacker, ownPresent } from './hf-batch.js';
 import { mropePositions, patchify } from './hf-qwen2vl.js';
 import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
-import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
+import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice, mergeRows } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import type { BackendOptions, OnnxBackend } from './onnx-backend.js';
 import { openSession } from './onnx-session.js';
@@ -231,14 +231,9 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       for (let l = 0; l < numLayers; l++) {
         for (const kind of ['key', 'value'] as const) held.push((cutFeeds[`present_${kind}_${l}`] = own(output(out, `present.${l}.${kind}`, 'decoder_model_merged'))));
       }
-      const pair = (a: number, b: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(a), BigInt(b)]), [2]);
-      for (let b = 0; b < slots; b++) {
-        const r = requests[b]; // spare slots: one row of row 0
-        cutFeeds[`starts_${b}`] = pair(r ? b : 0, 0);
-        cutFeeds[`past_ends_${b}`] = pair(r ? b + 1 : 1, r ? r.store.length : 1);
-        cutFeeds[`new_starts_${b}`] = pair(r ? b : 0, pastRows);
-        cutFeeds[`new_ends_${b}`] = pair(r ? b + 1 : 1, pastRows + (r ? r.tokens : 0));
-      }
+      const { idx, sizes } = mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots);
+      cutFeeds.idx = new ort.Tensor('int64', idx, [idx.length]);
+      cutFeeds.sizes = new ort.Tensor('int64', sizes, [slots]);
       const rows = await runGuarded(await g.batchGraph('present', slots), cutFeeds);
       requests.forEach((r, b) => {
         const take = (kind: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kind}_${b}_${l}`]));

@@ -16,7 +16,7 @@
  *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  Split; as kv_split)
  *   head-major (Hugging Face decoders): kv_pack gives [B,H,P,D] (Gather on the row axis, then Reshape and
  *              Transpose); kv_present cuts stream b's whole rows [1,H,P_b+T_b,D] out of the batch's present
- *              [B,H,P+T,D] (its past rows, then its new rows at P..; Slice, Concat)
+ *              [B,H,P+T,D] (its past rows, then its new rows at P..; Transpose, Reshape, Gather, Split)
  *
  * The rotation angles come from KvStore in float64 (cos/sin tables of one row per distinct delta,
  * uploaded as float32), so graph and host implementations rotate by the same angles.
@@ -149,28 +149,23 @@ export function packGraph(g: KvGeometry, batch: number, layout: KvLayout = 'seq-
 }
 
 /**
- * A head-major batched step's present [B, H, P+T, D] -> stream b's whole rows [1, H, P_b+T_b, D]: rows [0, P_b)
- * and rows [P, P+T_b) of batch row b (`past_ends_b` = [b+1, P_b], `new_starts_b` = [b, P], `new_ends_b` =
- * [b+1, P+T_b]), which its store adopts. Slots past the batch take rows of row 0.
+ * A head-major batched step's present [B, H, P+T, D] -> stream b's whole rows [1, H, P_b+T_b, D]: its P_b past rows,
+ * then its T_b new rows (at P..), which its store adopts (`idx` and `sizes` as kv_merge's: mergeRows). Heads first,
+ * [H, B * (P+T), D], then one Gather and one Split along the rows: three kernels per layer and K/V whatever the
+ * batch. Slots past the batch take one row of row 0.
  */
-export function presentGraph(g: KvGeometry, batch: number): GraphSpec {
+export function presentGraph(g: KvGeometry, slots: number): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
-  const spec: GraphSpec = { name: `kv_present_${batch}`, inputs: [], outputs: [], nodes: [], initializers: [{ name: 'axes', type: DT.int64, dims: [2], data: i64([0, 2]) }] };
-  for (let b = 0; b < batch; b++) {
-    for (const name of [`starts_${b}`, `past_ends_${b}`, `new_starts_${b}`, `new_ends_${b}`]) spec.inputs.push({ name, type: DT.int64, dims: [2] });
-  }
+  const spec = cutSpec(`kv_present_${slots}`, slots, [H, -1, D]);
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
-      spec.inputs.push({ name: `present_${kv}_${l}`, type: DT.float, dims: ['B', H, 'W', D] });
-      for (let b = 0; b < batch; b++) {
-        const out = `${kv}_${b}_${l}`;
-        spec.outputs.push({ name: out, type: DT.float, dims: [1, H, `N${b}`, D] });
-        spec.nodes.push(
-          { op: 'Slice', inputs: [`present_${kv}_${l}`, `starts_${b}`, `past_ends_${b}`, 'axes'], outputs: [`p_${out}`] },
-          { op: 'Slice', inputs: [`present_${kv}_${l}`, `new_starts_${b}`, `new_ends_${b}`, 'axes'], outputs: [`n_${out}`] },
-          { op: 'Concat', inputs: [`p_${out}`, `n_${out}`], outputs: [out], attrs: { axis: 2 } },
-        );
-      }
+      const present = `present_${kv}_${l}`;
+      spec.inputs.push({ name: present, type: DT.float, dims: ['B', H, 'W', D] });
+      spec.nodes.push(
+        { op: 'Transpose', inputs: [present], outputs: [`heads_${kv}_${l}`], attrs: { perm: [1, 0, 2, 3] } },
+        { op: 'Reshape', inputs: [`heads_${kv}_${l}`, 'flat'], outputs: [`flat_${kv}_${l}`] },
+      );
+      cutRows(spec, `flat_${kv}_${l}`, 1, `${kv}_%_${l}`, slots, (b) => [1, H, `N${b}`, D]);
     }
   }
   return spec;
@@ -186,7 +181,22 @@ export function presentGraph(g: KvGeometry, batch: number): GraphSpec {
  */
 function cutGraph(g: KvGeometry, name: string, slots: number, sources: readonly ('past' | 'new')[]): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
-  const spec: GraphSpec = {
+  const spec = cutSpec(name, slots, [-1, H, D]);
+  for (let l = 0; l < L; l++) {
+    for (const kv of ['key', 'value']) {
+      const inputs = sources.map((src) => `${src}_${kv}_${l}`);
+      for (const [i, input] of inputs.entries()) spec.inputs.push({ name: input, type: DT.float, dims: ['B', sources[i] === 'past' ? 'P' : 'T', H, D] });
+      if (inputs.length > 1) spec.nodes.push({ op: 'Concat', inputs, outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } });
+      spec.nodes.push({ op: 'Reshape', inputs: [inputs.length > 1 ? `all_${kv}_${l}` : inputs[0], 'flat'], outputs: [`flat_${kv}_${l}`] });
+      cutRows(spec, `flat_${kv}_${l}`, 0, `${kv}_%_${l}`, slots, (b) => [1, `N${b}`, H, D]);
+    }
+  }
+  return spec;
+}
+
+/** A cut graph's shared inputs (`idx`, `sizes`) and constants (the flat shape, axis 0). */
+function cutSpec(name: string, slots: number, flat: number[]): GraphSpec {
+  return {
     name,
     inputs: [
       { name: 'idx', type: DT.int64, dims: ['N'] },
@@ -195,29 +205,24 @@ function cutGraph(g: KvGeometry, name: string, slots: number, sources: readonly 
     outputs: [],
     nodes: [],
     initializers: [
-      { name: 'flat', type: DT.int64, dims: [3], data: i64([-1, H, D]) },
+      { name: 'flat', type: DT.int64, dims: [flat.length], data: i64(flat) },
       { name: 'axis0', type: DT.int64, dims: [1], data: i64([0]) },
     ],
   };
-  for (let l = 0; l < L; l++) {
-    for (const kv of ['key', 'value']) {
-      const inputs = sources.map((src) => `${src}_${kv}_${l}`);
-      for (const [i, input] of inputs.entries()) spec.inputs.push({ name: input, type: DT.float, dims: ['B', sources[i] === 'past' ? 'P' : 'T', H, D] });
-      const parts = Array.from({ length: slots }, (_, b) => `part_${kv}_${b}_${l}`);
-      if (inputs.length > 1) spec.nodes.push({ op: 'Concat', inputs, outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } });
-      spec.nodes.push(
-        { op: 'Reshape', inputs: [inputs.length > 1 ? `all_${kv}_${l}` : inputs[0], 'flat'], outputs: [`flat_${kv}_${l}`] },
-        { op: 'Gather', inputs: [`flat_${kv}_${l}`, 'idx'], outputs: [`rows_${kv}_${l}`], attrs: { axis: 0 } },
-        { op: 'Split', inputs: [`rows_${kv}_${l}`, 'sizes'], outputs: parts, attrs: { axis: 0 } },
-      );
-      for (let b = 0; b < slots; b++) {
-        const out = `${kv}_${b}_${l}`;
-        spec.outputs.push({ name: out, type: DT.float, dims: [1, `N${b}`, H, D] });
-        spec.nodes.push({ op: 'Unsqueeze', inputs: [parts[b], 'axis0'], outputs: [out] });
-      }
-    }
+}
+
+/** Gather `idx` from `flat` along `axis`, Split by `sizes`, each part with a leading 1: outputs `out` with % = slot. */
+function cutRows(spec: GraphSpec, flat: string, axis: number, out: string, slots: number, dims: (b: number) => (number | string)[]): void {
+  const parts = Array.from({ length: slots }, (_, b) => `part_${out.replace('%', String(b))}`);
+  spec.nodes.push(
+    { op: 'Gather', inputs: [flat, 'idx'], outputs: [`rows_${flat}`], attrs: { axis } },
+    { op: 'Split', inputs: [`rows_${flat}`, 'sizes'], outputs: parts, attrs: { axis } },
+  );
+  for (let b = 0; b < slots; b++) {
+    const name = out.replace('%', String(b));
+    spec.outputs.push({ name, type: DT.float, dims: dims(b) });
+    spec.nodes.push({ op: 'Unsqueeze', inputs: [parts[b], 'axis0'], outputs: [name] });
   }
-  return spec;
 }
 
 /** A batch's new rows [B, T, H, D] -> stream b's first T_b rows [1, T_b, H, D] (every stream's past empty). */

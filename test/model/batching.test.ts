@@ -124,34 +124,6 @@ describe.each([
   });
 });
 
-describe('K/V on the device: a stream with a past and a fresh one in one call', () => {
-  it('each gets the logits and the rows it gets alone (kv_merge adopts the fresh one\'s new rows)', async () => {
-    const tiny = await loadTiny('tiny-random-2l', 'device');
-    const backend = tiny.backend as OnnxBackend;
-    const d = tiny.folder.config.decoder.hiddenSize;
-    const embeds = (rows: number, seed: number): Float32Array => Float32Array.from({ length: rows * d }, (_, i) => Math.sin(seed * 7.1 + i * 0.37) * 0.05);
-    const alone = { a: freshStore(tiny, 32), b: freshStore(tiny, 32) };
-    await backend.decode(embeds(3, 1), 3, alone.a);
-    const logitsA = await backend.decode(embeds(2, 2), 2, alone.a);
-    const logitsB = await backend.decode(embeds(2, 3), 2, alone.b);
-    const together = { a: freshStore(tiny, 32), b: freshStore(tiny, 32) };
-    await backend.decode(embeds(3, 1), 3, together.a);
-    const [a, b] = await backend.decodeBatch!([
-      { embeds: embeds(2, 2), tokens: 2, store: together.a },
-      { embeds: embeds(2, 3), tokens: 2, store: together.b },
-    ]);
-    expect(maxAbsDiff(a, logitsA)).toBeLessThanOrEqual(1e-4);
-    expect(maxAbsDiff(b, logitsB)).toBeLessThanOrEqual(1e-4);
-    for (const s of ['a', 'b'] as const) {
-      expect(together[s].length).toBe(alone[s].length);
-      const [x, y] = [await together[s].read(), await alone[s].read()];
-      for (let l = 0; l < x.keys.length; l++) expect(maxAbsDiff(x.keys[l], y.keys[l])).toBeLessThanOrEqual(1e-5);
-    }
-    [...Object.values(alone), ...Object.values(together)].forEach((s) => s.dispose());
-    await backend.dispose();
-  });
-});
-
 describe('BatchPacker', () => {
   const shape = { hiddenSize: 2, vocabSize: 3, numLayers: 1, numKvHeads: 1, headDim: 2 };
   const store = (rows: number[][], capacityTokens = 8): KvStore => {
@@ -333,5 +305,33 @@ describe('HeadMajorPastPacker (Hugging Face decoders, K/V on the host)', () => {
     const untold = new HeadMajorPastPacker(shape);
     const small = untold.pack([ops(1, 100), ops(1, 200)], [1, 1], 1);
     expect(untold.pack([ops(6, 100), ops(1, 200)], [6, 1], 6).keys[0].buffer).not.toBe(small.keys[0].buffer);
+  });
+});
+
+describe('K/V on the device: a stream with a past and a fresh one in one call', () => {
+  it('each gets the logits and the rows it gets alone (kv_merge adopts the fresh one\'s new rows)', async () => {
+    const tiny = await loadTiny('tiny-random-2l', 'device');
+    const backend = tiny.backend as OnnxBackend;
+    const d = tiny.folder.config.decoder.hiddenSize;
+    const embeds = (rows: number, seed: number): Float32Array => Float32Array.from({ length: rows * d }, (_, i) => Math.sin(seed * 7.1 + i * 0.37) * 0.05);
+    const alone = { a: freshStore(tiny, 32), b: freshStore(tiny, 32) };
+    await backend.decode(embeds(3, 1), 3, alone.a);
+    const logitsA = await backend.decode(embeds(2, 2), 2, alone.a);
+    const logitsB = await backend.decode(embeds(2, 3), 2, alone.b);
+    const together = { a: freshStore(tiny, 32), b: freshStore(tiny, 32) };
+    await backend.decode(embeds(3, 1), 3, together.a);
+    const [a, b] = await backend.decodeBatch!([
+      { embeds: embeds(2, 2), tokens: 2, store: together.a },
+      { embeds: embeds(2, 3), tokens: 2, store: together.b },
+    ]);
+    expect(maxAbsDiff(a, logitsA)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(b, logitsB)).toBeLessThanOrEqual(1e-4);
+    for (const s of ['a', 'b'] as const) {
+      expect(together[s].length).toBe(alone[s].length);
+      const [x, y] = [await together[s].read(), await alone[s].read()];
+      for (let l = 0; l < x.keys.length; l++) expect(maxAbsDiff(x.keys[l], y.keys[l])).toBeLessThanOrEqual(1e-5);
+    }
+    [...Object.values(alone), ...Object.values(together)].forEach((s) => s.dispose());
+    await backend.dispose();
   });
 });
