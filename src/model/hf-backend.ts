@@ -231,9 +231,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       for (let l = 0; l < numLayers; l++) {
         for (const kind of ['key', 'value'] as const) held.push((cutFeeds[`present_${kind}_${l}`] = own(output(out, `present.${l}.${kind}`, 'decoder_model_merged'))));
       }
-      const { idx, sizes } = mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots);
-      cutFeeds.idx = new ort.Tensor('int64', idx, [idx.length]);
-      cutFeeds.sizes = new ort.Tensor('int64', sizes, [slots]);
+      Object.assign(cutFeeds, mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots));
       const rows = await runGuarded(await g.batchGraph('present', slots), cutFeeds);
       requests.forEach((r, b) => {
         const take = (kind: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kind}_${b}_${l}`]));

@@ -10,13 +10,13 @@
  *   kv_read    Identity with outputs on the CPU: the only way back to host (tests, numerics checks)
  *   kv_pack    B streams' rows -> one batch [B,P,H,D]: Concat all, Gather   (Concat, Gather, Reshape;
  *              idx[B*P] (padding -> row 0, masked by the decoder)            graphs of 2, 4, 8, ... parts)
- *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Reshape, Gather, Split;
- *              (a batch whose pasts are all empty)                           graphs of 2, 4, 8, ... slots)
+ *   kv_split   a batch's new rows [B,T,H,D] -> stream b's rows [1,T_b,H,D]    (Reshape, Gather, a Slice
+ *              (a batch whose pasts are all empty)                           each; 2, 4, 8, ... slots)
  *   kv_merge   a batch's packed past and new rows -> stream b's whole rows    (Concat, Reshape, Gather,
- *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  Split; as kv_split)
+ *              [1,P_b+T_b,H,D], which its store adopts (no append of its own)  a Slice each; as kv_split)
  *   head-major (Hugging Face decoders): kv_pack gives [B,H,P,D] (Gather on the row axis, then Reshape and
  *              Transpose); kv_present cuts stream b's whole rows [1,H,P_b+T_b,D] out of the batch's present
- *              [B,H,P+T,D] (its past rows, then its new rows at P..; Transpose, Reshape, Gather, Split)
+ *              [B,H,P+T,D] (its past rows, then its new rows at P..; Transpose, Reshape, Gather, a Slice each)
  *
  * The rotation angles come from KvStore in float64 (cos/sin tables of one row per distinct delta,
  * uploaded as float32), so graph and host implementations rotate by the same angles.
@@ -150,13 +150,13 @@ export function packGraph(g: KvGeometry, batch: number, layout: KvLayout = 'seq-
 
 /**
  * A head-major batched step's present [B, H, P+T, D] -> stream b's whole rows [1, H, P_b+T_b, D]: its P_b past rows,
- * then its T_b new rows (at P..), which its store adopts (`idx` and `sizes` as kv_merge's: mergeRows). Heads first,
- * [H, B * (P+T), D], then one Gather and one Split along the rows: three kernels per layer and K/V whatever the
- * batch. Slots past the batch take one row of row 0.
+ * then its T_b new rows (at P..), which its store adopts (`idx` and the bounds as kv_merge's: mergeRows). Heads
+ * first, [1, H, B * (P+T), D], then one Gather and one Slice per stream along the rows (cutGraph). Slots past the
+ * batch take one row of row 0.
  */
 export function presentGraph(g: KvGeometry, slots: number): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
-  const spec = cutSpec(`kv_present_${slots}`, slots, [H, -1, D]);
+  const spec = cutSpec(`kv_present_${slots}`, slots, [1, H, -1, D], 2);
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
       const present = `present_${kv}_${l}`;
@@ -165,7 +165,7 @@ export function presentGraph(g: KvGeometry, slots: number): GraphSpec {
         { op: 'Transpose', inputs: [present], outputs: [`heads_${kv}_${l}`], attrs: { perm: [1, 0, 2, 3] } },
         { op: 'Reshape', inputs: [`heads_${kv}_${l}`, 'flat'], outputs: [`flat_${kv}_${l}`] },
       );
-      cutRows(spec, `flat_${kv}_${l}`, 1, `${kv}_%_${l}`, slots, (b) => [1, H, `N${b}`, D]);
+      cutRows(spec, `flat_${kv}_${l}`, 2, `${kv}_%_${l}`, slots, (b) => [1, H, `N${b}`, D]);
     }
   }
   return spec;
@@ -173,55 +173,52 @@ export function presentGraph(g: KvGeometry, slots: number): GraphSpec {
 
 /**
  * Each slot's rows of [B, R, H, D] inputs joined along rows (`sources`: the packed past and the new rows, or the
- * new rows alone), laid flat and cut: one Gather of every stream's rows in turn (`idx`), one Split into the
- * streams' `sizes`, each as [1, N_b, H, D]. Three kernels per layer and K/V whatever the batch (the Reshape and
- * Unsqueeze only relabel buffers): on WebGPU each kernel costs the host about the same whatever its size, and
- * cutting each stream's rows apart took 3 per stream, layer and K/V (768 at 16 streams, more than the decoder's
- * 470 ops; bench/results/decoder-graph.md).
+ * new rows alone), laid flat as [1, B * R, H, D] and cut: one Gather of every stream's rows in turn (`idx`), then
+ * one Slice per stream of its run (`starts_b`, `ends_b`: [offset], [offset + N_b]), giving [1, N_b, H, D]. On
+ * WebGPU each kernel costs the host about the same whatever its size, and cutting each stream's past and new rows
+ * apart took 3 per stream, layer and K/V (768 at 16 streams, more than the decoder's 470 ops;
+ * bench/results/decoder-graph.md); this takes 1 per stream plus 2. Not a Split into all the streams at once:
+ * onnxruntime's WebGPU Split (its source, late 2026) binds every output in one shader, against a limit on the
+ * buffers a shader binds, and its float path compiles a shader for each set of sizes, which change every step.
  */
 function cutGraph(g: KvGeometry, name: string, slots: number, sources: readonly ('past' | 'new')[]): GraphSpec {
   const { numLayers: L, numKvHeads: H, headDim: D } = g;
-  const spec = cutSpec(name, slots, [-1, H, D]);
+  const spec = cutSpec(name, slots, [1, -1, H, D], 1);
   for (let l = 0; l < L; l++) {
     for (const kv of ['key', 'value']) {
       const inputs = sources.map((src) => `${src}_${kv}_${l}`);
       for (const [i, input] of inputs.entries()) spec.inputs.push({ name: input, type: DT.float, dims: ['B', sources[i] === 'past' ? 'P' : 'T', H, D] });
       if (inputs.length > 1) spec.nodes.push({ op: 'Concat', inputs, outputs: [`all_${kv}_${l}`], attrs: { axis: 1 } });
       spec.nodes.push({ op: 'Reshape', inputs: [inputs.length > 1 ? `all_${kv}_${l}` : inputs[0], 'flat'], outputs: [`flat_${kv}_${l}`] });
-      cutRows(spec, `flat_${kv}_${l}`, 0, `${kv}_%_${l}`, slots, (b) => [1, `N${b}`, H, D]);
+      cutRows(spec, `flat_${kv}_${l}`, 1, `${kv}_%_${l}`, slots, (b) => [1, `N${b}`, H, D]);
     }
   }
   return spec;
 }
 
-/** A cut graph's shared inputs (`idx`, `sizes`) and constants (the flat shape, axis 0). */
-function cutSpec(name: string, slots: number, flat: number[]): GraphSpec {
-  return {
+/** A cut graph's inputs (`idx`; each slot's `starts_b`, `ends_b`) and constants (the flat shape, the cut axis). */
+function cutSpec(name: string, slots: number, flat: number[], axis: number): GraphSpec {
+  const spec: GraphSpec = {
     name,
-    inputs: [
-      { name: 'idx', type: DT.int64, dims: ['N'] },
-      { name: 'sizes', type: DT.int64, dims: [slots] },
-    ],
+    inputs: [{ name: 'idx', type: DT.int64, dims: ['N'] }],
     outputs: [],
     nodes: [],
     initializers: [
       { name: 'flat', type: DT.int64, dims: [flat.length], data: i64(flat) },
-      { name: 'axis0', type: DT.int64, dims: [1], data: i64([0]) },
+      { name: 'axes', type: DT.int64, dims: [1], data: i64([axis]) },
     ],
   };
+  for (let b = 0; b < slots; b++) spec.inputs.push({ name: `starts_${b}`, type: DT.int64, dims: [1] }, { name: `ends_${b}`, type: DT.int64, dims: [1] });
+  return spec;
 }
 
-/** Gather `idx` from `flat` along `axis`, Split by `sizes`, each part with a leading 1: outputs `out` with % = slot. */
+/** Gather `idx` from `flat` along `axis`, then one Slice per slot along it: outputs `out` with % = slot. */
 function cutRows(spec: GraphSpec, flat: string, axis: number, out: string, slots: number, dims: (b: number) => (number | string)[]): void {
-  const parts = Array.from({ length: slots }, (_, b) => `part_${out.replace('%', String(b))}`);
-  spec.nodes.push(
-    { op: 'Gather', inputs: [flat, 'idx'], outputs: [`rows_${flat}`], attrs: { axis } },
-    { op: 'Split', inputs: [`rows_${flat}`, 'sizes'], outputs: parts, attrs: { axis } },
-  );
+  spec.nodes.push({ op: 'Gather', inputs: [flat, 'idx'], outputs: [`rows_${flat}`], attrs: { axis } });
   for (let b = 0; b < slots; b++) {
     const name = out.replace('%', String(b));
     spec.outputs.push({ name, type: DT.float, dims: dims(b) });
-    spec.nodes.push({ op: 'Unsqueeze', inputs: [parts[b], 'axis0'], outputs: [name] });
+    spec.nodes.push({ op: 'Slice', inputs: [`rows_${flat}`, `starts_${b}`, `ends_${b}`, 'axes'], outputs: [name] });
   }
 }
 
@@ -241,19 +238,27 @@ export function mergeGraph(g: KvGeometry, slots: number): GraphSpec {
 }
 
 /**
- * kv_merge's (and, all pasts empty, kv_split's) row choice for a batch of streams (pasts P_b, new rows T_b) in
- * a graph of `slots`: `idx` into the flat [B * (P + T)] rows and each slot's size (spare slots: row 0, one row).
+ * The feeds of a cut (kv_merge, kv_split, kv_present) for a batch of streams (pasts P_b, new rows T_b) in a graph
+ * of `slots`: `idx` into the flat B * (P + T) rows, each stream's past rows then its new rows, and each slot's
+ * run of them (`starts_b`, `ends_b`; spare slots: one row of row 0).
  */
-export function mergeRows(pastLengths: readonly number[], newLengths: readonly number[], pastRows: number, newRows: number, slots: number): { idx: BigInt64Array; sizes: BigInt64Array } {
+export function mergeRows(pastLengths: readonly number[], newLengths: readonly number[], pastRows: number, newRows: number, slots: number): Record<string, ort.Tensor> {
   const width = pastRows + newRows;
-  const sizes = BigInt64Array.from({ length: slots }, (_, b) => BigInt(b < pastLengths.length ? pastLengths[b] + newLengths[b] : 1));
-  const idx = new BigInt64Array(sizes.reduce((a, n) => a + Number(n), 0));
+  const sizes = Array.from({ length: slots }, (_, b) => (b < pastLengths.length ? pastLengths[b] + newLengths[b] : 1));
+  const idx = new BigInt64Array(sizes.reduce((a, n) => a + n, 0)); // spare slots' rows: idx 0 (zeros at the end)
   let at = 0;
   pastLengths.forEach((p, b) => {
     for (let j = 0; j < p; j++) idx[at++] = BigInt(b * width + j);
     for (let j = 0; j < newLengths[b]; j++) idx[at++] = BigInt(b * width + pastRows + j);
   });
-  return { idx, sizes }; // spare slots' rows: idx 0 (the zeros left at the end)
+  const feeds: Record<string, ort.Tensor> = { idx: new ort.Tensor('int64', idx, [idx.length]) };
+  let offset = 0;
+  sizes.forEach((n, b) => {
+    feeds[`starts_${b}`] = new ort.Tensor('int64', BigInt64Array.of(BigInt(offset)), [1]);
+    feeds[`ends_${b}`] = new ort.Tensor('int64', BigInt64Array.of(BigInt(offset + n)), [1]);
+    offset += n;
+  });
+  return feeds;
 }
 
 /**

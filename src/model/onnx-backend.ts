@@ -192,9 +192,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
           splitFeeds[`past_value_${l}`] = packed[2 * l + 1];
         }
       }
-      const { idx, sizes } = mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots);
-      splitFeeds.idx = new ort.Tensor('int64', idx, [idx.length]);
-      splitFeeds.sizes = new ort.Tensor('int64', sizes, [slots]);
+      Object.assign(splitFeeds, mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots));
       const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', slots), splitFeeds);
       requests.forEach((r, b) => {
         const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));
