@@ -15,7 +15,7 @@ import { BatchPacker } from './batch-packer.js';
 import { HeadMajorPastPacker, ownPresent } from './hf-batch.js';
 import { mropePositions, patchify } from './hf-qwen2vl.js';
 import { own, release, runGuarded, type GuardedSession } from './device-tensors.js';
-import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice, mergeRows } from './kv-graph-ops.js';
+import { batchGraphSize, CacheGraphs, GraphKvOps, keepsOutputsOnDevice, cutInputs } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import type { BackendOptions, OnnxBackend } from './onnx-backend.js';
 import { openSession } from './onnx-session.js';
@@ -231,7 +231,7 @@ export async function createHfBackend(folder: ModelFolder, o: BackendOptions, vi
       for (let l = 0; l < numLayers; l++) {
         for (const kind of ['key', 'value'] as const) held.push((cutFeeds[`present_${kind}_${l}`] = own(output(out, `present.${l}.${kind}`, 'decoder_model_merged'))));
       }
-      Object.assign(cutFeeds, mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots));
+      Object.assign(cutFeeds, cutInputs(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots));
       const rows = await runGuarded(await g.batchGraph('present', slots), cutFeeds);
       requests.forEach((r, b) => {
         const take = (kind: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kind}_${b}_${l}`]));

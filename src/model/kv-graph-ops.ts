@@ -150,7 +150,7 @@ export function packGraph(g: KvGeometry, batch: number, layout: KvLayout = 'seq-
 
 /**
  * A head-major batched step's present [B, H, P+T, D] -> stream b's whole rows [1, H, P_b+T_b, D]: its P_b past rows,
- * then its T_b new rows (at P..), which its store adopts (`idx` and the bounds as kv_merge's: mergeRows). Heads
+ * then its T_b new rows (at P..), which its store adopts (`idx` and the bounds: cutInputs). Heads
  * first, [1, H, B * (P+T), D], then one Gather and one Slice per stream along the rows (cutGraph). Slots past the
  * batch take one row of row 0.
  */
@@ -242,7 +242,7 @@ export function mergeGraph(g: KvGeometry, slots: number): GraphSpec {
  * of `slots`: `idx` into the flat B * (P + T) rows, each stream's past rows then its new rows, and each slot's
  * run of them (`starts_b`, `ends_b`; spare slots: one row of row 0).
  */
-export function mergeRows(pastLengths: readonly number[], newLengths: readonly number[], pastRows: number, newRows: number, slots: number): Record<string, ort.Tensor> {
+export function cutInputs(pastLengths: readonly number[], newLengths: readonly number[], pastRows: number, newRows: number, slots: number): Record<string, ort.Tensor> {
   const width = pastRows + newRows;
   const sizes = Array.from({ length: slots }, (_, b) => (b < pastLengths.length ? pastLengths[b] + newLengths[b] : 1));
   const idx = new BigInt64Array(sizes.reduce((a, n) => a + n, 0)); // spare slots' rows: idx 0 (zeros at the end)
@@ -264,7 +264,8 @@ export function mergeRows(pastLengths: readonly number[], newLengths: readonly n
 /**
  * The size of the kv_pack / kv_merge graph a batch of `batch` streams runs on: the next power of two. Making a
  * session costs up to a second on WebGPU (measured on the H200), so a few sizes made at start-up, not one per
- * batch size met while streams wait; the spare slots take a one-row filler (kv_pack) or one row of row 0 (kv_merge).
+ * batch size met while streams wait; the spare slots take a one-row filler (kv_pack) or one row of row 0 (the cuts:
+ * kv_merge, kv_split, kv_present).
  */
 export function batchGraphSize(batch: number): number {
   return Math.max(2, 2 ** Math.ceil(Math.log2(batch)));

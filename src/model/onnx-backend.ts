@@ -7,7 +7,7 @@ import { assertFits, type DecodeRequest, type InferenceBackend } from './backend
 import { BatchPacker, type BatchInputs } from './batch-packer.js';
 import { isGpuTensor, own, release, runGuarded, type GuardedSession } from './device-tensors.js';
 import { createHfBackend } from './hf-backend.js';
-import { batchGraphSize, mergeRows, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
+import { batchGraphSize, cutInputs, CacheGraphs, GraphKvOps, keepsOutputsOnDevice } from './kv-graph-ops.js';
 import type { ModelFolder } from './model-folder.js';
 import { FOLD_STORED_WEIGHTS, openSession, type SessionSettings } from './onnx-session.js';
 import { checkProvider, isNoAdapterError } from './providers.js';
@@ -192,7 +192,7 @@ async function createOn(folder: ModelFolder, o: BackendOptions, vision: GuardedS
           splitFeeds[`past_value_${l}`] = packed[2 * l + 1];
         }
       }
-      Object.assign(splitFeeds, mergeRows(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots));
+      Object.assign(splitFeeds, cutInputs(requests.map((r) => r.store.length), requests.map((r) => r.tokens), pastRows, newRows, slots));
       const rows = await runGuarded(await graphs.batchGraph(merge ? 'merge' : 'split', slots), splitFeeds);
       requests.forEach((r, b) => {
         const take = (kv: string) => Array.from({ length: numLayers }, (_, l) => own(rows[`${kv}_${b}_${l}`]));

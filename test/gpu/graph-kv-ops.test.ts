@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CACHE_POLICIES, ContextCache, KvStore, inverseFrequencies, type CachePolicyName, type ContextCacheOptions } from '../../src/cache/index.js';
 import { liveTensors, own, release, runGuarded } from '../../src/model/device-tensors.js';
-import { batchGraphSize, CacheGraphs, GraphKvOps, mergeGraph, mergeRows } from '../../src/model/kv-graph-ops.js';
+import { batchGraphSize, CacheGraphs, GraphKvOps, mergeGraph, cutInputs } from '../../src/model/kv-graph-ops.js';
 import { GEOMETRY, ROPE, SYSTEM, catchUp, maxDiffFromFresh, rowIds, fakeRows, simulateSecond, smallCacheOptions } from '../cache/fake-attention.js';
 
 const invFreq = inverseFrequencies(ROPE);
@@ -96,7 +96,7 @@ describe('kv_merge: a batched step hands each stream its whole rows', () => {
     }
     // The graph of 4 slots (batchGraphSize(3) = 4: graphs come in powers of two); the spare slots take a row of row 0.
     expect(batchGraphSize(3)).toBe(4);
-    const cut = mergeRows(lengths, fresh, P, T, 4);
+    const cut = cutInputs(lengths, fresh, P, T, 4);
     expect([0, 1, 2, 3].map((b) => Number((cut[`ends_${b}`].data as BigInt64Array)[0] - (cut[`starts_${b}`].data as BigInt64Array)[0]))).toEqual([5, 6, 1, 1]);
     Object.assign(feeds, cut);
     const appendRuns = vi.spyOn(graphs.append.session, 'run');
